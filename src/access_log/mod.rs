@@ -1,0 +1,209 @@
+//! The access log: one entry per subject touched by every request that reads or changes personal
+//! data, and per refused attempt. Changes write their entries with [`record`] inside their own
+//! transaction; reads hand theirs to the group-commit [`writer::LogWriter`] and answer only once
+//! it has committed.
+
+pub mod writer;
+
+use crate::auth::Scope;
+use crate::db::schema::access_log;
+use crate::error::{ApiError, ApiResult};
+use crate::request::Caller;
+use crate::AppState;
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// What was done; the names are part of the contract so that scripts can filter on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub enum Action {
+    #[serde(rename = "subject.create")]
+    SubjectCreate,
+    #[serde(rename = "subject.read")]
+    SubjectRead,
+    #[serde(rename = "subject.list")]
+    SubjectList,
+    #[serde(rename = "subject.rectify")]
+    SubjectRectify,
+    #[serde(rename = "subject.export")]
+    SubjectExport,
+    #[serde(rename = "consent.read")]
+    ConsentRead,
+    #[serde(rename = "consent.change")]
+    ConsentChange,
+    #[serde(rename = "consent.eligibility")]
+    ConsentEligibility,
+    #[serde(rename = "disclosure.authorize")]
+    DisclosureAuthorize,
+    #[serde(rename = "disclosure.read")]
+    DisclosureRead,
+    #[serde(rename = "disclosure.revoke")]
+    DisclosureRevoke,
+    #[serde(rename = "disclosure.record")]
+    DisclosureRecord,
+    #[serde(rename = "partner.read")]
+    PartnerRead,
+    #[serde(rename = "partner.list")]
+    PartnerList,
+    #[serde(rename = "access_log.read")]
+    AccessLogRead,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 15] = [
+        Action::SubjectCreate,
+        Action::SubjectRead,
+        Action::SubjectList,
+        Action::SubjectRectify,
+        Action::SubjectExport,
+        Action::ConsentRead,
+        Action::ConsentChange,
+        Action::ConsentEligibility,
+        Action::DisclosureAuthorize,
+        Action::DisclosureRead,
+        Action::DisclosureRevoke,
+        Action::DisclosureRecord,
+        Action::PartnerRead,
+        Action::PartnerList,
+        Action::AccessLogRead,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SubjectCreate => "subject.create",
+            Action::SubjectRead => "subject.read",
+            Action::SubjectList => "subject.list",
+            Action::SubjectRectify => "subject.rectify",
+            Action::SubjectExport => "subject.export",
+            Action::ConsentRead => "consent.read",
+            Action::ConsentChange => "consent.change",
+            Action::ConsentEligibility => "consent.eligibility",
+            Action::DisclosureAuthorize => "disclosure.authorize",
+            Action::DisclosureRead => "disclosure.read",
+            Action::DisclosureRevoke => "disclosure.revoke",
+            Action::DisclosureRecord => "disclosure.record",
+            Action::PartnerRead => "partner.read",
+            Action::PartnerList => "partner.list",
+            Action::AccessLogRead => "access_log.read",
+        }
+    }
+
+    /// The action with this stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// Whether the attempt was allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// An entry about to be appended. It holds ids, never names or e-mails.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = access_log)]
+pub struct NewEntry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub recipient_id: Option<Uuid>,
+    pub action: String,
+    pub subject_id: Option<Uuid>,
+    pub outcome: String,
+    pub purpose: Option<String>,
+    pub request_id: String,
+    pub count: Option<i32>,
+}
+
+impl NewEntry {
+    /// An entry for this caller's request about one subject (or none).
+    pub fn new(caller: &Caller, action: Action, subject_id: Option<Uuid>, outcome: Outcome) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            // Postgres keeps microseconds; the hash chain must see what is stored.
+            at: Utc::now().trunc_subsecs(6),
+            actor: caller.actor.sub.clone(),
+            recipient_id: caller.actor.recipient_id,
+            action: action.as_str().to_owned(),
+            subject_id,
+            outcome: outcome.as_str().to_owned(),
+            purpose: caller.purpose.clone(),
+            request_id: caller.request_id.clone(),
+            count: None,
+        }
+    }
+
+    /// The same entry with a count (bulk operations log one entry with the number of ids).
+    pub fn with_count(mut self, count: usize) -> Self {
+        self.count = Some(i32::try_from(count).unwrap_or(i32::MAX));
+        self
+    }
+}
+
+/// Appends entries on the caller's connection: inside a transaction, they commit with the change.
+pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {
+    for chunk in entries.chunks(5000) {
+        diesel::insert_into(access_log::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+impl AppState {
+    /// Appends read entries through group commit; returns only once they are durable.
+    pub async fn log_reads(&self, entries: Vec<NewEntry>) -> ApiResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.log_writer.append(entries).await
+    }
+
+    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope`.
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        scope: Scope,
+        action: Action,
+        subject: Option<Uuid>,
+    ) -> ApiResult<()> {
+        if caller.actor.has(scope) {
+            return Ok(());
+        }
+        self.deny(caller, action, subject, ApiError::missing_scope(scope.as_str()))
+            .await
+    }
+
+    /// Logs a refused attempt, then fails with `error`. When even the log cannot be written the
+    /// caller still gets the refusal: nothing is disclosed either way.
+    pub async fn deny<T>(
+        &self,
+        caller: &Caller,
+        action: Action,
+        subject: Option<Uuid>,
+        error: ApiError,
+    ) -> ApiResult<T> {
+        let entry = NewEntry::new(caller, action, subject, Outcome::Denied);
+        if let Err(e) = self.log_writer.append(vec![entry]).await {
+            log::warn!("could not log a denied attempt: {e}");
+        }
+        Err(error)
+    }
+}

@@ -1,0 +1,233 @@
+//! Request-body and parameter extraction that answers every malformed input with a 4xx problem
+//! naming each bad field, actix's own extractor errors included.
+
+use crate::error::{ApiError, FieldError};
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::PartialSchema;
+
+/// The largest JSON body accepted by default.
+pub const MAX_JSON_BYTES: usize = 256 * 1024;
+/// The largest body of a bulk call (100,000 ids).
+pub const MAX_BULK_JSON_BYTES: usize = 6 * 1024 * 1024;
+
+/// Semantic checks of a well-typed body, collecting every bad field.
+pub trait Validate {
+    /// Every problem with the value; empty when it is valid.
+    fn validate(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// A JSON object body whose fields have all been checked: unknown fields, wrong types, missing
+/// fields and semantic errors are all reported together in one 400.
+pub struct ValidJson<T>(pub T);
+
+/// The fields a body type declares, and which of them are required, read off its schema.
+fn declared_fields<T: PartialSchema>() -> (BTreeSet<String>, BTreeSet<String>) {
+    match T::schema() {
+        RefOr::T(Schema::Object(object)) => (
+            object.properties.keys().cloned().collect(),
+            object.required.iter().cloned().collect(),
+        ),
+        _ => (BTreeSet::new(), BTreeSet::new()),
+    }
+}
+
+fn describe_json_error(error: &serde_json::Error) -> String {
+    // serde's message ends with " at line L column C", which says nothing to a field-level caller.
+    let text = error.to_string();
+    match text.find(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// Parses a JSON object into `T`, collecting every problem.
+pub fn parse_object<T>(body: &[u8]) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + PartialSchema + Validate,
+{
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_field("body", format!("not valid JSON: {}", describe_json_error(&e)))
+    })?;
+    let Value::Object(mut object) = value else {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    };
+    let (known, required) = declared_fields::<T>();
+    let mut errors = Vec::new();
+    let unknown: Vec<String> = object
+        .keys()
+        .filter(|k| !known.is_empty() && !known.contains(*k))
+        .cloned()
+        .collect();
+    for key in unknown {
+        object.remove(&key);
+        errors.push(FieldError::new(key, "unknown field"));
+    }
+    for field in &required {
+        if !object.contains_key(field) {
+            errors.push(FieldError::new(field.clone(), "is required"));
+        }
+    }
+    let parsed = deserialize_reporting_each_field::<T>(object, &mut errors);
+    if let Some(value) = &parsed {
+        errors.extend(value.validate());
+    }
+    match parsed {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            errors.dedup_by(|a, b| a.field == b.field);
+            Err(ApiError::invalid(errors))
+        }
+    }
+}
+
+/// Deserializes, and on a type error records the field, drops it and tries again, so that every
+/// badly typed field is named rather than only the first.
+fn deserialize_reporting_each_field<T: DeserializeOwned>(
+    mut object: Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    loop {
+        let attempt: Result<T, _> = serde_path_to_error::deserialize(Value::Object(object.clone()));
+        let error = match attempt {
+            Ok(value) => return Some(value),
+            Err(error) => error,
+        };
+        let path = error.path().to_string();
+        let top = path
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let message = describe_json_error(error.inner());
+        if top.is_empty() || top == "?" || !object.contains_key(&top) {
+            // A missing field (already named from the schema) or a whole-body problem.
+            if !errors.iter().any(|e| message.contains(&format!("`{}`", e.field))) {
+                errors.push(FieldError::new(if top.is_empty() || top == "?" { "body".to_owned() } else { top }, message));
+            }
+            return None;
+        }
+        errors.push(FieldError::new(path, message));
+        object.remove(&top);
+    }
+}
+
+impl<T> FromRequest for ValidJson<T>
+where
+    T: DeserializeOwned + PartialSchema + Validate + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json_content = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(MAX_JSON_BYTES, |l| l.0);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json_content {
+                return Err(ApiError::client(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "the body must be application/json",
+                )
+                .into());
+            }
+            let body = bytes.await.map_err(|e| payload_error(&e))?;
+            if body.len() > limit {
+                return Err(too_large(limit).into());
+            }
+            Ok(ValidJson(parse_object::<T>(&body)?))
+        })
+    }
+}
+
+/// A per-route body limit, set with `.app_data(BodyLimit(n))`.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::client(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        format!("the body exceeds {limit} bytes"),
+    )
+}
+
+fn payload_error(error: &actix_web::Error) -> ApiError {
+    let status = error.as_response_error().status_code();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::client(status, "payload-too-large", "the body is too large")
+    } else {
+        ApiError::invalid_field("body", "the body could not be read")
+    }
+}
+
+/// Maps actix's JSON extractor errors to problems.
+pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let problem = match &error {
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            too_large(*limit)
+        }
+        JsonPayloadError::ContentType => ApiError::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "the body must be application/json",
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::invalid_field("body", describe_json_error(e))
+        }
+        _ => ApiError::invalid_field("body", "the body could not be read"),
+    };
+    problem.into()
+}
+
+/// Maps a bad path segment (such as a malformed UUID) to a 400 naming the parameter.
+pub fn path_error(error: PathError, req: &HttpRequest) -> actix_web::Error {
+    let PathError::Deserialize(e) = &error else {
+        return ApiError::invalid_field("path", "invalid path").into();
+    };
+    let message = e.to_string();
+    let field = req
+        .match_info()
+        .iter()
+        .find(|(_, v)| uuid::Uuid::parse_str(v).is_err())
+        .map(|(k, _)| k.to_owned())
+        .unwrap_or_else(|| "path".to_owned());
+    ApiError::invalid_field(&field, message).into()
+}
+
+/// Maps bad query parameters to a 400 naming the parameter when serde says which.
+pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = match &error {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        _ => "invalid query string".to_owned(),
+    };
+    let field = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field"))
+        .unwrap_or("query")
+        .to_owned();
+    ApiError::invalid_field(&field, message).into()
+}

@@ -1,0 +1,27 @@
+//! planpro-privacy: the service that makes PlanPro OÜ's privacy promises true in software.
+
+pub mod access_log;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
+pub mod pagination;
+pub mod request;
+pub mod server;
+
+use access_log::writer::LogWriter;
+use auth::Verifier;
+use db::Db;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub verifier: Verifier,
+    pub log_writer: LogWriter,
+}
+
+pub use server::build_app;

@@ -1,0 +1,90 @@
+//! The application: routes, middleware and error mapping, shared by `serve` and the tests.
+
+use crate::access_log::writer::LogWriter;
+use crate::auth::Verifier;
+use crate::config::{Config, JwtKey};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::extract::{json_error, path_error, query_error, MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
+use crate::openapi::ApiDoc;
+use crate::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Builds the app around shared state: every route, the request middleware and the problem+json
+/// mapping of actix's own extractor errors.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(json_error))
+        .app_data(web::PayloadConfig::new(MAX_BULK_JSON_BYTES))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .wrap(from_fn(crate::request::observe))
+        .configure(crate::ops::configure)
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .default_service(web::to(unmatched))
+}
+
+/// 405 for a known path with another method, 404 for anything else.
+async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if req.resource_map().has_resource(req.path()) {
+        Err(ApiError::client(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            format!("{} is not allowed here", req.method()),
+        ))
+    } else {
+        Err(ApiError::not_found("route"))
+    }
+}
+
+impl AppState {
+    /// Connects the pool lazily, builds the verifier and starts the access-log writers.
+    pub fn new(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<Self> {
+        let verifier = Verifier::new(key, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())
+            .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
+        Ok(Self {
+            db: Db::new(url, config.db_pool_size, config.db_pool_timeout),
+            verifier,
+            log_writer: LogWriter::start(url, LOG_WRITERS)?,
+        })
+    }
+}
+
+/// Writer threads of the access log: one commits while the next gathers its batch.
+const LOG_WRITERS: usize = 2;
+
+/// Serves until SIGINT or SIGTERM, then finishes requests in flight and commits every pending
+/// access-log entry before returning.
+pub fn run(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<()> {
+    let state = web::Data::new(AppState::new(config, url, key)?);
+    let app_state = state.clone();
+    let bind = config.bind_addr;
+    let served = actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || build_app(app_state.clone()))
+            .bind(bind)?
+            .shutdown_timeout(30)
+            .run();
+        log::info!("listening on http://{bind} (docs at http://{bind}/docs/)");
+        server.await
+    });
+    state.log_writer.shutdown();
+    served
+}
