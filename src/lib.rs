@@ -3,15 +3,20 @@
 pub mod access_log;
 pub mod auth;
 pub mod config;
+pub mod consents;
 pub mod db;
+pub mod disclosures;
+pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod recipients;
 pub mod request;
 pub mod server;
+pub mod subjects;
 
 use access_log::writer::LogWriter;
 use auth::Verifier;

@@ -89,7 +89,10 @@ fn resolve(config: &Config) -> Result<Resolved, String> {
         root: config.data_dir.join("postgres"),
         durable: true,
     })?;
-    pg.ensure_database("planpro")?;
+    if let Err(e) = pg.ensure_database("planpro") {
+        pg.stop();
+        return Err(e);
+    }
     log::info!("embedded PostgreSQL running under {}", config.data_dir.display());
     Ok(Resolved {
         url: pg.url("planpro"),

@@ -6,14 +6,12 @@ use crate::config::{Config, JwtKey};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::{json_error, path_error, query_error, MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
-use crate::openapi::ApiDoc;
 use crate::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Builds the app around shared state: every route, the request middleware and the problem+json
@@ -37,8 +35,13 @@ pub fn build_app(
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .wrap(from_fn(crate::request::observe))
         .configure(crate::ops::configure)
+        .configure(crate::subjects::configure)
+        .configure(crate::consents::configure)
+        .configure(crate::recipients::configure)
+        .configure(crate::disclosures::configure)
+        .configure(crate::access_log::routes::configure)
         .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
         .default_service(web::to(unmatched))
 }
 

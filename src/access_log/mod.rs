@@ -3,6 +3,7 @@
 //! transaction; reads hand theirs to the group-commit [`writer::LogWriter`] and answer only once
 //! it has committed.
 
+pub mod routes;
 pub mod writer;
 
 use crate::auth::Scope;

@@ -16,3 +16,149 @@ diesel::table! {
         txid -> Int8,
     }
 }
+
+diesel::table! {
+    subjects (id) {
+        id -> Uuid,
+        version -> Int4,
+        kind -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        personal_code -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address_street -> Nullable<Text>,
+        address_city -> Nullable<Text>,
+        address_postal_code -> Nullable<Text>,
+        address_country -> Nullable<Text>,
+        preferred_language -> Nullable<Text>,
+        source_type -> Text,
+        source_name -> Nullable<Text>,
+        source_reference -> Nullable<Text>,
+        source_collected_at -> Nullable<Timestamptz>,
+        source_attestation -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rectifications (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        field -> Text,
+        old_value -> Nullable<Jsonb>,
+        new_value -> Nullable<Jsonb>,
+        reason -> Text,
+        actor -> Text,
+        at -> Timestamptz,
+        request_id -> Text,
+    }
+}
+
+diesel::table! {
+    purposes (id) {
+        id -> Text,
+        basis -> Text,
+        description_et -> Text,
+        description_en -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consents (subject_id, purpose_id) {
+        subject_id -> Uuid,
+        purpose_id -> Text,
+        status -> Text,
+        method -> Text,
+        evidence -> Nullable<Text>,
+        updated_at -> Timestamptz,
+        updated_by -> Text,
+        last_event_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    consent_events (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        purpose_id -> Text,
+        status -> Text,
+        method -> Text,
+        evidence -> Nullable<Text>,
+        actor -> Text,
+        at -> Timestamptz,
+        request_id -> Text,
+    }
+}
+
+diesel::table! {
+    recipients (id) {
+        id -> Uuid,
+        version -> Int4,
+        name -> Text,
+        registry_code -> Nullable<Text>,
+        category -> Text,
+        contact_email -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    disclosure_authorizations (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        recipient_id -> Uuid,
+        legal_basis -> Text,
+        consent_evidence -> Nullable<Text>,
+        legal_reference -> Nullable<Text>,
+        data_categories -> Array<Text>,
+        purpose -> Text,
+        valid_from -> Timestamptz,
+        valid_until -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        revoked_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    disclosures (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        recipient_id -> Uuid,
+        data_categories -> Array<Text>,
+        channel -> Text,
+        note -> Nullable<Text>,
+        authorization_ids -> Array<Uuid>,
+        actor -> Text,
+        at -> Timestamptz,
+        request_id -> Text,
+    }
+}
+
+diesel::joinable!(rectifications -> subjects (subject_id));
+diesel::joinable!(consents -> subjects (subject_id));
+diesel::joinable!(consents -> purposes (purpose_id));
+diesel::joinable!(consent_events -> subjects (subject_id));
+diesel::joinable!(disclosure_authorizations -> subjects (subject_id));
+diesel::joinable!(disclosure_authorizations -> recipients (recipient_id));
+diesel::joinable!(disclosures -> subjects (subject_id));
+diesel::joinable!(disclosures -> recipients (recipient_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    access_log,
+    subjects,
+    rectifications,
+    purposes,
+    consents,
+    consent_events,
+    recipients,
+    disclosure_authorizations,
+    disclosures,
+);

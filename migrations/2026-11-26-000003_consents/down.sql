@@ -1,0 +1,3 @@
+DROP TABLE consent_events;
+DROP TABLE consents;
+DROP TABLE purposes;

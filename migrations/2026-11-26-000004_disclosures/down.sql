@@ -1,0 +1,3 @@
+DROP TABLE disclosures;
+DROP TABLE disclosure_authorizations;
+DROP TABLE recipients;

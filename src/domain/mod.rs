@@ -1,0 +1,1 @@
+//! Validated value types: once a value of one of these types exists, it is valid.

@@ -1,0 +1,373 @@
+//! The test harness: a real PostgreSQL (the one in `TEST_DATABASE_URL`, or a private cluster the
+//! harness starts itself), a fresh database per test copied from a migrated template, and the real
+//! app called in-process.
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
+use planpro_privacy::auth::{self, Scope};
+use planpro_privacy::config::{Config, JwtKey, Secret};
+use planpro_privacy::db::embedded::{EmbeddedPostgres, Options};
+use planpro_privacy::AppState;
+use serde_json::Value;
+use std::rc::Rc;
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+/// The HS256 secret every test token is signed with.
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+
+struct Cluster {
+    admin_url: String,
+    template: String,
+    _embedded: Option<EmbeddedPostgres>,
+}
+
+fn migrations_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = walk(&dir);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.strip_prefix(&dir).unwrap_or(&file).to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file).unwrap_or_default());
+    }
+    hasher.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Replaces the database name in a URL (`postgres://…/NAME?…`).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let (admin_url, embedded) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => (url, None),
+            _ => {
+                let pg = EmbeddedPostgres::start(&Options {
+                    root: std::env::temp_dir().join("planpro-privacy-test-pg"),
+                    durable: false,
+                })
+                .expect("start the test PostgreSQL");
+                (pg.url("postgres"), Some(pg))
+            }
+        };
+        let template = format!("planpro_tmpl_{}", migrations_fingerprint());
+        let mut admin = PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
+        // Several test processes may start at once (nextest): one builds the template.
+        admin
+            .batch_execute("SELECT pg_advisory_lock(7275)")
+            .expect("lock");
+        if !database_exists(&mut admin, &template) {
+            let building = format!("{template}_building");
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
+                .expect("drop a half-built template");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {building}"))
+                .expect("create template");
+            {
+                let mut conn = PgConnection::establish(&with_database(&admin_url, &building))
+                    .expect("connect to the template");
+                planpro_privacy::db::migrate(&mut conn).expect("migrate the template");
+            }
+            admin
+                .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+                .expect("publish template");
+        }
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(7275)")
+            .expect("unlock");
+        Cluster {
+            admin_url,
+            template,
+            _embedded: embedded,
+        }
+    })
+}
+
+fn database_exists(conn: &mut PgConnection, name: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}') AS found"
+    ))
+    .get_result::<Found>(conn)
+    .map(|f| f.found)
+    .unwrap_or(false)
+}
+
+/// A database of this test's own, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// Copies the migrated template.
+    pub fn new() -> Self {
+        let cluster = cluster();
+        let name = format!("t_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&cluster.admin_url).expect("connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template))
+            .expect("copy the template");
+        let url = with_database(&cluster.admin_url, &name);
+        Self { name, url }
+    }
+
+    /// A direct connection, for arranging and checking behind the service's back.
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to the test database")
+    }
+
+    /// Runs SQL directly.
+    pub fn exec(&self, sql: &str) {
+        self.conn().batch_execute(sql).expect("run SQL");
+    }
+
+    /// The first column of the first row of a query, as text.
+    pub fn scalar(&self, sql: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        diesel::sql_query(format!("SELECT ({sql})::text AS v"))
+            .get_result::<One>(&mut self.conn())
+            .expect("scalar query")
+            .v
+    }
+
+    /// The number of rows of a query.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.scalar(&format!("SELECT count(*) FROM ({sql}) AS q"))
+            .parse()
+            .expect("a count")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&cluster().admin_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+type Call = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
+
+/// The real app on a test database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub state: web::Data<AppState>,
+    call: Call,
+}
+
+/// The configuration tests run with (HS256 with [`SECRET`]).
+pub fn test_config(url: &str) -> Config {
+    let mut config = Config::from_source(&std::collections::HashMap::from([
+        ("DATABASE_URL".to_owned(), url.to_owned()),
+        ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+        ("DB_POOL_SIZE".to_owned(), "4".to_owned()),
+        ("DB_POOL_TIMEOUT_MS".to_owned(), "1500".to_owned()),
+    ]))
+    .expect("test configuration");
+    config.migrate_on_start = false;
+    config
+}
+
+impl TestApp {
+    /// A fresh database and the app on it.
+    pub async fn spawn() -> Self {
+        let db = TestDb::new();
+        let config = test_config(&db.url);
+        Self::on(db, &config, &JwtKey::Secret(Secret::new(SECRET))).await
+    }
+
+    /// The app with a given configuration and key.
+    pub async fn on(db: TestDb, config: &Config, key: &JwtKey) -> Self {
+        let url = config
+            .database_url
+            .as_ref()
+            .map(|u| u.expose().to_owned())
+            .unwrap_or_else(|| db.url.clone());
+        let state = web::Data::new(AppState::new(config, &url, key).expect("app state"));
+        let service = Rc::new(actix_web::test::init_service(planpro_privacy::build_app(state.clone())).await);
+        let call: Call = Rc::new(move |req| {
+            let service = Rc::clone(&service);
+            Box::pin(async move {
+                match service.call(req).await {
+                    Ok(res) => res.map_into_boxed_body(),
+                    Err(e) => panic!("the app returned an error instead of a response: {e}"),
+                }
+            })
+        });
+        Self { db, state, call }
+    }
+
+    /// A token with these scopes for the actor `tester`.
+    pub fn token(&self, scopes: &[Scope]) -> String {
+        token_for("tester", scopes, None)
+    }
+
+    /// Sends a request as built.
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let res = (self.call)(req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = actix_web::body::to_bytes(res.into_body())
+            .await
+            .unwrap_or_default();
+        Resp {
+            status,
+            headers,
+            body: body.to_vec(),
+        }
+    }
+
+    /// Sends `method path` with a token carrying `scopes` and an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, scopes: &[Scope], body: Option<Value>) -> Resp {
+        let mut req = TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {}", self.token(scopes))));
+        if let Some(body) = body {
+            req = req.set_json(body);
+        }
+        self.send(req).await
+    }
+
+    /// GET with every staff scope.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call(Method::GET, path, &staff(), None).await
+    }
+
+    /// POST JSON with every staff scope.
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, &staff(), Some(body)).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.state.log_writer.shutdown();
+    }
+}
+
+/// Every staff scope.
+pub fn staff() -> Vec<Scope> {
+    Scope::ALL.into_iter().filter(|s| *s != Scope::Partner).collect()
+}
+
+/// A token for any actor.
+pub fn token_for(sub: &str, scopes: &[Scope], recipient: Option<Uuid>) -> String {
+    let scope = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+    auth::sign(SECRET, &auth::claims_for(sub, &scope, recipient, 600)).expect("sign")
+}
+
+/// A response, read whole.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(HeaderName::from_bytes(name.as_bytes()).ok()?)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            expected,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts a problem+json answer with this status and the `type` ending in `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        let body = self.json();
+        let kind = body["type"].as_str().unwrap_or_default();
+        assert!(kind.ends_with(code), "problem type {kind} does not end in {code}");
+        assert_eq!(body["status"], status);
+        body
+    }
+
+    /// The fields named by a validation problem, sorted.
+    pub fn bad_fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = self.json()["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        fields.sort();
+        fields
+    }
+}
