@@ -172,7 +172,10 @@ impl Config {
             .raw("DATA_DIR")
             .unwrap_or_else(|| ".data".to_owned())
             .into();
-        if database_url.is_some() && jwt_key.is_none() && !r.problems.iter().any(|p| p.starts_with("JWT")) {
+        if database_url.is_some()
+            && jwt_key.is_none()
+            && !r.problems.iter().any(|p| p.starts_with("JWT"))
+        {
             r.problems.push(
                 "JWT_SECRET or JWT_PUBLIC_KEY_FILE: one is required when DATABASE_URL is set"
                     .to_owned(),
@@ -206,23 +209,33 @@ fn parse_bool(v: &str) -> Option<bool> {
 fn read_jwt_key(r: &mut Reader<'_>) -> Option<JwtKey> {
     let secret = r.raw("JWT_SECRET");
     // The public key is always a file; JWT_PUBLIC_KEY (inline PEM) is accepted too.
-    let pem = match r.source.get("JWT_PUBLIC_KEY_FILE").filter(|v| !v.is_empty()) {
+    let pem = match r
+        .source
+        .get("JWT_PUBLIC_KEY_FILE")
+        .filter(|v| !v.is_empty())
+    {
         Some(path) => match std::fs::read(&path) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
-                r.problems
-                    .push(format!("JWT_PUBLIC_KEY_FILE: cannot read the file it names: {e}"));
+                r.problems.push(format!(
+                    "JWT_PUBLIC_KEY_FILE: cannot read the file it names: {e}"
+                ));
                 None
             }
         },
-        None => r.source.get("JWT_PUBLIC_KEY").filter(|v| !v.is_empty()).map(String::into_bytes),
+        None => r
+            .source
+            .get("JWT_PUBLIC_KEY")
+            .filter(|v| !v.is_empty())
+            .map(String::into_bytes),
     };
-    let algorithm = r.raw("JWT_ALGORITHM").map(|a| a.trim().to_ascii_uppercase());
+    let algorithm = r
+        .raw("JWT_ALGORITHM")
+        .map(|a| a.trim().to_ascii_uppercase());
     match (secret, pem) {
         (Some(_), Some(_)) => {
-            r.problems.push(
-                "JWT_SECRET and JWT_PUBLIC_KEY_FILE are both set; choose one".to_owned(),
-            );
+            r.problems
+                .push("JWT_SECRET and JWT_PUBLIC_KEY_FILE are both set; choose one".to_owned());
             None
         }
         (Some(secret), None) => {
@@ -293,7 +306,9 @@ mod tests {
     #[test]
     fn database_url_without_a_key_is_refused() {
         let err = Config::from_source(&source(&[("DATABASE_URL", "postgres://x")])).unwrap_err();
-        assert!(err.to_string().contains("JWT_SECRET or JWT_PUBLIC_KEY_FILE"));
+        assert!(err
+            .to_string()
+            .contains("JWT_SECRET or JWT_PUBLIC_KEY_FILE"));
     }
 
     #[test]

@@ -96,7 +96,11 @@ impl ApiError {
 
     /// 404 for the named kind of resource.
     pub fn not_found(what: &str) -> Self {
-        Self::client(StatusCode::NOT_FOUND, "not-found", format!("{what} not found"))
+        Self::client(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{what} not found"),
+        )
     }
 
     /// 409 with a detail.
@@ -142,10 +146,7 @@ impl ApiError {
         };
         Problem {
             kind: format!("{PROBLEM_BASE}{code}"),
-            title: status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
             errors,

@@ -57,7 +57,10 @@ where
     T: DeserializeOwned + PartialSchema + Validate,
 {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_field("body", format!("not valid JSON: {}", describe_json_error(&e)))
+        ApiError::invalid_field(
+            "body",
+            format!("not valid JSON: {}", describe_json_error(&e)),
+        )
     })?;
     let Value::Object(mut object) = value else {
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
@@ -105,16 +108,22 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
             Err(error) => error,
         };
         let path = error.path().to_string();
-        let top = path
-            .split(['.', '['])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let top = path.split(['.', '[']).next().unwrap_or_default().to_owned();
         let message = describe_json_error(error.inner());
         if top.is_empty() || top == "?" || !object.contains_key(&top) {
             // A missing field (already named from the schema) or a whole-body problem.
-            if !errors.iter().any(|e| message.contains(&format!("`{}`", e.field))) {
-                errors.push(FieldError::new(if top.is_empty() || top == "?" { "body".to_owned() } else { top }, message));
+            if !errors
+                .iter()
+                .any(|e| message.contains(&format!("`{}`", e.field)))
+            {
+                errors.push(FieldError::new(
+                    if top.is_empty() || top == "?" {
+                        "body".to_owned()
+                    } else {
+                        top
+                    },
+                    message,
+                ));
             }
             return None;
         }
@@ -136,13 +145,16 @@ where
             .get(actix_web::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let essence = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 essence == "application/json" || essence.ends_with("+json")
             })
             .unwrap_or(false);
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(MAX_JSON_BYTES, |l| l.0);
+        let limit = req.app_data::<BodyLimit>().map_or(MAX_JSON_BYTES, |l| l.0);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json_content {
@@ -186,17 +198,14 @@ fn payload_error(error: &actix_web::Error) -> ApiError {
 /// Maps actix's JSON extractor errors to problems.
 pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let problem = match &error {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            too_large(*limit)
-        }
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => too_large(*limit),
         JsonPayloadError::ContentType => ApiError::client(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "the body must be application/json",
         ),
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::invalid_field("body", describe_json_error(e))
-        }
+        JsonPayloadError::Deserialize(e) => ApiError::invalid_field("body", describe_json_error(e)),
         _ => ApiError::invalid_field("body", "the body could not be read"),
     };
     problem.into()

@@ -54,7 +54,8 @@ fn dev_secret(data_dir: &Path) -> Result<Secret, String> {
     if let Ok(existing) = std::fs::read_to_string(&path) {
         return Ok(Secret::new(existing.trim()));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -71,7 +72,9 @@ fn key_of(config: &Config) -> Result<(JwtKey, bool), String> {
     match (&config.jwt_key, &config.database_url) {
         (Some(key), _) => Ok((key.clone(), false)),
         (None, None) => Ok((JwtKey::Secret(dev_secret(&config.data_dir)?), true)),
-        (None, Some(_)) => Err("JWT_SECRET or JWT_PUBLIC_KEY_FILE is required with DATABASE_URL".into()),
+        (None, Some(_)) => {
+            Err("JWT_SECRET or JWT_PUBLIC_KEY_FILE is required with DATABASE_URL".into())
+        }
     }
 }
 
@@ -93,7 +96,10 @@ fn resolve(config: &Config) -> Result<Resolved, String> {
         pg.stop();
         return Err(e);
     }
-    log::info!("embedded PostgreSQL running under {}", config.data_dir.display());
+    log::info!(
+        "embedded PostgreSQL running under {}",
+        config.data_dir.display()
+    );
     Ok(Resolved {
         url: pg.url("planpro"),
         key,
@@ -103,7 +109,8 @@ fn resolve(config: &Config) -> Result<Resolved, String> {
 }
 
 fn apply_migrations(url: &str) -> Result<usize, String> {
-    let mut conn = planpro_privacy::db::connect(url).map_err(|_| "cannot connect to the database".to_owned())?;
+    let mut conn = planpro_privacy::db::connect(url)
+        .map_err(|_| "cannot connect to the database".to_owned())?;
     planpro_privacy::db::migrate(&mut conn).map_err(|e| format!("migration failed: {e}"))
 }
 

@@ -84,20 +84,46 @@ pub fn render(pool_connections: u32, pool_idle: u32, pool_max: u32) -> String {
             "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {total}"
         );
         let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
-        let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {total}");
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_count{{{labels}}} {total}"
+        );
     }
     let gauges = [
-        ("db_pool_connections", "Open database connections.", pool_connections),
-        ("db_pool_idle_connections", "Idle database connections.", pool_idle),
+        (
+            "db_pool_connections",
+            "Open database connections.",
+            pool_connections,
+        ),
+        (
+            "db_pool_idle_connections",
+            "Idle database connections.",
+            pool_idle,
+        ),
         ("db_pool_max_connections", "Configured pool size.", pool_max),
     ];
     for (name, help, value) in gauges {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
     }
     let counters = [
-        ("db_errors_total", "Database errors: lost connections, pool timeouts, failed queries.", &DB_ERRORS),
-        ("access_log_commits_total", "Group commits of access-log entries.", &LOG_BATCHES),
-        ("access_log_entries_total", "Access-log entries written by group commit.", &LOG_ENTRIES),
+        (
+            "db_errors_total",
+            "Database errors: lost connections, pool timeouts, failed queries.",
+            &DB_ERRORS,
+        ),
+        (
+            "access_log_commits_total",
+            "Group commits of access-log entries.",
+            &LOG_BATCHES,
+        ),
+        (
+            "access_log_entries_total",
+            "Access-log entries written by group commit.",
+            &LOG_ENTRIES,
+        ),
     ];
     for (name, help, value) in counters {
         let _ = writeln!(

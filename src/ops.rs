@@ -27,7 +27,10 @@ pub async fn healthz() -> HttpResponse {
         (status = 503, description = "Database unreachable or migrations pending", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let current = state.db.run(|conn| Ok(crate::db::migrations_current(conn))).await?;
+    let current = state
+        .db
+        .run(|conn| Ok(crate::db::migrations_current(conn)))
+        .await?;
     if !current {
         return Err(ApiError::Unavailable);
     }

@@ -117,8 +117,10 @@ impl Params {
         match limit {
             Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
             Some(_) => {
-                self.errors
-                    .push(FieldError::new("limit", "must be a whole number from 1 to 1000"));
+                self.errors.push(FieldError::new(
+                    "limit",
+                    "must be a whole number from 1 to 1000",
+                ));
                 DEFAULT_LIMIT
             }
             None => DEFAULT_LIMIT,

@@ -29,7 +29,11 @@ pub fn build_app(
 > {
     App::new()
         .app_data(state)
-        .app_data(web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(json_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BYTES)
+                .error_handler(json_error),
+        )
         .app_data(web::PayloadConfig::new(MAX_BULK_JSON_BYTES))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -61,8 +65,12 @@ async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 impl AppState {
     /// Connects the pool lazily, builds the verifier and starts the access-log writers.
     pub fn new(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<Self> {
-        let verifier = Verifier::new(key, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())
-            .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
+        let verifier = Verifier::new(
+            key,
+            config.jwt_issuer.as_deref(),
+            config.jwt_audience.as_deref(),
+        )
+        .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
         Ok(Self {
             db: Db::new(url, config.db_pool_size, config.db_pool_timeout),
             verifier,

@@ -36,7 +36,12 @@ fn migrations_fingerprint() -> String {
     files.sort();
     let mut hasher = Sha256::new();
     for file in files {
-        hasher.update(file.strip_prefix(&dir).unwrap_or(&file).to_string_lossy().as_bytes());
+        hasher.update(
+            file.strip_prefix(&dir)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         hasher.update(std::fs::read(&file).unwrap_or_default());
     }
     hasher.finalize()[..6]
@@ -91,7 +96,8 @@ fn cluster() -> &'static Cluster {
             }
         };
         let template = format!("planpro_tmpl_{}", migrations_fingerprint());
-        let mut admin = PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
+        let mut admin =
+            PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
         // Several test processes may start at once (nextest): one builds the template.
         admin
             .batch_execute("SELECT pg_advisory_lock(7275)")
@@ -151,7 +157,10 @@ impl TestDb {
         let name = format!("t_{}", Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&cluster.admin_url).expect("connect");
         admin
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {}", cluster.template))
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE {}",
+                cluster.template
+            ))
             .expect("copy the template");
         let url = with_database(&cluster.admin_url, &name);
         Self { name, url }
@@ -191,7 +200,10 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&cluster().admin_url) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -234,7 +246,8 @@ impl TestApp {
             .map(|u| u.expose().to_owned())
             .unwrap_or_else(|| db.url.clone());
         let state = web::Data::new(AppState::new(config, &url, key).expect("app state"));
-        let service = Rc::new(actix_web::test::init_service(planpro_privacy::build_app(state.clone())).await);
+        let service =
+            Rc::new(actix_web::test::init_service(planpro_privacy::build_app(state.clone())).await);
         let call: Call = Rc::new(move |req| {
             let service = Rc::clone(&service);
             Box::pin(async move {
@@ -268,7 +281,13 @@ impl TestApp {
     }
 
     /// Sends `method path` with a token carrying `scopes` and an optional JSON body.
-    pub async fn call(&self, method: Method, path: &str, scopes: &[Scope], body: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        scopes: &[Scope],
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = TestRequest::default()
             .method(method)
             .uri(path)
@@ -298,12 +317,19 @@ impl Drop for TestApp {
 
 /// Every staff scope.
 pub fn staff() -> Vec<Scope> {
-    Scope::ALL.into_iter().filter(|s| *s != Scope::Partner).collect()
+    Scope::ALL
+        .into_iter()
+        .filter(|s| *s != Scope::Partner)
+        .collect()
 }
 
 /// A token for any actor.
 pub fn token_for(sub: &str, scopes: &[Scope], recipient: Option<Uuid>) -> String {
-    let scope = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+    let scope = scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     auth::sign(SECRET, &auth::claims_for(sub, &scope, recipient, 600)).expect("sign")
 }
 
@@ -351,7 +377,10 @@ impl Resp {
         );
         let body = self.json();
         let kind = body["type"].as_str().unwrap_or_default();
-        assert!(kind.ends_with(code), "problem type {kind} does not end in {code}");
+        assert!(
+            kind.ends_with(code),
+            "problem type {kind} does not end in {code}"
+        );
         assert_eq!(body["status"], status);
         body
     }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 #[actix_web::test]
 async fn healthz_and_readyz_answer_ok_on_a_migrated_database() {
     let app = TestApp::spawn().await;
-    app.send(TestRequest::get().uri("/healthz")).await.assert_status(200);
+    app.send(TestRequest::get().uri("/healthz"))
+        .await
+        .assert_status(200);
     let ready = app.send(TestRequest::get().uri("/readyz")).await;
     ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ok");
@@ -23,7 +25,11 @@ async fn readyz_is_503_fast_when_the_database_is_down() {
     let started = Instant::now();
     let res = app.send(TestRequest::get().uri("/readyz")).await;
     res.assert_problem(503, "service-unavailable");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(res.header("retry-after").as_deref(), Some("1"));
 }
 
@@ -31,17 +37,24 @@ async fn readyz_is_503_fast_when_the_database_is_down() {
 async fn readyz_is_503_while_migrations_are_pending() {
     let app = TestApp::spawn().await;
     app.db.exec("DELETE FROM __diesel_schema_migrations WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)");
-    app.send(TestRequest::get().uri("/readyz")).await.assert_problem(503, "service-unavailable");
+    app.send(TestRequest::get().uri("/readyz"))
+        .await
+        .assert_problem(503, "service-unavailable");
 }
 
 #[actix_web::test]
 async fn metrics_count_requests_per_route_template_and_status() {
     let app = TestApp::spawn().await;
-    app.send(TestRequest::get().uri("/healthz")).await.assert_status(200);
+    app.send(TestRequest::get().uri("/healthz"))
+        .await
+        .assert_status(200);
     let res = app.send(TestRequest::get().uri("/metrics")).await;
     res.assert_status(200);
     let text = String::from_utf8(res.body.clone()).unwrap();
-    assert!(text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"}"#), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"}"#),
+        "{text}"
+    );
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("db_pool_max_connections 4"));
     assert!(text.contains("db_errors_total"));
@@ -54,9 +67,16 @@ async fn the_docs_page_and_its_assets_are_served_locally() {
     page.assert_status(200);
     let html = String::from_utf8_lossy(&page.body).to_string();
     assert!(html.contains("swagger-ui"), "{html}");
-    assert!(!html.contains("https://"), "the docs page loads something from the internet");
-    app.send(TestRequest::get().uri("/docs/swagger-ui-bundle.js")).await.assert_status(200);
-    app.send(TestRequest::get().uri("/docs")).await.assert_status(307);
+    assert!(
+        !html.contains("https://"),
+        "the docs page loads something from the internet"
+    );
+    app.send(TestRequest::get().uri("/docs/swagger-ui-bundle.js"))
+        .await
+        .assert_status(200);
+    app.send(TestRequest::get().uri("/docs"))
+        .await
+        .assert_status(307);
 }
 
 #[actix_web::test]
@@ -64,7 +84,8 @@ async fn the_served_document_is_the_generated_one() {
     let app = TestApp::spawn().await;
     let res = app.send(TestRequest::get().uri("/openapi.json")).await;
     res.assert_status(200);
-    let generated: serde_json::Value = serde_json::from_str(&planpro_privacy::openapi::to_json()).unwrap();
+    let generated: serde_json::Value =
+        serde_json::from_str(&planpro_privacy::openapi::to_json()).unwrap();
     assert_eq!(res.json(), generated);
 }
 
@@ -80,18 +101,29 @@ fn committed_openapi_matches_the_code() {
 
 #[test]
 fn every_operation_has_a_description_and_declares_its_errors() {
-    let doc: serde_json::Value = serde_json::from_str(&planpro_privacy::openapi::to_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&planpro_privacy::openapi::to_json()).unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let description = op["description"].as_str().unwrap_or_default();
-            assert!(!description.trim().is_empty(), "{method} {path} has no description");
+            assert!(
+                !description.trim().is_empty(),
+                "{method} {path} has no description"
+            );
             if path.starts_with("/v1/") {
                 let responses = op["responses"].as_object().unwrap();
                 for status in ["400", "401", "403"] {
-                    if status == "400" && method == "get" && !path.contains('{') && !op.get("parameters").is_some() {
+                    if status == "400"
+                        && method == "get"
+                        && !path.contains('{')
+                        && !op.get("parameters").is_some()
+                    {
                         continue;
                     }
-                    assert!(responses.contains_key(status), "{method} {path} does not declare {status}");
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} does not declare {status}"
+                    );
                 }
             }
         }
@@ -102,24 +134,42 @@ fn every_operation_has_a_description_and_declares_its_errors() {
 async fn request_ids_are_echoed_or_generated() {
     let app = TestApp::spawn().await;
     let given = app
-        .send(TestRequest::get().uri("/healthz").insert_header(("X-Request-Id", "abc-123")))
+        .send(
+            TestRequest::get()
+                .uri("/healthz")
+                .insert_header(("X-Request-Id", "abc-123")),
+        )
         .await;
     assert_eq!(given.header("x-request-id").as_deref(), Some("abc-123"));
     let generated = app.send(TestRequest::get().uri("/healthz")).await;
     let id = generated.header("x-request-id").unwrap();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
     let hostile = app
-        .send(TestRequest::get().uri("/healthz").insert_header(("X-Request-Id", "a b\"<script>")))
+        .send(
+            TestRequest::get()
+                .uri("/healthz")
+                .insert_header(("X-Request-Id", "a b\"<script>")),
+        )
         .await;
-    assert_ne!(hostile.header("x-request-id").as_deref(), Some("a b\"<script>"));
-    assert_eq!(given.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_ne!(
+        hostile.header("x-request-id").as_deref(),
+        Some("a b\"<script>")
+    );
+    assert_eq!(
+        given.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
 }
 
 #[actix_web::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
     let app = TestApp::spawn().await;
-    app.send(TestRequest::get().uri("/nowhere")).await.assert_problem(404, "not-found");
-    app.send(TestRequest::delete().uri("/healthz")).await.assert_problem(405, "method-not-allowed");
+    app.send(TestRequest::get().uri("/nowhere"))
+        .await
+        .assert_problem(404, "not-found");
+    app.send(TestRequest::delete().uri("/healthz"))
+        .await
+        .assert_problem(405, "method-not-allowed");
 }
 
 #[actix_web::test]
@@ -128,7 +178,8 @@ async fn the_app_serves_over_a_real_socket() {
     let db = TestDb::new();
     let config = test_config(&db.url);
     let state = actix_web::web::Data::new(
-        planpro_privacy::AppState::new(&config, &db.url, &JwtKey::Secret(Secret::new(SECRET))).unwrap(),
+        planpro_privacy::AppState::new(&config, &db.url, &JwtKey::Secret(Secret::new(SECRET)))
+            .unwrap(),
     );
     let app_state = state.clone();
     let server = actix_web::HttpServer::new(move || planpro_privacy::build_app(app_state.clone()))

