@@ -27,6 +27,15 @@ pub struct AppState {
     pub db: Db,
     pub verifier: Verifier,
     pub log_writer: LogWriter,
+    pub sealer: access_log::Sealer,
+}
+
+impl AppState {
+    /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
+    pub fn shutdown(&self) {
+        self.log_writer.shutdown();
+        self.sealer.shutdown();
+    }
 }
 
 pub use server::build_app;

@@ -1,6 +1,7 @@
 //! The application: routes, middleware and error mapping, shared by `serve` and the tests.
 
 use crate::access_log::writer::LogWriter;
+use crate::access_log::Sealer;
 use crate::auth::Verifier;
 use crate::config::{Config, JwtKey};
 use crate::db::Db;
@@ -71,13 +72,18 @@ impl AppState {
             config.jwt_audience.as_deref(),
         )
         .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
+        let db = Db::new(url, config.db_pool_size, config.db_pool_timeout);
         Ok(Self {
-            db: Db::new(url, config.db_pool_size, config.db_pool_timeout),
+            sealer: Sealer::start(db.clone(), SEAL_PERIOD)?,
+            db,
             verifier,
             log_writer: LogWriter::start(url, LOG_WRITERS)?,
         })
     }
 }
+
+/// How often the hash chain is extended.
+const SEAL_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Writer threads of the access log: one commits while the next gathers its batch.
 const LOG_WRITERS: usize = 2;
@@ -96,6 +102,6 @@ pub fn run(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<()> {
         log::info!("listening on http://{bind} (docs at http://{bind}/docs/)");
         server.await
     });
-    state.log_writer.shutdown();
+    state.shutdown();
     served
 }

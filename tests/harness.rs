@@ -311,7 +311,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        self.state.log_writer.shutdown();
+        self.state.shutdown();
     }
 }
 

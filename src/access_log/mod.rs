@@ -3,6 +3,8 @@
 //! transaction; reads hand theirs to the group-commit [`writer::LogWriter`] and answer only once
 //! it has committed.
 
+pub mod chain;
+pub mod model;
 pub mod routes;
 pub mod writer;
 
@@ -220,6 +222,37 @@ impl AppState {
 }
 
 /// Every entry about the subject, oldest first, for the right-of-access export.
-pub fn export_for(_conn: &mut PgConnection, _subject_id: Uuid) -> ApiResult<serde_json::Value> {
-    Ok(serde_json::json!([]))
+pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_json::Value> {
+    let entries = access_log::table
+        .filter(access_log::subject_id.eq(subject_id))
+        .order(access_log::seq)
+        .select(model::Entry::as_select())
+        .load::<model::Entry>(conn)?;
+    serde_json::to_value(entries).map_err(ApiError::internal)
+}
+
+/// The background sealer of the hash chain and the switch that stops it.
+pub struct Sealer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Sealer {
+    /// Starts sealing every `period`.
+    pub fn start(db: crate::db::Db, period: std::time::Duration) -> std::io::Result<Self> {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = chain::spawn_sealer(db, period, stop.clone())?;
+        Ok(Self {
+            stop,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Runs a last round and stops.
+    pub fn shutdown(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
 }

@@ -18,6 +18,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_log_chain (pos) {
+        pos -> Int8,
+        entry_seq -> Int8,
+        entry_id -> Uuid,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    access_log_seal (id) {
+        id -> Int8,
+        horizon -> Int8,
+        last_pos -> Int8,
+        sealed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     subjects (id) {
         id -> Uuid,
         version -> Int4,
@@ -153,6 +171,8 @@ diesel::joinable!(disclosures -> recipients (recipient_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
+    access_log_chain,
+    access_log_seal,
     subjects,
     rectifications,
     purposes,

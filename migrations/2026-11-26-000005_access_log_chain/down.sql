@@ -1,0 +1,2 @@
+DROP TABLE access_log_seal;
+DROP TABLE access_log_chain;

@@ -1,0 +1,338 @@
+//! Tamper evidence: a SHA-256 hash chain over the access log, kept by a background sealer.
+//!
+//! Requests never touch the chain, so no request waits on a shared lock. Every entry carries the
+//! id of the transaction that wrote it (`txid`); a sealing round chains exactly the entries of
+//! transactions that had finished when it looked (those below the snapshot's `xmin`), in `txid`,
+//! then `seq` order, so an entry committed late is never skipped. One instance seals at a time
+//! (an advisory lock); the others simply find nothing to do.
+
+use super::model::Entry;
+use crate::db::schema::{access_log, access_log_chain, access_log_seal};
+use crate::error::{ApiError, ApiResult};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Names the advisory lock held while sealing.
+const SEAL_LOCK: i64 = 0x706c_616e_7072_6f02;
+/// Entries chained in one round at the most (a round is also cut at a transaction boundary).
+const ROUND_LIMIT: i64 = 20_000;
+/// Chain links read per query while verifying.
+const VERIFY_CHUNK: i64 = 20_000;
+
+/// The hash before the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+fn put(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_be_bytes());
+    hasher.update(bytes);
+}
+
+fn put_opt(hasher: &mut Sha256, bytes: Option<&[u8]>) {
+    match bytes {
+        Some(b) => {
+            hasher.update([1]);
+            put(hasher, b);
+        }
+        None => hasher.update([0]),
+    }
+}
+
+/// The link after `previous` for this entry: every stored field, length-prefixed, in a fixed order.
+pub fn link(previous: &[u8], entry: &Entry) -> [u8; 32] {
+    let mut h = Sha256::new();
+    put(&mut h, previous);
+    h.update(entry.seq.to_be_bytes());
+    put(&mut h, entry.id.as_bytes());
+    h.update(entry.at.timestamp_micros().to_be_bytes());
+    put(&mut h, entry.actor.as_bytes());
+    put_opt(
+        &mut h,
+        entry.recipient_id.as_ref().map(|u| &u.as_bytes()[..]),
+    );
+    put(&mut h, entry.action.as_bytes());
+    put_opt(&mut h, entry.subject_id.as_ref().map(|u| &u.as_bytes()[..]));
+    put(&mut h, entry.outcome.as_bytes());
+    put_opt(&mut h, entry.purpose.as_deref().map(str::as_bytes));
+    put(&mut h, entry.request_id.as_bytes());
+    put_opt(
+        &mut h,
+        entry.count.map(i32::to_be_bytes).as_ref().map(|b| &b[..]),
+    );
+    h.finalize().into()
+}
+
+#[derive(QueryableByName)]
+struct Horizon {
+    #[diesel(sql_type = BigInt)]
+    xmin: i64,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// The chain's head: its last position and hash.
+fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
+    let seal: Option<(i64, i64)> = access_log_seal::table
+        .select((access_log_seal::horizon, access_log_seal::last_pos))
+        .order(access_log_seal::id.desc())
+        .first(conn)
+        .optional()?;
+    let (horizon, last_pos) = seal.unwrap_or((0, 0));
+    let hash = if last_pos == 0 {
+        GENESIS.to_vec()
+    } else {
+        access_log_chain::table
+            .find(last_pos)
+            .select(access_log_chain::hash)
+            .first(conn)?
+    };
+    Ok((horizon, last_pos, hash))
+}
+
+/// Runs one sealing round; returns how many entries it chained. With `wait`, waits for another
+/// sealer to finish instead of leaving the work to it.
+pub fn seal(conn: &mut PgConnection, wait: bool) -> ApiResult<usize> {
+    conn.transaction(|conn| {
+        if wait {
+            conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({SEAL_LOCK})"))?;
+        } else {
+            let got: Locked = diesel::sql_query(format!(
+                "SELECT pg_try_advisory_xact_lock({SEAL_LOCK}) AS locked"
+            ))
+            .get_result(conn)?;
+            if !got.locked {
+                return Ok(0);
+            }
+        }
+        let (horizon, last_pos, mut previous) = head(conn)?;
+        // Entries and horizon must come from one snapshot: every transaction below xmin is
+        // finished, and so visible in it.
+        let xmin: Horizon = diesel::sql_query(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
+        )
+        .get_result(conn)?;
+        let rows: Vec<(i64, Entry)> = access_log::table
+            .filter(access_log::txid.ge(horizon))
+            .filter(access_log::txid.lt(xmin.xmin))
+            .order((access_log::txid, access_log::seq))
+            .select((access_log::txid, Entry::as_select()))
+            .limit(ROUND_LIMIT + 1)
+            .load(conn)?;
+        let (rows, new_horizon) = cut_at_transaction(rows, xmin.xmin, conn)?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut links = Vec::with_capacity(rows.len());
+        for (i, entry) in rows.iter().enumerate() {
+            let hash = link(&previous, entry);
+            previous = hash.to_vec();
+            links.push((
+                access_log_chain::pos.eq(last_pos + 1 + i as i64),
+                access_log_chain::entry_seq.eq(entry.seq),
+                access_log_chain::entry_id.eq(entry.id),
+                access_log_chain::hash.eq(hash.to_vec()),
+            ));
+        }
+        for chunk in links.chunks(5000) {
+            diesel::insert_into(access_log_chain::table)
+                .values(chunk)
+                .execute(conn)?;
+        }
+        diesel::insert_into(access_log_seal::table)
+            .values((
+                access_log_seal::horizon.eq(new_horizon),
+                access_log_seal::last_pos.eq(last_pos + rows.len() as i64),
+            ))
+            .execute(conn)?;
+        Ok(rows.len())
+    })
+}
+
+/// Keeps whole transactions: when a round is full, the last transaction waits for the next round
+/// (unless it alone fills the round, when all of it is taken now).
+fn cut_at_transaction(
+    mut rows: Vec<(i64, Entry)>,
+    xmin: i64,
+    conn: &mut PgConnection,
+) -> ApiResult<(Vec<Entry>, i64)> {
+    if rows.len() as i64 <= ROUND_LIMIT {
+        return Ok((rows.into_iter().map(|(_, e)| e).collect(), xmin));
+    }
+    let last_txid = rows.last().map_or(0, |(t, _)| *t);
+    if rows.first().is_some_and(|(t, _)| *t == last_txid) {
+        let all: Vec<Entry> = access_log::table
+            .filter(access_log::txid.eq(last_txid))
+            .order(access_log::seq)
+            .select(Entry::as_select())
+            .load(conn)?;
+        return Ok((all, last_txid + 1));
+    }
+    rows.retain(|(t, _)| *t != last_txid);
+    Ok((rows.into_iter().map(|(_, e)| e).collect(), last_txid))
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    /// True when every checked entry is intact and in place.
+    pub ok: bool,
+    /// How many chained entries were checked.
+    pub checked: i64,
+    /// The first entry found changed, removed, inserted or out of place.
+    pub first_bad_id: Option<Uuid>,
+    /// The chain's last position and hash (hex): record them elsewhere to detect a wholesale rewrite.
+    pub head_pos: i64,
+    pub head_hash: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+type Link = (i64, i64, Uuid, Vec<u8>, Option<Entry>);
+
+/// Seals what is pending, then checks every link whose entry falls in `[from, to)` (all when
+/// unbounded) and looks for entries that bypassed the chain.
+pub fn verify(
+    conn: &mut PgConnection,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> ApiResult<Verification> {
+    while seal(conn, true)? > 0 {}
+    let (horizon, head_pos, head_hash) = head(conn)?;
+    let start = first_pos_at_or_after(conn, from)?;
+    let end = match to {
+        Some(to) => first_pos_at_or_after(conn, Some(to))?
+            .saturating_sub(1)
+            .min(head_pos),
+        None => head_pos,
+    };
+    let mut previous = if start <= 1 {
+        GENESIS.to_vec()
+    } else {
+        access_log_chain::table
+            .find(start - 1)
+            .select(access_log_chain::hash)
+            .first(conn)
+            .optional()?
+            .unwrap_or_else(|| GENESIS.to_vec())
+    };
+    let mut checked = 0;
+    let mut first_bad: Option<(i64, Uuid)> = None;
+    let mut pos = start;
+    while pos <= end && first_bad.is_none() {
+        let links: Vec<Link> = access_log_chain::table
+            .left_join(access_log::table.on(access_log::seq.eq(access_log_chain::entry_seq)))
+            .filter(access_log_chain::pos.between(pos, (pos + VERIFY_CHUNK - 1).min(end)))
+            .order(access_log_chain::pos)
+            .select((
+                access_log_chain::pos,
+                access_log_chain::entry_seq,
+                access_log_chain::entry_id,
+                access_log_chain::hash,
+                Option::<Entry>::as_select(),
+            ))
+            .load(conn)?;
+        if links.is_empty() {
+            break;
+        }
+        for (link_pos, entry_seq, entry_id, stored, entry) in links {
+            let expected_pos = pos;
+            pos = link_pos + 1;
+            let intact = link_pos == expected_pos
+                && entry.as_ref().is_some_and(|e| {
+                    let hash = link(&previous, e);
+                    e.id == entry_id && hash[..] == stored[..]
+                });
+            if !intact {
+                first_bad = Some((entry_seq, entry_id));
+                break;
+            }
+            checked += 1;
+            previous = stored;
+        }
+    }
+    if let Some(stray) = unchained_entry(conn, horizon, from, to)? {
+        if first_bad.is_none_or(|(seq, _)| stray.0 < seq) {
+            first_bad = Some(stray);
+        }
+    }
+    Ok(Verification {
+        ok: first_bad.is_none(),
+        checked,
+        first_bad_id: first_bad.map(|(_, id)| id),
+        head_pos,
+        head_hash: hex(&head_hash),
+    })
+}
+
+fn first_pos_at_or_after(
+    conn: &mut PgConnection,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> ApiResult<i64> {
+    let Some(at) = at else { return Ok(1) };
+    let pos: Option<i64> = access_log_chain::table
+        .inner_join(access_log::table.on(access_log::seq.eq(access_log_chain::entry_seq)))
+        .filter(access_log::at.ge(at))
+        .select(diesel::dsl::min(access_log_chain::pos))
+        .first(conn)?;
+    Ok(pos.unwrap_or(i64::MAX))
+}
+
+/// An entry of a finished transaction that is not in the chain: inserted behind the service's back.
+fn unchained_entry(
+    conn: &mut PgConnection,
+    horizon: i64,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> ApiResult<Option<(i64, Uuid)>> {
+    let mut query = access_log::table
+        .left_join(access_log_chain::table.on(access_log_chain::entry_seq.eq(access_log::seq)))
+        .filter(access_log_chain::pos.is_null())
+        .filter(access_log::txid.lt(horizon))
+        .select((access_log::seq, access_log::id))
+        .order(access_log::seq)
+        .into_boxed();
+    if let Some(from) = from {
+        query = query.filter(access_log::at.ge(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(access_log::at.lt(to));
+    }
+    Ok(query.first(conn).optional()?)
+}
+
+/// Seals in the background every `period` until `stop` is set; the last round runs after it is.
+pub fn spawn_sealer(
+    db: crate::db::Db,
+    period: std::time::Duration,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("access-log-sealer".into())
+        .spawn(move || loop {
+            let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
+            let result = db.get().and_then(|mut conn| seal(&mut conn, stopping));
+            if let Err(e) = result {
+                if !matches!(e, ApiError::Unavailable) {
+                    log::warn!("sealing the access log failed: {e}");
+                }
+            }
+            if stopping {
+                return;
+            }
+            let mut slept = std::time::Duration::ZERO;
+            while slept < period && !stop.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                slept += std::time::Duration::from_millis(20);
+            }
+        })
+}

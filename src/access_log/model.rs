@@ -1,0 +1,88 @@
+//! Stored access-log entries and the queries that search them.
+
+use crate::db::schema::access_log;
+use crate::error::ApiResult;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One stored entry, as the API shows it.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = access_log)]
+pub struct Entry {
+    #[serde(skip)]
+    pub seq: i64,
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The token's `sub`: who acted.
+    pub actor: String,
+    /// For partner calls, the recipient the partner acted for.
+    pub recipient_id: Option<Uuid>,
+    /// What was done, such as `subject.read`.
+    pub action: String,
+    pub subject_id: Option<Uuid>,
+    /// `allowed` or `denied`.
+    pub outcome: String,
+    /// The caller's `X-Access-Purpose`.
+    pub purpose: Option<String>,
+    pub request_id: String,
+    /// For bulk operations, the number of ids the request named.
+    pub count: Option<i32>,
+}
+
+/// Filters of a search; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub subject_id: Option<Uuid>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Newest first instead of oldest first.
+    pub descending: bool,
+}
+
+/// Up to `limit` entries after the keyset position `after` (a `seq`).
+pub fn search(
+    conn: &mut PgConnection,
+    filter: &Filter,
+    after: Option<i64>,
+    limit: i64,
+) -> ApiResult<Vec<Entry>> {
+    let mut query = access_log::table
+        .select(Entry::as_select())
+        .limit(limit)
+        .into_boxed();
+    if let Some(subject) = filter.subject_id {
+        query = query.filter(access_log::subject_id.eq(subject));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(access_log::actor.eq(actor.clone()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(access_log::action.eq(action.clone()));
+    }
+    if let Some(outcome) = &filter.outcome {
+        query = query.filter(access_log::outcome.eq(outcome.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(access_log::at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(access_log::at.lt(to));
+    }
+    query = match (filter.descending, after) {
+        (false, Some(seq)) => query.filter(access_log::seq.gt(seq)),
+        (true, Some(seq)) => query.filter(access_log::seq.lt(seq)),
+        (_, None) => query,
+    };
+    query = if filter.descending {
+        query.order(access_log::seq.desc())
+    } else {
+        query.order(access_log::seq.asc())
+    };
+    Ok(query.load(conn)?)
+}
