@@ -1,0 +1,20 @@
+-- Baseline of the consent withdrawal: in one transaction, the consent event, the upsert of the
+-- current decision pointing at it, and the access-log entry. :nids = rows of bench.ids.
+\set r random(1, :nids)
+BEGIN;
+WITH ev AS (
+  INSERT INTO consent_events (id, subject_id, purpose_id, status, method, evidence, actor, at, request_id)
+  SELECT gen_random_uuid(), b.id, 'marketing_planpro', 'withdrawn', 'api', NULL, 'bench-baseline', now(), 'pgbench'
+  FROM bench.ids b WHERE b.n = :r
+  RETURNING id, subject_id, at
+)
+INSERT INTO consents (subject_id, purpose_id, status, method, evidence, updated_at, updated_by, last_event_id)
+SELECT subject_id, 'marketing_planpro', 'withdrawn', 'api', NULL, at, 'bench-baseline', id FROM ev
+ON CONFLICT (subject_id, purpose_id) DO UPDATE
+  SET status = EXCLUDED.status, method = EXCLUDED.method, evidence = EXCLUDED.evidence,
+      updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by,
+      last_event_id = EXCLUDED.last_event_id;
+INSERT INTO access_log (id, at, actor, action, subject_id, outcome, purpose, request_id)
+  SELECT gen_random_uuid(), now(), 'bench-baseline', 'consent.change', b.id, 'allowed', 'benchmark', 'pgbench'
+  FROM bench.ids b WHERE b.n = :r;
+END;
