@@ -410,6 +410,7 @@ row() { # name label
       [ "$met" = yes ] || [ "$r" = "—" ] || note="over by $(awk -v r="$r" 'BEGIN {printf "%.0f%%", (r - 1.5) / 1.5 * 100}')"
       label="$label (one request: service $(fmt "$s1" 3) s, query $(fmt "$b1" 3) s; load rows at -c $ELIG_CONNS)" ;;
   esac
+  if [ "$MODE" = smoke ]; then met="not judged (smoke)"; note=""; fi
   if [ -n "${FAILED[$name]:-}" ]; then met="no"; note="FAILED: ${FAILED[$name]}"; fi
   if [ -n "${SKIPPED[$name]:-}" ]; then met="—"; note="SKIPPED: ${SKIPPED[$name]}"; fi
   [ "$met" != no ] || MET_ALL=0
@@ -422,6 +423,7 @@ declare -A LABEL=(
   [withdraw]="Consent withdrawal \`PUT /v1/subjects/{id}/consents/marketing_planpro\`"
   [eligibility]="Eligibility of $N_ELIG ids \`POST /v1/consents/eligibility\`"
   [page]="Access-log page \`GET /v1/subjects/{id}/access-logs?limit=100\`"
+  [page1]="Access-log page, 1 connection (latency without queueing)"
   [partner]="Partner read \`GET /v1/partner/subjects/{id}\`"
 )
 : >"$RESULTS/rows.md"
@@ -430,7 +432,7 @@ PEAK_MIB=$(awk -v k="$PEAK_RSS_KB" 'BEGIN {printf "%.1f", k / 1024}')
 RSS_MET=$(awk -v k="$PEAK_RSS_KB" 'BEGIN {print (k > 0 && k < 64 * 1024) ? "yes" : "no"}')
 [ "$RSS_MET" = yes ] || MET_ALL=0
 RSS_NOTE=""
-[ "$RSS_MET" = yes ] || RSS_NOTE=" — over by $(awk -v k="$PEAK_RSS_KB" 'BEGIN {printf "%.1f MiB", k / 1024 - 64}')"
+if [ "$PEAK_RSS_KB" = 0 ]; then PEAK_MIB="—"; RSS_MET="not measured (no service run)"; elif [ "$MODE" = smoke ]; then RSS_MET="not judged (smoke)"; elif [ "$RSS_MET" != yes ]; then RSS_NOTE=" — over by $(awk -v k="$PEAK_RSS_KB" 'BEGIN {printf "%.1f MiB", k / 1024 - 64}')"; fi
 
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
