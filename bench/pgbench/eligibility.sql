@@ -1,5 +1,5 @@
 -- Baseline of the bulk eligibility check: the single SQL query over the same ids as the service's
--- request, sent as one uuid[] literal (bench/run.sh puts the ids in place of @IDS@).
+-- request, sent as one uuid[] literal (bench/run.sh puts the ids in place of the IDS marker).
 SELECT x.id,
        CASE WHEN s.id IS NULL THEN 'unknown'
             WHEN CASE p.basis WHEN 'opt_in' THEN c.status = 'granted'
