@@ -73,7 +73,17 @@ done
 [ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (apt-get install wrk postgresql-contrib postgresql-client curl)"
 
 mkdir -p "$OUT"
-DATA=$OUT/data
+# The cluster must be reachable by the account PostgreSQL runs as (initdb refuses root); a checkout
+# under a private home directory is not, so the cluster then goes under $TMPDIR.
+DATA=${BENCH_DATA_DIR:-$OUT/data}
+if [ -z "${BENCH_DATA_DIR:-}" ] && [ "$(id -u)" = 0 ]; then
+  pg_account=${EMBEDDED_PG_USER:-postgres}
+  id -u "$pg_account" >/dev/null 2>&1 || pg_account=nobody
+  if ! runuser -u "$pg_account" -- test -x "$OUT" 2>/dev/null; then
+    DATA=${TMPDIR:-/tmp}/planpro-privacy-bench-data
+    say "note: $pg_account cannot reach $OUT, so the cluster lives in $DATA"
+  fi
+fi
 PGROOT=$DATA/postgres
 PGDATA_DIR=$PGROOT/pgdata
 SOCK=$PGROOT/run
@@ -200,11 +210,14 @@ MARKER="subjects=$SUBJECTS entries=$ENTRIES eligibility=$ELIG_IDS"
 DATA_SECONDS=""
 SEAL_SECONDS=""
 cluster_running && cluster_stop
-if [ "$REUSE" = 1 ] && [ -f "$OUT/data.marker" ] && [ "$(cat "$OUT/data.marker")" = "$MARKER" ]; then
+if [ "$REUSE" = 1 ] && [ -f "$DATA/bench.marker" ] && [ "$(cat "$DATA/bench.marker")" = "$MARKER" ]; then
   say "reusing the data in $DATA ($MARKER)"
   cluster_start
 else
-  rm -rf "$DATA" "$OUT/data.marker"
+  if [ -d "$DATA" ] && [ -n "$(ls -A "$DATA")" ] && [ ! -d "$DATA/postgres" ]; then
+    die "$DATA holds something other than a benchmark cluster; not deleting it"
+  fi
+  rm -rf "$DATA"
   say "new cluster in $DATA, migrations"
   "$BIN" migrate >"$OUT/migrate.log" 2>&1 || { cat "$OUT/migrate.log" >&2; die "migrate failed"; }
   cluster_start
@@ -213,7 +226,7 @@ else
   psql_ -v subjects="$SUBJECTS" -v entries="$ENTRIES" -v eligibility="$ELIG_IDS" -f "$BENCH/data.sql" >"$OUT/data.log"
   DATA_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
   say "data loaded in ${DATA_SECONDS}s"
-  echo "$MARKER" >"$OUT/data.marker"
+  echo "$MARKER" >"$DATA/bench.marker"
 fi
 
 # Files for the load scripts.
