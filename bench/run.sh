@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=$ROOT/bench
 OUT=$BENCH/out
-COMMAND="bench/run.sh $*"
+COMMAND="${CARGO_TARGET_DIR:+CARGO_TARGET_DIR=$CARGO_TARGET_DIR }bench/run.sh $*"
 WRK_VERSION=$( (wrk -v 2>&1 || true) | awk 'NR == 1 {print $1, $2}')
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -461,6 +461,10 @@ mkdir -p "$(dirname "$REPORT")"
 {
   echo "# Benchmarks"
   echo
+  if [ "$MODE" = full ] && [ "$ROUNDS" -lt 2 ]; then
+    echo "> **Only $ROUNDS round**: service and baseline did not alternate twice; not an official measurement."
+    echo
+  fi
   if [ "$MODE" != full ]; then
     echo "> **$MODE run** ($SUBJECTS subjects, $ENTRIES access-log entries, ${DURATION}s per run): for checking the scripts, not for quoting."
     echo
