@@ -152,7 +152,10 @@ impl Verifier {
         let mut validation = Validation::new(algorithm(key));
         validation.leeway = 5;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
+        required.extend(issuer.map(|_| "iss"));
+        required.extend(audience.map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         match issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,

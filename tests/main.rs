@@ -1,6 +1,10 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
-#[allow(dead_code, reason = "a shared toolbox: not every test run uses every helper")]
+mod auth;
+#[allow(
+    dead_code,
+    reason = "a shared toolbox: not every test run uses every helper"
+)]
 mod harness;
 mod ops;
