@@ -8,3 +8,4 @@ mod auth;
 )]
 mod harness;
 mod ops;
+mod process;
