@@ -70,10 +70,11 @@ impl Params {
         }
     }
 
-    /// A text parameter, trimmed; empty counts as absent.
+    /// A text parameter, trimmed; given but empty is an error.
     pub fn text(&mut self, name: &str, max_chars: usize) -> Option<String> {
         let value = self.values.get(name)?.trim();
         if value.is_empty() {
+            self.errors.push(FieldError::new(name, "must not be empty"));
             return None;
         }
         if value.chars().count() > max_chars {
@@ -172,4 +173,25 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor"]);
     }
+}
+
+/// The paging parameters every list accepts (for the OpenAPI document; read with [`Params`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Oldest first (the default).
+    Asc,
+    /// Newest first.
+    Desc,
 }

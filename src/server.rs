@@ -10,9 +10,12 @@ use crate::extract::{json_error, path_error, query_error, MAX_BULK_JSON_BYTES, M
 use crate::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
+use actix_web::ResponseError;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use std::sync::OnceLock;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Builds the app around shared state: every route, the request middleware and the problem+json
@@ -50,17 +53,62 @@ pub fn build_app(
         .default_service(web::to(unmatched))
 }
 
-/// 405 for a known path with another method, 404 for anything else.
-async fn unmatched(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if req.resource_map().has_resource(req.path()) {
-        Err(ApiError::client(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            format!("{} is not allowed here", req.method()),
-        ))
-    } else {
-        Err(ApiError::not_found("route"))
+/// 405 (with `Allow`) for a documented path with another method, 404 for anything else.
+async fn unmatched(req: HttpRequest) -> HttpResponse {
+    let Some(allowed) = allowed_methods(req.path()) else {
+        return ApiError::not_found("route").error_response();
+    };
+    let mut res = ApiError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("{} is not allowed here; use {allowed}", req.method()),
+    )
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        res.headers_mut().insert(header::ALLOW, value);
     }
+    res
+}
+
+/// The methods the OpenAPI document declares for the path template matching `path`.
+fn allowed_methods(path: &str) -> Option<String> {
+    static TEMPLATES: OnceLock<Vec<(Vec<String>, String)>> = OnceLock::new();
+    let templates = TEMPLATES.get_or_init(|| {
+        crate::openapi::document()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_owned).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ];
+                let allowed: Vec<&str> = methods
+                    .iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(m, _)| *m)
+                    .collect();
+                (segments, allowed.join(", "))
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    templates
+        .iter()
+        .filter(|(template, _)| {
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+        })
+        // A literal segment beats a parameter: /v1/access-logs/verify is not /v1/access-logs/{id}.
+        .max_by_key(|(template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
+        .map(|(_, allowed)| allowed.clone())
 }
 
 impl AppState {
