@@ -8,4 +8,5 @@ mod auth;
 )]
 mod harness;
 mod ops;
+mod outage;
 mod process;

@@ -51,16 +51,22 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &TestDb) -> Self {
+        Self::start_on(&db.url, &[])
+    }
+
+    /// The binary on any database URL, with extra environment.
+    pub fn start_on(url: &str, extra_env: &[(&str, &str)]) -> Self {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let log = std::env::temp_dir().join(format!("planpro-log-{}", uuid::Uuid::new_v4()));
         let child = Command::new(BIN)
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.url)
+            .env("DATABASE_URL", url)
             .env("JWT_SECRET", SECRET)
             .env("BIND_ADDR", addr.to_string())
             .env("RUST_LOG", "debug")
+            .envs(extra_env.iter().copied())
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
             .stderr(Stdio::from(
                 std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
