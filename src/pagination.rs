@@ -47,7 +47,7 @@ pub fn encode_cursor(key: &str) -> String {
 
 /// Unwraps a cursor made by [`encode_cursor`]; `None` for anything else.
 pub fn decode_cursor(cursor: &str) -> Option<String> {
-    if cursor.len() > 512 {
+    if cursor.len() > 1024 {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
@@ -150,6 +150,27 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoding_any_text_never_panics(text in "\\PC{0,600}") {
+            let _ = decode_cursor(&text);
+            let mut p = Params::new(HashMap::from([("cursor".to_owned(), text)]));
+            let _ = p.cursor::<i64>();
+            let _ = p.cursor::<uuid::Uuid>();
+        }
+
+        #[test]
+        fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = decode_cursor(&URL_SAFE_NO_PAD.encode(&bytes));
+        }
+
+        #[test]
+        fn every_key_round_trips(key in "\\PC{0,100}") {
+            prop_assert_eq!(decode_cursor(&encode_cursor(&key)), Some(key));
+        }
+    }
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {
