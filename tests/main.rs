@@ -1,5 +1,6 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
+mod disclosures;
 mod harness;
 mod ops;
 mod recipients;
