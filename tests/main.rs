@@ -2,6 +2,7 @@
 
 mod access_log;
 mod auth;
+mod disclosures;
 #[allow(
     dead_code,
     reason = "a shared toolbox: not every test run uses every helper"
@@ -10,3 +11,4 @@ mod harness;
 mod ops;
 mod outage;
 mod process;
+mod recipients;

@@ -1,1 +1,3 @@
 //! Validated value types: once a value of one of these types exists, it is valid.
+
+pub mod registry_code;
