@@ -112,10 +112,11 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
         let message = describe_json_error(error.inner());
         if top.is_empty() || top == "?" || !object.contains_key(&top) {
             // A missing field (already named from the schema) or a whole-body problem.
-            if !errors
-                .iter()
-                .any(|e| message.contains(&format!("`{}`", e.field)))
-            {
+            let already_named = errors.iter().any(|e| {
+                let named = e.field.split(['.', '[']).next().unwrap_or_default();
+                message.contains(&format!("`{named}`"))
+            });
+            if !already_named {
                 errors.push(FieldError::new(
                     if top.is_empty() || top == "?" {
                         "body".to_owned()

@@ -296,7 +296,7 @@ async fn bad_categories_purpose_and_validity_are_named_and_nothing_is_stored() {
         .post(&path, consent(recipient, &["identity", "health"]))
         .await;
     res.assert_problem(400, "validation-failed");
-    assert!(res.bad_fields().contains(&"data_categories[1]".to_owned()));
+    assert_eq!(res.bad_fields(), ["data_categories[1]"]);
     let mut missing = consent(recipient, &["identity"]);
     missing.as_object_mut().unwrap().remove("purpose");
     missing.as_object_mut().unwrap().remove("data_categories");
