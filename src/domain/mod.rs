@@ -1,1 +1,10 @@
 //! Validated value types: once a value of one of these types exists, it is valid.
+
+pub mod country;
+pub mod email;
+pub mod language;
+pub mod personal_code;
+pub mod phone;
+pub mod source_type;
+pub mod subject_kind;
+pub mod text;
