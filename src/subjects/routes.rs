@@ -24,6 +24,18 @@ use uuid::Uuid;
 /// whatever it sent.
 type Body<T> = Result<ValidJson<T>, actix_web::Error>;
 
+/// Commits the read's access-log entry about the subject: only then may its data go out.
+async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<()> {
+    state
+        .log_reads(vec![NewEntry::new(
+            caller,
+            action,
+            Some(id),
+            Outcome::Allowed,
+        )])
+        .await
+}
+
 /// Answers one subject with its version as the `ETag`.
 fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
     response
@@ -129,14 +141,7 @@ pub async fn get_subject(
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
     let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    state
-        .log_reads(vec![NewEntry::new(
-            &caller,
-            Action::SubjectRead,
-            Some(id),
-            Outcome::Allowed,
-        )])
-        .await?;
+    log_read(&state, &caller, Action::SubjectRead, id).await?;
     Ok(one(HttpResponse::Ok(), &row))
 }
 
@@ -298,14 +303,7 @@ pub async fn list_rectifications(
             model::rectifications(conn, id, after, Some(limit + 1))
         })
         .await?;
-    state
-        .log_reads(vec![NewEntry::new(
-            &caller,
-            Action::SubjectRead,
-            Some(id),
-            Outcome::Allowed,
-        )])
-        .await?;
+    log_read(&state, &caller, Action::SubjectRead, id).await?;
     let page = Page::from_rows(rows, limit, |row| row.id.to_string());
     Ok(HttpResponse::Ok().json(Page {
         items: page
@@ -348,14 +346,7 @@ pub async fn export_subject(
         )
         .await?;
     let document = state.db.run(move |conn| export::gather(conn, id)).await?;
-    state
-        .log_reads(vec![NewEntry::new(
-            &caller,
-            Action::SubjectExport,
-            Some(id),
-            Outcome::Allowed,
-        )])
-        .await?;
+    log_read(&state, &caller, Action::SubjectExport, id).await?;
     Ok(HttpResponse::Ok().json(document))
 }
 
