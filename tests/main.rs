@@ -12,3 +12,4 @@ mod ops;
 mod outage;
 mod process;
 mod recipients;
+mod subjects;
