@@ -116,7 +116,7 @@ fn every_operation_has_a_description_and_declares_its_errors() {
                     if status == "400"
                         && method == "get"
                         && !path.contains('{')
-                        && !op.get("parameters").is_some()
+                        && op.get("parameters").is_none()
                     {
                         continue;
                     }
