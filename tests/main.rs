@@ -2,6 +2,7 @@
 
 mod access_log;
 mod auth;
+mod consents;
 mod disclosures;
 #[allow(
     dead_code,

@@ -5,6 +5,7 @@ pub mod email;
 pub mod language;
 pub mod personal_code;
 pub mod phone;
+pub mod purpose_id;
 pub mod registry_code;
 pub mod source_type;
 pub mod subject_kind;
