@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Property-based API fuzzing: schemathesis against the running service's own /openapi.json with a
 # full-scope token. Every check: no 5xx, statuses, content types, headers and bodies conform to the
-# document, invalid input is rejected. Usage: fuzz/schemathesis.sh [--max-examples N]
+# document, invalid input is rejected. Usage: fuzz/schemathesis.sh [EXAMPLES_PER_OPERATION]
+# One worker: hypothesis's caches are not thread-safe and several workers fail intermittently
+# inside schemathesis itself. The seed is fixed for CI; set SCHEMATHESIS_SEED to explore others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-30}"
@@ -27,12 +29,14 @@ token=$(target/debug/planpro-privacy token --sub schemathesis --scope "$scopes" 
 
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/service.log"; exit 1; }
 status=0
-schemathesis run "http://127.0.0.1:$port/openapi.json" \
+schemathesis --config-file fuzz/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
   --exclude-checks ignored_auth,positive_data_acceptance \
   --max-examples "$examples" \
-  --workers 2 \
+  --workers 1 \
+  --seed "${SCHEMATHESIS_SEED:-20261126}" \
+  --generation-database none \
   --suppress-health-check all \
   --no-color || status=$?
 if grep -E "panicked|internal error" "$work/service.log"; then

@@ -67,6 +67,10 @@ where
     };
     let (known, required) = declared_fields::<T>();
     let mut errors = Vec::new();
+    // PostgreSQL text cannot hold NUL: refuse it here, as the bad input it is.
+    for (key, value) in &object {
+        nul_fields(key, value, &mut errors);
+    }
     let unknown: Vec<String> = object
         .keys()
         .filter(|k| !known.is_empty() && !known.contains(*k))
@@ -92,6 +96,31 @@ where
             errors.dedup_by(|a, b| a.field == b.field);
             Err(ApiError::invalid(errors))
         }
+    }
+}
+
+fn nul_fields(path: &str, value: &Value, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            errors.push(FieldError::new(path, "must not contain NUL characters"));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(&format!("{path}[{i}]"), item, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                nul_fields(&format!("{path}.{key}"), item, errors);
+            }
+        }
+        _ => {}
+    }
+    if path.contains('\0') {
+        errors.push(FieldError::new(
+            path.replace('\0', "\\0"),
+            "must not contain NUL characters",
+        ));
     }
 }
 

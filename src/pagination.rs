@@ -58,6 +58,7 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
 /// The query string as given, read parameter by parameter; every bad one is collected.
 pub struct Params {
     values: HashMap<String, String>,
+    read: std::collections::HashSet<String>,
     errors: Vec<FieldError>,
 }
 
@@ -66,12 +67,14 @@ impl Params {
     pub fn new(values: HashMap<String, String>) -> Self {
         Self {
             values,
+            read: std::collections::HashSet::new(),
             errors: Vec::new(),
         }
     }
 
     /// A text parameter, trimmed; given but empty is an error.
     pub fn text(&mut self, name: &str, max_chars: usize) -> Option<String> {
+        self.read.insert(name.to_owned());
         let value = self.values.get(name)?.trim();
         if value.is_empty() {
             self.errors.push(FieldError::new(name, "must not be empty"));
@@ -137,8 +140,19 @@ impl Params {
         })
     }
 
-    /// Ends reading: every bad parameter in one 400.
-    pub fn finish(self) -> Result<(), ApiError> {
+    /// Ends reading: every bad parameter, and every parameter the endpoint does not know, in
+    /// one 400 (a misspelt filter must not silently widen a search).
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        let mut unknown: Vec<&String> = self
+            .values
+            .keys()
+            .filter(|k| !self.read.contains(*k))
+            .collect();
+        unknown.sort();
+        for name in unknown {
+            self.errors
+                .push(FieldError::new(name.clone(), "unknown parameter"));
+        }
         if self.errors.is_empty() {
             Ok(())
         } else {

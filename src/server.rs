@@ -55,6 +55,11 @@ pub fn build_app(
 
 /// 405 (with `Allow`) for a documented path with another method, 404 for anything else.
 async fn unmatched(req: HttpRequest) -> HttpResponse {
+    method_not_allowed(&req)
+}
+
+/// The answer to a method the path does not support (404 when no documented path matches).
+pub fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
     let Some(allowed) = allowed_methods(req.path()) else {
         return ApiError::not_found("route").error_response();
     };

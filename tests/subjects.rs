@@ -1293,3 +1293,53 @@ async fn requests_without_a_token_are_401_and_touch_nothing() {
     assert_eq!(rectifications(&app), 0);
     assert_eq!(app.db.count("SELECT 1 FROM access_log"), 1);
 }
+
+#[actix_web::test]
+async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
+    let app = TestApp::spawn().await;
+    let subject = create(&app, mari()).await;
+    let id = id_of(&subject);
+    let res = patch(
+        &app,
+        &id,
+        None,
+        json!({"reason": "typo", "source": [null], "email": 5, "address": {"city": {"x": 1}}}),
+    )
+    .await;
+    res.assert_problem(400, "validation-failed");
+    assert_eq!(res.bad_fields(), ["address.city", "email", "source"]);
+    // Well-typed but invalid values are named before the precondition too.
+    let res = patch(
+        &app,
+        &id,
+        Some("\"999\""),
+        json!({"reason": " ", "preferred_language": "AAA", "email": "no-at-sign", "address": {"country": "XX"}, "given_name": null}),
+    )
+    .await;
+    res.assert_problem(400, "validation-failed");
+    assert_eq!(
+        res.bad_fields(),
+        [
+            "address.country",
+            "email",
+            "given_name",
+            "preferred_language",
+            "reason"
+        ]
+    );
+    // A rule joining fields is judged against the real record: its attestation stays.
+    let res = patch(
+        &app,
+        &id,
+        Some("\"1\""),
+        json!({"reason": "re-sourced", "source": {"type": "third_party"}}),
+    )
+    .await;
+    assert_ne!(
+        res.status.as_u16(),
+        400,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    assert_eq!(rectifications(&app), 0);
+}

@@ -132,13 +132,13 @@ pub async fn search(
             filter.subject_id,
         )
         .await?;
+    // A stream has no pages: `limit` and `cursor` are read (so they are not unknown) and ignored.
+    let limit = params.limit();
+    let after = params.cursor::<i64>();
+    params.finish()?;
     if format == Format::Json {
-        let limit = params.limit();
-        let after = params.cursor::<i64>();
-        params.finish()?;
         return page(&state, &caller, filter, after, limit).await;
     }
-    params.finish()?;
     let entry = NewEntry::new(
         &caller,
         Action::AccessLogRead,

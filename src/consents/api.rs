@@ -20,13 +20,15 @@ pub const MAX_EVIDENCE_CHARS: usize = 2000;
 /// The most ids one eligibility check may ask about.
 pub const MAX_ELIGIBILITY_IDS: usize = 100_000;
 
-/// An enum stored as text: its JSON names are its stored names.
+/// An enum stored as text: its JSON names are its stored names (the variants in snake case;
+/// a per-variant rename from a macro literal is invisible to utoipa, so the schema would differ).
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$vmeta])* $variant,)+
         }
 
         impl $name {
@@ -311,14 +313,17 @@ pub struct EligibilityRequest {
 
 impl Validate for EligibilityRequest {
     fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
         if self.subject_ids.len() > MAX_ELIGIBILITY_IDS {
-            vec![FieldError::new(
+            errors.push(FieldError::new(
                 "subject_ids",
                 format!("must hold at most {MAX_ELIGIBILITY_IDS} ids"),
-            )]
-        } else {
-            Vec::new()
+            ));
         }
+        if self.purpose.chars().any(char::is_control) || self.purpose.len() > 200 {
+            errors.push(FieldError::new("purpose", "is not a purpose id"));
+        }
+        errors
     }
 }
 
@@ -525,6 +530,38 @@ mod tests {
         match error {
             ApiError::Validation { errors, .. } => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_names_and_schema_names_are_the_stored_names() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_string(&Method::schema()).unwrap();
+        for method in [
+            Method::WebForm,
+            Method::Email,
+            Method::Phone,
+            Method::InPerson,
+            Method::Letter,
+            Method::UnsubscribeLink,
+            Method::Api,
+        ] {
+            let json = serde_json::to_value(method).unwrap();
+            assert_eq!(json, method.as_str());
+            assert!(
+                schema.contains(&format!("\"{}\"", method.as_str())),
+                "{schema}"
+            );
+        }
+        for status in [
+            ConsentStatus::Granted,
+            ConsentStatus::Withdrawn,
+            ConsentStatus::Unset,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for basis in [Basis::OptIn, Basis::OptOut] {
+            assert_eq!(serde_json::to_value(basis).unwrap(), basis.as_str());
         }
     }
 

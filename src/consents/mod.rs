@@ -44,22 +44,14 @@ pub struct Api;
 
 /// Registers this resource's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let not_allowed = || web::to(routes::method_not_allowed);
     cfg.service(
         web::resource("/v1/purposes")
             .route(web::get().to(routes::list_purposes))
-            .route(web::post().to(routes::create_purpose))
-            .default_service(not_allowed()),
+            .route(web::post().to(routes::create_purpose)),
     )
+    .service(web::resource("/v1/purposes/{purpose}").route(web::get().to(routes::get_purpose)))
     .service(
-        web::resource("/v1/purposes/{purpose}")
-            .route(web::get().to(routes::get_purpose))
-            .default_service(not_allowed()),
-    )
-    .service(
-        web::resource("/v1/subjects/{id}/consents")
-            .route(web::get().to(routes::list_consents))
-            .default_service(not_allowed()),
+        web::resource("/v1/subjects/{id}/consents").route(web::get().to(routes::list_consents)),
     )
     // Only GET: a PUT to `.../consents/history` sets the flag of a purpose named `history`.
     .service(
@@ -69,14 +61,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/v1/subjects/{id}/consents/{purpose}")
-            .route(web::put().to(routes::set_consent))
-            .default_service(not_allowed()),
+            .route(web::put().to(routes::set_consent)),
     )
     .service(
         web::resource("/v1/consents/eligibility")
             .app_data(BodyLimit(MAX_BULK_JSON_BYTES))
-            .route(web::post().to(routes::check_eligibility))
-            .default_service(not_allowed()),
+            .route(web::post().to(routes::check_eligibility)),
     );
 }
 

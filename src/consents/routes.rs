@@ -13,8 +13,8 @@ use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
 use crate::request::Caller;
 use crate::AppState;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -363,13 +363,4 @@ pub async fn check_eligibility(
         not_eligible: sorted.not_eligible,
         unknown: sorted.unknown,
     }))
-}
-
-/// 405 as a problem, for a known path with another method.
-pub async fn method_not_allowed(req: HttpRequest) -> ApiResult<HttpResponse> {
-    Err(ApiError::client(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        format!("{} is not allowed here", req.method()),
-    ))
 }

@@ -362,7 +362,7 @@ impl From<&SubjectRow> for Subject {
 /// A rectification: a JSON merge patch (RFC 7396) of the subject's fields and the reason for
 /// it. A key left out stays as it is, `null` clears an optional field, and `address` and
 /// `source` merge key by key. The result is validated like a new subject.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SubjectPatch {
     /// Why the data is corrected, as the person asked or as found (1 to 500 characters).
     #[schema(example = "the person reported a new e-mail address")]
@@ -412,7 +412,87 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
     Value::deserialize(deserializer).map(Some)
 }
 
-impl Validate for SubjectPatch {}
+/// The shape of a merge patch, checked before any precondition: text fields take a string or
+/// null, `address` and `source` an object (of strings or nulls) or null. What the merged record
+/// must satisfy is checked once it is merged.
+impl Validate for SubjectPatch {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let text_fields = [
+            ("kind", &self.kind),
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("personal_code", &self.personal_code),
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("preferred_language", &self.preferred_language),
+        ];
+        for (name, value) in text_fields {
+            if value
+                .as_ref()
+                .is_some_and(|v| !v.is_string() && !v.is_null())
+            {
+                errors.push(FieldError::new(name, "must be a string or null"));
+            }
+        }
+        for (name, value) in [("address", &self.address), ("source", &self.source)] {
+            match value {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(lines)) => {
+                    for (key, line) in lines {
+                        if !line.is_string() && !line.is_null() {
+                            errors.push(FieldError::new(
+                                format!("{name}.{key}"),
+                                "must be a string or null",
+                            ));
+                        }
+                    }
+                }
+                Some(_) => errors.push(FieldError::new(name, "must be an object or null")),
+            }
+        }
+        if errors.is_empty() {
+            errors = self.field_errors();
+        }
+        if let Err(message) = LongText::parse(&self.reason) {
+            errors.push(FieldError::new("reason", message));
+        }
+        errors
+    }
+}
+
+impl SubjectPatch {
+    /// Errors of the patched values themselves (a malformed e-mail, an unknown language, …),
+    /// found before any precondition by patching a neutral valid record. Rules that join
+    /// several fields are left for the merge with the real record.
+    fn field_errors(&self) -> Vec<FieldError> {
+        let (_, patch) = self.clone().into_parts();
+        let mut touched: Vec<String> = Vec::new();
+        for (key, value) in &patch {
+            touched.push(key.clone());
+            if let Value::Object(inner) = value {
+                touched.extend(inner.keys().map(|k| format!("{key}.{k}")));
+            }
+        }
+        let mut document = serde_json::json!({
+            "kind": "client",
+            "given_name": "x",
+            "family_name": "x",
+            "source": {"type": "data_subject"},
+        });
+        super::rectify::merge_patch(&mut document, Value::Object(patch));
+        let Ok(fields) = serde_json::from_value::<SubjectFields>(document) else {
+            return Vec::new();
+        };
+        fields
+            .to_data()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| touched.contains(&e.field))
+            .collect()
+    }
+}
 
 impl SubjectPatch {
     /// The reason and the merge patch of the fields given.

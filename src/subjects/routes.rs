@@ -248,8 +248,9 @@ pub async fn rectify_subject(
             Some(id),
         )
         .await?;
-    let expected_version = expected_version(req.headers())?;
+    // A malformed request is a 400 whatever its preconditions say.
     let ValidJson(patch) = body?;
+    let expected_version = expected_version(req.headers())?;
     let (reason, patch) = patch.into_parts();
     let request = rectify::Request {
         subject_id: id,
