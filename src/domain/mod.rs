@@ -3,6 +3,7 @@
 pub mod country;
 pub mod email;
 pub mod language;
+pub mod mod11;
 pub mod personal_code;
 pub mod phone;
 pub mod purpose_id;

@@ -6,9 +6,6 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonalCode(String);
 
-const FIRST_WEIGHTS: [u32; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 1];
-const SECOND_WEIGHTS: [u32; 10] = [3, 4, 5, 6, 7, 8, 9, 1, 2, 3];
-
 impl PersonalCode {
     /// Checks the form, the birth date in its century and the check digit.
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -41,24 +38,9 @@ impl PersonalCode {
     }
 }
 
-/// The check digit of the first ten digits: the weighted sum modulo 11 with the first weights,
-/// else with the second, else 0 (the national standard EVS 585).
+/// The check digit of the first ten digits (EVS 585).
 fn check_digit(first_ten: &[u32]) -> u32 {
-    let remainder = |weights: &[u32; 10]| {
-        first_ten
-            .iter()
-            .zip(weights)
-            .map(|(digit, weight)| digit * weight)
-            .sum::<u32>()
-            % 11
-    };
-    match remainder(&FIRST_WEIGHTS) {
-        10 => match remainder(&SECOND_WEIGHTS) {
-            10 => 0,
-            digit => digit,
-        },
-        digit => digit,
-    }
+    super::mod11::check_digit(first_ten)
 }
 
 #[cfg(test)]

@@ -37,23 +37,9 @@ impl fmt::Display for RegistryCode {
     }
 }
 
-/// Weights 1..7 modulo 11; a remainder of 10 retries with weights 3..9; a second 10 gives 0.
+/// The check digit of the first seven digits.
 fn check_digit(first_seven: &[u32]) -> u32 {
-    let weighted = |start: u32| -> u32 {
-        first_seven
-            .iter()
-            .zip(start..)
-            .map(|(digit, weight)| digit * weight)
-            .sum::<u32>()
-            % 11
-    };
-    match weighted(1) {
-        10 => match weighted(3) {
-            10 => 0,
-            second => second,
-        },
-        first => first,
-    }
+    super::mod11::check_digit(first_seven)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Request and response bodies of the recipient registry.
 
 use super::model::RecipientRow;
+use crate::domain::email::Email;
 use crate::domain::registry_code::RegistryCode;
 use crate::error::FieldError;
 use crate::extract::Validate;
@@ -12,7 +13,6 @@ use uuid::Uuid;
 /// The longest recipient name.
 const MAX_NAME_CHARS: usize = 200;
 /// The longest e-mail address (RFC 5321's path limit).
-const MAX_EMAIL_CHARS: usize = 254;
 
 /// The kinds of organisation that may receive personal data (privacy policy, principle 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -94,26 +94,9 @@ fn names<const N: usize>(all: [&str; N]) -> String {
         .join(", ")
 }
 
-/// A pragmatic e-mail check: one `@`, a non-empty local part, a dotted domain without empty
-/// labels, no whitespace, at most 254 characters.
+/// The contact e-mail is checked like a subject's ([`Email`]).
 pub fn check_email(email: &str) -> Result<(), String> {
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        return Err(format!("must be at most {MAX_EMAIL_CHARS} characters"));
-    }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must not contain spaces".to_owned());
-    }
-    let mut parts = email.split('@');
-    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("must contain exactly one `@`".to_owned());
-    };
-    if local.is_empty() {
-        return Err("must have a name before the `@`".to_owned());
-    }
-    if !domain.contains('.') || domain.split('.').any(str::is_empty) {
-        return Err("must have a domain such as example.ee after the `@`".to_owned());
-    }
-    Ok(())
+    Email::parse(email).map(|_| ())
 }
 
 fn check_name(name: &str) -> Result<(), String> {

@@ -131,11 +131,7 @@ pub fn update(
         .optional()?
         .ok_or_else(|| ApiError::not_found("recipient"))?;
     if !expected(current.version) {
-        return Err(ApiError::client(
-            actix_web::http::StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-            "the recipient has changed since it was read; read it again",
-        ));
+        return Err(crate::precondition::stale("recipient"));
     }
     if changes.is_noop_for(&current) {
         return Ok(current);

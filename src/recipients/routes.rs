@@ -7,6 +7,7 @@ use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
+use crate::precondition;
 use crate::request::Caller;
 use crate::AppState;
 use actix_web::http::{header, StatusCode};
@@ -15,24 +16,9 @@ use chrono::Utc;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The `ETag` of a recipient at `version`.
-fn etag(version: i32) -> String {
-    format!("\"{version}\"")
-}
-
-/// True when an `If-Match` value (`*` or a list of entity tags) matches the current version.
-/// Weak tags never match: `If-Match` compares strongly (RFC 9110, 13.1.1).
-fn if_match_holds(header: &str, version: i32) -> bool {
-    let current = etag(version);
-    header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current)
-}
-
 fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag(recipient.version)));
+    response.insert_header((header::ETAG, precondition::etag(recipient.version)));
     if status == StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/v1/recipients/{}", recipient.id)));
     }
@@ -192,19 +178,7 @@ pub async fn patch_recipient(
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
     let id = id.into_inner();
-    let if_match = req
-        .headers()
-        .get(header::IF_MATCH)
-        .ok_or_else(|| {
-            ApiError::client(
-                StatusCode::PRECONDITION_REQUIRED,
-                "precondition-required",
-                "If-Match with the recipient's ETag is required",
-            )
-        })?
-        .to_str()
-        .map_err(|_| ApiError::invalid_field("If-Match", "must be an entity tag"))?
-        .to_owned();
+    let expected = precondition::expected_version(req.headers(), "recipient")?;
     let patch = body.0;
     let changes = Changes {
         name: patch.name.flatten().map(|n| n.trim().to_owned()),
@@ -213,26 +187,7 @@ pub async fn patch_recipient(
     };
     let row = state
         .db
-        .transaction(move |conn| {
-            model::update(conn, id, changes, |version| {
-                if_match_holds(&if_match, version)
-            })
-        })
+        .transaction(move |conn| model::update(conn, id, changes, |version| version == expected))
         .await?;
     Ok(respond(StatusCode::OK, to_api(row)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_compares_strongly() {
-        assert!(if_match_holds("\"3\"", 3));
-        assert!(if_match_holds("\"1\", \"3\"", 3));
-        assert!(if_match_holds("*", 3));
-        assert!(!if_match_holds("\"2\"", 3));
-        assert!(!if_match_holds("W/\"3\"", 3));
-        assert!(!if_match_holds("3", 3));
-    }
 }

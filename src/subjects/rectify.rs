@@ -7,7 +7,6 @@ use crate::access_log::{self, NewEntry};
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::parse_object;
-use actix_web::http::StatusCode;
 use chrono::Utc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -28,11 +27,7 @@ pub struct Request {
 
 /// 412: the record is no longer at the version the client read.
 pub fn stale() -> ApiError {
-    ApiError::client(
-        StatusCode::PRECONDITION_FAILED,
-        "precondition-failed",
-        "If-Match does not name the subject's current version; read it again",
-    )
+    crate::precondition::stale("subject")
 }
 
 /// Applies the request in the caller's transaction: 404, 412 or 400 (every bad field) change

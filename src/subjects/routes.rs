@@ -11,10 +11,10 @@ use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
+use crate::precondition;
 use crate::request::Caller;
 use crate::AppState;
-use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -39,35 +39,8 @@ async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -
 /// Answers one subject with its version as the `ETag`.
 fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
     response
-        .insert_header((header::ETAG, format!("\"{}\"", row.version)))
+        .insert_header((header::ETAG, precondition::etag(row.version)))
         .json(Subject::from(row))
-}
-
-/// The version `If-Match` names. Only one exact, strong ETag is accepted: `*` would let a
-/// client overwrite changes it has not seen, so it counts as no precondition (428); anything
-/// else that is not the current version fails (412).
-fn expected_version(headers: &HeaderMap) -> ApiResult<i32> {
-    let required = || {
-        ApiError::client(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition-required",
-            "If-Match with the subject's ETag (such as \"3\") is required",
-        )
-    };
-    let value = headers
-        .get(header::IF_MATCH)
-        .ok_or_else(required)?
-        .to_str()
-        .map_err(|_| rectify::stale())?
-        .trim();
-    if value == "*" {
-        return Err(required());
-    }
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(rectify::stale)
 }
 
 /// Creates a subject record.
@@ -250,7 +223,7 @@ pub async fn rectify_subject(
         .await?;
     // A malformed request is a 400 whatever its preconditions say.
     let ValidJson(patch) = body?;
-    let expected_version = expected_version(req.headers())?;
+    let expected_version = precondition::expected_version(req.headers(), "subject")?;
     let (reason, patch) = patch.into_parts();
     let request = rectify::Request {
         subject_id: id,
@@ -349,36 +322,4 @@ pub async fn export_subject(
     let document = state.db.run(move |conn| export::gather(conn, id)).await?;
     log_read(&state, &caller, Action::SubjectExport, id).await?;
     Ok(HttpResponse::Ok().json(document))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::http::header::HeaderValue;
-
-    fn with_if_match(value: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        if let Some(value) = value {
-            headers.insert(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
-        }
-        headers
-    }
-
-    fn status(value: Option<&str>) -> Result<i32, u16> {
-        expected_version(&with_if_match(value)).map_err(|e| {
-            use actix_web::ResponseError;
-            e.status_code().as_u16()
-        })
-    }
-
-    #[test]
-    fn if_match_must_name_one_exact_version() {
-        assert_eq!(status(Some("\"3\"")), Ok(3));
-        assert_eq!(status(Some(" \"12\" ")), Ok(12));
-        assert_eq!(status(None), Err(428));
-        assert_eq!(status(Some("*")), Err(428));
-        for other in ["W/\"3\"", "3", "\"3", "\"x\"", "\"3\", \"4\"", ""] {
-            assert_eq!(status(Some(other)), Err(412), "{other:?}");
-        }
-    }
 }
