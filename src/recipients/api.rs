@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 /// The longest recipient name.
 const MAX_NAME_CHARS: usize = 200;
-/// The longest e-mail address (RFC 5321's path limit).
 
 /// The kinds of organisation that may receive personal data (privacy policy, principle 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
