@@ -9,6 +9,7 @@ mod disclosures;
     reason = "a shared toolbox: not every test run uses every helper"
 )]
 mod harness;
+mod log_coverage;
 mod ops;
 mod outage;
 mod process;

@@ -188,8 +188,8 @@ pub async fn set_consent(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, String)>,
-    body: ValidJson<ConsentChange>,
-) -> ApiResult<HttpResponse> {
+    body: Result<ValidJson<ConsentChange>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
     let (subject_id, purpose) = path.into_inner();
     state
         .authorize(
@@ -199,7 +199,8 @@ pub async fn set_consent(
             Some(subject_id),
         )
         .await?;
-    let change = body.0;
+    // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
+    let change = body?.0;
     let evidence = change.evidence();
     let (basis, event) = state
         .db
@@ -320,8 +321,8 @@ pub async fn consent_history(
 pub async fn check_eligibility(
     state: web::Data<AppState>,
     caller: Caller,
-    body: EligibilityBody,
-) -> ApiResult<HttpResponse> {
+    body: Result<EligibilityBody, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
     state
         .authorize(
             &caller,
@@ -330,10 +331,11 @@ pub async fn check_eligibility(
             None,
         )
         .await?;
+    // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
     let EligibilityRequest {
         purpose,
         mut subject_ids,
-    } = body.0;
+    } = body?.0;
     let (purpose, count, sorted) = state
         .db
         .run(move |conn| {

@@ -19,6 +19,10 @@ use chrono::Utc;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
+/// A body extracted after authorization: a caller without the scope is refused (and logged)
+/// whatever it sent.
+type Body<T> = Result<ValidJson<T>, actix_web::Error>;
+
 /// One authorization, with its `ETag` (and `Location` when just created).
 fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
     let mut response = HttpResponse::build(status);
@@ -61,8 +65,8 @@ pub async fn create_authorization(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ValidJson<NewAuthorization>,
-) -> ApiResult<HttpResponse> {
+    body: Body<NewAuthorization>,
+) -> actix_web::Result<HttpResponse> {
     let subject = id.into_inner();
     state
         .authorize(
@@ -72,14 +76,11 @@ pub async fn create_authorization(
             Some(subject),
         )
         .await?;
-    let body = body.0;
+    let body = body?.0;
     let now = Utc::now();
     let valid_from = body.valid_from.unwrap_or(now);
     if body.valid_until.is_some_and(|until| until <= valid_from) {
-        return Err(ApiError::invalid_field(
-            "valid_until",
-            "must be after valid_from",
-        ));
+        return Err(ApiError::invalid_field("valid_until", "must be after valid_from").into());
     }
     let categories: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
     let row = NewAuthorizationRow {
@@ -248,8 +249,8 @@ pub async fn revoke_authorization(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: ValidJson<Revocation>,
-) -> ApiResult<HttpResponse> {
+    body: Body<Revocation>,
+) -> actix_web::Result<HttpResponse> {
     let (subject, id) = path.into_inner();
     state
         .authorize(
@@ -259,7 +260,7 @@ pub async fn revoke_authorization(
             Some(subject),
         )
         .await?;
-    let reason = body.0.reason;
+    let reason = body?.0.reason;
     let actor = caller.actor.sub.clone();
     let entry = NewEntry::new(
         &caller,
@@ -305,8 +306,8 @@ pub async fn record_disclosure(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ValidJson<NewDisclosure>,
-) -> ApiResult<HttpResponse> {
+    body: Body<NewDisclosure>,
+) -> actix_web::Result<HttpResponse> {
     let subject = id.into_inner();
     state
         .authorize(
@@ -316,7 +317,7 @@ pub async fn record_disclosure(
             Some(subject),
         )
         .await?;
-    let body = body.0;
+    let body = body?.0;
     let wanted: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
     let entry = NewEntry::new(
         &caller,
@@ -369,14 +370,14 @@ pub async fn record_disclosure(
                 "no active authorization of an active recipient covers: {}",
                 names.join(", ")
             );
-            state
+            Ok(state
                 .deny(
                     &caller,
                     Action::DisclosureRecord,
                     Some(subject),
                     not_authorized(detail),
                 )
-                .await
+                .await?)
         }
     }
 }
