@@ -46,10 +46,8 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().to_string();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = method_name(req.method());
+    let route = crate::server::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
     let mut res = if req.uri().to_string().to_ascii_lowercase().contains("%00") {
         // PostgreSQL text cannot hold NUL: such a path or query is bad input, not a server fault.
         let problem = ApiError::invalid_field("url", "must not contain NUL characters");
@@ -87,6 +85,22 @@ pub async fn observe(
         elapsed.as_secs_f64() * 1000.0
     );
     Ok(res)
+}
+
+/// The method's name for metrics and logs; anything unusual is `OTHER`, so that a client cannot
+/// grow the metrics without bound.
+fn method_name(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 fn is_problem<B>(res: &ServiceResponse<B>) -> bool {

@@ -75,16 +75,25 @@ pub fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
     res
 }
 
-/// The methods the OpenAPI document declares for the path template matching `path`.
-fn allowed_methods(path: &str) -> Option<String> {
-    static TEMPLATES: OnceLock<Vec<(Vec<String>, String)>> = OnceLock::new();
-    let templates = TEMPLATES.get_or_init(|| {
+/// A documented path template and the methods it takes.
+pub struct Route {
+    /// The template, such as `/v1/subjects/{id}`: what metrics and logs name.
+    pub template: String,
+    segments: Vec<String>,
+    /// The methods, as an `Allow` header lists them.
+    pub allowed: String,
+}
+
+/// The documented route a path belongs to, found by comparing segments: cheap enough for every
+/// request (the router's own regex matching is not repeated for metrics).
+pub fn route_of(path: &str) -> Option<&'static Route> {
+    static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
         crate::openapi::document()
             .paths
             .paths
             .iter()
             .map(|(template, item)| {
-                let segments = template.split('/').map(str::to_owned).collect();
                 let methods = [
                     ("GET", item.get.is_some()),
                     ("PUT", item.put.is_some()),
@@ -97,23 +106,36 @@ fn allowed_methods(path: &str) -> Option<String> {
                     .filter(|(_, on)| *on)
                     .map(|(m, _)| *m)
                     .collect();
-                (segments, allowed.join(", "))
+                Route {
+                    template: template.clone(),
+                    segments: template.split('/').map(str::to_owned).collect(),
+                    allowed: allowed.join(", "),
+                }
             })
             .collect()
     });
-    let segments: Vec<&str> = path.split('/').collect();
-    templates
-        .iter()
-        .filter(|(template, _)| {
-            template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
-        })
+    let mut best: Option<(&Route, usize)> = None;
+    for route in routes {
+        let mut literal = 0;
+        let mut parts = path.split('/');
+        let fits = route.segments.iter().all(|t| match parts.next() {
+            Some(s) if t == s => {
+                literal += 1;
+                true
+            }
+            Some(s) => t.starts_with('{') && !s.is_empty(),
+            None => false,
+        }) && parts.next().is_none();
         // A literal segment beats a parameter: /v1/access-logs/verify is not /v1/access-logs/{id}.
-        .max_by_key(|(template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
-        .map(|(_, allowed)| allowed.clone())
+        if fits && best.is_none_or(|(_, n)| literal > n) {
+            best = Some((route, literal));
+        }
+    }
+    best.map(|(route, _)| route)
+}
+
+fn allowed_methods(path: &str) -> Option<String> {
+    route_of(path).map(|r| r.allowed.clone())
 }
 
 impl AppState {

@@ -163,6 +163,14 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<SubjectRow> {
         .ok_or_else(|| ApiError::not_found("subject"))
 }
 
+/// Every subject of `ids` that exists (in no particular order): one query for a whole batch.
+pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<SubjectRow>> {
+    Ok(subjects::table
+        .filter(subjects::id.eq_any(ids))
+        .select(SubjectRow::as_select())
+        .load(conn)?)
+}
+
 /// 404 unless the subject exists.
 pub fn ensure_exists(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
     let found: bool =

@@ -113,8 +113,13 @@ pub async fn get_subject(
     state
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
-    let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    log_read(&state, &caller, Action::SubjectRead, id).await?;
+    // The read and its entry go through group commit together (see access_log::writer).
+    let entry = NewEntry::new(&caller, Action::SubjectRead, Some(id), Outcome::Allowed);
+    let row = state
+        .log_writer
+        .read_subject(id, entry)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subject"))?;
     Ok(one(HttpResponse::Ok(), &row))
 }
 
