@@ -2,6 +2,7 @@
 
 mod access_log;
 mod auth;
+mod concurrency;
 mod consents;
 mod disclosures;
 #[allow(
