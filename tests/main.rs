@@ -14,4 +14,5 @@ mod ops;
 mod outage;
 mod process;
 mod recipients;
+mod security;
 mod subjects;
