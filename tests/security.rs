@@ -879,6 +879,65 @@ async fn control_characters_and_nul_are_refused_in_every_text_field_naming_it() 
     }
 }
 
+/// The actor of every record and log entry is the token's `sub`: a signed token whose `sub` holds
+/// a control character is refused before anything is stored. A NUL there used to fail the
+/// group commit of the access log, and with it the reads of every other caller in that batch.
+#[actix_web::test]
+async fn a_token_whose_sub_holds_control_characters_is_refused() {
+    let app = TestApp::spawn().await;
+    let fx = arrange(&app).await;
+    let read = format!("/v1/subjects/{}", fx.subject);
+    let before = snapshot(&app);
+    let denied = app.db.count("SELECT 1 FROM access_log");
+    for sub in [
+        "a\u{0}b",
+        "\u{0}",
+        "a\u{1b}[2Jb",
+        "a\nb",
+        "a\u{85}b",
+        "a\u{7f}",
+    ] {
+        let token = token_for(sub, &staff(), None);
+        let bearer = ("Authorization", format!("Bearer {token}"));
+        // Concurrent honest reads share the log's commits with the attempt.
+        let honest = (0..8).map(|_| app.get(&read));
+        let attempts = async {
+            let read = app
+                .send(TestRequest::get().uri(&read).insert_header(bearer.clone()))
+                .await;
+            let create = app
+                .send(
+                    TestRequest::post()
+                        .uri("/v1/subjects")
+                        .insert_header(bearer.clone())
+                        .set_json(subject_body("Anu")),
+                )
+                .await;
+            (read, create)
+        };
+        let (honest, (read, create)) =
+            futures_util::future::join(futures_util::future::join_all(honest), attempts).await;
+        for res in [&read, &create] {
+            let problem = res.assert_problem(401, "unauthorized");
+            assert_eq!(problem["detail"], "invalid token: bad `sub`", "{sub:?}");
+        }
+        for res in honest {
+            res.assert_status(200);
+        }
+    }
+    // Only the honest reads were logged.
+    assert_eq!(
+        app.db
+            .count("SELECT 1 FROM access_log WHERE actor <> 'tester'"),
+        0
+    );
+    assert!(app.db.count("SELECT 1 FROM access_log") > denied);
+    assert_eq!(
+        app.db.count("SELECT 1 FROM subjects"),
+        before.split(':').next().unwrap().parse::<i64>().unwrap()
+    );
+}
+
 // ---------------------------------------------------------------- malformed bodies
 
 /// A valid body padded with trailing whitespace to exactly `len` bytes.
@@ -1119,16 +1178,19 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
     let bodies = body_endpoints(&fx);
     let before = snapshot(&app);
     let mut tried = 0;
+    let mut attempts_on_the_subject = Vec::new();
     for (method, template) in operations() {
         if !template.starts_with("/v1/") || template.starts_with("/v1/partner/") {
             continue;
         }
         let path = concrete(&template, &fx);
         let endpoint = bodies.iter().find(|e| e.method == method && e.path == path);
+        let request_id = format!("partner-attempt-{tried}");
         let mut req = TestRequest::default()
             .method(method.clone())
             .uri(&path)
-            .insert_header(("Authorization", format!("Bearer {token}")));
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("X-Request-Id", request_id.clone()));
         if let Some(endpoint) = endpoint {
             req = req.set_json(endpoint.body.clone());
             if let Some(tag) = endpoint.if_match {
@@ -1144,6 +1206,10 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
         let problem = res.assert_problem(403, "insufficient-scope");
         assert!(problem.get("items").is_none() && problem.get("given_name").is_none());
         assert!(!String::from_utf8_lossy(&res.body).contains("Maasikas"));
+        // A refused attempt on a subject's data is logged as denied, for the partner's recipient.
+        if template.starts_with("/v1/subjects/{id}") {
+            attempts_on_the_subject.push((format!("{method} {template}"), request_id));
+        }
         tried += 1;
     }
     assert!(tried >= 20, "only {tried} staff operations found");
@@ -1161,14 +1227,19 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
         before,
         "a partner changed or read something"
     );
-    // Refusals about a subject are logged as denied, for the partner's recipient.
-    assert!(
-        app.db.count(&format!(
-            "SELECT 1 FROM access_log WHERE outcome = 'denied' AND actor = 'partner' \
-             AND recipient_id = '{}' AND subject_id = '{}'",
-            fx.recipient, fx.subject
-        )) >= 8
-    );
+    assert!(attempts_on_the_subject.len() >= 12);
+    let unlogged: Vec<&String> = attempts_on_the_subject
+        .iter()
+        .filter(|(_, request_id)| {
+            app.db.count(&format!(
+                "SELECT 1 FROM access_log WHERE request_id = '{request_id}' AND outcome = 'denied' \
+                 AND actor = 'partner' AND recipient_id = '{}' AND subject_id = '{}'",
+                fx.recipient, fx.subject
+            )) != 1
+        })
+        .map(|(operation, _)| operation)
+        .collect();
+    assert!(unlogged.is_empty(), "refusals not logged: {unlogged:?}");
 }
 
 // ---------------------------------------------------------------- response headers
