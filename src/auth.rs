@@ -178,7 +178,12 @@ impl Verifier {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| ApiError::Unauthorized(format!("invalid token: {}", describe(&e))))?;
         let claims = data.claims;
-        if claims.sub.trim().is_empty() || claims.sub.len() > 200 {
+        // The actor is stored in every record and log entry: control characters have no place
+        // there (a NUL cannot even be stored, and would fail a whole group commit of the log).
+        if claims.sub.trim().is_empty()
+            || claims.sub.len() > 200
+            || claims.sub.chars().any(char::is_control)
+        {
             return Err(ApiError::Unauthorized("invalid token: bad `sub`".into()));
         }
         let mut scopes = 0;

@@ -153,6 +153,9 @@ fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
             let text = std::str::from_utf8(raw.as_bytes())
                 .map_err(|_| ApiError::invalid_field("X-Access-Purpose", "must be UTF-8 text"))?
                 .trim();
+            if let Err(message) = crate::domain::text::check_controls(text, false) {
+                return Err(ApiError::invalid_field("X-Access-Purpose", message));
+            }
             if text.chars().count() > MAX_PURPOSE_CHARS {
                 return Err(ApiError::invalid_field(
                     "X-Access-Purpose",

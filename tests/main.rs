@@ -2,6 +2,7 @@
 
 mod access_log;
 mod auth;
+mod concurrency;
 mod consents;
 mod disclosures;
 #[allow(
@@ -14,4 +15,5 @@ mod ops;
 mod outage;
 mod process;
 mod recipients;
+mod security;
 mod subjects;

@@ -1,6 +1,7 @@
 //! Request and response bodies of the consents resource.
 
 use crate::domain::purpose_id::PurposeId;
+use crate::domain::text::check_controls;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{parse_object, BodyLimit, Validate, MAX_JSON_BYTES};
 use actix_web::dev::Payload;
@@ -193,6 +194,8 @@ fn required_text(
     let text = value.map_or("", |v| v.trim());
     if text.is_empty() {
         errors.push(FieldError::new(field, "is required"));
+    } else if let Err(message) = check_controls(text, true) {
+        errors.push(FieldError::new(field, message));
     } else if text.chars().count() > max_chars {
         errors.push(FieldError::new(
             field,
@@ -276,13 +279,21 @@ impl ConsentChange {
 
 impl Validate for ConsentChange {
     fn validate(&self) -> Vec<FieldError> {
-        match self.evidence() {
-            Some(e) if e.chars().count() > MAX_EVIDENCE_CHARS => vec![FieldError::new(
-                "evidence",
-                format!("must be at most {MAX_EVIDENCE_CHARS} characters"),
-            )],
-            _ => Vec::new(),
-        }
+        let Some(evidence) = self.evidence() else {
+            return Vec::new();
+        };
+        let checked = check_controls(&evidence, true).and_then(|()| {
+            if evidence.chars().count() > MAX_EVIDENCE_CHARS {
+                Err(format!("must be at most {MAX_EVIDENCE_CHARS} characters"))
+            } else {
+                Ok(())
+            }
+        });
+        checked
+            .err()
+            .map(|message| FieldError::new("evidence", message))
+            .into_iter()
+            .collect()
     }
 }
 

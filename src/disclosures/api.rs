@@ -2,6 +2,7 @@
 //! endpoints.
 
 use super::model::{AuthorizationRow, DisclosureRow, SubjectFields};
+use crate::domain::text::check_controls;
 use crate::error::FieldError;
 use crate::extract::Validate;
 use chrono::{DateTime, Utc};
@@ -89,10 +90,13 @@ impl LegalBasis {
     }
 }
 
-/// Checks a required text: not blank, at most `max` characters.
+/// Checks a required text: not blank, no control characters but line breaks and tabs, at most
+/// `max` characters.
 fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
     if value.trim().is_empty() {
         errors.push(FieldError::new(field, "must not be empty"));
+    } else if let Err(message) = check_controls(value, true) {
+        errors.push(FieldError::new(field, message));
     } else if value.chars().count() > max {
         errors.push(FieldError::new(
             field,
@@ -274,6 +278,9 @@ impl Validate for NewDisclosure {
         let mut errors = Vec::new();
         categories(&mut errors, "data_categories", &self.data_categories);
         required_text(&mut errors, "channel", &self.channel, 50);
+        if let Err(message) = check_controls(self.channel.trim(), false) {
+            errors.push(FieldError::new("channel", message));
+        }
         optional_text(&mut errors, "note", self.note.as_deref(), 2000);
         errors
     }

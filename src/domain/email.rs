@@ -69,6 +69,7 @@ fn check_domain(domain: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn ordinary_addresses_are_accepted_with_the_domain_lower_cased() {
@@ -115,5 +116,33 @@ mod tests {
         let long_domain = format!("{}.ee", vec!["a".repeat(63); 4].join("."));
         assert!(Email::parse(&format!("m@{long_domain}")).is_err());
         assert!(Email::parse(&format!("m@{}.ee", "a".repeat(64))).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_any_string_never_panics(text in any::<String>()) {
+            let _ = Email::parse(&text);
+        }
+
+        #[test]
+        fn parsing_address_like_text_never_panics(text in "[a-zA-Z0-9.@_%'+\\-õ\u{301}\u{200d}😀 ]{0,80}") {
+            let _ = Email::parse(&text);
+        }
+
+        #[test]
+        fn an_accepted_address_is_accepted_again_unchanged(text in "[a-zA-Z0-9.@_%'+\\-]{0,40}") {
+            if let Ok(email) = Email::parse(&text) {
+                prop_assert_eq!(Email::parse(email.as_str()), Ok(email.clone()));
+                prop_assert!(!email.as_str().chars().any(|c| c.is_whitespace() || c.is_control()));
+            }
+        }
+
+        #[test]
+        fn ordinary_addresses_are_accepted(
+            local in "[a-z0-9_%'+\\-]{1,20}", domain in "[a-z][a-z0-9]{0,10}", tld in "[a-z]{2,6}"
+        ) {
+            let address = format!("{local}@{domain}.{tld}");
+            prop_assert_eq!(Email::parse(&address).map(|e| e.as_str().to_owned()), Ok(address));
+        }
     }
 }

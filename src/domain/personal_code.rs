@@ -46,6 +46,7 @@ fn check_digit(first_ten: &[u32]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn each_check_digit_branch_is_accepted() {
@@ -124,6 +125,84 @@ mod tests {
         }
         for every_century in ["1760503000", "4760503000", "6760503000", "8760503000"] {
             assert!(PersonalCode::parse(&with_check_digit(every_century)).is_ok());
+        }
+    }
+
+    /// The check digit as the national standard EVS 585 states it, written apart from the
+    /// code under test so that the two can disagree.
+    fn reference_check_digit(first_ten: &str) -> u32 {
+        let digits: Vec<u32> = first_ten.chars().filter_map(|c| c.to_digit(10)).collect();
+        for weights in [
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 1],
+            [3, 4, 5, 6, 7, 8, 9, 1, 2, 3],
+        ] {
+            let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
+            if sum % 11 < 10 {
+                return sum % 11;
+            }
+        }
+        0
+    }
+
+    /// The first ten digits of a code for a birth date (1800 to 2199), a sex and a serial number.
+    fn first_ten(date: NaiveDate, female: bool, serial: u32) -> String {
+        use chrono::Datelike;
+        let century_digit = (date.year() - 1800) / 100 * 2 + 1 + i32::from(female);
+        format!("{century_digit}{}{serial:03}", date.format("%y%m%d"),)
+    }
+
+    fn any_date() -> impl Strategy<Value = NaiveDate> {
+        let first = NaiveDate::from_ymd_opt(1800, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2199, 12, 31).unwrap();
+        (0..=(last - first).num_days()).prop_map(move |days| first + chrono::Duration::days(days))
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC{0,40}") {
+            let _ = PersonalCode::parse(&text);
+        }
+
+        #[test]
+        fn parsing_any_string_never_panics(text in any::<String>()) {
+            let _ = PersonalCode::parse(&text);
+        }
+
+        #[test]
+        fn parsing_digit_strings_of_any_length_never_panics(digits in "[0-9]{0,40}") {
+            let parsed = PersonalCode::parse(&digits);
+            prop_assert!(digits.len() == 11 || parsed.is_err());
+        }
+
+        #[test]
+        fn parsing_digits_of_other_scripts_never_panics_and_refuses_them(
+            digits in "[0-9\u{0660}-\u{0669}\u{FF10}-\u{FF19}\u{06F0}-\u{06F9}]{11}"
+        ) {
+            let parsed = PersonalCode::parse(&digits);
+            prop_assert!(digits.is_ascii() || parsed.is_err());
+        }
+
+        #[test]
+        fn every_real_date_with_its_check_digit_is_accepted(
+            date in any_date(), female in any::<bool>(), serial in 0u32..1000
+        ) {
+            let ten = first_ten(date, female, serial);
+            let code = format!("{ten}{}", reference_check_digit(&ten));
+            let parsed = PersonalCode::parse(&code);
+            prop_assert_eq!(parsed.as_ref().map(PersonalCode::as_str), Ok(code.as_str()));
+            prop_assert_eq!(PersonalCode::parse(&format!(" {code}\n")), parsed);
+        }
+
+        #[test]
+        fn every_other_check_digit_is_refused(
+            date in any_date(), female in any::<bool>(), serial in 0u32..1000, wrong in 0u32..10
+        ) {
+            let ten = first_ten(date, female, serial);
+            prop_assume!(wrong != reference_check_digit(&ten));
+            prop_assert_eq!(
+                PersonalCode::parse(&format!("{ten}{wrong}")),
+                Err("has a wrong check digit".to_owned())
+            );
         }
     }
 }

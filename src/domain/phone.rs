@@ -29,6 +29,7 @@ impl Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn e164_numbers_are_accepted() {
@@ -56,6 +57,28 @@ mod tests {
             "+37255512a4",
         ] {
             assert!(Phone::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_any_string_never_panics(text in any::<String>()) {
+            let _ = Phone::parse(&text);
+        }
+
+        #[test]
+        fn parsing_digit_strings_of_any_length_never_panics(text in "\\+?[0-9\u{0660}-\u{0669}]{0,30}") {
+            let accepted = Phone::parse(&text).is_ok();
+            let digits = text.strip_prefix('+').unwrap_or_default();
+            let e164 = (8..=15).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0');
+            prop_assert_eq!(accepted, e164, "{:?}", text);
+        }
+
+        #[test]
+        fn every_e164_number_is_accepted(number in "\\+[1-9][0-9]{7,14}") {
+            prop_assert_eq!(Phone::parse(&number).map(|p| p.as_str().to_owned()), Ok(number));
         }
     }
 }

@@ -45,6 +45,7 @@ fn check_digit(first_seven: &[u32]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn known_valid_codes_parse() {
@@ -86,6 +87,63 @@ mod tests {
             "１２３４５６７８",
         ] {
             assert!(RegistryCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The check digit as the Commercial Register states it (weights 1 to 7, then 3 to 9, then
+    /// 0), written apart from the code under test.
+    fn reference_check_digit(first_seven: &str) -> u32 {
+        let digits: Vec<u32> = first_seven.chars().filter_map(|c| c.to_digit(10)).collect();
+        for first_weight in [1, 3] {
+            let sum: u32 = digits.iter().zip(first_weight..).map(|(d, w)| d * w).sum();
+            if sum % 11 < 10 {
+                return sum % 11;
+            }
+        }
+        0
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC{0,40}") {
+            let _ = RegistryCode::parse(&text);
+        }
+
+        #[test]
+        fn parsing_any_string_never_panics(text in any::<String>()) {
+            let _ = RegistryCode::parse(&text);
+        }
+
+        #[test]
+        fn parsing_digit_strings_of_any_length_never_panics(digits in "[0-9]{0,40}") {
+            let parsed = RegistryCode::parse(&digits);
+            prop_assert!(digits.len() == 8 || parsed.is_err());
+        }
+
+        #[test]
+        fn parsing_digits_of_other_scripts_never_panics_and_refuses_them(
+            digits in "[0-9\u{0660}-\u{0669}\u{FF10}-\u{FF19}\u{06F0}-\u{06F9}]{8}"
+        ) {
+            let parsed = RegistryCode::parse(&digits);
+            prop_assert!(digits.is_ascii() || parsed.is_err());
+        }
+
+        #[test]
+        fn every_code_with_its_check_digit_is_accepted(first_seven in "[0-9]{7}") {
+            let code = format!("{first_seven}{}", reference_check_digit(&first_seven));
+            prop_assert_eq!(
+                RegistryCode::parse(&code).map(RegistryCode::into_string),
+                Ok(code)
+            );
+        }
+
+        #[test]
+        fn every_other_check_digit_is_refused(first_seven in "[0-9]{7}", wrong in 0u32..10) {
+            prop_assume!(wrong != reference_check_digit(&first_seven));
+            prop_assert_eq!(
+                RegistryCode::parse(&format!("{first_seven}{wrong}")),
+                Err("has a wrong check digit".to_owned())
+            );
         }
     }
 }

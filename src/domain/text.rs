@@ -11,9 +11,7 @@ impl Name {
     /// Trims and checks the name.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let text = raw.trim();
-        if text.chars().any(char::is_control) {
-            return Err("must not contain control characters".to_owned());
-        }
+        check_controls(text, false)?;
         check_length(text, Self::MAX_CHARS)?;
         Ok(Self(text.to_owned()))
     }
@@ -43,12 +41,7 @@ impl<const MAX: usize> Text<MAX> {
     /// Trims and checks the text.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let text = raw.trim();
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err("must not contain control characters".to_owned());
-        }
+        check_controls(text, true)?;
         check_length(text, MAX)?;
         Ok(Self(text.to_owned()))
     }
@@ -62,6 +55,16 @@ impl<const MAX: usize> Text<MAX> {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Refuses control characters (NUL, escape sequences, C1 controls, …), which no stored text may
+/// hold; text that may span lines keeps its line breaks and tabs.
+pub fn check_controls(text: &str, multi_line: bool) -> Result<(), String> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(())
 }
 
 fn check_length(text: &str, max: usize) -> Result<(), String> {
@@ -117,5 +120,25 @@ mod tests {
         assert!(LongText::parse(&"x".repeat(501)).is_err());
         assert!(LongText::parse(" ").is_err());
         assert!(LongText::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_multi_line_text_keeps_its_breaks() {
+        for bad in [
+            "a\u{0}b",
+            "a\u{7}b",
+            "\u{1b}[2J",
+            "a\u{7f}",
+            "a\u{85}b",
+            "a\u{9b}b",
+        ] {
+            assert!(check_controls(bad, true).is_err(), "{bad:?}");
+            assert!(check_controls(bad, false).is_err(), "{bad:?}");
+        }
+        for breaks in ["a\nb", "a\r\nb", "a\tb"] {
+            assert_eq!(check_controls(breaks, true), Ok(()));
+            assert!(check_controls(breaks, false).is_err(), "{breaks:?}");
+        }
+        assert_eq!(check_controls("Õie \u{202e}x\u{200d}y 😀", false), Ok(()));
     }
 }

@@ -3,6 +3,7 @@
 use super::model::RecipientRow;
 use crate::domain::email::Email;
 use crate::domain::registry_code::RegistryCode;
+use crate::domain::text::check_controls;
 use crate::error::FieldError;
 use crate::extract::Validate;
 use chrono::{DateTime, Utc};
@@ -102,6 +103,7 @@ fn check_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {
         return Err("must not be empty".to_owned());
     }
+    check_controls(name.trim(), false)?;
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(format!("must be at most {MAX_NAME_CHARS} characters"));
     }
