@@ -152,7 +152,10 @@ impl Verifier {
         let mut validation = Validation::new(algorithm(key));
         validation.leeway = 5;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
+        required.extend(issuer.map(|_| "iss"));
+        required.extend(audience.map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         match issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -175,7 +178,12 @@ impl Verifier {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| ApiError::Unauthorized(format!("invalid token: {}", describe(&e))))?;
         let claims = data.claims;
-        if claims.sub.trim().is_empty() || claims.sub.len() > 200 {
+        // The actor is stored in every record and log entry: control characters have no place
+        // there (a NUL cannot even be stored, and would fail a whole group commit of the log).
+        if claims.sub.trim().is_empty()
+            || claims.sub.len() > 200
+            || claims.sub.chars().any(char::is_control)
+        {
             return Err(ApiError::Unauthorized("invalid token: bad `sub`".into()));
         }
         let mut scopes = 0;

@@ -9,10 +9,10 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
-use utoipa::PartialSchema;
+use utoipa::{PartialSchema, ToSchema};
 
 /// The largest JSON body accepted by default.
 pub const MAX_JSON_BYTES: usize = 256 * 1024;
@@ -42,6 +42,34 @@ fn declared_fields<T: PartialSchema>() -> (BTreeSet<String>, BTreeSet<String>) {
     }
 }
 
+/// For each field whose schema is a named object type, the fields that type declares: unknown
+/// keys inside it are named as well, not silently dropped by serde.
+fn nested_fields<T: ToSchema>() -> BTreeMap<String, BTreeSet<String>> {
+    let mut components = Vec::new();
+    T::schemas(&mut components);
+    let RefOr::T(Schema::Object(object)) = T::schema() else {
+        return BTreeMap::new();
+    };
+    object
+        .properties
+        .iter()
+        .filter_map(|(field, schema)| {
+            let RefOr::Ref(reference) = schema else {
+                return None;
+            };
+            let name = reference.ref_location.rsplit('/').next()?;
+            components
+                .iter()
+                .find_map(|(component, schema)| match schema {
+                    RefOr::T(Schema::Object(inner)) if component == name => {
+                        Some((field.clone(), inner.properties.keys().cloned().collect()))
+                    }
+                    _ => None,
+                })
+        })
+        .collect()
+}
+
 fn describe_json_error(error: &serde_json::Error) -> String {
     // serde's message ends with " at line L column C", which says nothing to a field-level caller.
     let text = error.to_string();
@@ -54,7 +82,7 @@ fn describe_json_error(error: &serde_json::Error) -> String {
 /// Parses a JSON object into `T`, collecting every problem.
 pub fn parse_object<T>(body: &[u8]) -> Result<T, ApiError>
 where
-    T: DeserializeOwned + PartialSchema + Validate,
+    T: DeserializeOwned + ToSchema + Validate,
 {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::invalid_field(
@@ -67,6 +95,10 @@ where
     };
     let (known, required) = declared_fields::<T>();
     let mut errors = Vec::new();
+    // PostgreSQL text cannot hold NUL: refuse it here, as the bad input it is.
+    for (key, value) in &object {
+        nul_fields(key, value, &mut errors);
+    }
     let unknown: Vec<String> = object
         .keys()
         .filter(|k| !known.is_empty() && !known.contains(*k))
@@ -74,7 +106,21 @@ where
         .collect();
     for key in unknown {
         object.remove(&key);
-        errors.push(FieldError::new(key, "unknown field"));
+        errors.push(FieldError::new(key.replace('\0', "\\0"), "unknown field"));
+    }
+    for (field, known_inside) in nested_fields::<T>() {
+        if let Some(Value::Object(inner)) = object.get_mut(&field) {
+            let unknown: Vec<String> = inner
+                .keys()
+                .filter(|k| !known_inside.contains(*k))
+                .cloned()
+                .collect();
+            for key in unknown {
+                inner.remove(&key);
+                let named = format!("{field}.{}", key.replace('\0', "\\0"));
+                errors.push(FieldError::new(named, "unknown field"));
+            }
+        }
     }
     for field in &required {
         if !object.contains_key(field) {
@@ -95,6 +141,31 @@ where
     }
 }
 
+fn nul_fields(path: &str, value: &Value, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            errors.push(FieldError::new(path, "must not contain NUL characters"));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(&format!("{path}[{i}]"), item, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                nul_fields(&format!("{path}.{key}"), item, errors);
+            }
+        }
+        _ => {}
+    }
+    if path.contains('\0') {
+        errors.push(FieldError::new(
+            path.replace('\0', "\\0"),
+            "must not contain NUL characters",
+        ));
+    }
+}
+
 /// Deserializes, and on a type error records the field, drops it and tries again, so that every
 /// badly typed field is named rather than only the first.
 fn deserialize_reporting_each_field<T: DeserializeOwned>(
@@ -112,10 +183,11 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
         let message = describe_json_error(error.inner());
         if top.is_empty() || top == "?" || !object.contains_key(&top) {
             // A missing field (already named from the schema) or a whole-body problem.
-            if !errors
-                .iter()
-                .any(|e| message.contains(&format!("`{}`", e.field)))
-            {
+            let already_named = errors.iter().any(|e| {
+                let named = e.field.split(['.', '[']).next().unwrap_or_default();
+                message.contains(&format!("`{named}`"))
+            });
+            if !already_named {
                 errors.push(FieldError::new(
                     if top.is_empty() || top == "?" {
                         "body".to_owned()
@@ -134,7 +206,7 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
 
 impl<T> FromRequest for ValidJson<T>
 where
-    T: DeserializeOwned + PartialSchema + Validate + 'static,
+    T: DeserializeOwned + ToSchema + Validate + 'static,
 {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;

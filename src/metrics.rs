@@ -18,7 +18,7 @@ struct Histogram {
     sum: f64,
 }
 
-type Key = (String, String, u16);
+type Key = (&'static str, &'static str, u16);
 
 static REQUESTS: Mutex<BTreeMap<Key, Histogram>> = Mutex::new(BTreeMap::new());
 static DB_ERRORS: AtomicU64 = AtomicU64::new(0);
@@ -26,12 +26,10 @@ static LOG_BATCHES: AtomicU64 = AtomicU64::new(0);
 static LOG_ENTRIES: AtomicU64 = AtomicU64::new(0);
 
 /// Records one finished request under its route template (never the raw path).
-pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+pub fn record_request(method: &'static str, route: &'static str, status: u16, elapsed: Duration) {
     let seconds = elapsed.as_secs_f64();
     let Ok(mut map) = REQUESTS.lock() else { return };
-    let h = map
-        .entry((method.to_owned(), route.to_owned(), status))
-        .or_default();
+    let h = map.entry((method, route, status)).or_default();
     for (i, bound) in BUCKETS.iter().enumerate() {
         if seconds <= *bound {
             h.counts[i] += 1;
@@ -59,7 +57,7 @@ pub fn render(pool_connections: u32, pool_idle: u32, pool_max: u32) -> String {
     out.push_str("# TYPE http_requests_total counter\n");
     let map = REQUESTS.lock().map(|m| {
         m.iter()
-            .map(|(k, h)| (k.clone(), h.counts, h.total, h.sum))
+            .map(|(k, h)| (*k, h.counts, h.total, h.sum))
             .collect::<Vec<_>>()
     });
     let rows = map.unwrap_or_default();

@@ -47,7 +47,7 @@ pub fn encode_cursor(key: &str) -> String {
 
 /// Unwraps a cursor made by [`encode_cursor`]; `None` for anything else.
 pub fn decode_cursor(cursor: &str) -> Option<String> {
-    if cursor.len() > 512 {
+    if cursor.len() > 1024 {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
@@ -58,6 +58,7 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
 /// The query string as given, read parameter by parameter; every bad one is collected.
 pub struct Params {
     values: HashMap<String, String>,
+    read: std::collections::HashSet<String>,
     errors: Vec<FieldError>,
 }
 
@@ -66,14 +67,17 @@ impl Params {
     pub fn new(values: HashMap<String, String>) -> Self {
         Self {
             values,
+            read: std::collections::HashSet::new(),
             errors: Vec::new(),
         }
     }
 
-    /// A text parameter, trimmed; empty counts as absent.
+    /// A text parameter, trimmed; given but empty is an error.
     pub fn text(&mut self, name: &str, max_chars: usize) -> Option<String> {
+        self.read.insert(name.to_owned());
         let value = self.values.get(name)?.trim();
         if value.is_empty() {
+            self.errors.push(FieldError::new(name, "must not be empty"));
             return None;
         }
         if value.chars().count() > max_chars {
@@ -136,8 +140,19 @@ impl Params {
         })
     }
 
-    /// Ends reading: every bad parameter in one 400.
-    pub fn finish(self) -> Result<(), ApiError> {
+    /// Ends reading: every bad parameter, and every parameter the endpoint does not know, in
+    /// one 400 (a misspelt filter must not silently widen a search).
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        let mut unknown: Vec<&String> = self
+            .values
+            .keys()
+            .filter(|k| !self.read.contains(*k))
+            .collect();
+        unknown.sort();
+        for name in unknown {
+            self.errors
+                .push(FieldError::new(name.clone(), "unknown parameter"));
+        }
         if self.errors.is_empty() {
             Ok(())
         } else {
@@ -149,6 +164,27 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoding_any_text_never_panics(text in "\\PC{0,600}") {
+            let _ = decode_cursor(&text);
+            let mut p = Params::new(HashMap::from([("cursor".to_owned(), text)]));
+            let _ = p.cursor::<i64>();
+            let _ = p.cursor::<uuid::Uuid>();
+        }
+
+        #[test]
+        fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = decode_cursor(&URL_SAFE_NO_PAD.encode(&bytes));
+        }
+
+        #[test]
+        fn every_key_round_trips(key in "\\PC{0,60}") {
+            prop_assert_eq!(decode_cursor(&encode_cursor(&key)), Some(key));
+        }
+    }
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {
@@ -172,4 +208,25 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor"]);
     }
+}
+
+/// The paging parameters every list accepts (for the OpenAPI document; read with [`Params`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Oldest first (the default).
+    Asc,
+    /// Newest first.
+    Desc,
 }

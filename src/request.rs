@@ -4,11 +4,12 @@
 use crate::auth::{Actor, Scope};
 use crate::error::ApiError;
 use crate::AppState;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use std::future::{ready, Ready};
 use std::time::Instant;
 
@@ -35,7 +36,7 @@ fn acceptable_request_id(value: &str) -> bool {
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let started = Instant::now();
     let request_id = req
         .headers()
@@ -45,11 +46,24 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().to_string();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let mut res = next.call(req).await?;
+    let method = method_name(req.method());
+    let route = crate::server::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
+    let mut res = if req.uri().to_string().to_ascii_lowercase().contains("%00") {
+        // PostgreSQL text cannot hold NUL: such a path or query is bad input, not a server fault.
+        let problem = ApiError::invalid_field("url", "must not contain NUL characters");
+        req.into_response(problem.error_response())
+            .map_into_right_body()
+    } else {
+        let res = next.call(req).await?;
+        if res.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem(&res) {
+            // actix answers a known resource's unknown method itself, with an empty body.
+            let (req, _) = res.into_parts();
+            let problem = crate::server::method_not_allowed(&req);
+            ServiceResponse::new(req, problem).map_into_right_body()
+        } else {
+            res.map_into_left_body()
+        }
+    };
     let status = res.status().as_u16();
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -71,6 +85,28 @@ pub async fn observe(
         elapsed.as_secs_f64() * 1000.0
     );
     Ok(res)
+}
+
+/// The method's name for metrics and logs; anything unusual is `OTHER`, so that a client cannot
+/// grow the metrics without bound.
+fn method_name(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+fn is_problem<B>(res: &ServiceResponse<B>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
 }
 
 /// The authenticated caller of a `/v1` endpoint, with the request's id and stated purpose.
@@ -117,6 +153,9 @@ fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
             let text = std::str::from_utf8(raw.as_bytes())
                 .map_err(|_| ApiError::invalid_field("X-Access-Purpose", "must be UTF-8 text"))?
                 .trim();
+            if let Err(message) = crate::domain::text::check_controls(text, false) {
+                return Err(ApiError::invalid_field("X-Access-Purpose", message));
+            }
             if text.chars().count() > MAX_PURPOSE_CHARS {
                 return Err(ApiError::invalid_field(
                     "X-Access-Purpose",

@@ -1,6 +1,19 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
-#[allow(dead_code, reason = "a shared toolbox: not every test run uses every helper")]
+mod auth;
+mod concurrency;
+mod consents;
+mod disclosures;
+#[allow(
+    dead_code,
+    reason = "a shared toolbox: not every test run uses every helper"
+)]
 mod harness;
+mod log_coverage;
 mod ops;
+mod outage;
+mod process;
+mod recipients;
+mod security;
+mod subjects;

@@ -170,6 +170,28 @@ async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
     app.send(TestRequest::delete().uri("/healthz"))
         .await
         .assert_problem(405, "method-not-allowed");
+    let subject = uuid::Uuid::now_v7();
+    for (method, path, allow) in [
+        ("PATCH", "/v1/subjects".to_owned(), "GET, POST"),
+        (
+            "OPTIONS",
+            format!("/v1/subjects/{subject}/consents/history"),
+            "GET",
+        ),
+        ("DELETE", format!("/v1/subjects/{subject}"), "GET, PATCH"),
+        ("GET", "/v1/consents/eligibility".to_owned(), "POST"),
+    ] {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let res = app
+            .send(TestRequest::default().method(method.clone()).uri(&path))
+            .await;
+        res.assert_problem(405, "method-not-allowed");
+        assert_eq!(
+            res.header("allow").as_deref(),
+            Some(allow),
+            "{method} {path}"
+        );
+    }
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@ use super::model::{self, Entry, Filter};
 use super::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::error::{ApiResult, Problem};
-use crate::pagination::{Page, Params};
+use crate::pagination::{Page, PageParams, Params, SortOrder};
 use crate::request::Caller;
 use crate::AppState;
 use actix_web::http::header;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     paths(search, subject_entries, verify),
-    components(schemas(Entry, Page<Entry>, Verification)),
+    components(schemas(Entry, Page<Entry>, Verification, Action, Outcome, SortOrder)),
     tags((name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"))
 )]
 pub struct Api;
@@ -104,9 +104,8 @@ fn wanted_format(req: &HttpRequest) -> Format {
         ("outcome" = Option<Outcome>, Query, description = "`allowed` or `denied`"),
         ("from" = Option<DateTime<Utc>>, Query, description = "Entries at or after this time"),
         ("to" = Option<DateTime<Utc>>, Query, description = "Entries before this time"),
-        ("order" = Option<String>, Query, description = "`asc` (default) or `desc`"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
-        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("order" = Option<SortOrder>, Query, description = "`asc` (default) or `desc`"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of entries; or the whole result as NDJSON or CSV", body = Page<Entry>,
@@ -133,13 +132,13 @@ pub async fn search(
             filter.subject_id,
         )
         .await?;
+    // A stream has no pages: `limit` and `cursor` are read (so they are not unknown) and ignored.
+    let limit = params.limit();
+    let after = params.cursor::<i64>();
+    params.finish()?;
     if format == Format::Json {
-        let limit = params.limit();
-        let after = params.cursor::<i64>();
-        params.finish()?;
         return page(&state, &caller, filter, after, limit).await;
     }
-    params.finish()?;
     let entry = NewEntry::new(
         &caller,
         Action::AccessLogRead,
@@ -253,9 +252,8 @@ fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> Ht
 #[utoipa::path(get, path = "/v1/subjects/{id}/access-logs", tag = "access-log", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject"),
-        ("order" = Option<String>, Query, description = "`asc` (default) or `desc`"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
-        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("order" = Option<SortOrder>, Query, description = "`asc` (default) or `desc`"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of entries", body = Page<Entry>),

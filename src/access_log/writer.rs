@@ -1,25 +1,35 @@
-//! Group commit for read entries: concurrent requests hand their entries to writer threads, each
-//! of which commits everything waiting in one transaction on its own connection, then wakes every
-//! request in that batch. One fsync then serves many reads, and no request waits on a lock.
+//! Group commit. Concurrent requests hand their entries to writer threads; each writer commits
+//! everything waiting in one transaction on its own connection, then wakes every request of that
+//! batch. One fsync then serves many reads, and no request waits on a lock.
+//!
+//! The hottest audited read, one subject by id, goes further: the writer fetches every subject
+//! asked for in the batch with one query, inside the transaction that appends their entries, so
+//! such a read costs the database a share of three statements and the request one hand-off.
 
 use super::{record, NewEntry};
 use crate::db::with_connect_timeout;
 use crate::error::{ApiError, ApiResult};
+use crate::subjects::model::{find_many, SubjectRow};
 use diesel::pg::PgConnection;
 use diesel::Connection;
+use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 /// Entries committed in one transaction at the most.
 const MAX_BATCH: usize = 4096;
 
 type Reply = oneshot::Sender<ApiResult<()>>;
+type SubjectReply = oneshot::Sender<ApiResult<Option<SubjectRow>>>;
 
 enum Job {
     Append(Vec<NewEntry>, Reply),
+    /// Fetch the subject; if it exists, append the entry in the same transaction.
+    ReadSubject(Uuid, NewEntry, SubjectReply),
     Stop,
 }
 
@@ -60,6 +70,16 @@ impl LogWriter {
         done.await.unwrap_or(Err(ApiError::Unavailable))
     }
 
+    /// Reads one subject and durably logs the read: `None` (and no entry) when there is no such
+    /// subject, 503 when the entry cannot be committed.
+    pub async fn read_subject(&self, id: Uuid, entry: NewEntry) -> ApiResult<Option<SubjectRow>> {
+        let (reply, done) = oneshot::channel();
+        self.jobs
+            .send(Job::ReadSubject(id, entry, reply))
+            .map_err(|_| ApiError::Unavailable)?;
+        done.await.unwrap_or(Err(ApiError::Unavailable))
+    }
+
     /// Commits everything already handed over, then stops the threads.
     pub fn shutdown(&self) {
         let Ok(mut threads) = self.threads.lock() else {
@@ -74,23 +94,28 @@ impl LogWriter {
     }
 }
 
+/// What one transaction carries.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<NewEntry>,
+    replies: Vec<Reply>,
+    reads: Vec<(Uuid, NewEntry, SubjectReply)>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.entries.len() + self.reads.len()
+    }
+}
+
 fn run(url: &str, receiver: &Mutex<Receiver<Job>>) {
     let mut conn: Option<PgConnection> = None;
     loop {
-        let Some((entries, replies, stop)) = next_batch(receiver) else {
+        let Some((batch, stop)) = next_batch(receiver) else {
             return;
         };
-        if !replies.is_empty() {
-            let result = commit(url, &mut conn, &entries);
-            if result.is_ok() {
-                crate::metrics::record_log_batch(entries.len());
-            }
-            for reply in replies {
-                let _ = reply.send(match &result {
-                    Ok(()) => Ok(()),
-                    Err(_) => Err(ApiError::Unavailable),
-                });
-            }
+        if batch.len() > 0 || !batch.replies.is_empty() {
+            commit_and_answer(url, &mut conn, batch);
         }
         if stop {
             return;
@@ -99,10 +124,9 @@ fn run(url: &str, receiver: &Mutex<Receiver<Job>>) {
 }
 
 /// Waits for one job, then takes whatever else is already waiting, up to the batch limit.
-fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Vec<NewEntry>, Vec<Reply>, bool)> {
+fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
     let receiver = receiver.lock().ok()?;
-    let mut entries = Vec::new();
-    let mut replies = Vec::new();
+    let mut batch = Batch::default();
     let mut job = loop {
         match receiver.recv_timeout(Duration::from_secs(1)) {
             Ok(job) => break job,
@@ -112,13 +136,14 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Vec<NewEntry>, Vec<Rep
     };
     loop {
         match job {
-            Job::Stop => return Some((entries, replies, true)),
-            Job::Append(mut batch, reply) => {
-                entries.append(&mut batch);
-                replies.push(reply);
+            Job::Stop => return Some((batch, true)),
+            Job::Append(mut entries, reply) => {
+                batch.entries.append(&mut entries);
+                batch.replies.push(reply);
             }
+            Job::ReadSubject(id, entry, reply) => batch.reads.push((id, entry, reply)),
         }
-        if entries.len() >= MAX_BATCH {
+        if batch.len() >= MAX_BATCH {
             break;
         }
         match receiver.try_recv() {
@@ -126,10 +151,64 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Vec<NewEntry>, Vec<Rep
             Err(_) => break,
         }
     }
-    Some((entries, replies, false))
+    Some((batch, false))
 }
 
-fn commit(url: &str, conn: &mut Option<PgConnection>, entries: &[NewEntry]) -> ApiResult<()> {
+fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
+    let Batch {
+        mut entries,
+        replies,
+        reads,
+    } = batch;
+    let ids: Vec<Uuid> = reads.iter().map(|(id, _, _)| *id).collect();
+    let result = with_connection(url, conn, |c| {
+        c.transaction(|c| {
+            let found: HashMap<Uuid, SubjectRow> = if ids.is_empty() {
+                HashMap::new()
+            } else {
+                find_many(c, &ids)?
+                    .into_iter()
+                    .map(|row| (row.id, row))
+                    .collect()
+            };
+            entries.extend(
+                reads
+                    .iter()
+                    .filter(|(id, _, _)| found.contains_key(id))
+                    .map(|(_, entry, _)| entry.clone()),
+            );
+            record(c, &entries)?;
+            Ok(found)
+        })
+    });
+    match result {
+        Ok(found) => {
+            crate::metrics::record_log_batch(entries.len());
+            for reply in replies {
+                let _ = reply.send(Ok(()));
+            }
+            for (id, _, reply) in reads {
+                let _ = reply.send(Ok(found.get(&id).cloned()));
+            }
+        }
+        Err(_) => {
+            for reply in replies {
+                let _ = reply.send(Err(ApiError::Unavailable));
+            }
+            for (_, _, reply) in reads {
+                let _ = reply.send(Err(ApiError::Unavailable));
+            }
+        }
+    }
+}
+
+/// Runs `work` on the writer's connection, connecting first when needed; a failure drops the
+/// connection so that the next batch starts on a fresh one.
+fn with_connection<T>(
+    url: &str,
+    conn: &mut Option<PgConnection>,
+    work: impl FnOnce(&mut PgConnection) -> ApiResult<T>,
+) -> ApiResult<T> {
     if conn.is_none() {
         *conn = Some(PgConnection::establish(url).map_err(|e| {
             crate::metrics::record_db_error();
@@ -140,9 +219,8 @@ fn commit(url: &str, conn: &mut Option<PgConnection>, entries: &[NewEntry]) -> A
     let Some(c) = conn.as_mut() else {
         return Err(ApiError::Unavailable);
     };
-    let result = c.transaction(|c| record(c, entries));
+    let result = work(c);
     if let Err(e) = &result {
-        // A broken connection is replaced at the next batch.
         log::warn!("access-log group commit failed: {e}");
         *conn = None;
     }

@@ -1,0 +1,269 @@
+//! Rows, insert forms and queries of purposes, consent flags and consent events.
+
+use super::api::{Decision, Method};
+use crate::db::schema::{consent_events, consents, purposes, subjects};
+use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Array, Bool, Text, Uuid as SqlUuid};
+use diesel::upsert::excluded;
+use uuid::Uuid;
+
+/// A purpose as stored.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = purposes, check_for_backend(Pg))]
+pub struct PurposeRow {
+    pub id: String,
+    pub basis: String,
+    pub description_et: String,
+    pub description_en: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A purpose to insert (`created_at` is the database's).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = purposes)]
+pub struct NewPurposeRow<'a> {
+    pub id: &'a str,
+    pub basis: &'a str,
+    pub description_et: &'a str,
+    pub description_en: &'a str,
+}
+
+/// Every purpose, oldest first.
+pub fn list_purposes(conn: &mut PgConnection) -> QueryResult<Vec<PurposeRow>> {
+    purposes::table
+        .select(PurposeRow::as_select())
+        .order((purposes::created_at, purposes::id))
+        .load(conn)
+}
+
+/// One purpose, if it exists.
+pub fn find_purpose(conn: &mut PgConnection, id: &str) -> QueryResult<Option<PurposeRow>> {
+    purposes::table
+        .find(id)
+        .select(PurposeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Adds a purpose; 409 when the id is taken.
+pub fn insert_purpose(conn: &mut PgConnection, new: &NewPurposeRow<'_>) -> ApiResult<PurposeRow> {
+    diesel::insert_into(purposes::table)
+        .values(new)
+        .returning(PurposeRow::as_returning())
+        .get_result(conn)
+        .map_err(|error| match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::conflict(format!("a purpose with the id `{}` already exists", new.id))
+            }
+            other => other.into(),
+        })
+}
+
+/// True when the subject exists.
+pub fn subject_exists(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)
+}
+
+/// One purpose and the subject's current decision about it, if any.
+#[derive(Debug, Queryable)]
+pub struct FlagRow {
+    pub purpose: String,
+    pub basis: String,
+    pub status: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The subject's flag for every purpose, in the order of [`list_purposes`].
+pub fn flags_of(conn: &mut PgConnection, subject_id: Uuid) -> QueryResult<Vec<FlagRow>> {
+    purposes::table
+        .left_join(
+            consents::table.on(consents::purpose_id
+                .eq(purposes::id)
+                .and(consents::subject_id.eq(subject_id))),
+        )
+        .select((
+            purposes::id,
+            purposes::basis,
+            consents::status.nullable(),
+            consents::updated_at.nullable(),
+        ))
+        .order((purposes::created_at, purposes::id))
+        .load(conn)
+}
+
+/// A consent flag to insert or overwrite.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consents)]
+struct NewConsent<'a> {
+    subject_id: Uuid,
+    purpose_id: &'a str,
+    status: &'a str,
+    method: &'a str,
+    evidence: Option<&'a str>,
+    updated_at: DateTime<Utc>,
+    updated_by: &'a str,
+    last_event_id: Uuid,
+}
+
+/// A consent event as stored: the receipt of one decision.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = consent_events, check_for_backend(Pg))]
+pub struct EventRow {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub purpose_id: String,
+    pub status: String,
+    pub method: String,
+    pub evidence: Option<String>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+/// A consent event to append.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consent_events)]
+struct NewEvent<'a> {
+    id: Uuid,
+    subject_id: Uuid,
+    purpose_id: &'a str,
+    status: &'a str,
+    method: &'a str,
+    evidence: Option<&'a str>,
+    actor: &'a str,
+    at: DateTime<Utc>,
+    request_id: &'a str,
+}
+
+/// A decision to record, with who records it and in which request.
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub subject_id: Uuid,
+    pub purpose_id: &'a str,
+    pub status: Decision,
+    pub method: Method,
+    pub evidence: Option<&'a str>,
+    pub actor: &'a str,
+    pub request_id: &'a str,
+}
+
+/// Sets the flag and appends its event; call inside a transaction, which then holds the flag's
+/// row lock until it commits.
+///
+/// The upsert comes first because it is what takes the lock: a concurrent change of the same
+/// flag waits there (on the row, or on the key while the row is being inserted) until this one
+/// commits. Only once the lock is held is the event stamped with its id and time, so events of
+/// one flag are ordered like their commits and the stored flag always equals its newest event.
+/// Stamping before the upsert would let a transaction that waited overwrite a newer decision
+/// with an older-stamped one.
+pub fn record_change(conn: &mut PgConnection, change: &Change<'_>) -> QueryResult<EventRow> {
+    let provisional = NewConsent {
+        subject_id: change.subject_id,
+        purpose_id: change.purpose_id,
+        status: change.status.as_str(),
+        method: change.method.as_str(),
+        evidence: change.evidence,
+        updated_at: Utc::now().trunc_subsecs(6),
+        updated_by: change.actor,
+        last_event_id: Uuid::now_v7(),
+    };
+    diesel::insert_into(consents::table)
+        .values(&provisional)
+        .on_conflict((consents::subject_id, consents::purpose_id))
+        .do_update()
+        .set((
+            consents::status.eq(excluded(consents::status)),
+            consents::method.eq(excluded(consents::method)),
+            consents::evidence.eq(excluded(consents::evidence)),
+            consents::updated_by.eq(excluded(consents::updated_by)),
+        ))
+        .execute(conn)?;
+    let id = Uuid::now_v7();
+    // Postgres keeps microseconds; the answer must say what is stored.
+    let at = Utc::now().trunc_subsecs(6);
+    diesel::update(consents::table.find((change.subject_id, change.purpose_id)))
+        .set((consents::last_event_id.eq(id), consents::updated_at.eq(at)))
+        .execute(conn)?;
+    diesel::insert_into(consent_events::table)
+        .values(NewEvent {
+            id,
+            subject_id: change.subject_id,
+            purpose_id: change.purpose_id,
+            status: change.status.as_str(),
+            method: change.method.as_str(),
+            evidence: change.evidence,
+            actor: change.actor,
+            at,
+            request_id: change.request_id,
+        })
+        .returning(EventRow::as_returning())
+        .get_result(conn)
+}
+
+/// The subject's consent events, newest first: optionally of one purpose, older than `before`,
+/// and at most `limit`.
+pub fn history(
+    conn: &mut PgConnection,
+    subject_id: Uuid,
+    purpose: Option<&str>,
+    before: Option<Uuid>,
+    limit: Option<i64>,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = consent_events::table
+        .filter(consent_events::subject_id.eq(subject_id))
+        .select(EventRow::as_select())
+        .order(consent_events::id.desc())
+        .into_boxed();
+    if let Some(purpose) = purpose {
+        query = query.filter(consent_events::purpose_id.eq(purpose));
+    }
+    if let Some(before) = before {
+        query = query.filter(consent_events::id.lt(before));
+    }
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
+    query.load(conn)
+}
+
+/// The ids of an eligibility check, sorted into their three answers.
+#[derive(Debug, QueryableByName)]
+pub struct Sorted {
+    #[diesel(sql_type = Array<SqlUuid>)]
+    pub eligible: Vec<Uuid>,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    pub not_eligible: Vec<Uuid>,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    pub unknown: Vec<Uuid>,
+}
+
+/// One pass over the ids: each is looked up once in `subjects` and in `consents`, and the answer
+/// comes back as three arrays in one row rather than one row per id. A flag's status is only
+/// `granted` or `withdrawn`, so `coalesce(status = 'granted', $3)` is the eligibility rule of
+/// both bases with `$3` the answer for `unset`. A consent row cannot exist without its subject.
+const ELIGIBILITY_SQL: &str = "\
+SELECT coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND coalesce(c.status = 'granted', $3)), '{}') AS eligible,
+       coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND NOT coalesce(c.status = 'granted', $3)), '{}') AS not_eligible,
+       coalesce(array_agg(i.id) FILTER (WHERE s.id IS NULL), '{}') AS unknown
+FROM unnest($1::uuid[]) AS i (id)
+LEFT JOIN subjects s ON s.id = i.id
+LEFT JOIN consents c ON c.subject_id = i.id AND c.purpose_id = $2";
+
+/// Sorts distinct ids by eligibility for the purpose; `unset_eligible` is the purpose's answer
+/// where nothing was recorded.
+pub fn eligibility(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    purpose: &str,
+    unset_eligible: bool,
+) -> QueryResult<Sorted> {
+    diesel::sql_query(ELIGIBILITY_SQL)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Text, _>(purpose)
+        .bind::<Bool, _>(unset_eligible)
+        .get_result(conn)
+}

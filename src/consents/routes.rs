@@ -1,0 +1,368 @@
+//! Handlers of purposes, consent flags, consent history and bulk eligibility checks.
+
+use super::api::{
+    Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityBody, EligibilityRequest,
+    NewPurpose, Purpose, PurposeList,
+};
+use super::model;
+use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::auth::Scope;
+use crate::domain::purpose_id;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::pagination::{Page, Params};
+use crate::request::Caller;
+use crate::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Lists every purpose of processing and its legal basis.
+///
+/// `opt_out` purposes apply unless the person refused; `opt_in` purposes only with consent.
+/// Purposes are not personal data: reading them writes no access-log entry.
+#[utoipa::path(get, path = "/v1/purposes", tag = "consents", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every purpose", body = PurposeList),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require(Scope::ConsentsRead)?;
+    let rows = state.db.run(|conn| Ok(model::list_purposes(conn)?)).await?;
+    let items = rows
+        .into_iter()
+        .map(Purpose::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(PurposeList { items }))
+}
+
+/// Reads one purpose.
+#[utoipa::path(get, path = "/v1/purposes/{purpose}", tag = "consents", security(("bearer" = [])),
+    params(("purpose" = String, Path, description = "The purpose's id")),
+    responses(
+        (status = 200, description = "The purpose", body = Purpose,
+            headers(("ETag" = String, description = "The purpose's version (purposes never change)"))),
+        (status = 400, description = "Malformed request", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_purpose(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::ConsentsRead)?;
+    let id = id.into_inner();
+    let row = state
+        .db
+        .run(move |conn| {
+            model::find_purpose(conn, &id)?.ok_or_else(|| ApiError::not_found("purpose"))
+        })
+        .await?;
+    let etag = purpose_etag(&row);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .json(Purpose::try_from(row)?))
+}
+
+fn purpose_etag(row: &model::PurposeRow) -> String {
+    format!("\"{}\"", row.created_at.timestamp_micros())
+}
+
+/// Adds a purpose of processing.
+///
+/// The `id` (`^[a-z][a-z0-9_]{1,63}$`) becomes the `{purpose}` of the consent paths; both
+/// descriptions are required. An id that is taken is 409.
+#[utoipa::path(post, path = "/v1/purposes", tag = "consents", security(("bearer" = [])),
+    request_body = NewPurpose,
+    responses(
+        (status = 201, description = "The purpose was added", body = Purpose,
+            headers(
+                ("Location" = String, description = "The purpose's URL"),
+                ("ETag" = String, description = "The purpose's version (purposes never change)"),
+            )),
+        (status = 400, description = "Invalid body; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:write`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A purpose with this id exists", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_purpose(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<NewPurpose>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::ConsentsWrite)?;
+    let new = body.0.check().map_err(ApiError::invalid)?;
+    let row = state
+        .db
+        .run(move |conn| {
+            model::insert_purpose(
+                conn,
+                &model::NewPurposeRow {
+                    id: new.id.as_str(),
+                    basis: new.basis.as_str(),
+                    description_et: &new.et,
+                    description_en: &new.en,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/purposes/{}", row.id)))
+        .insert_header((header::ETAG, purpose_etag(&row)))
+        .json(Purpose::try_from(row)?))
+}
+
+/// Reads the subject's consent and opt-out flags: one per purpose, `unset` included.
+///
+/// `eligible` says whether the person may be contacted for the purpose now: for an `opt_out`
+/// purpose unless withdrawn, for an `opt_in` purpose only when granted.
+#[utoipa::path(get, path = "/v1/subjects/{id}/consents", tag = "consents", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses(
+        (status = 200, description = "The flag of every purpose", body = Vec<Consent>),
+        (status = 400, description = "Malformed subject id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_consents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .authorize(&caller, Scope::ConsentsRead, Action::ConsentRead, Some(id))
+        .await?;
+    let consents = state
+        .db
+        .run(move |conn| {
+            if !model::subject_exists(conn, id)? {
+                return Err(ApiError::not_found("subject"));
+            }
+            super::consents_of(conn, id)
+        })
+        .await?;
+    state.log_reads(vec![read_entry(&caller, id)]).await?;
+    Ok(HttpResponse::Ok().json(consents))
+}
+
+fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
+    NewEntry::new(caller, Action::ConsentRead, Some(subject), Outcome::Allowed)
+}
+
+/// Records the subject's decision about one purpose.
+///
+/// The flag, the consent event (who, when, how, on what evidence, in which request) and the
+/// access-log entry commit together before the answer, so a withdrawal holds for every request
+/// that starts after this one returns. Concurrent changes of one flag are serialized: the flag
+/// ends equal to the newest event, and every event is kept.
+#[utoipa::path(put, path = "/v1/subjects/{id}/consents/{purpose}", tag = "consents", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("purpose" = String, Path, description = "The purpose's id"),
+    ),
+    request_body = ConsentChange,
+    responses(
+        (status = 200, description = "The flag's new state", body = Consent,
+            headers(("ETag" = String, description = "The id of the event that set this state"))),
+        (status = 400, description = "Invalid body or subject id; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:write`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject or purpose", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_consent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, String)>,
+    body: Result<ValidJson<ConsentChange>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let (subject_id, purpose) = path.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::ConsentsWrite,
+            Action::ConsentChange,
+            Some(subject_id),
+        )
+        .await?;
+    // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
+    let change = body?.0;
+    let evidence = change.evidence();
+    let (basis, event) = state
+        .db
+        .transaction(move |conn| {
+            if !model::subject_exists(conn, subject_id)? {
+                return Err(ApiError::not_found("subject"));
+            }
+            let purpose = model::find_purpose(conn, &purpose)?
+                .ok_or_else(|| ApiError::not_found("purpose"))?;
+            let basis = Basis::from_db(&purpose.basis)?;
+            let event = model::record_change(
+                conn,
+                &model::Change {
+                    subject_id,
+                    purpose_id: &purpose.id,
+                    status: change.status,
+                    method: change.method,
+                    evidence: evidence.as_deref(),
+                    actor: &caller.actor.sub,
+                    request_id: &caller.request_id,
+                },
+            )?;
+            access_log::record(
+                conn,
+                &[NewEntry::new(
+                    &caller,
+                    Action::ConsentChange,
+                    Some(subject_id),
+                    Outcome::Allowed,
+                )],
+            )?;
+            Ok((basis, event))
+        })
+        .await?;
+    let event = ConsentEvent::try_from(event)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", event.id)))
+        .json(Consent {
+            purpose: event.purpose,
+            status: Some(event.status).into(),
+            eligible: basis.eligible(Some(event.status)),
+            updated_at: Some(event.at),
+        }))
+}
+
+/// Lists the subject's consent events, newest first: the receipt of every decision recorded.
+#[utoipa::path(get, path = "/v1/subjects/{id}/consents/history", tag = "consents", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("purpose" = Option<String>, Query, description = "Only the events of this purpose"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of consent events, newest first", body = Page<ConsentEvent>),
+        (status = 400, description = "Malformed subject id or query parameter; `errors` names each", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn consent_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .authorize(&caller, Scope::ConsentsRead, Action::ConsentRead, Some(id))
+        .await?;
+    let mut params = Params::new(query.into_inner());
+    let limit = params.limit();
+    let before = params.cursor::<Uuid>();
+    let purpose = params.text("purpose", purpose_id::MAX_LEN);
+    params.finish()?;
+    let rows = state
+        .db
+        .run(move |conn| {
+            if !model::subject_exists(conn, id)? {
+                return Err(ApiError::not_found("subject"));
+            }
+            Ok(model::history(
+                conn,
+                id,
+                purpose.as_deref(),
+                before,
+                Some(limit + 1),
+            )?)
+        })
+        .await?;
+    let events = rows
+        .into_iter()
+        .map(ConsentEvent::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let page = Page::from_rows(events, limit, |e| e.id.to_string());
+    state.log_reads(vec![read_entry(&caller, id)]).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Sorts up to 100,000 subject ids by whether they may be contacted for a purpose now.
+///
+/// Every distinct id is answered once, in `eligible`, `not_eligible` or `unknown` (no such
+/// subject); the order within each list is unspecified. The request writes one access-log entry,
+/// `consent.eligibility` with no subject and the number of distinct ids as `count`.
+#[utoipa::path(post, path = "/v1/consents/eligibility", tag = "consents", security(("bearer" = [])),
+    request_body = EligibilityRequest,
+    responses(
+        (status = 200, description = "The ids, sorted by eligibility", body = Eligibility),
+        (status = 400, description = "Invalid body (more than 100,000 ids, a malformed id); `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check_eligibility(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Result<EligibilityBody, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    state
+        .authorize(
+            &caller,
+            Scope::ConsentsRead,
+            Action::ConsentEligibility,
+            None,
+        )
+        .await?;
+    // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
+    let EligibilityRequest {
+        purpose,
+        mut subject_ids,
+    } = body?.0;
+    let (purpose, count, sorted) = state
+        .db
+        .run(move |conn| {
+            let row = model::find_purpose(conn, &purpose)?
+                .ok_or_else(|| ApiError::not_found("purpose"))?;
+            let unset_eligible = Basis::from_db(&row.basis)?.eligible(None);
+            // Sorting puts duplicates side by side, so each id is asked and answered once, and
+            // hands the ids to the index lookups in key order. It runs here, off the async workers.
+            subject_ids.sort_unstable_by_key(|id| id.as_u128());
+            subject_ids.dedup();
+            let sorted = model::eligibility(conn, &subject_ids, &purpose, unset_eligible)?;
+            Ok((purpose, subject_ids.len(), sorted))
+        })
+        .await?;
+    state
+        .log_reads(vec![NewEntry::new(
+            &caller,
+            Action::ConsentEligibility,
+            None,
+            Outcome::Allowed,
+        )
+        .with_count(count)])
+        .await?;
+    Ok(HttpResponse::Ok().json(Eligibility {
+        purpose,
+        eligible: sorted.eligible,
+        not_eligible: sorted.not_eligible,
+        unknown: sorted.unknown,
+    }))
+}

@@ -1,0 +1,397 @@
+//! Request and response bodies of disclosure authorizations, disclosure records and the partner
+//! endpoints.
+
+use super::model::{AuthorizationRow, DisclosureRow, SubjectFields};
+use crate::domain::text::check_controls;
+use crate::error::FieldError;
+use crate::extract::Validate;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The kinds of a subject's data that may be disclosed, each a fixed set of fields.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DataCategory {
+    /// `given_name`, `family_name`.
+    Identity,
+    /// `email`, `phone`.
+    Contact,
+    /// `address`.
+    Address,
+    /// `personal_code`.
+    PersonalCode,
+}
+
+impl DataCategory {
+    /// Every category, in the order responses list them.
+    pub const ALL: [Self; 4] = [
+        Self::Identity,
+        Self::Contact,
+        Self::Address,
+        Self::PersonalCode,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Contact => "contact",
+            Self::Address => "address",
+            Self::PersonalCode => "personal_code",
+        }
+    }
+
+    /// The category with this stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Stored names into categories; the database's CHECK keeps them known, so unknown ones
+    /// (which cannot occur) are dropped rather than failing a read.
+    pub fn parse_all(names: &[String]) -> BTreeSet<Self> {
+        names.iter().filter_map(|n| Self::parse(n)).collect()
+    }
+
+    /// Categories into their stored names, in canonical order.
+    pub fn names(categories: &BTreeSet<Self>) -> Vec<String> {
+        categories.iter().map(|c| c.as_str().to_owned()).collect()
+    }
+}
+
+/// Why the disclosure is lawful (privacy policy, principle 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// The subject has permitted it; `consent_evidence` says how we know.
+    Consent,
+    /// A law obliges it; `legal_reference` names the provision.
+    LegalObligation,
+}
+
+impl LegalBasis {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consent => "consent",
+            Self::LegalObligation => "legal_obligation",
+        }
+    }
+
+    /// The basis with this stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Consent, Self::LegalObligation]
+            .into_iter()
+            .find(|b| b.as_str() == name)
+    }
+}
+
+/// Checks a required text: not blank, no control characters but line breaks and tabs, at most
+/// `max` characters.
+fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
+    if value.trim().is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if let Err(message) = check_controls(value, true) {
+        errors.push(FieldError::new(field, message));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}
+
+/// Checks an optional text: when given, as [`required_text`].
+fn optional_text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize) {
+    if let Some(value) = value {
+        required_text(errors, field, value, max);
+    }
+}
+
+/// Checks a list of categories: at least one, none twice.
+fn categories(errors: &mut Vec<FieldError>, field: &str, values: &[DataCategory]) {
+    if values.is_empty() {
+        errors.push(FieldError::new(field, "must name at least one category"));
+    } else if values.iter().collect::<BTreeSet<_>>().len() != values.len() {
+        errors.push(FieldError::new(field, "must not name a category twice"));
+    }
+}
+
+/// A new disclosure authorization.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAuthorization {
+    /// The recipient allowed to receive the data.
+    pub recipient_id: Uuid,
+    /// The legal basis of the disclosure.
+    pub legal_basis: LegalBasis,
+    /// How the subject's consent was given (required for `consent`).
+    #[schema(example = "signed form 2026-11-20, archive no. 117", max_length = 2000)]
+    pub consent_evidence: Option<String>,
+    /// The provision of law that obliges the disclosure (required for `legal_obligation`).
+    #[schema(example = "Planeerimisseadus § 81", max_length = 500)]
+    pub legal_reference: Option<String>,
+    /// Which of the subject's data may be disclosed: at least one category, none twice.
+    pub data_categories: Vec<DataCategory>,
+    /// What the recipient may use the data for.
+    #[schema(example = "detailed plan proceedings", max_length = 1000)]
+    pub purpose: String,
+    /// From when the authorization applies; now when absent.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Until when (exclusive) it applies; open-ended when absent. Must be after `valid_from`.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl Validate for NewAuthorization {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        match self.legal_basis {
+            LegalBasis::Consent if self.consent_evidence.is_none() => errors.push(FieldError::new(
+                "consent_evidence",
+                "is required when legal_basis is consent",
+            )),
+            LegalBasis::LegalObligation if self.legal_reference.is_none() => {
+                errors.push(FieldError::new(
+                    "legal_reference",
+                    "is required when legal_basis is legal_obligation",
+                ));
+            }
+            _ => {}
+        }
+        optional_text(
+            &mut errors,
+            "consent_evidence",
+            self.consent_evidence.as_deref(),
+            2000,
+        );
+        optional_text(
+            &mut errors,
+            "legal_reference",
+            self.legal_reference.as_deref(),
+            500,
+        );
+        categories(&mut errors, "data_categories", &self.data_categories);
+        required_text(&mut errors, "purpose", &self.purpose, 1000);
+        if let Some(until) = self.valid_until {
+            if until <= self.valid_from.unwrap_or_else(Utc::now) {
+                errors.push(FieldError::new("valid_until", "must be after valid_from"));
+            }
+        }
+        errors
+    }
+}
+
+/// A disclosure authorization as stored, with whether it applies now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Authorization {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub recipient_id: Uuid,
+    pub legal_basis: LegalBasis,
+    pub consent_evidence: Option<String>,
+    pub legal_reference: Option<String>,
+    pub data_categories: Vec<DataCategory>,
+    pub purpose: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+    /// Who revoked it.
+    pub revoked_by: Option<String>,
+    /// True when it is not revoked, `valid_from <= now < valid_until`, and the recipient is active.
+    pub active: bool,
+    /// Who recorded it.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Authorization {
+    /// The response body of a stored row, `active` computed at `now`.
+    pub fn from_row(row: AuthorizationRow, recipient_active: bool, now: DateTime<Utc>) -> Self {
+        let active = row.is_active(recipient_active, now);
+        Self {
+            id: row.id,
+            subject_id: row.subject_id,
+            recipient_id: row.recipient_id,
+            // The database's CHECK allows only the two bases.
+            legal_basis: LegalBasis::parse(&row.legal_basis).unwrap_or(LegalBasis::Consent),
+            consent_evidence: row.consent_evidence,
+            legal_reference: row.legal_reference,
+            data_categories: DataCategory::parse_all(&row.data_categories)
+                .into_iter()
+                .collect(),
+            purpose: row.purpose,
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            revoked_at: row.revoked_at,
+            revoked_reason: row.revoked_reason,
+            revoked_by: row.revoked_by,
+            active,
+            created_by: row.created_by,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Every authorization of a subject.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizationList {
+    pub items: Vec<Authorization>,
+}
+
+/// Why an authorization is revoked.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Revocation {
+    /// For example the subject's withdrawal of consent.
+    #[schema(example = "consent withdrawn by e-mail 2026-11-25", max_length = 1000)]
+    pub reason: String,
+}
+
+impl Validate for Revocation {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        required_text(&mut errors, "reason", &self.reason, 1000);
+        errors
+    }
+}
+
+/// A disclosure made by staff, to be recorded.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewDisclosure {
+    /// Who received the data.
+    pub recipient_id: Uuid,
+    /// Which of the subject's data was disclosed: at least one category, none twice.
+    pub data_categories: Vec<DataCategory>,
+    /// How it was sent, such as `email`, `api`, `paper` or `portal`.
+    #[schema(example = "email", max_length = 50)]
+    pub channel: String,
+    /// Anything worth keeping about the disclosure (no further personal data, please).
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+impl Validate for NewDisclosure {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        categories(&mut errors, "data_categories", &self.data_categories);
+        required_text(&mut errors, "channel", &self.channel, 50);
+        if let Err(message) = check_controls(self.channel.trim(), false) {
+            errors.push(FieldError::new("channel", message));
+        }
+        optional_text(&mut errors, "note", self.note.as_deref(), 2000);
+        errors
+    }
+}
+
+/// A disclosure that was made: by staff on record, or to a partner through its endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Disclosure {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub recipient_id: Uuid,
+    pub data_categories: Vec<DataCategory>,
+    /// `partner_api` for disclosures through the partner endpoint.
+    pub channel: String,
+    pub note: Option<String>,
+    /// The authorizations that permitted it.
+    pub authorization_ids: Vec<Uuid>,
+    /// Who disclosed (staff) or received (partner) the data.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+impl From<DisclosureRow> for Disclosure {
+    fn from(row: DisclosureRow) -> Self {
+        Self {
+            id: row.id,
+            subject_id: row.subject_id,
+            recipient_id: row.recipient_id,
+            data_categories: DataCategory::parse_all(&row.data_categories)
+                .into_iter()
+                .collect(),
+            channel: row.channel,
+            note: row.note,
+            authorization_ids: row.authorization_ids,
+            actor: row.actor,
+            at: row.at,
+            request_id: row.request_id,
+        }
+    }
+}
+
+/// A postal address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerAddress {
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+/// What a partner receives about a subject: `id`, and only the fields of the categories its
+/// active authorizations cover. A field of a covered category is present (possibly null); a
+/// field of any other category is absent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerSubject {
+    pub id: Uuid,
+    /// Category `identity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub given_name: Option<String>,
+    /// Category `identity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub family_name: Option<String>,
+    /// Category `contact`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// Category `contact`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// Category `address`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PartnerAddress>)]
+    pub address: Option<Option<PartnerAddress>>,
+    /// Category `personal_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub personal_code: Option<Option<String>>,
+}
+
+impl PartnerSubject {
+    /// Keeps only the fields of `covered` categories.
+    pub fn release(id: Uuid, fields: SubjectFields, covered: &BTreeSet<DataCategory>) -> Self {
+        let has = |c| covered.contains(&c);
+        let identity = has(DataCategory::Identity);
+        let contact = has(DataCategory::Contact);
+        let has_address = [
+            &fields.address_street,
+            &fields.address_city,
+            &fields.address_postal_code,
+            &fields.address_country,
+        ]
+        .iter()
+        .any(|part| part.is_some());
+        let address = has_address.then_some(PartnerAddress {
+            street: fields.address_street,
+            city: fields.address_city,
+            postal_code: fields.address_postal_code,
+            country: fields.address_country,
+        });
+        Self {
+            id,
+            given_name: identity.then_some(fields.given_name),
+            family_name: identity.then_some(fields.family_name),
+            email: contact.then_some(fields.email),
+            phone: contact.then_some(fields.phone),
+            address: has(DataCategory::Address).then_some(address),
+            personal_code: has(DataCategory::PersonalCode).then_some(fields.personal_code),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Authorization and disclosure rows, and the queries that decide what may be disclosed.
+
+use super::api::DataCategory;
+use crate::db::schema::{disclosure_authorizations as auths, disclosures, recipients, subjects};
+use crate::error::{ApiError, ApiResult};
+use crate::recipients::model::ACTIVE;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// A stored disclosure authorization.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = auths, check_for_backend(diesel::pg::Pg))]
+pub struct AuthorizationRow {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub recipient_id: Uuid,
+    pub legal_basis: String,
+    pub consent_evidence: Option<String>,
+    pub legal_reference: Option<String>,
+    pub data_categories: Vec<String>,
+    pub purpose: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+    pub revoked_by: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AuthorizationRow {
+    /// Whether it permits disclosure at `now`: not revoked, within its validity, and its
+    /// recipient active. [`in_force`] is the same rule in SQL.
+    pub fn is_active(&self, recipient_active: bool, now: DateTime<Utc>) -> bool {
+        recipient_active
+            && self.revoked_at.is_none()
+            && self.valid_from <= now
+            && self.valid_until.is_none_or(|until| now < until)
+    }
+}
+
+/// The SQL form of [`AuthorizationRow::is_active`] without the recipient's part: not revoked
+/// and within its validity at `now`.
+#[diesel::dsl::auto_type]
+fn in_force(now: DateTime<Utc>) -> _ {
+    auths::revoked_at
+        .is_null()
+        .and(auths::valid_from.le(now))
+        .and(auths::valid_until.is_null().or(auths::valid_until.gt(now)))
+}
+
+/// An authorization about to be inserted.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = auths)]
+pub struct NewAuthorizationRow {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub recipient_id: Uuid,
+    pub legal_basis: String,
+    pub consent_evidence: Option<String>,
+    pub legal_reference: Option<String>,
+    pub data_categories: Vec<String>,
+    pub purpose: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored disclosure.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disclosures, check_for_backend(diesel::pg::Pg))]
+pub struct DisclosureRow {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub recipient_id: Uuid,
+    pub data_categories: Vec<String>,
+    pub channel: String,
+    pub note: Option<String>,
+    pub authorization_ids: Vec<Uuid>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+/// A disclosure about to be inserted.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = disclosures)]
+pub struct NewDisclosureRow {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub recipient_id: Uuid,
+    pub data_categories: Vec<String>,
+    pub channel: String,
+    pub note: Option<String>,
+    pub authorization_ids: Vec<Uuid>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+/// The subject's fields that some category covers; nothing else is ever read for a partner.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
+pub struct SubjectFields {
+    pub given_name: String,
+    pub family_name: String,
+    pub personal_code: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address_street: Option<String>,
+    pub address_city: Option<String>,
+    pub address_postal_code: Option<String>,
+    pub address_country: Option<String>,
+}
+
+/// 404 unless the subject exists.
+pub fn require_subject(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
+    subjects::table
+        .find(id)
+        .select(subjects::id)
+        .first::<Uuid>(conn)
+        .optional()?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found("subject"))
+}
+
+/// 400 naming `recipient_id` unless the recipient exists.
+pub fn require_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
+    recipients::table
+        .find(id)
+        .select(recipients::id)
+        .first::<Uuid>(conn)
+        .optional()?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::invalid_field("recipient_id", "no recipient has this id"))
+}
+
+/// True when the recipient exists and is active, holding a share lock on it until the
+/// transaction ends so that a suspension cannot commit between this check and the disclosure.
+fn lock_active_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<bool> {
+    let status: Option<String> = recipients::table
+        .find(id)
+        .select(recipients::status)
+        .for_share()
+        .first(conn)
+        .optional()?;
+    Ok(status.as_deref() == Some(ACTIVE))
+}
+
+/// Inserts an authorization.
+pub fn insert_authorization(conn: &mut PgConnection, row: &NewAuthorizationRow) -> ApiResult<()> {
+    diesel::insert_into(auths::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every authorization of the subject, oldest first, each with whether its recipient is active.
+pub fn authorizations_of(
+    conn: &mut PgConnection,
+    subject: Uuid,
+) -> ApiResult<Vec<(AuthorizationRow, bool)>> {
+    let rows: Vec<(AuthorizationRow, String)> = auths::table
+        .inner_join(recipients::table)
+        .filter(auths::subject_id.eq(subject))
+        .order(auths::id)
+        .select((AuthorizationRow::as_select(), recipients::status))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, status)| (row, status == ACTIVE))
+        .collect())
+}
+
+/// One authorization of the subject with whether its recipient is active, or 404.
+pub fn authorization(
+    conn: &mut PgConnection,
+    subject: Uuid,
+    id: Uuid,
+) -> ApiResult<(AuthorizationRow, bool)> {
+    let (row, status): (AuthorizationRow, String) = auths::table
+        .inner_join(recipients::table)
+        .filter(auths::subject_id.eq(subject))
+        .filter(auths::id.eq(id))
+        .select((AuthorizationRow::as_select(), recipients::status))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("disclosure authorization"))?;
+    Ok((row, status == ACTIVE))
+}
+
+/// Revokes an authorization of the subject: 404 when there is none, 409 when already revoked.
+pub fn revoke(
+    conn: &mut PgConnection,
+    subject: Uuid,
+    id: Uuid,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<AuthorizationRow> {
+    let revoked_at: Option<DateTime<Utc>> = auths::table
+        .filter(auths::subject_id.eq(subject))
+        .filter(auths::id.eq(id))
+        .select(auths::revoked_at)
+        .for_no_key_update()
+        .first::<Option<DateTime<Utc>>>(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("disclosure authorization"))?;
+    if revoked_at.is_some() {
+        return Err(ApiError::conflict("the authorization is already revoked"));
+    }
+    Ok(diesel::update(auths::table.find(id))
+        .set((
+            auths::revoked_at.eq(now),
+            auths::revoked_reason.eq(reason),
+            auths::revoked_by.eq(actor),
+        ))
+        .returning(AuthorizationRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// The authorizations that permit disclosing the subject's data to the recipient at `now`
+/// (none when the recipient is suspended or unknown). They and the recipient stay share-locked
+/// until the transaction ends, so a revocation or suspension waits for a disclosure decided on
+/// them to commit, and takes effect for every later one.
+pub fn active_grants(
+    conn: &mut PgConnection,
+    subject: Uuid,
+    recipient: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<AuthorizationRow>> {
+    if !lock_active_recipient(conn, recipient)? {
+        return Ok(Vec::new());
+    }
+    Ok(auths::table
+        .filter(auths::subject_id.eq(subject))
+        .filter(auths::recipient_id.eq(recipient))
+        .filter(in_force(now))
+        .order(auths::id)
+        .select(AuthorizationRow::as_select())
+        .for_share()
+        .load(conn)?)
+}
+
+/// Every category the grants cover together.
+pub fn covered(grants: &[AuthorizationRow]) -> BTreeSet<DataCategory> {
+    grants
+        .iter()
+        .flat_map(|g| DataCategory::parse_all(&g.data_categories))
+        .collect()
+}
+
+/// The grants that contribute any of `wanted`: the authorizations a disclosure of `wanted` uses.
+pub fn used_for(grants: &[AuthorizationRow], wanted: &BTreeSet<DataCategory>) -> Vec<Uuid> {
+    grants
+        .iter()
+        .filter(|g| {
+            DataCategory::parse_all(&g.data_categories)
+                .iter()
+                .any(|c| wanted.contains(c))
+        })
+        .map(|g| g.id)
+        .collect()
+}
+
+/// Inserts a disclosure.
+pub fn insert_disclosure(
+    conn: &mut PgConnection,
+    row: &NewDisclosureRow,
+) -> ApiResult<DisclosureRow> {
+    Ok(diesel::insert_into(disclosures::table)
+        .values(row)
+        .returning(DisclosureRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Up to `limit + 1` disclosures of the subject after `cursor`, oldest first; all of them
+/// without a limit.
+pub fn disclosures_of(
+    conn: &mut PgConnection,
+    subject: Uuid,
+    cursor: Option<Uuid>,
+    limit: Option<i64>,
+) -> ApiResult<Vec<DisclosureRow>> {
+    let mut query = disclosures::table
+        .filter(disclosures::subject_id.eq(subject))
+        .order(disclosures::id)
+        .select(DisclosureRow::as_select())
+        .into_boxed();
+    if let Some(after) = cursor {
+        query = query.filter(disclosures::id.gt(after));
+    }
+    if let Some(limit) = limit {
+        query = query.limit(limit + 1);
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The fields of a subject that categories cover, if it exists.
+pub fn subject_fields(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<SubjectFields>> {
+    Ok(subjects::table
+        .find(id)
+        .select(SubjectFields::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Up to `limit + 1` ids, after `cursor`, of the subjects whose data the recipient may receive
+/// at `now`; `None` when the recipient is suspended or unknown.
+pub fn receivable_subjects(
+    conn: &mut PgConnection,
+    recipient: Uuid,
+    now: DateTime<Utc>,
+    cursor: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Option<Vec<Uuid>>> {
+    if !lock_active_recipient(conn, recipient)? {
+        return Ok(None);
+    }
+    let mut query = auths::table
+        .filter(auths::recipient_id.eq(recipient))
+        .filter(in_force(now))
+        .select(auths::subject_id)
+        .distinct()
+        .order(auths::subject_id)
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(after) = cursor {
+        query = query.filter(auths::subject_id.gt(after));
+    }
+    Ok(Some(query.load(conn)?))
+}

@@ -1,0 +1,171 @@
+//! Partner endpoints: a recipient's own integration reads the subjects it is authorized to
+//! receive, and nothing else. Every answer that releases data records the disclosure first.
+
+use super::api::{DataCategory, PartnerSubject};
+use super::model::{self, NewDisclosureRow};
+use super::{etag_of, not_authorized};
+use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::auth::Scope;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{Page, Params};
+use crate::request::Caller;
+use crate::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The channel of disclosures made through this endpoint.
+pub const PARTNER_CHANNEL: &str = "partner_api";
+
+/// The one refusal a partner gets for a subject it may not receive, whether or not the subject
+/// exists, so that the endpoint reveals nothing about who is on file.
+fn refused() -> ApiError {
+    not_authorized("no active disclosure authorization covers this subject for your organisation")
+}
+
+/// The recipient the partner token speaks for, or a logged 403.
+async fn recipient_of(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    subject: Option<Uuid>,
+) -> ApiResult<Uuid> {
+    state
+        .authorize(caller, Scope::Partner, action, subject)
+        .await?;
+    match caller.actor.recipient_id {
+        Some(recipient) => Ok(recipient),
+        None => {
+            let error = ApiError::client(
+                StatusCode::FORBIDDEN,
+                "recipient-required",
+                "a partner token must carry a `recipient_id` claim",
+            );
+            state.deny(caller, action, subject, error).await
+        }
+    }
+}
+
+/// Reads what the partner may receive about one subject.
+///
+/// Only `id` and the fields of the data categories that the caller's active authorizations for
+/// this subject cover: `identity` → `given_name`, `family_name`; `contact` → `email`, `phone`;
+/// `address` → `address`; `personal_code` → `personal_code`. The disclosure is recorded before
+/// the answer. A subject that may not be received and a subject that does not exist get the
+/// same 403 `disclosure-not-authorized`.
+#[utoipa::path(
+    get, path = "/v1/partner/subjects/{id}", tag = "partner", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses(
+        (status = 200, description = "The authorized fields", body = PartnerSubject,
+         headers(("ETag" = String, description = "A tag of this representation"))),
+        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner token, no `recipient_id`, or no active authorization (`disclosure-not-authorized`, also for a subject that does not exist)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn read_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let subject = id.into_inner();
+    let recipient = recipient_of(&state, &caller, Action::PartnerRead, Some(subject)).await?;
+    let entry = NewEntry::new(
+        &caller,
+        Action::PartnerRead,
+        Some(subject),
+        Outcome::Allowed,
+    );
+    let (actor, request_id) = (caller.actor.sub.clone(), caller.request_id.clone());
+    let released = state
+        .db
+        .transaction(move |conn| {
+            let now = Utc::now();
+            let grants = model::active_grants(conn, subject, recipient, now)?;
+            let covered = model::covered(&grants);
+            if covered.is_empty() {
+                return Ok(None);
+            }
+            let Some(fields) = model::subject_fields(conn, subject)? else {
+                return Ok(None);
+            };
+            let row = NewDisclosureRow {
+                id: Uuid::now_v7(),
+                subject_id: subject,
+                recipient_id: recipient,
+                data_categories: DataCategory::names(&covered),
+                channel: PARTNER_CHANNEL.to_owned(),
+                note: None,
+                authorization_ids: model::used_for(&grants, &covered),
+                actor,
+                at: now,
+                request_id,
+            };
+            model::insert_disclosure(conn, &row)?;
+            access_log::record(conn, &[entry])?;
+            Ok(Some(PartnerSubject::release(subject, fields, &covered)))
+        })
+        .await?;
+    match released {
+        Some(body) => Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, etag_of(&body)))
+            .json(body)),
+        None => {
+            state
+                .deny(&caller, Action::PartnerRead, Some(subject), refused())
+                .await
+        }
+    }
+}
+
+/// Lists the subjects the partner may receive now.
+///
+/// The ids of the subjects that the caller's active authorizations cover, in id order. A
+/// suspended recipient gets 403 `disclosure-not-authorized`.
+#[utoipa::path(
+    get, path = "/v1/partner/subjects", tag = "partner", security(("bearer" = [])),
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of subject ids", body = Page<Uuid>),
+        (status = 400, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner token, no `recipient_id`, or the recipient is suspended (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_subjects(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let recipient = recipient_of(&state, &caller, Action::PartnerList, None).await?;
+    let mut params = Params::new(query.into_inner());
+    let limit = params.limit();
+    let cursor = params.cursor::<Uuid>();
+    params.finish()?;
+    let ids = state
+        .db
+        .transaction(move |conn| {
+            model::receivable_subjects(conn, recipient, Utc::now(), cursor, limit)
+        })
+        .await?;
+    let Some(ids) = ids else {
+        let error = not_authorized("your organisation may not receive data now");
+        return state.deny(&caller, Action::PartnerList, None, error).await;
+    };
+    let page = Page::from_rows(ids, limit, Uuid::to_string);
+    let entries = page
+        .items
+        .iter()
+        .map(|id| NewEntry::new(&caller, Action::PartnerList, Some(*id), Outcome::Allowed))
+        .collect();
+    state.log_reads(entries).await?;
+    Ok(HttpResponse::Ok().json(page))
+}

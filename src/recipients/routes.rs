@@ -1,0 +1,193 @@
+//! Handlers of the recipient registry. Recipients are organisations, not data subjects, so these
+//! endpoints check scopes but write no access-log entries.
+
+use super::api::{NewRecipient, Recipient, RecipientCategory, RecipientPatch, RecipientStatus};
+use super::model::{self, Changes, Filter, NewRecipientRow};
+use crate::auth::Scope;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::pagination::{Page, Params};
+use crate::precondition;
+use crate::request::Caller;
+use crate::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, precondition::etag(recipient.version)));
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/v1/recipients/{}", recipient.id)));
+    }
+    response.json(recipient)
+}
+
+fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
+    Recipient::from_row(row).map_err(ApiError::internal)
+}
+
+/// Registers a recipient.
+///
+/// An organisation that may receive personal data, in one of the policy's recipient categories.
+/// It starts `active`. A registry code already registered is a 409.
+#[utoipa::path(
+    post, path = "/v1/recipients", tag = "recipients", security(("bearer" = [])),
+    request_body = NewRecipient,
+    responses(
+        (status = 201, description = "Registered", body = Recipient,
+         headers(("Location" = String, description = "The new recipient"), ("ETag" = String, description = "Its version"))),
+        (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `recipients:write`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The registry code is already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_recipient(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<NewRecipient>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::RecipientsWrite)?;
+    let body = body.0;
+    let now = Utc::now();
+    let row = NewRecipientRow {
+        id: Uuid::now_v7(),
+        name: body.name.trim().to_owned(),
+        registry_code: body.registry_code,
+        category: body.category.as_str().to_owned(),
+        contact_email: body.contact_email,
+        status: RecipientStatus::Active.as_str().to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = state.db.run(move |conn| model::insert(conn, &row)).await?;
+    Ok(respond(StatusCode::CREATED, to_api(stored)?))
+}
+
+/// Lists recipients.
+///
+/// Oldest first, optionally only those of one `status` and/or `category`.
+#[utoipa::path(
+    get, path = "/v1/recipients", tag = "recipients", security(("bearer" = [])),
+    params(
+        ("status" = Option<RecipientStatus>, Query, description = "Only recipients with this status"),
+        ("category" = Option<RecipientCategory>, Query, description = "Only recipients of this category"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of recipients", body = Page<Recipient>),
+        (status = 400, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `recipients:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_recipients(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::RecipientsRead)?;
+    let mut params = Params::new(query.into_inner());
+    let filter = Filter {
+        status: params.with("status", |s| {
+            RecipientStatus::parse(s).map(|s| s.as_str().to_owned())
+        }),
+        category: params.with("category", |c| {
+            RecipientCategory::parse(c).map(|c| c.as_str().to_owned())
+        }),
+    };
+    let limit = params.limit();
+    let cursor = params.cursor::<Uuid>();
+    params.finish()?;
+    let rows = state
+        .db
+        .run(move |conn| model::list(conn, &filter, cursor, limit))
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(to_api)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |r| r.id.to_string())))
+}
+
+/// Reads one recipient.
+#[utoipa::path(
+    get, path = "/v1/recipients/{id}", tag = "recipients", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The recipient's id")),
+    responses(
+        (status = 200, description = "The recipient", body = Recipient,
+         headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `recipients:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_recipient(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::RecipientsRead)?;
+    let id = id.into_inner();
+    let row = state.db.run(move |conn| model::find(conn, id)).await?;
+    Ok(respond(StatusCode::OK, to_api(row)?))
+}
+
+/// Changes a recipient.
+///
+/// A JSON merge patch of `name`, `contact_email` and `status`. Suspending a recipient stops
+/// every disclosure to it at once; its authorizations stay, inactive, until it is active again.
+/// `If-Match` with the current `ETag` is required.
+#[utoipa::path(
+    patch, path = "/v1/recipients/{id}", tag = "recipients", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The recipient's id"),
+        ("If-Match" = String, Header, description = "The `ETag` last read"),
+    ),
+    request_body(content = RecipientPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = Recipient,
+         headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `recipients:write`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch_recipient(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: ValidJson<RecipientPatch>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::RecipientsWrite)?;
+    let id = id.into_inner();
+    let expected = precondition::expected_version(req.headers(), "recipient")?;
+    let patch = body.0;
+    let changes = Changes {
+        name: patch.name.flatten().map(|n| n.trim().to_owned()),
+        contact_email: patch.contact_email.flatten(),
+        status: patch.status.flatten().map(|s| s.as_str().to_owned()),
+    };
+    let row = state
+        .db
+        .transaction(move |conn| model::update(conn, id, changes, |version| version == expected))
+        .await?;
+    Ok(respond(StatusCode::OK, to_api(row)?))
+}

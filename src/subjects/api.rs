@@ -1,0 +1,613 @@
+//! Request and response bodies of the subjects resource.
+
+use super::model::{RectificationRow, SubjectData, SubjectRow};
+use crate::domain::country::CountryCode;
+use crate::domain::email::Email;
+use crate::domain::language::Language;
+use crate::domain::personal_code::PersonalCode;
+use crate::domain::phone::Phone;
+use crate::domain::source_type::SourceType;
+use crate::domain::subject_kind::SubjectKind;
+use crate::domain::text::{LongText, Name, ShortText};
+use crate::error::FieldError;
+use crate::extract::Validate;
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A postal address; every line is optional, and an address with no line is no address.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Address {
+    /// Street, house and flat (at most 200 characters).
+    #[schema(example = "Pikk 1-2")]
+    pub street: Option<String>,
+    /// City or parish (at most 200 characters).
+    #[schema(example = "Tallinn")]
+    pub city: Option<String>,
+    /// Postal code (at most 200 characters).
+    #[schema(example = "10123")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code, upper case.
+    #[schema(example = "EE")]
+    pub country: Option<String>,
+}
+
+/// Where the data came from (provenance). Data from a third party needs its provider's
+/// attestation that it was collected lawfully.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Source {
+    /// `data_subject` (the person), `public_registry` or `third_party`.
+    #[serde(rename = "type")]
+    #[schema(value_type = SourceType)]
+    pub kind: String,
+    /// Who provided the data (at most 200 characters).
+    #[schema(example = "Partner OÜ")]
+    pub name: Option<String>,
+    /// The provider's reference, such as a contract (at most 200 characters).
+    #[schema(example = "contract 2026-17")]
+    pub reference: Option<String>,
+    /// When the data was collected (RFC 3339); not in the future.
+    pub collected_at: Option<DateTime<Utc>>,
+    /// The provider's assurance of lawful collection (at most 500 characters); required for
+    /// `third_party`.
+    #[schema(example = "signed statement 2026-17-A")]
+    pub lawful_collection_attestation: Option<String>,
+}
+
+const ADDRESS_KEYS: [&str; 4] = ["street", "city", "postal_code", "country"];
+const SOURCE_KEYS: [&str; 5] = [
+    "type",
+    "name",
+    "reference",
+    "collected_at",
+    "lawful_collection_attestation",
+];
+
+/// The fields of a subject that staff set: the body of `POST /v1/subjects`. A fixed set (data
+/// minimisation): there is no place for other personal data.
+///
+/// Serde only reads the shape here; every rule is checked in [`SubjectFields::to_data`]. So
+/// required fields are options (required in the schema) and the nested objects raw JSON: a
+/// missing or malformed field then never hides the others, and every bad one is named at once,
+/// nested ones dotted.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SubjectFields {
+    /// `client` or `contact`.
+    #[schema(value_type = SubjectKind, required = true)]
+    pub kind: Option<String>,
+    /// Given name(s): 1 to 200 characters.
+    #[schema(value_type = String, required = true, example = "Mari")]
+    pub given_name: Option<String>,
+    /// Family name: 1 to 200 characters.
+    #[schema(value_type = String, required = true, example = "Maasikas")]
+    pub family_name: Option<String>,
+    /// Estonian personal identification code (isikukood), checksum verified; unique.
+    #[schema(example = "49403136526")]
+    pub personal_code: Option<String>,
+    /// E-mail address; its domain is stored in lower case.
+    #[schema(example = "mari@example.ee")]
+    pub email: Option<String>,
+    /// Phone number in E.164 form.
+    #[schema(example = "+3725551234")]
+    pub phone: Option<String>,
+    /// Postal address.
+    #[schema(value_type = Option<Address>)]
+    pub address: Option<Value>,
+    /// `et`, `en` or `ru`.
+    #[schema(value_type = Option<Language>)]
+    pub preferred_language: Option<String>,
+    /// Where the data came from.
+    #[schema(value_type = Source, required = true)]
+    pub source: Option<Value>,
+}
+
+/// Collects the field errors of parsing several values.
+#[derive(Default)]
+struct Checker(Vec<FieldError>);
+
+impl Checker {
+    fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed
+            .map_err(|message| self.0.push(FieldError::new(field, message)))
+            .ok()
+    }
+
+    fn optional<T>(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        value.and_then(|raw| self.check(field, parse(raw)))
+    }
+
+    fn required<T>(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        if value.is_none() {
+            self.0.push(FieldError::new(field, "is required"));
+        }
+        self.optional(field, value, parse)
+    }
+
+    /// A nested object (absent and `null` are none), naming its unknown keys.
+    fn object<'a>(
+        &mut self,
+        name: &str,
+        value: Option<&'a Value>,
+        known: &[&str],
+    ) -> Option<&'a Map<String, Value>> {
+        match value {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(object)) => {
+                for key in object.keys().filter(|k| !known.contains(&k.as_str())) {
+                    self.0
+                        .push(FieldError::new(format!("{name}.{key}"), "unknown field"));
+                }
+                Some(object)
+            }
+            Some(_) => {
+                self.0.push(FieldError::new(name, "must be an object"));
+                None
+            }
+        }
+    }
+
+    /// A text field of a nested object (`null` is none), as `name.key`.
+    fn text<'a>(
+        &mut self,
+        object: Option<&'a Map<String, Value>>,
+        name: &str,
+        key: &str,
+    ) -> Option<&'a str> {
+        match object?.get(key)? {
+            Value::Null => None,
+            Value::String(text) => Some(text),
+            _ => {
+                self.0
+                    .push(FieldError::new(format!("{name}.{key}"), "must be a string"));
+                None
+            }
+        }
+    }
+}
+
+/// Collection times may run this far ahead of our clock before they count as in the future.
+const CLOCK_SKEW_SECS: i64 = 300;
+
+/// A collection time: RFC 3339, not in the future.
+fn collection_time(raw: &str) -> Result<DateTime<Utc>, String> {
+    let at = DateTime::parse_from_rfc3339(raw.trim())
+        .map_err(|_| "must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z".to_owned())?
+        .with_timezone(&Utc)
+        // Postgres keeps microseconds; truncating here keeps an unchanged time unchanged.
+        .trunc_subsecs(6);
+    if (at - Utc::now()).num_seconds() > CLOCK_SKEW_SECS {
+        return Err("must not be in the future".to_owned());
+    }
+    Ok(at)
+}
+
+impl SubjectFields {
+    /// The validated, normalised record, or every bad field (nested ones dotted).
+    pub fn to_data(&self) -> Result<SubjectData, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let kind = c.required("kind", self.kind.as_deref(), SubjectKind::parse);
+        let given_name = c.required("given_name", self.given_name.as_deref(), Name::parse);
+        let family_name = c.required("family_name", self.family_name.as_deref(), Name::parse);
+        let personal_code = c.optional(
+            "personal_code",
+            self.personal_code.as_deref(),
+            PersonalCode::parse,
+        );
+        let email = c.optional("email", self.email.as_deref(), Email::parse);
+        let phone = c.optional("phone", self.phone.as_deref(), Phone::parse);
+        let language = c.optional(
+            "preferred_language",
+            self.preferred_language.as_deref(),
+            Language::parse,
+        );
+
+        let address = c.object("address", self.address.as_ref(), &ADDRESS_KEYS);
+        let line = |c: &mut Checker, key| {
+            let raw = c.text(address, "address", key);
+            c.optional(&format!("address.{key}"), raw, ShortText::parse)
+        };
+        let street = line(&mut c, "street");
+        let city = line(&mut c, "city");
+        let postal_code = line(&mut c, "postal_code");
+        let raw_country = c.text(address, "address", "country");
+        let country = c.optional("address.country", raw_country, CountryCode::parse);
+
+        if self.source.is_none() {
+            c.0.push(FieldError::new("source", "is required"));
+        }
+        let source = c.object("source", self.source.as_ref(), &SOURCE_KEYS);
+        let raw_type = c.text(source, "source", "type");
+        let source_type = if source.is_some() {
+            c.required("source.type", raw_type, SourceType::parse)
+        } else {
+            None
+        };
+        let raw_name = c.text(source, "source", "name");
+        let source_name = c.optional("source.name", raw_name, ShortText::parse);
+        let raw_reference = c.text(source, "source", "reference");
+        let reference = c.optional("source.reference", raw_reference, ShortText::parse);
+        let raw_collected_at = c.text(source, "source", "collected_at");
+        let collected_at = c.optional("source.collected_at", raw_collected_at, collection_time);
+        let raw_attestation = c.text(source, "source", "lawful_collection_attestation");
+        let attestation = c.optional(
+            "source.lawful_collection_attestation",
+            raw_attestation,
+            LongText::parse,
+        );
+        let attestation_given = source
+            .and_then(|s| s.get("lawful_collection_attestation"))
+            .is_some_and(|v| !v.is_null());
+        if source_type.is_some_and(SourceType::needs_attestation) && !attestation_given {
+            c.0.push(FieldError::new(
+                "source.lawful_collection_attestation",
+                "is required when source.type is third_party",
+            ));
+        }
+
+        let (Some(kind), Some(given_name), Some(family_name), Some(source_type), true) =
+            (kind, given_name, family_name, source_type, c.0.is_empty())
+        else {
+            return Err(c.0);
+        };
+        Ok(SubjectData {
+            kind: kind.as_str().to_owned(),
+            given_name: given_name.into_inner(),
+            family_name: family_name.into_inner(),
+            personal_code: personal_code.map(|v| v.as_str().to_owned()),
+            email: email.map(|v| v.as_str().to_owned()),
+            phone: phone.map(|v| v.as_str().to_owned()),
+            address_street: street.map(ShortText::into_inner),
+            address_city: city.map(ShortText::into_inner),
+            address_postal_code: postal_code.map(ShortText::into_inner),
+            address_country: country.map(|v| v.as_str().to_owned()),
+            preferred_language: language.map(|v| v.as_str().to_owned()),
+            source_type: source_type.as_str().to_owned(),
+            source_name: source_name.map(ShortText::into_inner),
+            source_reference: reference.map(ShortText::into_inner),
+            source_collected_at: collected_at,
+            source_attestation: attestation.map(LongText::into_inner),
+        })
+    }
+}
+
+impl Validate for SubjectFields {
+    fn validate(&self) -> Vec<FieldError> {
+        self.to_data().err().unwrap_or_default()
+    }
+}
+
+/// A subject record as stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subject {
+    /// The subject's id (UUID v7).
+    pub id: Uuid,
+    /// Increases with every rectification; the `ETag`.
+    pub version: i32,
+    /// `client` or `contact`.
+    #[schema(value_type = SubjectKind)]
+    pub kind: String,
+    /// Given name(s).
+    pub given_name: String,
+    /// Family name.
+    pub family_name: String,
+    /// Estonian personal identification code.
+    pub personal_code: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number in E.164 form.
+    pub phone: Option<String>,
+    /// Postal address; `null` when no line is known.
+    pub address: Option<Address>,
+    /// `et`, `en` or `ru`.
+    #[schema(value_type = Option<Language>)]
+    pub preferred_language: Option<String>,
+    /// Where the data came from.
+    pub source: Source,
+    /// When the record was created.
+    pub created_at: DateTime<Utc>,
+    /// When the record last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&SubjectRow> for Subject {
+    fn from(row: &SubjectRow) -> Self {
+        let data = &row.data;
+        let lines = [
+            &data.address_street,
+            &data.address_city,
+            &data.address_postal_code,
+            &data.address_country,
+        ];
+        Self {
+            id: row.id,
+            version: row.version,
+            kind: data.kind.clone(),
+            given_name: data.given_name.clone(),
+            family_name: data.family_name.clone(),
+            personal_code: data.personal_code.clone(),
+            email: data.email.clone(),
+            phone: data.phone.clone(),
+            address: lines.iter().any(|line| line.is_some()).then(|| Address {
+                street: data.address_street.clone(),
+                city: data.address_city.clone(),
+                postal_code: data.address_postal_code.clone(),
+                country: data.address_country.clone(),
+            }),
+            preferred_language: data.preferred_language.clone(),
+            source: Source {
+                kind: data.source_type.clone(),
+                name: data.source_name.clone(),
+                reference: data.source_reference.clone(),
+                collected_at: data.source_collected_at,
+                lawful_collection_attestation: data.source_attestation.clone(),
+            },
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A rectification: a JSON merge patch (RFC 7396) of the subject's fields and the reason for
+/// it. A key left out stays as it is, `null` clears an optional field, and `address` and
+/// `source` merge key by key. The result is validated like a new subject.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SubjectPatch {
+    /// Why the data is corrected, as the person asked or as found (1 to 500 characters).
+    #[schema(example = "the person reported a new e-mail address")]
+    pub reason: String,
+    /// `client` or `contact`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<SubjectKind>)]
+    pub kind: Option<Value>,
+    /// Given name(s).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub given_name: Option<Value>,
+    /// Family name.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub family_name: Option<Value>,
+    /// Estonian personal identification code; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub personal_code: Option<Value>,
+    /// E-mail address; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Value>,
+    /// Phone number in E.164 form; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Value>,
+    /// Lines of the address to change; `null` clears the address or one line.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Address>)]
+    pub address: Option<Value>,
+    /// `et`, `en` or `ru`; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Language>)]
+    pub preferred_language: Option<Value>,
+    /// Keys of the source to change (`type`, `name`, `reference`, `collected_at`,
+    /// `lawful_collection_attestation`); `null` clears an optional one.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub source: Option<Value>,
+}
+
+/// Keeps an explicit `null` (`Some(Value::Null)`) apart from a missing key (`None`), which a
+/// merge patch must tell apart.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// The shape of a merge patch, checked before any precondition: text fields take a string or
+/// null, `address` and `source` an object (of strings or nulls) or null. What the merged record
+/// must satisfy is checked once it is merged.
+impl Validate for SubjectPatch {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let text_fields = [
+            ("kind", &self.kind),
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("personal_code", &self.personal_code),
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("preferred_language", &self.preferred_language),
+        ];
+        for (name, value) in text_fields {
+            if value
+                .as_ref()
+                .is_some_and(|v| !v.is_string() && !v.is_null())
+            {
+                errors.push(FieldError::new(name, "must be a string or null"));
+            }
+        }
+        for (name, value) in [("address", &self.address), ("source", &self.source)] {
+            match value {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(lines)) => {
+                    for (key, line) in lines {
+                        if !line.is_string() && !line.is_null() {
+                            errors.push(FieldError::new(
+                                format!("{name}.{key}"),
+                                "must be a string or null",
+                            ));
+                        }
+                    }
+                }
+                Some(_) => errors.push(FieldError::new(name, "must be an object or null")),
+            }
+        }
+        if errors.is_empty() {
+            errors = self.field_errors();
+        }
+        if let Err(message) = LongText::parse(&self.reason) {
+            errors.push(FieldError::new("reason", message));
+        }
+        errors
+    }
+}
+
+impl SubjectPatch {
+    /// Errors of the patched values themselves (a malformed e-mail, an unknown language, …),
+    /// found before any precondition by patching a neutral valid record. Rules that join
+    /// several fields are left for the merge with the real record.
+    fn field_errors(&self) -> Vec<FieldError> {
+        let (_, patch) = self.clone().into_parts();
+        let mut touched: Vec<String> = Vec::new();
+        for (key, value) in &patch {
+            touched.push(key.clone());
+            if let Value::Object(inner) = value {
+                touched.extend(inner.keys().map(|k| format!("{key}.{k}")));
+            }
+        }
+        let mut document = serde_json::json!({
+            "kind": "client",
+            "given_name": "x",
+            "family_name": "x",
+            "source": {"type": "data_subject"},
+        });
+        super::rectify::merge_patch(&mut document, Value::Object(patch));
+        let Ok(fields) = serde_json::from_value::<SubjectFields>(document) else {
+            return Vec::new();
+        };
+        fields
+            .to_data()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| touched.contains(&e.field))
+            .collect()
+    }
+}
+
+impl SubjectPatch {
+    /// The reason and the merge patch of the fields given.
+    pub fn into_parts(self) -> (String, Map<String, Value>) {
+        let fields = [
+            ("kind", self.kind),
+            ("given_name", self.given_name),
+            ("family_name", self.family_name),
+            ("personal_code", self.personal_code),
+            ("email", self.email),
+            ("phone", self.phone),
+            ("address", self.address),
+            ("preferred_language", self.preferred_language),
+            ("source", self.source),
+        ];
+        let patch = fields
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+            .collect();
+        (self.reason, patch)
+    }
+}
+
+/// One corrected field: its value before and after, why, who and when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rectification {
+    /// The rectification's id.
+    pub id: Uuid,
+    /// The field, nested fields dotted (`address.city`, `source.type`).
+    #[schema(example = "email")]
+    pub field: String,
+    /// The value before; `null` when there was none.
+    pub old_value: Option<Value>,
+    /// The value after; `null` when the field was cleared.
+    pub new_value: Option<Value>,
+    /// Why it was corrected.
+    pub reason: String,
+    /// Who corrected it.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The request that made the change, as in the access log.
+    pub request_id: String,
+}
+
+impl From<RectificationRow> for Rectification {
+    fn from(row: RectificationRow) -> Self {
+        Self {
+            id: row.id,
+            field: row.field,
+            old_value: row.old_value,
+            new_value: row.new_value,
+            reason: row.reason,
+            actor: row.actor,
+            at: row.at,
+            request_id: row.request_id,
+        }
+    }
+}
+
+/// A text in Estonian (the original) and English.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Localized {
+    /// Estonian.
+    pub et: String,
+    /// English.
+    pub en: String,
+}
+
+/// Something PlanPro processes personal data for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeOfProcessing {
+    /// The purpose's id; consent purposes are those of `GET /v1/purposes`.
+    #[schema(example = "marketing_planpro")]
+    pub id: String,
+    /// What it means.
+    pub description: Localized,
+}
+
+/// A category of recipients personal data may be disclosed to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientCategory {
+    /// The category as used by the recipient registry.
+    #[schema(example = "local_government")]
+    pub id: String,
+    /// Who they are.
+    pub description: Localized,
+}
+
+/// Everything held about one person: the right of access.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectExport {
+    /// The record, its source included.
+    pub subject: Subject,
+    /// The person's consent and opt-out flags, one per purpose.
+    #[schema(value_type = Vec<Object>)]
+    pub consents: Value,
+    /// Every consent decision, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub consent_history: Value,
+    /// Permissions to disclose the person's data to recipients.
+    #[schema(value_type = Vec<Object>)]
+    pub disclosure_authorizations: Value,
+    /// Every disclosure of the person's data made.
+    #[schema(value_type = Vec<Object>)]
+    pub disclosures: Value,
+    /// Every correction of the record, oldest first.
+    pub rectifications: Vec<Rectification>,
+    /// Every access-log entry about the person, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub access_log: Value,
+    /// Why PlanPro processes the data.
+    pub purposes: Vec<PurposeOfProcessing>,
+    /// Who the data may be disclosed to.
+    pub recipient_categories: Vec<RecipientCategory>,
+    /// When this document was made.
+    pub generated_at: DateTime<Utc>,
+}

@@ -1,0 +1,188 @@
+//! Rectification: a JSON merge patch applied to the record as the client sees it, the result
+//! validated like a new subject, and every changed field recorded with its old and new value.
+
+use super::api::{Subject, SubjectFields};
+use super::model::{self, NewRectification, SubjectData, SubjectRow};
+use crate::access_log::{self, NewEntry};
+use crate::domain::text::LongText;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::parse_object;
+use chrono::Utc;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// One rectification request, checked for form but not yet against the record.
+pub struct Request {
+    /// The subject to rectify.
+    pub subject_id: Uuid,
+    /// The version named by `If-Match`.
+    pub expected_version: i32,
+    /// Why, as given (checked with the patched record).
+    pub reason: String,
+    /// The merge patch of the subject's fields.
+    pub patch: Map<String, Value>,
+    /// The `subject.rectify` entry, committed with the change.
+    pub entry: NewEntry,
+}
+
+/// 412: the record is no longer at the version the client read.
+pub fn stale() -> ApiError {
+    crate::precondition::stale("subject")
+}
+
+/// Applies the request in the caller's transaction: 404, 412 or 400 (every bad field) change
+/// nothing; otherwise the record, its rectifications and the access-log entry are written
+/// together. A patch that changes nothing leaves the version as it was.
+pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<SubjectRow> {
+    let current = model::find(conn, request.subject_id)?;
+    if current.version != request.expected_version {
+        return Err(stale());
+    }
+    let (reason, data) = merged(&current, &request.reason, request.patch)?;
+    let now = Utc::now();
+    let rectifications: Vec<NewRectification> = current
+        .data
+        .fields()
+        .into_iter()
+        .zip(data.fields())
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((field, old), (_, new))| NewRectification {
+            id: Uuid::now_v7(),
+            subject_id: current.id,
+            field: field.to_owned(),
+            old_value: (!old.is_null()).then_some(old),
+            new_value: (!new.is_null()).then_some(new),
+            reason: reason.clone(),
+            actor: request.entry.actor.clone(),
+            at: now,
+            request_id: request.entry.request_id.clone(),
+        })
+        .collect();
+    let row = if rectifications.is_empty() {
+        current
+    } else {
+        let row =
+            model::update(conn, current.id, current.version, &data, now)?.ok_or_else(stale)?;
+        model::insert_rectifications(conn, &rectifications)?;
+        row
+    };
+    access_log::record(conn, &[request.entry])?;
+    Ok(row)
+}
+
+/// The trimmed reason and the patched record, or one 400 naming every bad field of both.
+fn merged(
+    current: &SubjectRow,
+    reason: &str,
+    patch: Map<String, Value>,
+) -> ApiResult<(String, SubjectData)> {
+    let mut errors = Vec::new();
+    let reason = LongText::parse(reason)
+        .map_err(|message| errors.push(FieldError::new("reason", message)))
+        .ok();
+    let mut document = serde_json::to_value(Subject::from(current)).map_err(ApiError::internal)?;
+    if let Value::Object(fields) = &mut document {
+        // The patch applies to the fields staff set, not to what the service keeps itself.
+        for kept in ["id", "version", "created_at", "updated_at"] {
+            fields.remove(kept);
+        }
+    }
+    merge_patch(&mut document, Value::Object(patch));
+    let body = serde_json::to_vec(&document).map_err(ApiError::internal)?;
+    // The same parsing as a create body, so that a rectified record obeys every rule a new one does.
+    let data = match parse_object::<SubjectFields>(&body) {
+        Ok(fields) => fields.to_data().map_err(|bad| errors.extend(bad)).ok(),
+        Err(ApiError::Validation { errors: bad, .. }) => {
+            errors.extend(bad);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    match (reason, data) {
+        (Some(reason), Some(data)) if errors.is_empty() => Ok((reason.into_inner(), data)),
+        _ => {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(ApiError::invalid(errors))
+        }
+    }
+}
+
+/// RFC 7396: objects merge key by key, `null` removes a key, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch;
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(&key);
+            } else {
+                merge_patch(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The examples of RFC 7396, appendix A.
+    #[test]
+    fn merge_patch_follows_the_rfc_examples() {
+        let cases = [
+            (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
+            (
+                json!({"a": "b"}),
+                json!({"b": "c"}),
+                json!({"a": "b", "b": "c"}),
+            ),
+            (json!({"a": "b"}), json!({"a": null}), json!({})),
+            (
+                json!({"a": "b", "b": "c"}),
+                json!({"a": null}),
+                json!({"b": "c"}),
+            ),
+            (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
+            (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"a": [{"b": "c"}]}),
+                json!({"a": [1]}),
+                json!({"a": [1]}),
+            ),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+            (json!({"a": "b"}), json!(["c"]), json!(["c"])),
+            (json!({"a": "foo"}), json!(null), json!(null)),
+            (json!({"a": "foo"}), json!("bar"), json!("bar")),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!([1, 2]),
+                json!({"a": "b", "c": null}),
+                json!({"a": "b"}),
+            ),
+            (
+                json!({}),
+                json!({"a": {"bb": {"ccc": null}}}),
+                json!({"a": {"bb": {}}}),
+            ),
+        ];
+        for (mut target, patch, expected) in cases {
+            merge_patch(&mut target, patch.clone());
+            assert_eq!(target, expected, "patch {patch}");
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Handlers of the subjects resource: parse, authorize, run the model with its access-log entry,
+//! answer.
+
+use super::api::{Rectification, Subject, SubjectExport, SubjectFields, SubjectPatch};
+use super::model::{self, Filter, SubjectRow};
+use super::{export, rectify};
+use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::auth::Scope;
+use crate::domain::email::Email;
+use crate::domain::personal_code::PersonalCode;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::pagination::{Page, Params};
+use crate::precondition;
+use crate::request::Caller;
+use crate::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use chrono::Utc;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A body extracted after authorization: a caller without the scope is refused (and logged)
+/// whatever it sent.
+type Body<T> = Result<ValidJson<T>, actix_web::Error>;
+
+/// Commits the read's access-log entry about the subject: only then may its data go out.
+async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<()> {
+    state
+        .log_reads(vec![NewEntry::new(
+            caller,
+            action,
+            Some(id),
+            Outcome::Allowed,
+        )])
+        .await
+}
+
+/// Answers one subject with its version as the `ETag`.
+fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
+    response
+        .insert_header((header::ETAG, precondition::etag(row.version)))
+        .json(Subject::from(row))
+}
+
+/// Creates a subject record.
+///
+/// Every field is validated and every bad one named (nested ones dotted, such as
+/// `address.country`); nothing is stored on a 400. A `third_party` source needs
+/// `source.lawful_collection_attestation`. A personal code another subject has is 409. The
+/// record and its `subject.create` access-log entry commit together.
+#[utoipa::path(post, path = "/v1/subjects", tag = "subjects", security(("bearer" = [])),
+    request_body = SubjectFields,
+    responses(
+        (status = 201, description = "Created", body = Subject, headers(
+            ("Location" = String, description = "The new subject's path"),
+            ("ETag" = String, description = "The version, quoted"),
+        )),
+        (status = 400, description = "Invalid fields, each named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `subjects:write`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another subject has this personal_code", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<SubjectFields>,
+) -> actix_web::Result<HttpResponse> {
+    state
+        .authorize(&caller, Scope::SubjectsWrite, Action::SubjectCreate, None)
+        .await?;
+    let ValidJson(fields) = body?;
+    let data = fields.to_data().map_err(ApiError::invalid)?;
+    let id = Uuid::now_v7();
+    let entry = NewEntry::new(&caller, Action::SubjectCreate, Some(id), Outcome::Allowed);
+    let row = state
+        .db
+        .transaction(move |conn| {
+            let row = model::insert(conn, id, data, Utc::now())?;
+            access_log::record(conn, &[entry])?;
+            Ok(row)
+        })
+        .await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/subjects/{id}")));
+    Ok(one(response, &row))
+}
+
+/// Reads one subject.
+///
+/// Answers only once its `subject.read` access-log entry is committed.
+#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses(
+        (status = 200, description = "The subject", body = Subject, headers(
+            ("ETag" = String, description = "The version, quoted"),
+        )),
+        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
+        .await?;
+    // The read and its entry go through group commit together (see access_log::writer).
+    let entry = NewEntry::new(&caller, Action::SubjectRead, Some(id), Outcome::Allowed);
+    let row = state
+        .log_writer
+        .read_subject(id, entry)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subject"))?;
+    Ok(one(HttpResponse::Ok(), &row))
+}
+
+/// Lists subjects, optionally by exact personal code or e-mail address.
+///
+/// Pages are keyset-ordered by id. Each subject returned gets its own `subject.list`
+/// access-log entry, committed before the answer.
+#[utoipa::path(get, path = "/v1/subjects", tag = "subjects", security(("bearer" = [])),
+    params(
+        ("personal_code" = Option<String>, Query, description = "Only the subject with this personal code (it must be a valid one)"),
+        ("email" = Option<String>, Query, description = "Only subjects with this e-mail address (it must be a valid one)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "A page of subjects", body = Page<Subject>),
+        (status = 400, description = "Invalid parameters, each named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_subjects(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    state
+        .authorize(&caller, Scope::SubjectsRead, Action::SubjectList, None)
+        .await?;
+    let mut params = Params::new(query.into_inner());
+    let filter = Filter {
+        personal_code: params.with("personal_code", |raw| {
+            PersonalCode::parse(raw).map(|code| code.as_str().to_owned())
+        }),
+        email: params.with("email", |raw| {
+            Email::parse(raw).map(|email| email.as_str().to_owned())
+        }),
+    };
+    let limit = params.limit();
+    let after = params.cursor::<Uuid>();
+    params.finish()?;
+    let rows = state
+        .db
+        .run(move |conn| model::list(conn, filter, after, limit + 1))
+        .await?;
+    let page = Page::from_rows(rows, limit, |row| row.id.to_string());
+    let entries = page
+        .items
+        .iter()
+        .map(|row| NewEntry::new(&caller, Action::SubjectList, Some(row.id), Outcome::Allowed))
+        .collect();
+    state.log_reads(entries).await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: page.items.iter().map(Subject::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Rectifies a subject: a JSON merge patch of its fields with the required `reason`.
+///
+/// `If-Match` must carry the subject's current `ETag` (missing: 428, stale: 412). The patched
+/// record is validated like a new one, every bad field named. Each changed field becomes a
+/// rectification (old and new value, reason, actor, time), committed with the record, its new
+/// version and the `subject.rectify` access-log entry. A patch that changes nothing keeps the
+/// version and records no rectification. Of two patches from the same version exactly one
+/// succeeds; the other gets 412.
+#[utoipa::path(patch, path = "/v1/subjects/{id}", tag = "subjects", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("If-Match" = String, Header, description = "The subject's current ETag, such as \"3\""),
+    ),
+    request_body(content(
+        (SubjectPatch = "application/merge-patch+json"),
+        (SubjectPatch = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The rectified subject", body = Subject, headers(
+            ("ETag" = String, description = "The new version, quoted"),
+        )),
+        (status = 400, description = "Invalid fields, each named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `subjects:write`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another subject has this personal_code", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the current version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn rectify_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<SubjectPatch>,
+) -> actix_web::Result<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::SubjectsWrite,
+            Action::SubjectRectify,
+            Some(id),
+        )
+        .await?;
+    // A malformed request is a 400 whatever its preconditions say.
+    let ValidJson(patch) = body?;
+    let expected_version = precondition::expected_version(req.headers(), "subject")?;
+    let (reason, patch) = patch.into_parts();
+    let request = rectify::Request {
+        subject_id: id,
+        expected_version,
+        reason,
+        patch,
+        entry: NewEntry::new(&caller, Action::SubjectRectify, Some(id), Outcome::Allowed),
+    };
+    let row = state
+        .db
+        .transaction(move |conn| rectify::apply(conn, request))
+        .await?;
+    Ok(one(HttpResponse::Ok(), &row))
+}
+
+/// Lists a subject's rectifications, oldest first.
+///
+/// Writes a `subject.read` access-log entry before answering.
+#[utoipa::path(get, path = "/v1/subjects/{id}/rectifications", tag = "subjects", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "A page of rectifications", body = Page<Rectification>),
+        (status = 400, description = "Invalid id or parameters, each named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_rectifications(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
+        .await?;
+    let mut params = Params::new(query.into_inner());
+    let limit = params.limit();
+    let after = params.cursor::<Uuid>();
+    params.finish()?;
+    let rows = state
+        .db
+        .run(move |conn| {
+            model::ensure_exists(conn, id)?;
+            model::rectifications(conn, id, after, Some(limit + 1))
+        })
+        .await?;
+    log_read(&state, &caller, Action::SubjectRead, id).await?;
+    let page = Page::from_rows(rows, limit, |row| row.id.to_string());
+    Ok(HttpResponse::Ok().json(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(Rectification::from)
+            .collect::<Vec<_>>(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Exports everything held about a subject: the right of access.
+///
+/// One document with the record and its source, consents and their history, disclosure
+/// authorizations and disclosures, every rectification, the access-log entries about the
+/// person, the purposes of processing and the recipient categories. Writes a `subject.export`
+/// access-log entry before answering.
+#[utoipa::path(get, path = "/v1/subjects/{id}/export", tag = "subjects", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses(
+        (status = 200, description = "Everything held about the subject", body = SubjectExport),
+        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn export_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::SubjectsRead,
+            Action::SubjectExport,
+            Some(id),
+        )
+        .await?;
+    let document = state.db.run(move |conn| export::gather(conn, id)).await?;
+    log_read(&state, &caller, Action::SubjectExport, id).await?;
+    Ok(HttpResponse::Ok().json(document))
+}

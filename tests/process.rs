@@ -1,0 +1,283 @@
+//! The real binary: start-up errors, graceful shutdown, and server logs free of personal data.
+
+use crate::harness::{token_for, TestDb, SECRET};
+use planpro_privacy::auth::Scope;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_planpro-privacy");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A raw HTTP/1.1 request; returns the status and the whole response text.
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// The binary, serving a test database, with its log captured.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub log: std::path::PathBuf,
+}
+
+impl Server {
+    pub fn start(db: &TestDb) -> Self {
+        Self::start_on(&db.url, &[])
+    }
+
+    /// The binary on any database URL, with extra environment.
+    pub fn start_on(url: &str, extra_env: &[(&str, &str)]) -> Self {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let log = std::env::temp_dir().join(format!("planpro-log-{}", uuid::Uuid::new_v4()));
+        let child = Command::new(BIN)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", url)
+            .env("JWT_SECRET", SECRET)
+            .env("BIND_ADDR", addr.to_string())
+            .env("RUST_LOG", "debug")
+            .envs(extra_env.iter().copied())
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+            ))
+            .spawn()
+            .expect("start the binary");
+        let server = Self { child, addr, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(addr).is_ok() && http(addr, "GET", "/healthz", &[], "").0 == 200 {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the service did not start: {}", server.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn bad_configuration_names_every_bad_variable_and_prints_no_secret() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            "postgres://u:hunter2-password@127.0.0.1:1/x",
+        )
+        .env("JWT_SECRET", "tooshort-but-secret")
+        .env("BIND_ADDR", "not-an-address")
+        .env("DB_POOL_SIZE", "-3")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    for name in ["JWT_SECRET", "BIND_ADDR", "DB_POOL_SIZE"] {
+        assert!(text.contains(name), "{name} not named: {text}");
+    }
+    assert!(
+        !text.contains("hunter2") && !text.contains("tooshort-but-secret"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_token_command_prints_a_token_the_service_accepts() {
+    let out = Command::new(BIN)
+        .args([
+            "token",
+            "--sub",
+            "cli",
+            "--scope",
+            "access-logs:read",
+            "--ttl",
+            "5m",
+        ])
+        .env_clear()
+        .env("JWT_SECRET", SECRET)
+        .env("DATABASE_URL", "postgres://unused")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let verifier = planpro_privacy::auth::Verifier::new(
+        &planpro_privacy::config::JwtKey::Secret(planpro_privacy::config::Secret::new(SECRET)),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(verifier.verify(&token).unwrap().sub, "cli");
+    let bad = Command::new(BIN)
+        .args(["token", "--scope", "x", "--ttl", "forever"])
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(text.contains("--sub") && text.contains("--ttl"), "{text}");
+}
+
+#[test]
+fn the_openapi_command_prints_the_committed_document() {
+    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        planpro_privacy::openapi::to_json()
+    );
+}
+
+#[test]
+fn sigterm_finishes_requests_in_flight_and_commits_their_entries() {
+    let db = TestDb::new();
+    let mut server = Server::start(&db);
+    let token = token_for("shutdown-tester", &[Scope::AccessLogsRead], None);
+    let addr = server.addr;
+    let readers: Vec<_> = (0..16)
+        .map(|i| {
+            let auth = format!("Bearer {token}");
+            std::thread::spawn(move || {
+                let subject = uuid::Uuid::now_v7();
+                let path = format!("/v1/subjects/{subject}/access-logs?limit={}", 10 + i);
+                http(addr, "GET", &path, &[("Authorization", &auth)], "").0
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(30));
+    let status = server.terminate();
+    let answered_ok = readers
+        .into_iter()
+        .map(|r| r.join().unwrap())
+        .filter(|s| *s == 200)
+        .count() as i64;
+    assert!(status.success(), "exit {status:?}: {}", server.log_text());
+    assert!(answered_ok > 0, "no request was in flight");
+    let logged = db.count("SELECT 1 FROM access_log WHERE actor = 'shutdown-tester'");
+    assert_eq!(logged, answered_ok, "every answered read has its entry");
+    // The final sealing round ran: every entry is chained.
+    assert_eq!(db.count("SELECT 1 FROM access_log a LEFT JOIN access_log_chain c ON c.entry_seq = a.seq WHERE c.pos IS NULL"), 0);
+}
+
+#[test]
+fn server_logs_hold_no_personal_data_or_tokens() {
+    let db = TestDb::new();
+    let mut server = Server::start(&db);
+    let token = token_for(
+        "log-tester",
+        &[
+            Scope::AccessLogsRead,
+            Scope::SubjectsRead,
+            Scope::SubjectsWrite,
+        ],
+        None,
+    );
+    let auth = format!("Bearer {token}");
+    let marker_email = "mari.maasikas@example.ee";
+    let marker_code = "49403136526";
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("X-Access-Purpose", "client Mari Maasikas asked"),
+        ("Content-Type", "application/json"),
+    ];
+    http(
+        server.addr,
+        "GET",
+        &format!("/v1/access-logs?actor={marker_email}"),
+        &headers,
+        "",
+    );
+    http(
+        server.addr,
+        "GET",
+        &format!("/v1/subjects?email={marker_email}&personal_code={marker_code}"),
+        &headers,
+        "",
+    );
+    let body = format!(
+        r#"{{"kind":"client","given_name":"Mari","family_name":"Maasikas","personal_code":"{marker_code}","email":"{marker_email}","phone":"+3725551234","source":{{"type":"data_subject"}}}}"#
+    );
+    http(server.addr, "POST", "/v1/subjects", &headers, &body);
+    http(server.addr, "POST", "/v1/subjects", &headers, &body);
+    http(
+        server.addr,
+        "POST",
+        "/v1/subjects",
+        &headers,
+        r#"{"email": "broken@example.ee", "personal_code": "12345678901"}"#,
+    );
+    server.terminate();
+    let log = server.log_text();
+    assert!(log.contains("request_id="), "nothing was logged: {log}");
+    for secret in [
+        marker_email,
+        marker_code,
+        "Maasikas",
+        "+3725551234",
+        "broken@example.ee",
+        "12345678901",
+        &token,
+    ] {
+        assert!(!log.contains(secret), "the log contains {secret}:\n{log}");
+    }
+}
