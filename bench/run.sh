@@ -8,7 +8,7 @@
 #
 # Options: --duration SECONDS (per run, default 20) --rounds N (default 3) --reuse-data
 #          --bin PATH (skip the release build) --report FILE --scenarios read,withdraw,...
-#          --port N (default 18080)
+#          --port N (default: the first free one from 18080)
 # See bench/README.md for what is measured and why.
 set -Eeuo pipefail
 
@@ -30,7 +30,7 @@ CONNS=64
 THREADS=2
 ELIG_CONNS=4
 ELIG_SINGLE=5
-PORT=18080
+PORT=""
 BIN=""
 REPORT=""
 REUSE=0
@@ -60,6 +60,13 @@ case "$MODE" in
   small) SUBJECTS=10000; ENTRIES=100000; ELIG_IDS=10000 ;;
   smoke) SUBJECTS=10000; ENTRIES=100000; ELIG_IDS=10000; DURATION=2; ROUNDS=1; ELIG_SINGLE=2 ;;
 esac
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "$PORT" ]; then
+  for PORT in $(seq 18080 18099) ""; do
+    [ -n "$PORT" ] && ! port_busy "$PORT" && break
+  done
+  [ -n "$PORT" ] || die "no free port in 127.0.0.1:18080-18099 (use --port)"
+fi
 [ -n "$REPORT" ] || { [ "$MODE" = smoke ] && REPORT=$OUT/smoke-report.md || REPORT=$ROOT/docs/benchmarks.md; }
 SEAL_TIMEOUT=$(( ENTRIES / 10000 * 6 + 120 ))
 
