@@ -480,7 +480,7 @@ mkdir -p "$(dirname "$REPORT")"
   echo
   echo "Machine: $(nproc) CPUs ($CPU), $MEM memory; load average before the run: $LOAD_BEFORE. $PGV; $WRK_VERSION."
   echo "Service, PostgreSQL and load generator share the machine. Service: $BUILD_KIND, default settings"
-  echo "(\`DB_POOL_SIZE\` 10, \`RUST_LOG\` info, logs to a file), embedded cluster with durable settings (fsync and"
+  echo "(\`DB_POOL_SIZE\` ${DB_POOL_SIZE:-10}, \`RUST_LOG\` ${RUST_LOG:-info}, logs to a file), embedded cluster with durable settings (fsync and"
   echo "synchronous_commit on; other settings PostgreSQL's defaults)."
   echo
   echo "Data: $SUBJECTS subjects with consents and consent events, 3 recipients and disclosure authorizations,"
