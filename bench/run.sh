@@ -43,14 +43,14 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --small) MODE=small ;;
     --smoke) MODE=smoke ;;
-    --duration) DURATION=${2:?}; shift ;;
-    --rounds) ROUNDS=${2:?}; shift ;;
+    --duration) DURATION_ARG=${2:?}; shift ;;
+    --rounds) ROUNDS_ARG=${2:?}; shift ;;
     --reuse-data) REUSE=1 ;;
     --bin) BIN=${2:?}; shift ;;
     --report) REPORT=${2:?}; shift ;;
     --scenarios) SCENARIOS=${2:?}; shift ;;
     --port) PORT=${2:?}; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -60,6 +60,8 @@ case "$MODE" in
   small) SUBJECTS=10000; ENTRIES=100000; ELIG_IDS=10000 ;;
   smoke) SUBJECTS=10000; ENTRIES=100000; ELIG_IDS=10000; DURATION=2; ROUNDS=1; ELIG_SINGLE=2 ;;
 esac
+DURATION=${DURATION_ARG:-$DURATION}
+ROUNDS=${ROUNDS_ARG:-$ROUNDS}
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ -z "$PORT" ]; then
   for PORT in $(seq 18080 18099) ""; do
