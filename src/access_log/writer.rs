@@ -97,14 +97,29 @@ impl LogWriter {
 /// What one transaction carries.
 #[derive(Default)]
 struct Batch {
-    entries: Vec<NewEntry>,
-    replies: Vec<Reply>,
+    appends: Vec<(Vec<NewEntry>, Reply)>,
     reads: Vec<(Uuid, NewEntry, SubjectReply)>,
+    entries: usize,
 }
 
 impl Batch {
-    fn len(&self) -> usize {
-        self.entries.len() + self.reads.len()
+    /// Splits into one batch per job, so that one bad job cannot fail the others.
+    fn singles(self) -> Vec<Batch> {
+        let appends = self.appends.into_iter().map(|a| Batch {
+            entries: a.0.len(),
+            appends: vec![a],
+            reads: Vec::new(),
+        });
+        let reads = self.reads.into_iter().map(|r| Batch {
+            entries: 1,
+            appends: Vec::new(),
+            reads: vec![r],
+        });
+        appends.chain(reads).collect()
+    }
+
+    fn jobs(&self) -> usize {
+        self.appends.len() + self.reads.len()
     }
 }
 
@@ -114,7 +129,7 @@ fn run(url: &str, receiver: &Mutex<Receiver<Job>>) {
         let Some((batch, stop)) = next_batch(receiver) else {
             return;
         };
-        if batch.len() > 0 || !batch.replies.is_empty() {
+        if batch.jobs() > 0 {
             commit_and_answer(url, &mut conn, batch);
         }
         if stop {
@@ -137,13 +152,16 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
     loop {
         match job {
             Job::Stop => return Some((batch, true)),
-            Job::Append(mut entries, reply) => {
-                batch.entries.append(&mut entries);
-                batch.replies.push(reply);
+            Job::Append(entries, reply) => {
+                batch.entries += entries.len();
+                batch.appends.push((entries, reply));
             }
-            Job::ReadSubject(id, entry, reply) => batch.reads.push((id, entry, reply)),
+            Job::ReadSubject(id, entry, reply) => {
+                batch.entries += 1;
+                batch.reads.push((id, entry, reply));
+            }
         }
-        if batch.len() >= MAX_BATCH {
+        if batch.entries >= MAX_BATCH {
             break;
         }
         match receiver.try_recv() {
@@ -154,13 +172,11 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
     Some((batch, false))
 }
 
+/// Commits a batch and answers each of its requests. When the batch fails for a reason other
+/// than the database being out of reach, its jobs are retried one by one: a single bad entry
+/// must not cost every other request of the batch its answer.
 fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
-    let Batch {
-        mut entries,
-        replies,
-        reads,
-    } = batch;
-    let ids: Vec<Uuid> = reads.iter().map(|(id, _, _)| *id).collect();
+    let ids: Vec<Uuid> = batch.reads.iter().map(|(id, _, _)| *id).collect();
     let result = with_connection(url, conn, |c| {
         c.transaction(|c| {
             let found: HashMap<Uuid, SubjectRow> = if ids.is_empty() {
@@ -171,35 +187,53 @@ fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
                     .map(|row| (row.id, row))
                     .collect()
             };
+            let mut entries: Vec<NewEntry> = Vec::with_capacity(batch.entries);
+            for (appended, _) in &batch.appends {
+                entries.extend_from_slice(appended);
+            }
             entries.extend(
-                reads
+                batch
+                    .reads
                     .iter()
                     .filter(|(id, _, _)| found.contains_key(id))
                     .map(|(_, entry, _)| entry.clone()),
             );
             record(c, &entries)?;
-            Ok(found)
+            Ok((found, entries.len()))
         })
     });
     match result {
-        Ok(found) => {
-            crate::metrics::record_log_batch(entries.len());
-            for reply in replies {
+        Ok((found, written)) => {
+            crate::metrics::record_log_batch(written);
+            for (_, reply) in batch.appends {
                 let _ = reply.send(Ok(()));
             }
-            for (id, _, reply) in reads {
+            for (id, _, reply) in batch.reads {
                 let _ = reply.send(Ok(found.get(&id).cloned()));
             }
         }
+        Err(Failure::Statement) if batch.jobs() > 1 => {
+            for single in batch.singles() {
+                commit_and_answer(url, conn, single);
+            }
+        }
         Err(_) => {
-            for reply in replies {
+            for (_, reply) in batch.appends {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
-            for (_, _, reply) in reads {
+            for (_, _, reply) in batch.reads {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
         }
     }
+}
+
+/// Why a batch did not commit.
+enum Failure {
+    /// No connection to the database.
+    Unreachable,
+    /// The transaction failed.
+    Statement,
 }
 
 /// Runs `work` on the writer's connection, connecting first when needed; a failure drops the
@@ -208,21 +242,23 @@ fn with_connection<T>(
     url: &str,
     conn: &mut Option<PgConnection>,
     work: impl FnOnce(&mut PgConnection) -> ApiResult<T>,
-) -> ApiResult<T> {
+) -> Result<T, Failure> {
     if conn.is_none() {
         *conn = Some(PgConnection::establish(url).map_err(|e| {
             crate::metrics::record_db_error();
             log::warn!("access-log writer cannot connect: {e}");
-            ApiError::Unavailable
+            Failure::Unreachable
         })?);
     }
     let Some(c) = conn.as_mut() else {
-        return Err(ApiError::Unavailable);
+        return Err(Failure::Unreachable);
     };
-    let result = work(c);
-    if let Err(e) = &result {
+    work(c).map_err(|e| {
         log::warn!("access-log group commit failed: {e}");
         *conn = None;
-    }
-    result
+        match e {
+            ApiError::Unavailable => Failure::Unreachable,
+            _ => Failure::Statement,
+        }
+    })
 }
