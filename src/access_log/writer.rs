@@ -7,6 +7,7 @@
 //! such a read costs the database a share of three statements and the request one hand-off.
 
 use super::{record, NewEntry};
+use crate::consents::batch::{record_changes, ChangeOutcome, PendingChange};
 use crate::db::with_connect_timeout;
 use crate::error::{ApiError, ApiResult};
 use crate::subjects::model::{find_many, SubjectRow};
@@ -25,11 +26,14 @@ const MAX_BATCH: usize = 4096;
 
 type Reply = oneshot::Sender<ApiResult<()>>;
 type SubjectReply = oneshot::Sender<ApiResult<Option<SubjectRow>>>;
+type ConsentReply = oneshot::Sender<ApiResult<ChangeOutcome>>;
 
 enum Job {
     Append(Vec<NewEntry>, Reply),
     /// Fetch the subject; if it exists, append the entry in the same transaction.
     ReadSubject(Uuid, NewEntry, SubjectReply),
+    /// Record the consent change; if it names a subject and a purpose, append the entry with it.
+    ChangeConsent(PendingChange, NewEntry, ConsentReply),
     Stop,
 }
 
@@ -80,6 +84,20 @@ impl LogWriter {
         done.await.unwrap_or(Err(ApiError::Unavailable))
     }
 
+    /// Records a consent change, its event and its entry in one transaction shared with the
+    /// other changes and reads waiting at the same time.
+    pub async fn change_consent(
+        &self,
+        change: PendingChange,
+        entry: NewEntry,
+    ) -> ApiResult<ChangeOutcome> {
+        let (reply, done) = oneshot::channel();
+        self.jobs
+            .send(Job::ChangeConsent(change, entry, reply))
+            .map_err(|_| ApiError::Unavailable)?;
+        done.await.unwrap_or(Err(ApiError::Unavailable))
+    }
+
     /// Commits everything already handed over, then stops the threads.
     pub fn shutdown(&self) {
         let Ok(mut threads) = self.threads.lock() else {
@@ -99,6 +117,7 @@ impl LogWriter {
 struct Batch {
     appends: Vec<(Vec<NewEntry>, Reply)>,
     reads: Vec<(Uuid, NewEntry, SubjectReply)>,
+    changes: Vec<(PendingChange, NewEntry, ConsentReply)>,
     entries: usize,
 }
 
@@ -108,18 +127,23 @@ impl Batch {
         let appends = self.appends.into_iter().map(|a| Batch {
             entries: a.0.len(),
             appends: vec![a],
-            reads: Vec::new(),
+            ..Batch::default()
         });
         let reads = self.reads.into_iter().map(|r| Batch {
             entries: 1,
-            appends: Vec::new(),
             reads: vec![r],
+            ..Batch::default()
         });
-        appends.chain(reads).collect()
+        let changes = self.changes.into_iter().map(|c| Batch {
+            entries: 1,
+            changes: vec![c],
+            ..Batch::default()
+        });
+        appends.chain(reads).chain(changes).collect()
     }
 
     fn jobs(&self) -> usize {
-        self.appends.len() + self.reads.len()
+        self.appends.len() + self.reads.len() + self.changes.len()
     }
 }
 
@@ -160,6 +184,10 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
                 batch.entries += 1;
                 batch.reads.push((id, entry, reply));
             }
+            Job::ChangeConsent(change, entry, reply) => {
+                batch.entries += 1;
+                batch.changes.push((change, entry, reply));
+            }
         }
         if batch.entries >= MAX_BATCH {
             break;
@@ -177,8 +205,14 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
 /// must not cost every other request of the batch its answer.
 fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
     let ids: Vec<Uuid> = batch.reads.iter().map(|(id, _, _)| *id).collect();
+    let pending: Vec<PendingChange> = batch.changes.iter().map(|(c, _, _)| c.clone()).collect();
     let result = with_connection(url, conn, |c| {
         c.transaction(|c| {
+            let outcomes = if pending.is_empty() {
+                Vec::new()
+            } else {
+                record_changes(c, &pending)?
+            };
             let found: HashMap<Uuid, SubjectRow> = if ids.is_empty() {
                 HashMap::new()
             } else {
@@ -198,12 +232,23 @@ fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
                     .filter(|(id, _, _)| found.contains_key(id))
                     .map(|(_, entry, _)| entry.clone()),
             );
+            entries.extend(
+                batch
+                    .changes
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, outcome)| matches!(outcome, ChangeOutcome::Recorded { .. }))
+                    .map(|((_, entry, _), _)| entry.clone()),
+            );
             record(c, &entries)?;
-            Ok((found, entries.len()))
+            Ok((found, outcomes, entries.len()))
         })
     });
     match result {
-        Ok((found, written)) => {
+        Ok((found, outcomes, written)) => {
+            for ((_, _, reply), outcome) in batch.changes.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
             crate::metrics::record_log_batch(written);
             for (_, reply) in batch.appends {
                 let _ = reply.send(Ok(()));
@@ -222,6 +267,9 @@ fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
             for (_, _, reply) in batch.reads {
+                let _ = reply.send(Err(ApiError::Unavailable));
+            }
+            for (_, _, reply) in batch.changes {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
         }
