@@ -78,7 +78,7 @@ pub async fn observe(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let elapsed = started.elapsed();
-    crate::metrics::record_request(&method, &route, status, elapsed);
+    crate::metrics::record_request(method, route, status, elapsed);
     log::info!(
         target: "planpro_privacy::http",
         "{method} {route} {status} {:.1}ms request_id={request_id}",

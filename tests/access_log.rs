@@ -97,6 +97,39 @@ async fn a_read_fails_closed_when_its_entry_cannot_be_written() {
 }
 
 #[actix_web::test]
+async fn one_bad_entry_does_not_fail_the_rest_of_its_batch() {
+    let app = TestApp::spawn().await;
+    app.db
+        .exec("ALTER TABLE access_log ADD CONSTRAINT no_more CHECK (actor <> 'blocked') NOT VALID");
+    let actors: Vec<String> = (0..40)
+        .map(|i| {
+            if i == 20 {
+                "blocked".to_owned()
+            } else {
+                format!("reader{i}")
+            }
+        })
+        .collect();
+    let results = futures_util::future::join_all(actors.iter().map(|actor| {
+        app.state.log_reads(vec![NewEntry::new(
+            &caller(actor),
+            Action::SubjectRead,
+            None,
+            Outcome::Allowed,
+        )])
+    }))
+    .await;
+    for (actor, result) in actors.iter().zip(&results) {
+        assert_eq!(result.is_ok(), actor != "blocked", "{actor}");
+    }
+    assert_eq!(
+        app.db
+            .count("SELECT 1 FROM access_log WHERE actor LIKE 'reader%'"),
+        39
+    );
+}
+
+#[actix_web::test]
 async fn the_database_refuses_to_change_or_remove_entries_for_every_role() {
     let app = TestApp::spawn().await;
     log(&app, "a", Action::SubjectRead, None, Outcome::Allowed).await;

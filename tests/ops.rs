@@ -228,3 +228,41 @@ async fn the_app_serves_over_a_real_socket() {
     handle.stop(true).await;
     state.shutdown();
 }
+
+#[test]
+fn every_migration_reverts_and_applies_again() {
+    use diesel_migrations::MigrationHarness;
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let schema = |conn: &mut diesel::PgConnection| -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Col {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            c: String,
+        }
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "SELECT table_name || '.' || column_name || ':' || data_type AS c
+             FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1",
+        )
+        .load::<Col>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.c)
+        .collect()
+    };
+    let before = schema(&mut conn);
+    assert!(before.iter().any(|c| c.starts_with("access_log.")));
+    conn.revert_all_migrations(planpro_privacy::db::MIGRATIONS)
+        .unwrap();
+    let empty = schema(&mut conn);
+    assert!(
+        empty
+            .iter()
+            .all(|c| c.starts_with("__diesel_schema_migrations.")),
+        "left behind: {empty:?}"
+    );
+    planpro_privacy::db::migrate(&mut conn).unwrap();
+    assert_eq!(schema(&mut conn), before);
+    assert!(planpro_privacy::db::migrations_current(&mut conn));
+}

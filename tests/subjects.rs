@@ -1343,3 +1343,102 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
     );
     assert_eq!(rectifications(&app), 0);
 }
+
+/// The export key that holds each table's rows about the subject. A new table with a
+/// `subject_id` column fails the test below until the export (and this map) covers it.
+const EXPORTED_TABLES: [(&str, &str); 7] = [
+    ("subjects", "subject"),
+    ("rectifications", "rectifications"),
+    ("consents", "consents"),
+    ("consent_events", "consent_history"),
+    ("disclosure_authorizations", "disclosure_authorizations"),
+    ("disclosures", "disclosures"),
+    ("access_log", "access_log"),
+];
+
+#[actix_web::test]
+async fn the_export_represents_every_table_that_holds_a_subject_id() {
+    let app = TestApp::spawn().await;
+    let id = id_of(&create(&app, mari()).await);
+    patch(
+        &app,
+        &id,
+        Some("\"1\""),
+        json!({"reason": "new address", "email": "mari@uus.ee"}),
+    )
+    .await
+    .assert_status(200);
+    app.call(
+        Method::PUT,
+        &format!("/v1/subjects/{id}/consents/marketing_partners"),
+        &staff(),
+        Some(json!({"status": "granted", "method": "web_form", "evidence": "form 17"})),
+    )
+    .await
+    .assert_status(200);
+    let recipient = app
+        .post(
+            "/v1/recipients",
+            json!({"name": "Vallavalitsus", "category": "local_government", "contact_email": "info@vald.ee"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/v1/subjects/{id}/disclosure-authorizations"),
+        json!({"recipient_id": recipient, "legal_basis": "legal_obligation",
+               "legal_reference": "Planeerimisseadus § 81", "data_categories": ["identity", "address"],
+               "purpose": "detailed plan proceedings"}),
+    )
+    .await
+    .assert_status(201);
+    app.post(
+        &format!("/v1/subjects/{id}/disclosures"),
+        json!({"recipient_id": recipient, "data_categories": ["identity"], "channel": "email"}),
+    )
+    .await
+    .assert_status(201);
+
+    let tables = app.db.scalar(
+        "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.columns \
+         WHERE table_schema = 'public' AND column_name = 'subject_id'",
+    );
+    let mut holding: Vec<&str> = tables.split(',').collect();
+    holding.push("subjects");
+    for table in &holding {
+        assert!(
+            EXPORTED_TABLES.iter().any(|(t, _)| t == table),
+            "table {table} holds subject ids but the export does not cover it"
+        );
+    }
+
+    let export = app.get(&format!("/v1/subjects/{id}/export")).await;
+    export.assert_status(200);
+    let export = export.json();
+    for (table, key) in EXPORTED_TABLES {
+        let column = if table == "subjects" {
+            "id"
+        } else {
+            "subject_id"
+        };
+        let mut stored = app
+            .db
+            .count(&format!("SELECT 1 FROM {table} WHERE {column} = '{id}'"));
+        if table == "access_log" {
+            // The export's own entry is written after the document was gathered.
+            stored -= 1;
+        }
+        assert!(stored > 0, "the fixture left {table} empty");
+        let exported = match &export[key] {
+            Value::Array(items) if key == "consents" => {
+                items.iter().filter(|c| c["status"] != "unset").count() as i64
+            }
+            Value::Array(items) => items.len() as i64,
+            Value::Object(_) => 1,
+            other => panic!("{key} is {other}"),
+        };
+        assert_eq!(exported, stored, "{key} does not hold every row of {table}");
+    }
+}

@@ -7,6 +7,7 @@
 //! such a read costs the database a share of three statements and the request one hand-off.
 
 use super::{record, NewEntry};
+use crate::consents::batch::{record_changes, ChangeOutcome, PendingChange};
 use crate::db::with_connect_timeout;
 use crate::error::{ApiError, ApiResult};
 use crate::subjects::model::{find_many, SubjectRow};
@@ -25,11 +26,14 @@ const MAX_BATCH: usize = 4096;
 
 type Reply = oneshot::Sender<ApiResult<()>>;
 type SubjectReply = oneshot::Sender<ApiResult<Option<SubjectRow>>>;
+type ConsentReply = oneshot::Sender<ApiResult<ChangeOutcome>>;
 
 enum Job {
     Append(Vec<NewEntry>, Reply),
     /// Fetch the subject; if it exists, append the entry in the same transaction.
     ReadSubject(Uuid, NewEntry, SubjectReply),
+    /// Record the consent change; if it names a subject and a purpose, append the entry with it.
+    ChangeConsent(PendingChange, NewEntry, ConsentReply),
     Stop,
 }
 
@@ -80,6 +84,20 @@ impl LogWriter {
         done.await.unwrap_or(Err(ApiError::Unavailable))
     }
 
+    /// Records a consent change, its event and its entry in one transaction shared with the
+    /// other changes and reads waiting at the same time.
+    pub async fn change_consent(
+        &self,
+        change: PendingChange,
+        entry: NewEntry,
+    ) -> ApiResult<ChangeOutcome> {
+        let (reply, done) = oneshot::channel();
+        self.jobs
+            .send(Job::ChangeConsent(change, entry, reply))
+            .map_err(|_| ApiError::Unavailable)?;
+        done.await.unwrap_or(Err(ApiError::Unavailable))
+    }
+
     /// Commits everything already handed over, then stops the threads.
     pub fn shutdown(&self) {
         let Ok(mut threads) = self.threads.lock() else {
@@ -97,14 +115,35 @@ impl LogWriter {
 /// What one transaction carries.
 #[derive(Default)]
 struct Batch {
-    entries: Vec<NewEntry>,
-    replies: Vec<Reply>,
+    appends: Vec<(Vec<NewEntry>, Reply)>,
     reads: Vec<(Uuid, NewEntry, SubjectReply)>,
+    changes: Vec<(PendingChange, NewEntry, ConsentReply)>,
+    entries: usize,
 }
 
 impl Batch {
-    fn len(&self) -> usize {
-        self.entries.len() + self.reads.len()
+    /// Splits into one batch per job, so that one bad job cannot fail the others.
+    fn singles(self) -> Vec<Batch> {
+        let appends = self.appends.into_iter().map(|a| Batch {
+            entries: a.0.len(),
+            appends: vec![a],
+            ..Batch::default()
+        });
+        let reads = self.reads.into_iter().map(|r| Batch {
+            entries: 1,
+            reads: vec![r],
+            ..Batch::default()
+        });
+        let changes = self.changes.into_iter().map(|c| Batch {
+            entries: 1,
+            changes: vec![c],
+            ..Batch::default()
+        });
+        appends.chain(reads).chain(changes).collect()
+    }
+
+    fn jobs(&self) -> usize {
+        self.appends.len() + self.reads.len() + self.changes.len()
     }
 }
 
@@ -114,7 +153,7 @@ fn run(url: &str, receiver: &Mutex<Receiver<Job>>) {
         let Some((batch, stop)) = next_batch(receiver) else {
             return;
         };
-        if batch.len() > 0 || !batch.replies.is_empty() {
+        if batch.jobs() > 0 {
             commit_and_answer(url, &mut conn, batch);
         }
         if stop {
@@ -137,13 +176,20 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
     loop {
         match job {
             Job::Stop => return Some((batch, true)),
-            Job::Append(mut entries, reply) => {
-                batch.entries.append(&mut entries);
-                batch.replies.push(reply);
+            Job::Append(entries, reply) => {
+                batch.entries += entries.len();
+                batch.appends.push((entries, reply));
             }
-            Job::ReadSubject(id, entry, reply) => batch.reads.push((id, entry, reply)),
+            Job::ReadSubject(id, entry, reply) => {
+                batch.entries += 1;
+                batch.reads.push((id, entry, reply));
+            }
+            Job::ChangeConsent(change, entry, reply) => {
+                batch.entries += 1;
+                batch.changes.push((change, entry, reply));
+            }
         }
-        if batch.len() >= MAX_BATCH {
+        if batch.entries >= MAX_BATCH {
             break;
         }
         match receiver.try_recv() {
@@ -154,15 +200,19 @@ fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
     Some((batch, false))
 }
 
+/// Commits a batch and answers each of its requests. When the batch fails for a reason other
+/// than the database being out of reach, its jobs are retried one by one: a single bad entry
+/// must not cost every other request of the batch its answer.
 fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
-    let Batch {
-        mut entries,
-        replies,
-        reads,
-    } = batch;
-    let ids: Vec<Uuid> = reads.iter().map(|(id, _, _)| *id).collect();
+    let ids: Vec<Uuid> = batch.reads.iter().map(|(id, _, _)| *id).collect();
+    let pending: Vec<PendingChange> = batch.changes.iter().map(|(c, _, _)| c.clone()).collect();
     let result = with_connection(url, conn, |c| {
         c.transaction(|c| {
+            let outcomes = if pending.is_empty() {
+                Vec::new()
+            } else {
+                record_changes(c, &pending)?
+            };
             let found: HashMap<Uuid, SubjectRow> = if ids.is_empty() {
                 HashMap::new()
             } else {
@@ -171,35 +221,67 @@ fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
                     .map(|row| (row.id, row))
                     .collect()
             };
+            let mut entries: Vec<NewEntry> = Vec::with_capacity(batch.entries);
+            for (appended, _) in &batch.appends {
+                entries.extend_from_slice(appended);
+            }
             entries.extend(
-                reads
+                batch
+                    .reads
                     .iter()
                     .filter(|(id, _, _)| found.contains_key(id))
                     .map(|(_, entry, _)| entry.clone()),
             );
+            entries.extend(
+                batch
+                    .changes
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, outcome)| matches!(outcome, ChangeOutcome::Recorded { .. }))
+                    .map(|((_, entry, _), _)| entry.clone()),
+            );
             record(c, &entries)?;
-            Ok(found)
+            Ok((found, outcomes, entries.len()))
         })
     });
     match result {
-        Ok(found) => {
-            crate::metrics::record_log_batch(entries.len());
-            for reply in replies {
+        Ok((found, outcomes, written)) => {
+            for ((_, _, reply), outcome) in batch.changes.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+            crate::metrics::record_log_batch(written);
+            for (_, reply) in batch.appends {
                 let _ = reply.send(Ok(()));
             }
-            for (id, _, reply) in reads {
+            for (id, _, reply) in batch.reads {
                 let _ = reply.send(Ok(found.get(&id).cloned()));
             }
         }
+        Err(Failure::Statement) if batch.jobs() > 1 => {
+            for single in batch.singles() {
+                commit_and_answer(url, conn, single);
+            }
+        }
         Err(_) => {
-            for reply in replies {
+            for (_, reply) in batch.appends {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
-            for (_, _, reply) in reads {
+            for (_, _, reply) in batch.reads {
+                let _ = reply.send(Err(ApiError::Unavailable));
+            }
+            for (_, _, reply) in batch.changes {
                 let _ = reply.send(Err(ApiError::Unavailable));
             }
         }
     }
+}
+
+/// Why a batch did not commit.
+enum Failure {
+    /// No connection to the database.
+    Unreachable,
+    /// The transaction failed.
+    Statement,
 }
 
 /// Runs `work` on the writer's connection, connecting first when needed; a failure drops the
@@ -208,21 +290,23 @@ fn with_connection<T>(
     url: &str,
     conn: &mut Option<PgConnection>,
     work: impl FnOnce(&mut PgConnection) -> ApiResult<T>,
-) -> ApiResult<T> {
+) -> Result<T, Failure> {
     if conn.is_none() {
         *conn = Some(PgConnection::establish(url).map_err(|e| {
             crate::metrics::record_db_error();
             log::warn!("access-log writer cannot connect: {e}");
-            ApiError::Unavailable
+            Failure::Unreachable
         })?);
     }
     let Some(c) = conn.as_mut() else {
-        return Err(ApiError::Unavailable);
+        return Err(Failure::Unreachable);
     };
-    let result = work(c);
-    if let Err(e) = &result {
+    work(c).map_err(|e| {
         log::warn!("access-log group commit failed: {e}");
         *conn = None;
-    }
-    result
+        match e {
+            ApiError::Unavailable => Failure::Unreachable,
+            _ => Failure::Statement,
+        }
+    })
 }

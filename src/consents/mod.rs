@@ -2,6 +2,7 @@
 //! their history, and bulk eligibility checks for campaigns.
 
 pub mod api;
+pub mod batch;
 pub mod model;
 pub mod routes;
 

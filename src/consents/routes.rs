@@ -4,8 +4,9 @@ use super::api::{
     Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityBody, EligibilityRequest,
     NewPurpose, Purpose, PurposeList,
 };
+use super::batch::{ChangeOutcome, PendingChange};
 use super::model;
-use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
@@ -201,40 +202,27 @@ pub async fn set_consent(
         .await?;
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
     let change = body?.0;
-    let evidence = change.evidence();
-    let (basis, event) = state
-        .db
-        .transaction(move |conn| {
-            if !model::subject_exists(conn, subject_id)? {
-                return Err(ApiError::not_found("subject"));
-            }
-            let purpose = model::find_purpose(conn, &purpose)?
-                .ok_or_else(|| ApiError::not_found("purpose"))?;
-            let basis = Basis::from_db(&purpose.basis)?;
-            let event = model::record_change(
-                conn,
-                &model::Change {
-                    subject_id,
-                    purpose_id: &purpose.id,
-                    status: change.status,
-                    method: change.method,
-                    evidence: evidence.as_deref(),
-                    actor: &caller.actor.sub,
-                    request_id: &caller.request_id,
-                },
-            )?;
-            access_log::record(
-                conn,
-                &[NewEntry::new(
-                    &caller,
-                    Action::ConsentChange,
-                    Some(subject_id),
-                    Outcome::Allowed,
-                )],
-            )?;
-            Ok((basis, event))
-        })
-        .await?;
+    let pending = PendingChange {
+        subject_id,
+        purpose_id: purpose,
+        status: change.status,
+        method: change.method,
+        evidence: change.evidence(),
+        actor: caller.actor.sub.clone(),
+        request_id: caller.request_id.clone(),
+    };
+    let entry = NewEntry::new(
+        &caller,
+        Action::ConsentChange,
+        Some(subject_id),
+        Outcome::Allowed,
+    );
+    // Committed with the other changes and reads of the moment (see access_log::writer).
+    let (basis, event) = match state.log_writer.change_consent(pending, entry).await? {
+        ChangeOutcome::Recorded { basis, event } => (basis, event),
+        ChangeOutcome::NoSubject => return Err(ApiError::not_found("subject").into()),
+        ChangeOutcome::NoPurpose => return Err(ApiError::not_found("purpose").into()),
+    };
     let event = ConsentEvent::try_from(event)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", event.id)))

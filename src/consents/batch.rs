@@ -1,0 +1,194 @@
+//! Consent changes recorded in batches by the access log's group-commit writers: every change of
+//! a batch, its event and its access-log entry commit in one transaction, with a handful of
+//! statements for the whole batch instead of several per change.
+//!
+//! Order is kept as [`super::model::record_change`] keeps it for one change: the flags' row locks
+//! are taken first (in key order, so that two batches never deadlock), and only then are the
+//! events stamped with their ids and times, in arrival order. So events of one flag are ordered
+//! like their commits, and the stored flag always equals its newest event.
+
+use super::api::{Basis, Decision, Method};
+use super::model::EventRow;
+use crate::db::schema::{consent_events, consents, purposes, subjects};
+use crate::error::ApiResult;
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::upsert::excluded;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// A decision waiting for its batch.
+#[derive(Debug, Clone)]
+pub struct PendingChange {
+    pub subject_id: Uuid,
+    pub purpose_id: String,
+    pub status: Decision,
+    pub method: Method,
+    pub evidence: Option<String>,
+    pub actor: String,
+    pub request_id: String,
+}
+
+/// What became of one change.
+#[derive(Debug)]
+pub enum ChangeOutcome {
+    Recorded { basis: Basis, event: EventRow },
+    NoSubject,
+    NoPurpose,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = consents)]
+struct FlagLock<'a> {
+    subject_id: Uuid,
+    purpose_id: &'a str,
+    status: &'a str,
+    method: &'a str,
+    evidence: Option<&'a str>,
+    updated_at: DateTime<Utc>,
+    updated_by: &'a str,
+    last_event_id: Uuid,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = consent_events)]
+struct NewEvent<'a> {
+    id: Uuid,
+    subject_id: Uuid,
+    purpose_id: &'a str,
+    status: &'a str,
+    method: &'a str,
+    evidence: Option<&'a str>,
+    actor: &'a str,
+    at: DateTime<Utc>,
+    request_id: &'a str,
+}
+
+/// Records every change that names an existing subject and purpose, in the caller's transaction.
+pub fn record_changes(
+    conn: &mut PgConnection,
+    changes: &[PendingChange],
+) -> ApiResult<Vec<ChangeOutcome>> {
+    let subject_ids: Vec<Uuid> = changes.iter().map(|c| c.subject_id).collect();
+    let known_subjects: HashSet<Uuid> = subjects::table
+        .filter(subjects::id.eq_any(&subject_ids))
+        .select(subjects::id)
+        .load::<Uuid>(conn)?
+        .into_iter()
+        .collect();
+    let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
+    let bases: HashMap<String, String> = purposes::table
+        .filter(purposes::id.eq_any(&purpose_ids))
+        .select((purposes::id, purposes::basis))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let valid = |c: &PendingChange| {
+        known_subjects.contains(&c.subject_id) && bases.contains_key(&c.purpose_id)
+    };
+
+    // The last change of each flag decides it; the map's order is the order locks are taken in.
+    let mut last: BTreeMap<(Uuid, &str), &PendingChange> = BTreeMap::new();
+    for change in changes.iter().filter(|c| valid(c)) {
+        last.insert((change.subject_id, change.purpose_id.as_str()), change);
+    }
+    if !last.is_empty() {
+        let provisional = Utc::now().trunc_subsecs(6);
+        let locks: Vec<FlagLock<'_>> = last
+            .values()
+            .map(|c| FlagLock {
+                subject_id: c.subject_id,
+                purpose_id: &c.purpose_id,
+                status: c.status.as_str(),
+                method: c.method.as_str(),
+                evidence: c.evidence.as_deref(),
+                updated_at: provisional,
+                updated_by: &c.actor,
+                last_event_id: Uuid::now_v7(),
+            })
+            .collect();
+        diesel::insert_into(consents::table)
+            .values(&locks)
+            .on_conflict((consents::subject_id, consents::purpose_id))
+            .do_update()
+            .set((
+                consents::status.eq(excluded(consents::status)),
+                consents::method.eq(excluded(consents::method)),
+                consents::evidence.eq(excluded(consents::evidence)),
+                consents::updated_by.eq(excluded(consents::updated_by)),
+            ))
+            .execute(conn)?;
+    }
+
+    // Every lock is held: stamp the events in arrival order.
+    let mut outcomes = Vec::with_capacity(changes.len());
+    let mut stamps: HashMap<(Uuid, &str), (Uuid, DateTime<Utc>)> = HashMap::new();
+    let mut events = Vec::new();
+    for change in changes {
+        if !known_subjects.contains(&change.subject_id) {
+            outcomes.push(ChangeOutcome::NoSubject);
+            continue;
+        }
+        let Some(basis) = bases.get(&change.purpose_id) else {
+            outcomes.push(ChangeOutcome::NoPurpose);
+            continue;
+        };
+        let id = Uuid::now_v7();
+        let at = Utc::now().trunc_subsecs(6);
+        stamps.insert((change.subject_id, change.purpose_id.as_str()), (id, at));
+        events.push(NewEvent {
+            id,
+            subject_id: change.subject_id,
+            purpose_id: &change.purpose_id,
+            status: change.status.as_str(),
+            method: change.method.as_str(),
+            evidence: change.evidence.as_deref(),
+            actor: &change.actor,
+            at,
+            request_id: &change.request_id,
+        });
+        outcomes.push(ChangeOutcome::Recorded {
+            basis: Basis::from_db(basis)?,
+            event: EventRow {
+                id,
+                subject_id: change.subject_id,
+                purpose_id: change.purpose_id.clone(),
+                status: change.status.as_str().to_owned(),
+                method: change.method.as_str().to_owned(),
+                evidence: change.evidence.clone(),
+                actor: change.actor.clone(),
+                at,
+                request_id: change.request_id.clone(),
+            },
+        });
+    }
+    if !stamps.is_empty() {
+        let mut keys_s = Vec::with_capacity(stamps.len());
+        let mut keys_p = Vec::with_capacity(stamps.len());
+        let mut ids = Vec::with_capacity(stamps.len());
+        let mut ats = Vec::with_capacity(stamps.len());
+        for ((subject, purpose), (id, at)) in &stamps {
+            keys_s.push(*subject);
+            keys_p.push((*purpose).to_owned());
+            ids.push(*id);
+            ats.push(*at);
+        }
+        diesel::sql_query(
+            "UPDATE consents c SET last_event_id = v.e, updated_at = v.at \
+             FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS v(s, p, e, at) \
+             WHERE c.subject_id = v.s AND c.purpose_id = v.p",
+        )
+        .bind::<Array<SqlUuid>, _>(keys_s)
+        .bind::<Array<Text>, _>(keys_p)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<Timestamptz>, _>(ats)
+        .execute(conn)?;
+        for chunk in events.chunks(5000) {
+            diesel::insert_into(consent_events::table)
+                .values(chunk)
+                .execute(conn)?;
+        }
+    }
+    Ok(outcomes)
+}
