@@ -234,6 +234,9 @@ pub async fn set_consent(
         }))
 }
 
+/// Bulk eligibility checks running at once (one per core of the machine this was sized on).
+static BULK_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Lists the subject's consent events, newest first: the receipt of every decision recorded.
 #[utoipa::path(get, path = "/v1/subjects/{id}/consents/history", tag = "consents", security(("bearer" = [])),
     params(
@@ -324,6 +327,12 @@ pub async fn check_eligibility(
         purpose,
         mut subject_ids,
     } = body?.0;
+    // Each check holds a few MiB and a database core for a fraction of a second: more at once
+    // only queue in PostgreSQL while multiplying the memory held.
+    let _permit = BULK_CHECKS
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
     let (purpose, count, sorted) = state
         .db
         .run(move |conn| {
