@@ -2,10 +2,12 @@
 //! a batch, its event and its access-log entry commit in one transaction, with a handful of
 //! statements for the whole batch instead of several per change.
 //!
-//! Order is kept as [`super::model::record_change`] keeps it for one change: the flags' row locks
-//! are taken first (in key order, so that two batches never deadlock), and only then are the
-//! events stamped with their ids and times, in arrival order. So events of one flag are ordered
-//! like their commits, and the stored flag always equals its newest event.
+//! Order: the upsert of the flags comes first because it is what takes their row locks (in key
+//! order, so that two batches never deadlock); a concurrent change of the same flag waits there
+//! until this batch commits. Only once every lock is held are the events stamped with their ids
+//! and times, in arrival order. So events of one flag are ordered like their commits, and the
+//! stored flag always equals its newest event; stamping before the upsert would let a batch that
+//! waited overwrite a newer decision with an older-stamped one.
 
 use super::api::{Basis, Decision, Method};
 use super::model::EventRow;

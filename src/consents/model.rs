@@ -1,14 +1,12 @@
 //! Rows, insert forms and queries of purposes, consent flags and consent events.
 
-use super::api::{Decision, Method};
 use crate::db::schema::{consent_events, consents, purposes, subjects};
 use crate::error::{ApiError, ApiResult};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{Array, Bool, Text, Uuid as SqlUuid};
-use diesel::upsert::excluded;
 use uuid::Uuid;
 
 /// A purpose as stored.
@@ -95,20 +93,6 @@ pub fn flags_of(conn: &mut PgConnection, subject_id: Uuid) -> QueryResult<Vec<Fl
         .load(conn)
 }
 
-/// A consent flag to insert or overwrite.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = consents)]
-struct NewConsent<'a> {
-    subject_id: Uuid,
-    purpose_id: &'a str,
-    status: &'a str,
-    method: &'a str,
-    evidence: Option<&'a str>,
-    updated_at: DateTime<Utc>,
-    updated_by: &'a str,
-    last_event_id: Uuid,
-}
-
 /// A consent event as stored: the receipt of one decision.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = consent_events, check_for_backend(Pg))]
@@ -122,86 +106,6 @@ pub struct EventRow {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
-}
-
-/// A consent event to append.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = consent_events)]
-struct NewEvent<'a> {
-    id: Uuid,
-    subject_id: Uuid,
-    purpose_id: &'a str,
-    status: &'a str,
-    method: &'a str,
-    evidence: Option<&'a str>,
-    actor: &'a str,
-    at: DateTime<Utc>,
-    request_id: &'a str,
-}
-
-/// A decision to record, with who records it and in which request.
-#[derive(Debug)]
-pub struct Change<'a> {
-    pub subject_id: Uuid,
-    pub purpose_id: &'a str,
-    pub status: Decision,
-    pub method: Method,
-    pub evidence: Option<&'a str>,
-    pub actor: &'a str,
-    pub request_id: &'a str,
-}
-
-/// Sets the flag and appends its event; call inside a transaction, which then holds the flag's
-/// row lock until it commits.
-///
-/// The upsert comes first because it is what takes the lock: a concurrent change of the same
-/// flag waits there (on the row, or on the key while the row is being inserted) until this one
-/// commits. Only once the lock is held is the event stamped with its id and time, so events of
-/// one flag are ordered like their commits and the stored flag always equals its newest event.
-/// Stamping before the upsert would let a transaction that waited overwrite a newer decision
-/// with an older-stamped one.
-pub fn record_change(conn: &mut PgConnection, change: &Change<'_>) -> QueryResult<EventRow> {
-    let provisional = NewConsent {
-        subject_id: change.subject_id,
-        purpose_id: change.purpose_id,
-        status: change.status.as_str(),
-        method: change.method.as_str(),
-        evidence: change.evidence,
-        updated_at: Utc::now().trunc_subsecs(6),
-        updated_by: change.actor,
-        last_event_id: Uuid::now_v7(),
-    };
-    diesel::insert_into(consents::table)
-        .values(&provisional)
-        .on_conflict((consents::subject_id, consents::purpose_id))
-        .do_update()
-        .set((
-            consents::status.eq(excluded(consents::status)),
-            consents::method.eq(excluded(consents::method)),
-            consents::evidence.eq(excluded(consents::evidence)),
-            consents::updated_by.eq(excluded(consents::updated_by)),
-        ))
-        .execute(conn)?;
-    let id = Uuid::now_v7();
-    // Postgres keeps microseconds; the answer must say what is stored.
-    let at = Utc::now().trunc_subsecs(6);
-    diesel::update(consents::table.find((change.subject_id, change.purpose_id)))
-        .set((consents::last_event_id.eq(id), consents::updated_at.eq(at)))
-        .execute(conn)?;
-    diesel::insert_into(consent_events::table)
-        .values(NewEvent {
-            id,
-            subject_id: change.subject_id,
-            purpose_id: change.purpose_id,
-            status: change.status.as_str(),
-            method: change.method.as_str(),
-            evidence: change.evidence,
-            actor: change.actor,
-            at,
-            request_id: change.request_id,
-        })
-        .returning(EventRow::as_returning())
-        .get_result(conn)
 }
 
 /// The subject's consent events, newest first: optionally of one purpose, older than `before`,
