@@ -246,6 +246,10 @@ where
     }
 }
 
+/// A body taken as a `Result`, so that the handler checks the caller's scope (and logs a refusal)
+/// before a malformed body can answer for it: unwrap it with `?` after `authorize`.
+pub type BodyAfterAuth<T> = Result<ValidJson<T>, actix_web::Error>;
+
 /// A per-route body limit, set with `.app_data(BodyLimit(n))`.
 #[derive(Clone, Copy)]
 pub struct BodyLimit(pub usize);

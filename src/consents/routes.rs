@@ -10,7 +10,7 @@ use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
 use crate::request::Caller;
 use crate::AppState;
@@ -189,7 +189,7 @@ pub async fn set_consent(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, String)>,
-    body: Result<ValidJson<ConsentChange>, actix_web::Error>,
+    body: BodyAfterAuth<ConsentChange>,
 ) -> actix_web::Result<HttpResponse> {
     let (subject_id, purpose) = path.into_inner();
     state

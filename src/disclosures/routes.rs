@@ -9,7 +9,7 @@ use super::{etag_of, not_authorized};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
 use crate::request::Caller;
 use crate::AppState;
@@ -18,10 +18,6 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
-
-/// A body extracted after authorization: a caller without the scope is refused (and logged)
-/// whatever it sent.
-type Body<T> = Result<ValidJson<T>, actix_web::Error>;
 
 /// One authorization, with its `ETag` (and `Location` when just created).
 fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
@@ -65,7 +61,7 @@ pub async fn create_authorization(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: Body<NewAuthorization>,
+    body: BodyAfterAuth<NewAuthorization>,
 ) -> actix_web::Result<HttpResponse> {
     let subject = id.into_inner();
     state
@@ -249,7 +245,7 @@ pub async fn revoke_authorization(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: Body<Revocation>,
+    body: BodyAfterAuth<Revocation>,
 ) -> actix_web::Result<HttpResponse> {
     let (subject, id) = path.into_inner();
     state
@@ -306,7 +302,7 @@ pub async fn record_disclosure(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: Body<NewDisclosure>,
+    body: BodyAfterAuth<NewDisclosure>,
 ) -> actix_web::Result<HttpResponse> {
     let subject = id.into_inner();
     state

@@ -9,7 +9,7 @@ use crate::auth::Scope;
 use crate::domain::email::Email;
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
 use crate::precondition;
 use crate::request::Caller;
@@ -19,10 +19,6 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// A body extracted after authorization: a caller without the scope is refused (and logged)
-/// whatever it sent.
-type Body<T> = Result<ValidJson<T>, actix_web::Error>;
 
 /// Commits the read's access-log entry about the subject: only then may its data go out.
 async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<()> {
@@ -67,7 +63,7 @@ fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
 pub async fn create_subject(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Body<SubjectFields>,
+    body: BodyAfterAuth<SubjectFields>,
 ) -> actix_web::Result<HttpResponse> {
     state
         .authorize(&caller, Scope::SubjectsWrite, Action::SubjectCreate, None)
@@ -215,7 +211,7 @@ pub async fn rectify_subject(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<SubjectPatch>,
+    body: BodyAfterAuth<SubjectPatch>,
 ) -> actix_web::Result<HttpResponse> {
     let id = id.into_inner();
     state
