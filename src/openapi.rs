@@ -1,5 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the docs page.
 
+pub mod route_table;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 

@@ -1,7 +1,7 @@
 //! Operational endpoints: liveness, readiness, metrics.
 
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;

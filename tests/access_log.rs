@@ -4,7 +4,7 @@ use crate::harness::{token_for, TestApp};
 use actix_web::test::TestRequest;
 use planpro_privacy::access_log::{Action, NewEntry, Outcome};
 use planpro_privacy::auth::{Actor, Scope};
-use planpro_privacy::request::Caller;
+use planpro_privacy::caller::Caller;
 use serde_json::Value;
 use uuid::Uuid;
 

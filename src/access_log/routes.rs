@@ -3,12 +3,12 @@
 
 use super::chain::{self, Verification};
 use super::model::{self, Entry, Filter};
-use super::{Action, NewEntry, Outcome};
+use super::{Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::pagination::{Page, PageParams, Params, SortOrder};
-use crate::request::Caller;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -139,12 +139,7 @@ pub async fn search(
     if format == Format::Json {
         return page(&state, &caller, filter, after, limit).await;
     }
-    let entry = NewEntry::new(
-        &caller,
-        Action::AccessLogRead,
-        filter.subject_id,
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::AccessLogRead, filter.subject_id, Outcome::Allowed);
     state.log_reads(vec![entry]).await?;
     Ok(stream(state.into_inner(), filter, format))
 }
@@ -162,7 +157,7 @@ async fn page(
         .run(move |conn| model::search(conn, &filter, after, limit + 1))
         .await?;
     let page = Page::from_rows(rows, limit, |e| e.seq.to_string());
-    let mut entry = NewEntry::new(caller, Action::AccessLogRead, subject, Outcome::Allowed);
+    let mut entry = caller.entry(Action::AccessLogRead, subject, Outcome::Allowed);
     if subject.is_none() {
         entry = entry.with_count(page.items.len());
     }

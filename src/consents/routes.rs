@@ -8,12 +8,12 @@ use super::batch::{ChangeOutcome, PendingChange};
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
-use crate::request::Caller;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use std::collections::HashMap;
@@ -159,7 +159,7 @@ pub async fn list_consents(
 }
 
 fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
-    NewEntry::new(caller, Action::ConsentRead, Some(subject), Outcome::Allowed)
+    caller.entry(Action::ConsentRead, Some(subject), Outcome::Allowed)
 }
 
 /// Records the subject's decision about one purpose.
@@ -211,12 +211,7 @@ pub async fn set_consent(
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
     };
-    let entry = NewEntry::new(
-        &caller,
-        Action::ConsentChange,
-        Some(subject_id),
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed);
     // Committed with the other changes and reads of the moment (see access_log::writer).
     let (basis, event) = match state.log_writer.change_consent(pending, entry).await? {
         ChangeOutcome::Recorded { basis, event } => (basis, event),
@@ -348,13 +343,9 @@ pub async fn check_eligibility(
         })
         .await?;
     state
-        .log_reads(vec![NewEntry::new(
-            &caller,
-            Action::ConsentEligibility,
-            None,
-            Outcome::Allowed,
-        )
-        .with_count(count)])
+        .log_reads(vec![caller
+            .entry(Action::ConsentEligibility, None, Outcome::Allowed)
+            .with_count(count)])
         .await?;
     Ok(HttpResponse::Ok().json(Eligibility {
         purpose,

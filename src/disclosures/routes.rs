@@ -6,13 +6,13 @@ use super::api::{
 };
 use super::model::{self, NewAuthorizationRow, NewDisclosureRow};
 use super::{etag_of, not_authorized};
-use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
-use crate::request::Caller;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -93,12 +93,7 @@ pub async fn create_authorization(
         created_by: caller.actor.sub.clone(),
         created_at: now,
     };
-    let entry = NewEntry::new(
-        &caller,
-        Action::DisclosureAuthorize,
-        Some(subject),
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::DisclosureAuthorize, Some(subject), Outcome::Allowed);
     let (stored, recipient_active) = state
         .db
         .transaction(move |conn| {
@@ -153,8 +148,7 @@ pub async fn list_authorizations(
         })
         .await?;
     state
-        .log_reads(vec![NewEntry::new(
-            &caller,
+        .log_reads(vec![caller.entry(
             Action::DisclosureRead,
             Some(subject),
             Outcome::Allowed,
@@ -205,8 +199,7 @@ pub async fn get_authorization(
         .run(move |conn| model::authorization(conn, subject, id))
         .await?;
     state
-        .log_reads(vec![NewEntry::new(
-            &caller,
+        .log_reads(vec![caller.entry(
             Action::DisclosureRead,
             Some(subject),
             Outcome::Allowed,
@@ -258,12 +251,7 @@ pub async fn revoke_authorization(
         .await?;
     let reason = body?.0.reason;
     let actor = caller.actor.sub.clone();
-    let entry = NewEntry::new(
-        &caller,
-        Action::DisclosureRevoke,
-        Some(subject),
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::DisclosureRevoke, Some(subject), Outcome::Allowed);
     let (row, recipient_active) = state
         .db
         .transaction(move |conn| {
@@ -315,12 +303,7 @@ pub async fn record_disclosure(
         .await?;
     let body = body?.0;
     let wanted: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
-    let entry = NewEntry::new(
-        &caller,
-        Action::DisclosureRecord,
-        Some(subject),
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed);
     let (actor, request_id) = (caller.actor.sub.clone(), caller.request_id.clone());
     let outcome = state
         .db
@@ -426,8 +409,7 @@ pub async fn list_disclosures(
         })
         .await?;
     state
-        .log_reads(vec![NewEntry::new(
-            &caller,
+        .log_reads(vec![caller.entry(
             Action::DisclosureRead,
             Some(subject),
             Outcome::Allowed,

@@ -4,12 +4,12 @@
 use super::api::{NewRecipient, Recipient, RecipientCategory, RecipientPatch, RecipientStatus};
 use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
 use crate::precondition;
-use crate::request::Caller;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;

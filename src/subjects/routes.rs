@@ -6,14 +6,14 @@ use super::model::{self, Filter, SubjectRow};
 use super::{export, rectify};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::domain::email::Email;
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
 use crate::precondition;
-use crate::request::Caller;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
@@ -23,12 +23,7 @@ use uuid::Uuid;
 /// Commits the read's access-log entry about the subject: only then may its data go out.
 async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<()> {
     state
-        .log_reads(vec![NewEntry::new(
-            caller,
-            action,
-            Some(id),
-            Outcome::Allowed,
-        )])
+        .log_reads(vec![caller.entry(action, Some(id), Outcome::Allowed)])
         .await
 }
 
@@ -71,7 +66,7 @@ pub async fn create_subject(
     let ValidJson(fields) = body?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
     let id = Uuid::now_v7();
-    let entry = NewEntry::new(&caller, Action::SubjectCreate, Some(id), Outcome::Allowed);
+    let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
     let row = state
         .db
         .transaction(move |conn| {
@@ -165,7 +160,7 @@ pub async fn list_subjects(
     let entries = page
         .items
         .iter()
-        .map(|row| NewEntry::new(&caller, Action::SubjectList, Some(row.id), Outcome::Allowed))
+        .map(|row| caller.entry(Action::SubjectList, Some(row.id), Outcome::Allowed))
         .collect();
     state.log_reads(entries).await?;
     Ok(HttpResponse::Ok().json(Page {
@@ -231,7 +226,7 @@ pub async fn rectify_subject(
         expected_version,
         reason,
         patch,
-        entry: NewEntry::new(&caller, Action::SubjectRectify, Some(id), Outcome::Allowed),
+        entry: caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed),
     };
     let row = state
         .db
