@@ -2,10 +2,11 @@
 
 pub mod route_table;
 
+use crate::{access_log, consents, disclosures, ops, recipients, subjects};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-/// The whole API.
+/// The whole API: every operation (served by [`crate::router`]) and every schema.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -14,14 +15,99 @@ use utoipa::{Modify, OpenApi};
         license(name = "Proprietary"),
     ),
     paths(
-        crate::ops::healthz,
-        crate::ops::readyz,
-        crate::ops::metrics,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        subjects::routes::create_subject,
+        subjects::routes::list_subjects,
+        subjects::routes::get_subject,
+        subjects::routes::rectify_subject,
+        subjects::routes::list_rectifications,
+        subjects::routes::export_subject,
+        consents::routes::list_purposes,
+        consents::routes::create_purpose,
+        consents::routes::get_purpose,
+        consents::routes::list_consents,
+        consents::routes::set_consent,
+        consents::routes::consent_history,
+        consents::routes::check_eligibility,
+        recipients::routes::create_recipient,
+        recipients::routes::list_recipients,
+        recipients::routes::get_recipient,
+        recipients::routes::patch_recipient,
+        disclosures::routes::create_authorization,
+        disclosures::routes::list_authorizations,
+        disclosures::routes::get_authorization,
+        disclosures::routes::revoke_authorization,
+        disclosures::routes::record_disclosure,
+        disclosures::routes::list_disclosures,
+        disclosures::partner::read_subject,
+        disclosures::partner::list_subjects,
+        access_log::routes::search,
+        access_log::routes::subject_entries,
+        access_log::routes::verify,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        subjects::api::Address,
+        subjects::api::Source,
+        subjects::api::SubjectFields,
+        subjects::api::Subject,
+        subjects::api::SubjectPatch,
+        subjects::api::Rectification,
+        subjects::api::Localized,
+        subjects::api::PurposeOfProcessing,
+        subjects::api::RecipientCategory,
+        subjects::api::SubjectExport,
+        crate::domain::subject_kind::SubjectKind,
+        crate::domain::source_type::SourceType,
+        crate::domain::language::Language,
+        consents::api::Basis,
+        consents::api::Decision,
+        consents::api::ConsentStatus,
+        consents::api::Method,
+        consents::api::Descriptions,
+        consents::api::Purpose,
+        consents::api::PurposeList,
+        consents::api::NewDescriptions,
+        consents::api::NewPurpose,
+        consents::api::Consent,
+        consents::api::ConsentChange,
+        consents::api::ConsentEvent,
+        consents::api::EligibilityRequest,
+        consents::api::Eligibility,
+        recipients::api::NewRecipient,
+        recipients::api::RecipientPatch,
+        recipients::api::Recipient,
+        recipients::api::RecipientCategory,
+        recipients::api::RecipientStatus,
+        disclosures::api::DataCategory,
+        disclosures::api::LegalBasis,
+        disclosures::api::NewAuthorization,
+        disclosures::api::Authorization,
+        disclosures::api::AuthorizationList,
+        disclosures::api::Revocation,
+        disclosures::api::NewDisclosure,
+        disclosures::api::Disclosure,
+        disclosures::api::PartnerSubject,
+        disclosures::api::PartnerAddress,
+        access_log::model::Entry,
+        crate::pagination::Page<access_log::model::Entry>,
+        access_log::chain::Verification,
+        access_log::Action,
+        access_log::Outcome,
+        crate::pagination::SortOrder,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "subjects", description = "The persons whose data PlanPro keeps: records, rectification and the right of access"),
+        (name = "consents", description = "Purposes of processing, consent and opt-out flags, eligibility checks"),
+        (name = "recipients", description = "The organisations that may receive personal data"),
+        (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),
+        (name = "partner", description = "What recipients' own integrations may read"),
+        (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
     )
 )]
 pub struct ApiDoc;
@@ -43,14 +129,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: the operational paths and every resource's own.
+/// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::subjects::Api::openapi());
-    doc.merge(crate::consents::Api::openapi());
-    doc.merge(crate::recipients::Api::openapi());
-    doc.merge(crate::disclosures::Api::openapi());
-    doc.merge(crate::access_log::routes::Api::openapi());
     describe_every_operation(&mut doc);
     doc
 }

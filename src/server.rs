@@ -1,4 +1,5 @@
-//! The application: routes, middleware and error mapping, shared by `serve` and the tests.
+//! The application: middleware, extractor limits and the routes of [`crate::router`], shared by
+//! `serve` and the tests.
 
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
@@ -10,8 +11,7 @@ use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use utoipa_swagger_ui::SwaggerUi;
+use actix_web::{web, App, HttpServer};
 
 /// Builds the app around shared state: every route, the request middleware and the problem+json
 /// mapping of actix's own extractor errors.
@@ -37,20 +37,7 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .wrap(from_fn(crate::request::observe))
-        .configure(crate::ops::configure)
-        .configure(crate::subjects::configure)
-        .configure(crate::consents::configure)
-        .configure(crate::recipients::configure)
-        .configure(crate::disclosures::configure)
-        .configure(crate::access_log::routes::configure)
-        .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
-        .default_service(web::to(unmatched))
-}
-
-/// 405 (with `Allow`) for a documented path with another method, 404 for anything else.
-async fn unmatched(req: HttpRequest) -> HttpResponse {
-    crate::openapi::route_table::method_not_allowed(&req)
+        .configure(crate::router::routes)
 }
 
 impl AppState {

@@ -8,23 +8,14 @@ use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::pagination::{Page, PageParams, Params, SortOrder};
+use crate::paths;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use utoipa::OpenApi;
 use uuid::Uuid;
-
-/// The OpenAPI paths and schemas of the access log.
-#[derive(OpenApi)]
-#[openapi(
-    paths(search, subject_entries, verify),
-    components(schemas(Entry, Page<Entry>, Verification, Action, Outcome, SortOrder)),
-    tags((name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"))
-)]
-pub struct Api;
 
 /// Registers the access-log routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,7 +87,7 @@ fn wanted_format(req: &HttpRequest) -> Format {
 /// Filters combine with AND; the order is the order of appends (`order=desc` for newest first).
 /// With `Accept: application/x-ndjson` or `text/csv` every matching entry is streamed (no paging,
 /// constant memory however large the result). The search is itself logged (`access_log.read`).
-#[utoipa::path(get, path = "/v1/access-logs", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOGS, tag = "access-log", security(("bearer" = [])),
     params(
         ("subject_id" = Option<Uuid>, Query, description = "Entries about this subject"),
         ("actor" = Option<String>, Query, description = "Entries by this actor (the token's `sub`)"),
@@ -244,7 +235,7 @@ fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> Ht
 /// Lists the access-log entries about one subject: who read or changed their data, when and why.
 ///
 /// Paged like the search; the listing is itself logged (`access_log.read`).
-#[utoipa::path(get, path = "/v1/subjects/{id}/access-logs", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_ACCESS_LOGS, tag = "access-log", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject"),
         ("order" = Option<SortOrder>, Query, description = "`asc` (default) or `desc`"),
@@ -289,7 +280,7 @@ pub async fn subject_entries(
 /// Seals pending entries first, then recomputes the chain over the entries in `[from, to)` (all
 /// when unbounded) and looks for entries that bypassed it. Any changed, removed, inserted or
 /// reordered entry makes `ok` false and is named in `first_bad_id`.
-#[utoipa::path(get, path = "/v1/access-logs/verify", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOG_VERIFY, tag = "access-log", security(("bearer" = [])),
     params(
         ("from" = Option<DateTime<Utc>>, Query, description = "Check entries at or after this time"),
         ("to" = Option<DateTime<Utc>>, Query, description = "Check entries before this time"),

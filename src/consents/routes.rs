@@ -13,6 +13,7 @@ use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -23,7 +24,7 @@ use uuid::Uuid;
 ///
 /// `opt_out` purposes apply unless the person refused; `opt_in` purposes only with consent.
 /// Purposes are not personal data: reading them writes no access-log entry.
-#[utoipa::path(get, path = "/v1/purposes", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::PURPOSES, tag = "consents", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every purpose", body = PurposeList),
         (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -41,7 +42,7 @@ pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiRes
 }
 
 /// Reads one purpose.
-#[utoipa::path(get, path = "/v1/purposes/{purpose}", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::PURPOSE, tag = "consents", security(("bearer" = [])),
     params(("purpose" = String, Path, description = "The purpose's id")),
     responses(
         (status = 200, description = "The purpose", body = Purpose,
@@ -79,7 +80,7 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
 ///
 /// The `id` (`^[a-z][a-z0-9_]{1,63}$`) becomes the `{purpose}` of the consent paths; both
 /// descriptions are required. An id that is taken is 409.
-#[utoipa::path(post, path = "/v1/purposes", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::PURPOSES, tag = "consents", security(("bearer" = [])),
     request_body = NewPurpose,
     responses(
         (status = 201, description = "The purpose was added", body = Purpose,
@@ -126,7 +127,7 @@ pub async fn create_purpose(
 ///
 /// `eligible` says whether the person may be contacted for the purpose now: for an `opt_out`
 /// purpose unless withdrawn, for an `opt_in` purpose only when granted.
-#[utoipa::path(get, path = "/v1/subjects/{id}/consents", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_CONSENTS, tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The flag of every purpose", body = Vec<Consent>),
@@ -168,7 +169,7 @@ fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
 /// access-log entry commit together before the answer, so a withdrawal holds for every request
 /// that starts after this one returns. Concurrent changes of one flag are serialized: the flag
 /// ends equal to the newest event, and every event is kept.
-#[utoipa::path(put, path = "/v1/subjects/{id}/consents/{purpose}", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(put, path = paths::SUBJECT_CONSENT, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("purpose" = String, Path, description = "The purpose's id"),
@@ -233,7 +234,7 @@ pub async fn set_consent(
 static BULK_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Lists the subject's consent events, newest first: the receipt of every decision recorded.
-#[utoipa::path(get, path = "/v1/subjects/{id}/consents/history", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_CONSENT_HISTORY, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("purpose" = Option<String>, Query, description = "Only the events of this purpose"),
@@ -292,7 +293,7 @@ pub async fn consent_history(
 /// Every distinct id is answered once, in `eligible`, `not_eligible` or `unknown` (no such
 /// subject); the order within each list is unspecified. The request writes one access-log entry,
 /// `consent.eligibility` with no subject and the number of distinct ids as `count`.
-#[utoipa::path(post, path = "/v1/consents/eligibility", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::ELIGIBILITY, tag = "consents", security(("bearer" = [])),
     request_body = EligibilityRequest,
     responses(
         (status = 200, description = "The ids, sorted by eligibility", body = Eligibility),

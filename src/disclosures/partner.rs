@@ -9,6 +9,7 @@ use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -56,7 +57,7 @@ async fn recipient_of(
 /// the answer. A subject that may not be received and a subject that does not exist get the
 /// same 403 `disclosure-not-authorized`.
 #[utoipa::path(
-    get, path = "/v1/partner/subjects/{id}", tag = "partner", security(("bearer" = [])),
+    get, path = paths::PARTNER_SUBJECT, tag = "partner", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The authorized fields", body = PartnerSubject,
@@ -127,7 +128,7 @@ pub async fn read_subject(
 /// The ids of the subjects that the caller's active authorizations cover, in id order. A
 /// suspended recipient gets 403 `disclosure-not-authorized`.
 #[utoipa::path(
-    get, path = "/v1/partner/subjects", tag = "partner", security(("bearer" = [])),
+    get, path = paths::PARTNER_SUBJECTS, tag = "partner", security(("bearer" = [])),
     params(
         ("limit" = Option<i64>, Query, description = "Page size, 1..1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),

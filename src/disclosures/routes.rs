@@ -12,6 +12,7 @@ use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -41,7 +42,7 @@ fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
 /// (with `legal_reference`). The authorization covers the listed data categories for its
 /// validity period, until revoked, and only while the recipient is active.
 #[utoipa::path(
-    post, path = "/v1/subjects/{id}/disclosure-authorizations", tag = "disclosures",
+    post, path = paths::AUTHORIZATIONS, tag = "disclosures",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     request_body = NewAuthorization,
@@ -114,7 +115,7 @@ pub async fn create_authorization(
 /// All of them, revoked and expired ones included, oldest first, each with whether it is
 /// `active` now.
 #[utoipa::path(
-    get, path = "/v1/subjects/{id}/disclosure-authorizations", tag = "disclosures",
+    get, path = paths::AUTHORIZATIONS, tag = "disclosures",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
@@ -164,7 +165,7 @@ pub async fn list_authorizations(
 
 /// Reads one disclosure authorization.
 #[utoipa::path(
-    get, path = "/v1/subjects/{id}/disclosure-authorizations/{aid}", tag = "disclosures",
+    get, path = paths::AUTHORIZATION, tag = "disclosures",
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
@@ -214,7 +215,7 @@ pub async fn get_authorization(
 /// From the moment this returns, the authorization permits no disclosure. Revoking twice is a
 /// 409.
 #[utoipa::path(
-    post, path = "/v1/subjects/{id}/disclosure-authorizations/{aid}/revoke", tag = "disclosures",
+    post, path = paths::AUTHORIZATION_REVOKE, tag = "disclosures",
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
@@ -270,7 +271,7 @@ pub async fn revoke_authorization(
 /// cover every category disclosed; otherwise 403 `disclosure-not-authorized`, and the refused
 /// attempt is logged.
 #[utoipa::path(
-    post, path = "/v1/subjects/{id}/disclosures", tag = "disclosures",
+    post, path = paths::DISCLOSURES, tag = "disclosures",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     request_body = NewDisclosure,
@@ -366,7 +367,7 @@ pub async fn record_disclosure(
 /// Oldest first: those recorded by staff and those made through the partner endpoint
 /// (channel `partner_api`).
 #[utoipa::path(
-    get, path = "/v1/subjects/{id}/disclosures", tag = "disclosures",
+    get, path = paths::DISCLOSURES, tag = "disclosures",
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),

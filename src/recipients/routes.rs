@@ -8,6 +8,7 @@ use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::precondition;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
@@ -34,7 +35,7 @@ fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
 /// An organisation that may receive personal data, in one of the policy's recipient categories.
 /// It starts `active`. A registry code already registered is a 409.
 #[utoipa::path(
-    post, path = "/v1/recipients", tag = "recipients", security(("bearer" = [])),
+    post, path = paths::RECIPIENTS, tag = "recipients", security(("bearer" = [])),
     request_body = NewRecipient,
     responses(
         (status = 201, description = "Registered", body = Recipient,
@@ -74,7 +75,7 @@ pub async fn create_recipient(
 ///
 /// Oldest first, optionally only those of one `status` and/or `category`.
 #[utoipa::path(
-    get, path = "/v1/recipients", tag = "recipients", security(("bearer" = [])),
+    get, path = paths::RECIPIENTS, tag = "recipients", security(("bearer" = [])),
     params(
         ("status" = Option<RecipientStatus>, Query, description = "Only recipients with this status"),
         ("category" = Option<RecipientCategory>, Query, description = "Only recipients of this category"),
@@ -120,7 +121,7 @@ pub async fn list_recipients(
 
 /// Reads one recipient.
 #[utoipa::path(
-    get, path = "/v1/recipients/{id}", tag = "recipients", security(("bearer" = [])),
+    get, path = paths::RECIPIENT, tag = "recipients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The recipient's id")),
     responses(
         (status = 200, description = "The recipient", body = Recipient,
@@ -149,7 +150,7 @@ pub async fn get_recipient(
 /// every disclosure to it at once; its authorizations stay, inactive, until it is active again.
 /// `If-Match` with the current `ETag` is required.
 #[utoipa::path(
-    patch, path = "/v1/recipients/{id}", tag = "recipients", security(("bearer" = [])),
+    patch, path = paths::RECIPIENT, tag = "recipients", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The recipient's id"),
         ("If-Match" = String, Header, description = "The `ETag` last read"),

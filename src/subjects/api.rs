@@ -573,7 +573,9 @@ pub struct PurposeOfProcessing {
 }
 
 /// A category of recipients personal data may be disclosed to.
+// Named apart from the recipients' own `RecipientCategory` enum, which would share its schema name.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RecipientCategoryInfo)]
 pub struct RecipientCategory {
     /// The category as used by the recipient registry.
     #[schema(example = "local_government")]

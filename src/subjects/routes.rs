@@ -12,6 +12,7 @@ use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::precondition;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -40,7 +41,7 @@ fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
 /// `address.country`); nothing is stored on a 400. A `third_party` source needs
 /// `source.lawful_collection_attestation`. A personal code another subject has is 409. The
 /// record and its `subject.create` access-log entry commit together.
-#[utoipa::path(post, path = "/v1/subjects", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::SUBJECTS, tag = "subjects", security(("bearer" = [])),
     request_body = SubjectFields,
     responses(
         (status = 201, description = "Created", body = Subject, headers(
@@ -83,7 +84,7 @@ pub async fn create_subject(
 /// Reads one subject.
 ///
 /// Answers only once its `subject.read` access-log entry is committed.
-#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT, tag = "subjects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The subject", body = Subject, headers(
@@ -118,7 +119,7 @@ pub async fn get_subject(
 ///
 /// Pages are keyset-ordered by id. Each subject returned gets its own `subject.list`
 /// access-log entry, committed before the answer.
-#[utoipa::path(get, path = "/v1/subjects", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECTS, tag = "subjects", security(("bearer" = [])),
     params(
         ("personal_code" = Option<String>, Query, description = "Only the subject with this personal code (it must be a valid one)"),
         ("email" = Option<String>, Query, description = "Only subjects with this e-mail address (it must be a valid one)"),
@@ -177,7 +178,7 @@ pub async fn list_subjects(
 /// version and the `subject.rectify` access-log entry. A patch that changes nothing keeps the
 /// version and records no rectification. Of two patches from the same version exactly one
 /// succeeds; the other gets 412.
-#[utoipa::path(patch, path = "/v1/subjects/{id}", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(patch, path = paths::SUBJECT, tag = "subjects", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("If-Match" = String, Header, description = "The subject's current ETag, such as \"3\""),
@@ -238,7 +239,7 @@ pub async fn rectify_subject(
 /// Lists a subject's rectifications, oldest first.
 ///
 /// Writes a `subject.read` access-log entry before answering.
-#[utoipa::path(get, path = "/v1/subjects/{id}/rectifications", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_RECTIFICATIONS, tag = "subjects", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
@@ -291,7 +292,7 @@ pub async fn list_rectifications(
 /// authorizations and disclosures, every rectification, the access-log entries about the
 /// person, the purposes of processing and the recipient categories. Writes a `subject.export`
 /// access-log entry before answering.
-#[utoipa::path(get, path = "/v1/subjects/{id}/export", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_EXPORT, tag = "subjects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "Everything held about the subject", body = SubjectExport),
