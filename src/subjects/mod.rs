@@ -4,5 +4,6 @@
 pub mod api;
 pub mod export;
 pub mod model;
+pub mod patch;
 pub mod rectify;
 pub mod routes;

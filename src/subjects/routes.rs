@@ -1,8 +1,10 @@
 //! Handlers of the subjects resource: parse, authorize, run the model with its access-log entry,
 //! answer.
 
-use super::api::{Rectification, Subject, SubjectExport, SubjectFields, SubjectPatch};
+use super::api::{Rectification, Subject, SubjectFields};
+use super::export::SubjectExport;
 use super::model::{self, Filter, SubjectRow};
+use super::patch::SubjectPatch;
 use super::{export, rectify};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
