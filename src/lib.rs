@@ -18,6 +18,7 @@ pub mod paths;
 pub mod precondition;
 pub mod recipients;
 pub mod request;
+pub mod responses;
 pub mod router;
 pub mod server;
 pub mod state;

@@ -9,6 +9,7 @@ use crate::caller::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::pagination::{Page, PageParams, Params, SortOrder};
 use crate::paths;
+use crate::responses::{AccessLogsRead, Auth, LogUnavailable, Unavailable};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
@@ -102,9 +103,7 @@ fn wanted_format(req: &HttpRequest) -> Format {
         (status = 200, description = "A page of entries; or the whole result as NDJSON or CSV", body = Page<Entry>,
             content((Page<Entry> = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<AccessLogsRead>, LogUnavailable,
     ))]
 pub async fn search(
     state: web::Data<AppState>,
@@ -244,9 +243,7 @@ fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> Ht
     responses(
         (status = 200, description = "A page of entries", body = Page<Entry>),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<AccessLogsRead>, Unavailable,
     ))]
 pub async fn subject_entries(
     state: web::Data<AppState>,
@@ -288,9 +285,7 @@ pub async fn subject_entries(
     responses(
         (status = 200, description = "The verdict", body = Verification),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<AccessLogsRead>, Unavailable,
     ))]
 pub async fn verify(
     state: web::Data<AppState>,

@@ -14,6 +14,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
 use crate::paths;
+use crate::responses::{
+    Auth, BadId, ConsentsRead, ConsentsWrite, JsonBody, LogUnavailable, NoSubject, Unavailable,
+};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -27,9 +30,7 @@ use uuid::Uuid;
 #[utoipa::path(get, path = paths::PURPOSES, tag = "consents", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every purpose", body = PurposeList),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, Unavailable,
     ))]
 pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require(Scope::ConsentsRead)?;
@@ -48,10 +49,8 @@ pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiRes
         (status = 200, description = "The purpose", body = Purpose,
             headers(("ETag" = String, description = "The purpose's version (purposes never change)"))),
         (status = 400, description = "Malformed request", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, Unavailable,
     ))]
 pub async fn get_purpose(
     state: web::Data<AppState>,
@@ -89,12 +88,8 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
                 ("ETag" = String, description = "The purpose's version (purposes never change)"),
             )),
         (status = 400, description = "Invalid body; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A purpose with this id exists", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn create_purpose(
     state: web::Data<AppState>,
@@ -131,11 +126,7 @@ pub async fn create_purpose(
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The flag of every purpose", body = Vec<Consent>),
-        (status = 400, description = "Malformed subject id", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<ConsentsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn list_consents(
     state: web::Data<AppState>,
@@ -179,12 +170,8 @@ fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
         (status = 200, description = "The flag's new state", body = Consent,
             headers(("ETag" = String, description = "The id of the event that set this state"))),
         (status = 400, description = "Invalid body or subject id; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject or purpose", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn set_consent(
     state: web::Data<AppState>,
@@ -244,10 +231,7 @@ static BULK_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2
     responses(
         (status = 200, description = "A page of consent events, newest first", body = Page<ConsentEvent>),
         (status = 400, description = "Malformed subject id or query parameter; `errors` names each", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn consent_history(
     state: web::Data<AppState>,
@@ -298,12 +282,8 @@ pub async fn consent_history(
     responses(
         (status = 200, description = "The ids, sorted by eligibility", body = Eligibility),
         (status = 400, description = "Invalid body (more than 100,000 ids, a malformed id); `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, JsonBody, LogUnavailable,
     ))]
 pub async fn check_eligibility(
     state: web::Data<AppState>,

@@ -10,6 +10,7 @@ use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Params};
 use crate::paths;
+use crate::responses::{BadId, Bearer, LogUnavailable, Unavailable};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -62,10 +63,8 @@ async fn recipient_of(
     responses(
         (status = 200, description = "The authorized fields", body = PartnerSubject,
          headers(("ETag" = String, description = "A tag of this representation"))),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner token, no `recipient_id`, or no active authorization (`disclosure-not-authorized`, also for a subject that does not exist)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Bearer, Unavailable,
     )
 )]
 pub async fn read_subject(
@@ -136,9 +135,8 @@ pub async fn read_subject(
     responses(
         (status = 200, description = "A page of subject ids", body = Page<Uuid>),
         (status = 400, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner token, no `recipient_id`, or the recipient is suspended (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Bearer, LogUnavailable,
     )
 )]
 pub async fn list_subjects(

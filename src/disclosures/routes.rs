@@ -13,6 +13,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
 use crate::paths;
+use crate::responses::{
+    Auth, BadId, Bearer, DisclosuresRead, DisclosuresWrite, JsonBody, LogUnavailable, NoSubject,
+    Unavailable,
+};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -50,12 +54,7 @@ fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
         (status = 201, description = "Authorized", body = Authorization,
          headers(("Location" = String, description = "The new authorization"), ("ETag" = String, description = "Its version"))),
         (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `disclosures:write`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresWrite>, NoSubject, JsonBody, Unavailable,
     )
 )]
 pub async fn create_authorization(
@@ -120,11 +119,7 @@ pub async fn create_authorization(
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The subject's authorizations", body = AuthorizationList),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `disclosures:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<DisclosuresRead>, NoSubject, LogUnavailable,
     )
 )]
 pub async fn list_authorizations(
@@ -175,10 +170,8 @@ pub async fn list_authorizations(
         (status = 200, description = "The authorization", body = Authorization,
          headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `disclosures:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such authorization of this subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresRead>, LogUnavailable,
     )
 )]
 pub async fn get_authorization(
@@ -226,13 +219,9 @@ pub async fn get_authorization(
         (status = 200, description = "Revoked", body = Authorization,
          headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `disclosures:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such authorization of this subject", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresWrite>, JsonBody, Unavailable,
     )
 )]
 pub async fn revoke_authorization(
@@ -279,12 +268,8 @@ pub async fn revoke_authorization(
         (status = 201, description = "Recorded", body = Disclosure,
          headers(("ETag" = String, description = "A tag of this representation"))),
         (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `disclosures:write`, or no active authorization covers the disclosure (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Bearer, NoSubject, JsonBody, Unavailable,
     )
 )]
 pub async fn record_disclosure(
@@ -377,10 +362,7 @@ pub async fn record_disclosure(
     responses(
         (status = 200, description = "A page of disclosures", body = Page<Disclosure>),
         (status = 400, description = "A bad id or query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `disclosures:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresRead>, NoSubject, LogUnavailable,
     )
 )]
 pub async fn list_disclosures(

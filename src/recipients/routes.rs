@@ -10,6 +10,9 @@ use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::precondition;
+use crate::responses::{
+    Auth, BadId, JsonBody, Precondition, RecipientsRead, RecipientsWrite, Unavailable,
+};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -41,12 +44,8 @@ fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
         (status = 201, description = "Registered", body = Recipient,
          headers(("Location" = String, description = "The new recipient"), ("ETag" = String, description = "Its version"))),
         (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The registry code is already registered", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<RecipientsWrite>, JsonBody, Unavailable,
     )
 )]
 pub async fn create_recipient(
@@ -85,9 +84,7 @@ pub async fn create_recipient(
     responses(
         (status = 200, description = "A page of recipients", body = Page<Recipient>),
         (status = 400, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<RecipientsRead>, Unavailable,
     )
 )]
 pub async fn list_recipients(
@@ -126,11 +123,8 @@ pub async fn list_recipients(
     responses(
         (status = 200, description = "The recipient", body = Recipient,
          headers(("ETag" = String, description = "Its version"))),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<RecipientsRead>, Unavailable,
     )
 )]
 pub async fn get_recipient(
@@ -160,14 +154,8 @@ pub async fn get_recipient(
         (status = 200, description = "Changed", body = Recipient,
          headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<RecipientsWrite>, JsonBody, Precondition, Unavailable,
     )
 )]
 pub async fn patch_recipient(

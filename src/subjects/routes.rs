@@ -16,6 +16,10 @@ use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::precondition;
+use crate::responses::{
+    Auth, BadId, JsonBody, LogUnavailable, NoSubject, Precondition, SubjectsRead, SubjectsWrite,
+    Unavailable,
+};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -51,12 +55,8 @@ fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
             ("ETag" = String, description = "The version, quoted"),
         )),
         (status = 400, description = "Invalid fields, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another subject has this personal_code", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn create_subject(
     state: web::Data<AppState>,
@@ -92,11 +92,7 @@ pub async fn create_subject(
         (status = 200, description = "The subject", body = Subject, headers(
             ("ETag" = String, description = "The version, quoted"),
         )),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn get_subject(
     state: web::Data<AppState>,
@@ -131,9 +127,7 @@ pub async fn get_subject(
     responses(
         (status = 200, description = "A page of subjects", body = Page<Subject>),
         (status = 400, description = "Invalid parameters, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsRead>, LogUnavailable,
     ))]
 pub async fn list_subjects(
     state: web::Data<AppState>,
@@ -194,15 +188,8 @@ pub async fn list_subjects(
             ("ETag" = String, description = "The new version, quoted"),
         )),
         (status = 400, description = "Invalid fields, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:write`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another subject has this personal_code", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsWrite>, NoSubject, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn rectify_subject(
     state: web::Data<AppState>,
@@ -250,10 +237,7 @@ pub async fn rectify_subject(
     responses(
         (status = 200, description = "A page of rectifications", body = Page<Rectification>),
         (status = 400, description = "Invalid id or parameters, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn list_rectifications(
     state: web::Data<AppState>,
@@ -298,11 +282,7 @@ pub async fn list_rectifications(
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "Everything held about the subject", body = SubjectExport),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn export_subject(
     state: web::Data<AppState>,
