@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod chain;
+pub mod group_commit;
 pub mod model;
 pub mod routes;
 pub mod sealer;
@@ -159,16 +160,6 @@ impl NewEntry {
             request_id: request_id.to_owned(),
             count: None,
         }
-    }
-
-    /// Until the group-commit rework lands: the old spelling of [`crate::caller::Caller::entry`].
-    pub fn new(
-        caller: &crate::caller::Caller,
-        action: Action,
-        subject_id: Option<Uuid>,
-        outcome: Outcome,
-    ) -> Self {
-        caller.entry(action, subject_id, outcome)
     }
 
     /// The same entry with a count (bulk operations log one entry with the number of ids).

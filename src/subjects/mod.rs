@@ -5,5 +5,6 @@ pub mod api;
 pub mod export;
 pub mod model;
 pub mod patch;
+pub mod read;
 pub mod rectify;
 pub mod routes;

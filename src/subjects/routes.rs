@@ -5,8 +5,9 @@ use super::api::{Rectification, Subject, SubjectFields};
 use super::export::SubjectExport;
 use super::model::{self, Filter, SubjectRow};
 use super::patch::SubjectPatch;
+use super::read::ReadSubject;
 use super::{export, rectify};
-use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::email::Email;
@@ -103,11 +104,11 @@ pub async fn get_subject(
     state
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
-    // The read and its entry go through group commit together (see access_log::writer).
-    let entry = NewEntry::new(&caller, Action::SubjectRead, Some(id), Outcome::Allowed);
+    // The read and its entry go through group commit together (see subjects::read).
+    let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
     let row = state
         .log_writer
-        .read_subject(id, entry)
+        .submit::<ReadSubject>((id, entry))
         .await?
         .ok_or_else(|| ApiError::not_found("subject"))?;
     Ok(one(HttpResponse::Ok(), &row))
