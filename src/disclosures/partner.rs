@@ -19,9 +19,6 @@ use chrono::Utc;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The channel of disclosures made through this endpoint.
-pub const PARTNER_CHANNEL: &str = "partner_api";
-
 /// The one refusal a partner gets for a subject it may not receive, whether or not the subject
 /// exists, so that the endpoint reveals nothing about who is on file.
 fn refused() -> ApiError {

@@ -9,7 +9,6 @@
 
 use super::api::DataCategory;
 use super::model::{self, AuthorizationRow, NewDisclosureRow, SubjectFields};
-use super::partner::PARTNER_CHANNEL;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::{NewEntry, Outcome};
 use crate::db::schema::{disclosure_authorizations as auths, disclosures};
@@ -18,6 +17,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
+
+/// The channel of disclosures made through the partner endpoints.
+pub const PARTNER_CHANNEL: &str = "partner_api";
 
 /// One partner's read of one subject.
 pub struct PartnerJob {
