@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use access_log::routes as log;
     use consents::routes as consent;
-    use disclosures::{partner, routes as disclosure};
+    use disclosures::{authorizations as authorization, partner, records as disclosure};
     use recipients::routes as recipient;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
@@ -65,11 +65,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // disclosures
         .service(
             resource(AUTHORIZATIONS)
-                .route(post().to(disclosure::create_authorization))
-                .route(get().to(disclosure::list_authorizations)),
+                .route(post().to(authorization::create_authorization))
+                .route(get().to(authorization::list_authorizations)),
         )
-        .service(resource(AUTHORIZATION).route(get().to(disclosure::get_authorization)))
-        .service(resource(AUTHORIZATION_REVOKE).route(post().to(disclosure::revoke_authorization)))
+        .service(resource(AUTHORIZATION).route(get().to(authorization::get_authorization)))
+        .service(
+            resource(AUTHORIZATION_REVOKE).route(post().to(authorization::revoke_authorization)),
+        )
         .service(
             resource(DISCLOSURES)
                 .route(post().to(disclosure::record_disclosure))

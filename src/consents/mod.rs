@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod eligibility_body;
 pub mod model;
 pub mod routes;
 

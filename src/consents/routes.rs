@@ -1,14 +1,16 @@
 //! Handlers of purposes, consent flags, consent history and bulk eligibility checks.
 
 use super::api::{
-    Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityBody, EligibilityRequest,
-    NewPurpose, Purpose, PurposeList,
+    Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest, NewPurpose, Purpose,
+    PurposeList,
 };
 use super::batch::{ChangeConsent, ChangeOutcome, PendingChange};
+use super::eligibility_body::EligibilityBody;
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
+use crate::domain::consent::Basis;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};

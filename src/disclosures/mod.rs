@@ -3,10 +3,11 @@
 //! disclosure, and the partner endpoints through which recipients receive what they may.
 
 pub mod api;
+pub mod authorizations;
 pub mod model;
 pub mod partner;
 pub mod partner_read;
-pub mod routes;
+pub mod records;
 
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::StatusCode;
@@ -37,11 +38,11 @@ pub fn export_for(
     let authorizations: Vec<api::Authorization> = model::authorizations_of(conn, subject_id)?
         .into_iter()
         .map(|(row, recipient_active)| api::Authorization::from_row(row, recipient_active, now))
-        .collect();
+        .collect::<ApiResult<_>>()?;
     let disclosures: Vec<api::Disclosure> = model::disclosures_of(conn, subject_id, None, None)?
         .into_iter()
-        .map(api::Disclosure::from)
-        .collect();
+        .map(api::Disclosure::try_from)
+        .collect::<ApiResult<_>>()?;
     Ok((
         serde_json::to_value(authorizations).map_err(ApiError::internal)?,
         serde_json::to_value(disclosures).map_err(ApiError::internal)?,

@@ -1,11 +1,12 @@
 //! Handlers of the recipient registry. Recipients are organisations, not data subjects, so these
 //! endpoints check scopes but write no access-log entries.
 
-use super::api::{NewRecipient, Recipient, RecipientCategory, RecipientPatch, RecipientStatus};
+use super::api::{NewRecipient, Recipient, RecipientPatch};
 use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
 use crate::caller::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::recipient::{RecipientCategory, RecipientStatus};
+use crate::error::ApiResult;
 use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -27,10 +28,6 @@ fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
         response.insert_header((header::LOCATION, format!("/v1/recipients/{}", recipient.id)));
     }
     response.json(recipient)
-}
-
-fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
-    Recipient::from_row(row).map_err(ApiError::internal)
 }
 
 /// Registers a recipient.
@@ -67,7 +64,7 @@ pub async fn create_recipient(
         updated_at: now,
     };
     let stored = state.db.run(move |conn| model::insert(conn, &row)).await?;
-    Ok(respond(StatusCode::CREATED, to_api(stored)?))
+    Ok(respond(StatusCode::CREATED, Recipient::from_row(stored)?))
 }
 
 /// Lists recipients.
@@ -111,7 +108,7 @@ pub async fn list_recipients(
         .await?;
     let items = rows
         .into_iter()
-        .map(to_api)
+        .map(Recipient::from_row)
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |r| r.id.to_string())))
 }
@@ -135,7 +132,7 @@ pub async fn get_recipient(
     caller.require(Scope::RecipientsRead)?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    Ok(respond(StatusCode::OK, to_api(row)?))
+    Ok(respond(StatusCode::OK, Recipient::from_row(row)?))
 }
 
 /// Changes a recipient.
@@ -178,5 +175,5 @@ pub async fn patch_recipient(
         .db
         .transaction(move |conn| model::update(conn, id, changes, |version| version == expected))
         .await?;
-    Ok(respond(StatusCode::OK, to_api(row)?))
+    Ok(respond(StatusCode::OK, Recipient::from_row(row)?))
 }
