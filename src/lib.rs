@@ -19,6 +19,7 @@ pub mod paths;
 pub mod precondition;
 pub mod recipients;
 pub mod request;
+pub mod requests;
 pub mod responses;
 pub mod router;
 pub mod server;

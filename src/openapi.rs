@@ -2,7 +2,7 @@
 
 pub mod route_table;
 
-use crate::{access_log, consents, disclosures, ops, recipients, subjects};
+use crate::{access_log, consents, disclosures, ops, recipients, requests, subjects};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -46,6 +46,11 @@ use utoipa::{Modify, OpenApi};
         access_log::routes::search,
         access_log::routes::subject_entries,
         access_log::routes::verify,
+        requests::routes::create_request,
+        requests::routes::list_requests,
+        requests::routes::get_request,
+        requests::routes::extend_request,
+        requests::routes::close_request,
     ),
     components(schemas(
         crate::error::Problem,
@@ -98,6 +103,14 @@ use utoipa::{Modify, OpenApi};
         access_log::Action,
         access_log::Outcome,
         crate::pagination::SortOrder,
+        requests::api::NewPrivacyRequest,
+        requests::api::PrivacyRequest,
+        requests::api::Extension,
+        requests::api::Closing,
+        crate::domain::privacy_request::RequestKind,
+        crate::domain::privacy_request::RequestChannel,
+        crate::domain::privacy_request::RequestStatus,
+        crate::domain::privacy_request::RequestOutcome,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -108,6 +121,7 @@ use utoipa::{Modify, OpenApi};
         (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),
         (name = "partner", description = "What recipients' own integrations may read"),
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
+        (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
     )
 )]
 pub struct ApiDoc;

@@ -58,3 +58,12 @@ pub const ACCESS_LOGS: &str = "/v1/access-logs";
 pub const ACCESS_LOG_VERIFY: &str = "/v1/access-logs/verify";
 /// The access-log entries about one subject.
 pub const SUBJECT_ACCESS_LOGS: &str = "/v1/subjects/{id}/access-logs";
+
+/// Privacy requests: record, list.
+pub const PRIVACY_REQUESTS: &str = "/v1/privacy-requests";
+/// One privacy request.
+pub const PRIVACY_REQUEST: &str = "/v1/privacy-requests/{id}";
+/// Extending a privacy request's deadline.
+pub const PRIVACY_REQUEST_EXTEND: &str = "/v1/privacy-requests/{id}/extend";
+/// Closing a privacy request.
+pub const PRIVACY_REQUEST_CLOSE: &str = "/v1/privacy-requests/{id}/close";

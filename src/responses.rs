@@ -61,6 +61,8 @@ scope_markers!(
     DisclosuresRead,
     DisclosuresWrite,
     AccessLogsRead,
+    RequestsRead,
+    RequestsWrite,
 );
 
 /// 401 without a valid bearer token, 403 when it lacks the scope `S`.

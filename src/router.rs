@@ -3,7 +3,7 @@
 
 use crate::extract::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
-use crate::{access_log, consents, disclosures, ops, recipients, subjects};
+use crate::{access_log, consents, disclosures, ops, recipients, requests, subjects};
 use actix_web::web::{self, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
 use utoipa_swagger_ui::SwaggerUi;
@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use recipients::routes as recipient;
+    use requests::routes as request;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
         .route(READYZ, get().to(ops::readyz))
@@ -83,6 +84,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(ACCESS_LOGS).route(get().to(log::search)))
         .service(resource(ACCESS_LOG_VERIFY).route(get().to(log::verify)))
         .service(resource(SUBJECT_ACCESS_LOGS).route(get().to(log::subject_entries)))
+        // privacy requests
+        .service(
+            resource(PRIVACY_REQUESTS)
+                .route(get().to(request::list_requests))
+                .route(post().to(request::create_request)),
+        )
+        .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
+        .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(request::extend_request)))
+        .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(request::close_request)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_JSON, crate::openapi::document()))

@@ -15,5 +15,6 @@ mod ops;
 mod outage;
 mod process;
 mod recipients;
+mod requests;
 mod security;
 mod subjects;

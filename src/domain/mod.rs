@@ -3,12 +3,14 @@
 
 pub mod consent;
 pub mod country;
+pub mod deadline;
 pub mod disclosure;
 pub mod email;
 pub mod language;
 pub mod mod11;
 pub mod personal_code;
 pub mod phone;
+pub mod privacy_request;
 pub mod purpose_id;
 pub mod recipient;
 pub mod registry_code;

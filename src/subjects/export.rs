@@ -75,6 +75,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<SubjectExp
             let (disclosure_authorizations, disclosures) =
                 crate::disclosures::export_for(conn, subject_id)?;
             let access_log = crate::access_log::export_for(conn, subject_id)?;
+            let privacy_requests = crate::requests::export_for(conn, subject_id)?;
             let consent_purposes = model::purposes(conn)?;
             let purposes = SERVICE_PURPOSES
                 .iter()
@@ -101,6 +102,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<SubjectExp
                     .map(Rectification::from)
                     .collect(),
                 access_log,
+                privacy_requests,
                 purposes,
                 recipient_categories: RECIPIENT_CATEGORIES
                     .iter()
@@ -167,6 +169,9 @@ pub struct SubjectExport {
     /// Every access-log entry about the person, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub access_log: Value,
+    /// The person's privacy requests with their deadlines and outcomes, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub privacy_requests: Value,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
     /// Who the data may be disclosed to.
