@@ -3,6 +3,7 @@
 
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::{Actor, Scope};
+use crate::domain::ids::SubjectId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -32,13 +33,18 @@ pub struct Caller {
 
 impl Caller {
     /// An access-log entry for this caller's request about one subject (or none).
-    pub fn entry(&self, action: Action, subject_id: Option<Uuid>, outcome: Outcome) -> NewEntry {
+    pub fn entry(
+        &self,
+        action: Action,
+        subject_id: Option<SubjectId>,
+        outcome: Outcome,
+    ) -> NewEntry {
         NewEntry::for_actor(
             &self.actor,
             &self.request_id,
             self.purpose.as_deref(),
             action,
-            subject_id,
+            subject_id.map(SubjectId::uuid),
             outcome,
         )
     }

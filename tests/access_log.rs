@@ -18,7 +18,11 @@ fn caller(sub: &str) -> Caller {
 
 async fn log(app: &TestApp, sub: &str, action: Action, subject: Option<Uuid>, outcome: Outcome) {
     app.state
-        .log_reads(vec![caller(sub).entry(action, subject, outcome)])
+        .log_reads(vec![caller(sub).entry(
+            action,
+            subject.map(Into::into),
+            outcome,
+        )])
         .await
         .expect("entry committed");
 }

@@ -763,7 +763,8 @@ async fn the_export_holds_every_flag_and_the_whole_history_newest_first() {
     set(&app, subject, PARTNERS, "granted").await;
     set(&app, subject, PARTNERS, "withdrawn").await;
     let mut conn = app.db.conn();
-    let (consents, history) = planpro_privacy::consents::export_for(&mut conn, subject).unwrap();
+    let (consents, history) =
+        planpro_privacy::consents::export_for(&mut conn, subject.into()).unwrap();
     let served = app
         .get(&format!("/v1/subjects/{subject}/consents"))
         .await

@@ -1107,7 +1107,7 @@ async fn the_export_holds_every_authorization_and_disclosure_of_the_subject() {
 
     let mut conn = app.db.conn();
     let (authorizations, disclosures) =
-        planpro_privacy::disclosures::export_for(&mut conn, subject).unwrap();
+        planpro_privacy::disclosures::export_for(&mut conn, subject.into()).unwrap();
     let authorizations = authorizations.as_array().unwrap();
     assert_eq!(authorizations.len(), 2);
     assert_eq!(authorizations[0]["id"], kept.to_string());

@@ -4,9 +4,9 @@
 use super::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use uuid::Uuid;
 
 impl AppState {
     /// Appends read entries through group commit; returns only once they are durable.
@@ -23,7 +23,7 @@ impl AppState {
         caller: &Caller,
         scope: Scope,
         action: Action,
-        subject: Option<Uuid>,
+        subject: Option<SubjectId>,
     ) -> ApiResult<()> {
         if caller.actor.has(scope) {
             return Ok(());
@@ -43,7 +43,7 @@ impl AppState {
         &self,
         caller: &Caller,
         action: Action,
-        subject: Option<Uuid>,
+        subject: Option<SubjectId>,
         error: ApiError,
     ) -> ApiResult<T> {
         let entry = caller.entry(action, subject, Outcome::Denied);

@@ -13,6 +13,7 @@ pub mod writer;
 
 use crate::auth::Actor;
 use crate::db::schema::access_log;
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -192,7 +193,7 @@ pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {
 }
 
 /// Every entry about the subject, oldest first, for the right-of-access export.
-pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_json::Value> {
+pub fn export_for(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<serde_json::Value> {
     let entries = access_log::table
         .filter(access_log::subject_id.eq(subject_id))
         .order(access_log::seq)

@@ -1,6 +1,7 @@
 //! Stored access-log entries and the queries that search them.
 
 use crate::db::schema::access_log;
+use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -35,7 +36,7 @@ pub struct Entry {
 /// Filters of a search; all optional and combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub subject_id: Option<Uuid>,
+    pub subject_id: Option<SubjectId>,
     pub actor: Option<String>,
     pub action: Option<String>,
     pub outcome: Option<String>,

@@ -11,12 +11,12 @@ use crate::pagination::{Page, PageParams, Params, SortOrder};
 use crate::paths;
 use crate::responses::{AccessLogsRead, Auth, LogUnavailable, Unavailable};
 use crate::state::AppState;
+use crate::subjects::path::SubjectPath;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Registers the access-log routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -248,10 +248,10 @@ fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> Ht
 pub async fn subject_entries(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     let mut params = Params::new(query.into_inner());
     let filter = Filter {
         subject_id: Some(id),

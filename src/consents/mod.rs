@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 /// The subject's flag for every purpose, as `GET /v1/subjects/{id}/consents` answers it.
 pub fn consents_of(
     conn: &mut diesel::PgConnection,
-    subject_id: uuid::Uuid,
+    subject_id: crate::domain::ids::SubjectId,
 ) -> ApiResult<Vec<api::Consent>> {
     model::flags_of(conn, subject_id)?
         .into_iter()
@@ -23,7 +23,7 @@ pub fn consents_of(
 /// The subject's consents (every purpose, `unset` included) and consent history (newest first), for the right-of-access export.
 pub fn export_for(
     conn: &mut diesel::PgConnection,
-    subject_id: uuid::Uuid,
+    subject_id: crate::domain::ids::SubjectId,
 ) -> ApiResult<(serde_json::Value, serde_json::Value)> {
     let consents = consents_of(conn, subject_id)?;
     let history = model::history(conn, subject_id, None, None, None)?

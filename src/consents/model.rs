@@ -1,6 +1,7 @@
 //! Rows, insert forms and queries of purposes, consent flags and consent events.
 
-use crate::db::schema::{consent_events, consents, purposes, subjects};
+use crate::db::schema::{consent_events, consents, purposes};
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -61,11 +62,6 @@ pub fn insert_purpose(conn: &mut PgConnection, new: &NewPurposeRow<'_>) -> ApiRe
         })
 }
 
-/// True when the subject exists.
-pub fn subject_exists(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)
-}
-
 /// One purpose and the subject's current decision about it, if any.
 #[derive(Debug, Queryable)]
 pub struct FlagRow {
@@ -76,7 +72,7 @@ pub struct FlagRow {
 }
 
 /// The subject's flag for every purpose, in the order of [`list_purposes`].
-pub fn flags_of(conn: &mut PgConnection, subject_id: Uuid) -> QueryResult<Vec<FlagRow>> {
+pub fn flags_of(conn: &mut PgConnection, subject_id: SubjectId) -> QueryResult<Vec<FlagRow>> {
     purposes::table
         .left_join(
             consents::table.on(consents::purpose_id
@@ -112,7 +108,7 @@ pub struct EventRow {
 /// and at most `limit`.
 pub fn history(
     conn: &mut PgConnection,
-    subject_id: Uuid,
+    subject_id: SubjectId,
     purpose: Option<&str>,
     before: Option<Uuid>,
     limit: Option<i64>,

@@ -11,6 +11,7 @@ use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::consent::Basis;
+use crate::domain::ids::SubjectId;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
@@ -20,6 +21,7 @@ use crate::responses::{
     Auth, BadId, ConsentsRead, ConsentsWrite, JsonBody, LogUnavailable, NoSubject, Unavailable,
 };
 use crate::state::AppState;
+use crate::subjects::path::SubjectPath;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use std::collections::HashMap;
@@ -133,18 +135,16 @@ pub async fn create_purpose(
 pub async fn list_consents(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     state
         .authorize(&caller, Scope::ConsentsRead, Action::ConsentRead, Some(id))
         .await?;
     let consents = state
         .db
         .run(move |conn| {
-            if !model::subject_exists(conn, id)? {
-                return Err(ApiError::not_found("subject"));
-            }
+            path.check(conn)?;
             super::consents_of(conn, id)
         })
         .await?;
@@ -152,7 +152,7 @@ pub async fn list_consents(
     Ok(HttpResponse::Ok().json(consents))
 }
 
-fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
+fn read_entry(caller: &Caller, subject: SubjectId) -> NewEntry {
     caller.entry(Action::ConsentRead, Some(subject), Outcome::Allowed)
 }
 
@@ -178,7 +178,7 @@ fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
 pub async fn set_consent(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, String)>,
+    path: web::Path<(SubjectId, String)>,
     body: BodyAfterAuth<ConsentChange>,
 ) -> actix_web::Result<HttpResponse> {
     let (subject_id, purpose) = path.into_inner();
@@ -193,7 +193,7 @@ pub async fn set_consent(
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
     let change = body?.0;
     let pending = PendingChange {
-        subject_id,
+        subject_id: subject_id.uuid(),
         purpose_id: purpose,
         status: change.status,
         method: change.method,
@@ -238,10 +238,10 @@ static BULK_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2
 pub async fn consent_history(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     state
         .authorize(&caller, Scope::ConsentsRead, Action::ConsentRead, Some(id))
         .await?;
@@ -253,9 +253,7 @@ pub async fn consent_history(
     let rows = state
         .db
         .run(move |conn| {
-            if !model::subject_exists(conn, id)? {
-                return Err(ApiError::not_found("subject"));
-            }
+            path.check(conn)?;
             Ok(model::history(
                 conn,
                 id,

@@ -7,6 +7,7 @@ use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
+use crate::domain::ids::{AuthorizationId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
 use crate::paths;
@@ -15,6 +16,7 @@ use crate::responses::{
     Unavailable,
 };
 use crate::state::AppState;
+use crate::subjects::path::SubjectPath;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -57,10 +59,10 @@ fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
 pub async fn create_authorization(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     body: BodyAfterAuth<NewAuthorization>,
 ) -> actix_web::Result<HttpResponse> {
-    let subject = id.into_inner();
+    let subject = path.id();
     state
         .authorize(
             &caller,
@@ -78,7 +80,7 @@ pub async fn create_authorization(
     let categories: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
     let row = NewAuthorizationRow {
         id: Uuid::now_v7(),
-        subject_id: subject,
+        subject_id: subject.uuid(),
         recipient_id: body.recipient_id,
         legal_basis: body.legal_basis.as_str().to_owned(),
         consent_evidence: body.consent_evidence,
@@ -94,12 +96,12 @@ pub async fn create_authorization(
     let (stored, recipient_active) = state
         .db
         .transaction(move |conn| {
-            model::require_subject(conn, subject)?;
+            path.check(conn)?;
             model::require_recipient(conn, row.recipient_id)?;
             model::insert_authorization(conn, &row)?;
             access_log::record(conn, &[entry])?;
             // Read back with the recipient's status, which `active` depends on.
-            model::authorization(conn, subject, row.id)
+            model::authorization(conn, subject, AuthorizationId(row.id))
         })
         .await?;
     let body = Authorization::from_row(stored, recipient_active, Utc::now())?;
@@ -122,9 +124,9 @@ pub async fn create_authorization(
 pub async fn list_authorizations(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
 ) -> ApiResult<HttpResponse> {
-    let subject = id.into_inner();
+    let subject = path.id();
     state
         .authorize(
             &caller,
@@ -136,7 +138,7 @@ pub async fn list_authorizations(
     let rows = state
         .db
         .run(move |conn| {
-            model::require_subject(conn, subject)?;
+            path.check(conn)?;
             model::authorizations_of(conn, subject)
         })
         .await?;
@@ -174,7 +176,7 @@ pub async fn list_authorizations(
 pub async fn get_authorization(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(SubjectId, AuthorizationId)>,
 ) -> ApiResult<HttpResponse> {
     let (subject, id) = path.into_inner();
     state
@@ -224,7 +226,7 @@ pub async fn get_authorization(
 pub async fn revoke_authorization(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(SubjectId, AuthorizationId)>,
     body: BodyAfterAuth<Revocation>,
 ) -> actix_web::Result<HttpResponse> {
     let (subject, id) = path.into_inner();

@@ -32,7 +32,7 @@ pub fn etag_of(body: &impl Serialize) -> String {
 /// oldest first, for the right-of-access export.
 pub fn export_for(
     conn: &mut diesel::PgConnection,
-    subject_id: uuid::Uuid,
+    subject_id: crate::domain::ids::SubjectId,
 ) -> ApiResult<(serde_json::Value, serde_json::Value)> {
     let now = Utc::now();
     let authorizations: Vec<api::Authorization> = model::authorizations_of(conn, subject_id)?

@@ -2,6 +2,7 @@
 
 use crate::db::schema::{disclosure_authorizations as auths, disclosures, recipients, subjects};
 use crate::domain::disclosure::DataCategory;
+use crate::domain::ids::{AuthorizationId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::recipients::model::ACTIVE;
 use chrono::{DateTime, Utc};
@@ -116,17 +117,6 @@ pub struct SubjectFields {
     pub address_country: Option<String>,
 }
 
-/// 404 unless the subject exists.
-pub fn require_subject(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
-    subjects::table
-        .find(id)
-        .select(subjects::id)
-        .first::<Uuid>(conn)
-        .optional()?
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found("subject"))
-}
-
 /// 400 naming `recipient_id` unless the recipient exists.
 pub fn require_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
     recipients::table
@@ -173,7 +163,7 @@ pub fn insert_authorization(conn: &mut PgConnection, row: &NewAuthorizationRow) 
 /// Every authorization of the subject, oldest first, each with whether its recipient is active.
 pub fn authorizations_of(
     conn: &mut PgConnection,
-    subject: Uuid,
+    subject: SubjectId,
 ) -> ApiResult<Vec<(AuthorizationRow, bool)>> {
     let rows: Vec<(AuthorizationRow, String)> = auths::table
         .inner_join(recipients::table)
@@ -190,8 +180,8 @@ pub fn authorizations_of(
 /// One authorization of the subject with whether its recipient is active, or 404.
 pub fn authorization(
     conn: &mut PgConnection,
-    subject: Uuid,
-    id: Uuid,
+    subject: SubjectId,
+    id: AuthorizationId,
 ) -> ApiResult<(AuthorizationRow, bool)> {
     let (row, status): (AuthorizationRow, String) = auths::table
         .inner_join(recipients::table)
@@ -207,8 +197,8 @@ pub fn authorization(
 /// Revokes an authorization of the subject: 404 when there is none, 409 when already revoked.
 pub fn revoke(
     conn: &mut PgConnection,
-    subject: Uuid,
-    id: Uuid,
+    subject: SubjectId,
+    id: AuthorizationId,
     reason: &str,
     actor: &str,
     now: DateTime<Utc>,
@@ -240,7 +230,7 @@ pub fn revoke(
 /// them to commit, and takes effect for every later one.
 pub fn active_grants(
     conn: &mut PgConnection,
-    subject: Uuid,
+    subject: SubjectId,
     recipient: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<AuthorizationRow>> {
@@ -296,7 +286,7 @@ pub fn insert_disclosure(
 /// without a limit.
 pub fn disclosures_of(
     conn: &mut PgConnection,
-    subject: Uuid,
+    subject: SubjectId,
     cursor: Option<Uuid>,
     limit: Option<i64>,
 ) -> ApiResult<Vec<DisclosureRow>> {

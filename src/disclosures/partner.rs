@@ -8,11 +8,13 @@ use super::{etag_of, not_authorized};
 use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::responses::{BadId, Bearer, LogUnavailable, Unavailable};
 use crate::state::AppState;
+use crate::subjects::path::SubjectPath;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -30,7 +32,7 @@ async fn recipient_of(
     state: &AppState,
     caller: &Caller,
     action: Action,
-    subject: Option<Uuid>,
+    subject: Option<SubjectId>,
 ) -> ApiResult<Uuid> {
     state
         .authorize(caller, Scope::Partner, action, subject)
@@ -68,12 +70,12 @@ async fn recipient_of(
 pub async fn read_subject(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
 ) -> ApiResult<HttpResponse> {
-    let subject = id.into_inner();
+    let subject = path.id();
     let recipient = recipient_of(&state, &caller, Action::PartnerRead, Some(subject)).await?;
     let job = PartnerJob {
-        subject,
+        subject: subject.uuid(),
         recipient,
         entry: caller.entry(Action::PartnerRead, Some(subject), Outcome::Allowed),
     };
@@ -81,7 +83,7 @@ pub async fn read_subject(
     let Some((fields, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
         return Err(refused());
     };
-    let body = PartnerSubject::release(subject, fields, &covered);
+    let body = PartnerSubject::release(subject.uuid(), fields, &covered);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag_of(&body)))
         .json(body))
@@ -128,7 +130,7 @@ pub async fn list_subjects(
     let entries = page
         .items
         .iter()
-        .map(|id| caller.entry(Action::PartnerList, Some(*id), Outcome::Allowed))
+        .map(|id| caller.entry(Action::PartnerList, Some(SubjectId(*id)), Outcome::Allowed))
         .collect();
     state.log_reads(entries).await?;
     Ok(HttpResponse::Ok().json(page))

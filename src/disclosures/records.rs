@@ -16,6 +16,7 @@ use crate::responses::{
     Auth, Bearer, DisclosuresRead, JsonBody, LogUnavailable, NoSubject, Unavailable,
 };
 use crate::state::AppState;
+use crate::subjects::path::SubjectPath;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -44,10 +45,10 @@ use uuid::Uuid;
 pub async fn record_disclosure(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     body: BodyAfterAuth<NewDisclosure>,
 ) -> actix_web::Result<HttpResponse> {
-    let subject = id.into_inner();
+    let subject = path.id();
     state
         .authorize(
             &caller,
@@ -57,7 +58,7 @@ pub async fn record_disclosure(
         )
         .await?;
     let request = Request {
-        subject,
+        path,
         body: body?.0,
         entry: caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed),
     };
@@ -85,7 +86,7 @@ pub async fn record_disclosure(
 
 /// A disclosure to record, with its access-log entry.
 struct Request {
-    subject: Uuid,
+    path: SubjectPath,
     body: NewDisclosure,
     entry: NewEntry,
 }
@@ -96,12 +97,8 @@ fn record(
     conn: &mut PgConnection,
     request: Request,
 ) -> ApiResult<Result<model::DisclosureRow, Vec<DataCategory>>> {
-    let Request {
-        subject,
-        body,
-        entry,
-    } = request;
-    model::require_subject(conn, subject)?;
+    let Request { path, body, entry } = request;
+    let subject = path.check(conn)?;
     model::require_recipient(conn, body.recipient_id)?;
     let now = Utc::now();
     // Share-locks the recipient and the grants, so that a concurrent revocation waits for us.
@@ -116,7 +113,7 @@ fn record(
     }
     let row = NewDisclosureRow {
         id: Uuid::now_v7(),
-        subject_id: subject,
+        subject_id: subject.uuid(),
         recipient_id: body.recipient_id,
         data_categories: DataCategory::names(&wanted),
         channel: body.channel.trim().to_owned(),
@@ -161,10 +158,10 @@ fn uncovered(missing: &[DataCategory]) -> ApiError {
 pub async fn list_disclosures(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let subject = id.into_inner();
+    let subject = path.id();
     state
         .authorize(
             &caller,
@@ -180,7 +177,7 @@ pub async fn list_disclosures(
     let rows = state
         .db
         .run(move |conn| {
-            model::require_subject(conn, subject)?;
+            path.check(conn)?;
             model::disclosures_of(conn, subject, cursor, Some(limit))
         })
         .await?;

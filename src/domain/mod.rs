@@ -6,6 +6,7 @@ pub mod country;
 pub mod deadline;
 pub mod disclosure;
 pub mod email;
+pub mod ids;
 pub mod language;
 pub mod mod11;
 pub mod personal_code;

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 /// Every request about the subject, oldest first, for the right-of-access export.
 pub fn export_for(
     conn: &mut diesel::PgConnection,
-    subject_id: uuid::Uuid,
+    subject_id: crate::domain::ids::SubjectId,
 ) -> ApiResult<serde_json::Value> {
     let requests = model::of_subject(conn, subject_id)?
         .into_iter()

@@ -1,6 +1,7 @@
 //! Privacy-request rows and their queries.
 
 use crate::db::schema::{privacy_requests as requests, subjects};
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -133,7 +134,7 @@ pub fn list(
 }
 
 /// Every request about the subject, oldest first.
-pub fn of_subject(conn: &mut PgConnection, subject: Uuid) -> ApiResult<Vec<RequestRow>> {
+pub fn of_subject(conn: &mut PgConnection, subject: SubjectId) -> ApiResult<Vec<RequestRow>> {
     Ok(requests::table
         .filter(requests::subject_id.eq(subject))
         .order(requests::id)

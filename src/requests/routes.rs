@@ -8,6 +8,7 @@ use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::deadline::{due_on, tallinn_date};
+use crate::domain::ids::SubjectId;
 use crate::domain::privacy_request::{RequestKind, RequestOutcome, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{BodyAfterAuth, ValidJson};
@@ -42,7 +43,7 @@ fn respond(status: StatusCode, row: RequestRow) -> ApiResult<HttpResponse> {
 }
 
 fn entry(caller: &Caller, action: Action, subject: Option<Uuid>) -> NewEntry {
-    caller.entry(action, subject, Outcome::Allowed)
+    caller.entry(action, subject.map(SubjectId), Outcome::Allowed)
 }
 
 /// Now, as PostgreSQL stores it (microseconds), so that an answer equals a later read.
@@ -201,7 +202,7 @@ pub async fn list_requests(
             &caller,
             Scope::RequestsRead,
             Action::RequestRead,
-            filter.subject_id,
+            filter.subject_id.map(SubjectId),
         )
         .await?;
     let limit = params.limit();

@@ -3,6 +3,7 @@
 use super::model::{RectificationRow, SubjectData, SubjectRow};
 use crate::domain::country::CountryCode;
 use crate::domain::email::Email;
+use crate::domain::ids::{RectificationId, SubjectId};
 use crate::domain::language::Language;
 use crate::domain::personal_code::PersonalCode;
 use crate::domain::phone::Phone;
@@ -15,7 +16,6 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// A postal address; every line is optional, and an address with no line is no address.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -292,7 +292,8 @@ impl Validate for SubjectFields {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Subject {
     /// The subject's id (UUID v7).
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: SubjectId,
     /// Increases with every rectification; the `ETag`.
     pub version: i32,
     /// `client` or `contact`.
@@ -363,7 +364,8 @@ impl From<&SubjectRow> for Subject {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Rectification {
     /// The rectification's id.
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: RectificationId,
     /// The field, nested fields dotted (`address.city`, `source.type`).
     #[schema(example = "email")]
     pub field: String,

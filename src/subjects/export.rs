@@ -3,13 +3,13 @@
 
 use super::api::{Rectification, Subject};
 use super::model;
+use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Why PlanPro processes personal data apart from the consent purposes: serving clients
 /// (the policy's preamble) and obligations under law (principle 5). `(id, et, en)`.
@@ -64,7 +64,7 @@ fn localized(et: &str, en: &str) -> Localized {
 
 /// Gathers the document in one read-only snapshot, so that its parts agree with each other;
 /// 404 for an unknown subject.
-pub fn gather(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<SubjectExport> {
+pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<SubjectExport> {
     conn.build_transaction()
         .read_only()
         .repeatable_read()

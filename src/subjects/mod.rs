@@ -5,6 +5,7 @@ pub mod api;
 pub mod export;
 pub mod model;
 pub mod patch;
+pub mod path;
 pub mod read;
 pub mod rectify;
 pub mod routes;

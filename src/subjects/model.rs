@@ -1,6 +1,7 @@
 //! Subject rows, rectification rows and their queries.
 
 use crate::db::schema::{purposes, rectifications, subjects};
+use crate::domain::ids::{RectificationId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -66,7 +67,7 @@ impl SubjectData {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
 pub struct SubjectRow {
-    pub id: Uuid,
+    pub id: SubjectId,
     pub version: i32,
     #[diesel(embed)]
     pub data: SubjectData,
@@ -78,7 +79,7 @@ pub struct SubjectRow {
 #[derive(Insertable)]
 #[diesel(table_name = subjects)]
 struct NewSubjectRow {
-    id: Uuid,
+    id: SubjectId,
     #[diesel(embed)]
     data: SubjectData,
     created_at: DateTime<Utc>,
@@ -89,8 +90,8 @@ struct NewSubjectRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rectifications, check_for_backend(diesel::pg::Pg))]
 pub struct RectificationRow {
-    pub id: Uuid,
-    pub subject_id: Uuid,
+    pub id: RectificationId,
+    pub subject_id: SubjectId,
     pub field: String,
     pub old_value: Option<Value>,
     pub new_value: Option<Value>,
@@ -104,8 +105,8 @@ pub struct RectificationRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = rectifications)]
 pub struct NewRectification {
-    pub id: Uuid,
-    pub subject_id: Uuid,
+    pub id: RectificationId,
+    pub subject_id: SubjectId,
     pub field: String,
     pub old_value: Option<Value>,
     pub new_value: Option<Value>,
@@ -137,7 +138,7 @@ fn duplicate_code_is_conflict(error: DieselError) -> ApiError {
 /// Inserts a new subject.
 pub fn insert(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: SubjectId,
     data: SubjectData,
     now: DateTime<Utc>,
 ) -> ApiResult<SubjectRow> {
@@ -154,7 +155,7 @@ pub fn insert(
 }
 
 /// The subject with this id, or 404.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<SubjectRow> {
+pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
     subjects::table
         .find(id)
         .select(SubjectRow::as_select())
@@ -164,22 +165,16 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<SubjectRow> {
 }
 
 /// Every subject of `ids` that exists (in no particular order): one query for a whole batch.
-pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<SubjectRow>> {
+pub fn find_many(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<SubjectRow>> {
     Ok(subjects::table
         .filter(subjects::id.eq_any(ids))
         .select(SubjectRow::as_select())
         .load(conn)?)
 }
 
-/// 404 unless the subject exists.
-pub fn ensure_exists(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
-    let found: bool =
-        diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)?;
-    if found {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("subject"))
-    }
+/// True when the subject exists (see [`super::path::SubjectPath::check`], the one caller).
+pub fn exists(conn: &mut PgConnection, id: SubjectId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)
 }
 
 /// Exact-match filters of the subject list.
@@ -220,7 +215,7 @@ pub fn list(
 /// concurrent updates from the same version, the second matches no row.
 pub fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: SubjectId,
     version: i32,
     data: &SubjectData,
     now: DateTime<Utc>,
@@ -252,8 +247,8 @@ pub fn insert_rectifications(conn: &mut PgConnection, rows: &[NewRectification])
 /// The subject's rectifications after the cursor in id (time) order; all of them without a limit.
 pub fn rectifications(
     conn: &mut PgConnection,
-    subject_id: Uuid,
-    after: Option<Uuid>,
+    subject_id: SubjectId,
+    after: Option<RectificationId>,
     limit: Option<i64>,
 ) -> ApiResult<Vec<RectificationRow>> {
     let mut query = rectifications::table

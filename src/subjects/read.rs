@@ -6,26 +6,26 @@
 use super::model::{find_many, SubjectRow};
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
+use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
 use diesel::pg::PgConnection;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Reads one subject and logs the read in the same transaction; no entry when there is no such
 /// subject.
 pub struct ReadSubject;
 
 impl GroupOp for ReadSubject {
-    type Job = (Uuid, NewEntry);
+    type Job = (SubjectId, NewEntry);
     type Answer = Option<SubjectRow>;
 
     fn apply(
         conn: &mut PgConnection,
-        jobs: &[(Uuid, NewEntry)],
+        jobs: &[(SubjectId, NewEntry)],
         entries: &mut Vec<NewEntry>,
     ) -> ApiResult<Vec<Option<SubjectRow>>> {
-        let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| *id).collect();
-        let found: HashMap<Uuid, SubjectRow> = find_many(conn, &ids)?
+        let ids: Vec<SubjectId> = jobs.iter().map(|(id, _)| *id).collect();
+        let found: HashMap<SubjectId, SubjectRow> = find_many(conn, &ids)?
             .into_iter()
             .map(|row| (row.id, row))
             .collect();

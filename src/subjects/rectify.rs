@@ -5,17 +5,17 @@ use super::api::{Subject, SubjectFields};
 use super::model::{self, NewRectification, SubjectData, SubjectRow};
 use super::patch::merge_patch;
 use crate::access_log::{self, NewEntry};
+use crate::domain::ids::{RectificationId, SubjectId};
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::parse_object;
 use chrono::Utc;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 /// One rectification request, checked for form but not yet against the record.
 pub struct Request {
     /// The subject to rectify.
-    pub subject_id: Uuid,
+    pub subject_id: SubjectId,
     /// The version named by `If-Match`.
     pub expected_version: i32,
     /// Why, as given (checked with the patched record).
@@ -48,7 +48,7 @@ pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<Sub
         .zip(data.fields())
         .filter(|((_, old), (_, new))| old != new)
         .map(|((field, old), (_, new))| NewRectification {
-            id: Uuid::now_v7(),
+            id: RectificationId::new(),
             subject_id: current.id,
             field: field.to_owned(),
             old_value: (!old.is_null()).then_some(old),

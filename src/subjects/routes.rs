@@ -5,12 +5,14 @@ use super::api::{Rectification, Subject, SubjectFields};
 use super::export::SubjectExport;
 use super::model::{self, Filter, SubjectRow};
 use super::patch::SubjectPatch;
+use super::path::SubjectPath;
 use super::read::ReadSubject;
 use super::{export, rectify};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::email::Email;
+use crate::domain::ids::{RectificationId, SubjectId};
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
@@ -29,7 +31,12 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Commits the read's access-log entry about the subject: only then may its data go out.
-async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<()> {
+async fn log_read(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    id: SubjectId,
+) -> ApiResult<()> {
     state
         .log_reads(vec![caller.entry(action, Some(id), Outcome::Allowed)])
         .await
@@ -69,7 +76,7 @@ pub async fn create_subject(
         .await?;
     let ValidJson(fields) = body?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
-    let id = Uuid::now_v7();
+    let id = SubjectId::new();
     let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
     let row = state
         .db
@@ -98,9 +105,9 @@ pub async fn create_subject(
 pub async fn get_subject(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     state
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
@@ -196,10 +203,10 @@ pub async fn rectify_subject(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     body: BodyAfterAuth<SubjectPatch>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     state
         .authorize(
             &caller,
@@ -243,21 +250,21 @@ pub async fn rectify_subject(
 pub async fn list_rectifications(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     state
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
     let mut params = Params::new(query.into_inner());
     let limit = params.limit();
-    let after = params.cursor::<Uuid>();
+    let after = params.cursor::<RectificationId>();
     params.finish()?;
     let rows = state
         .db
         .run(move |conn| {
-            model::ensure_exists(conn, id)?;
+            path.check(conn)?;
             model::rectifications(conn, id, after, Some(limit + 1))
         })
         .await?;
@@ -288,9 +295,9 @@ pub async fn list_rectifications(
 pub async fn export_subject(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    path: SubjectPath,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path.id();
     state
         .authorize(
             &caller,

@@ -1,0 +1,61 @@
+//! The subject a path names (`/v1/subjects/{id}/...`, `/v1/partner/subjects/{id}`): its id,
+//! typed, and the one check that it exists. Every handler under a subject path takes a
+//! [`SubjectPath`], so the answer for an id that is no subject is decided here alone (404 today;
+//! an erased subject's 410 belongs here too, and in [`crate::responses::NoSubject`]).
+
+use super::model;
+use crate::domain::ids::SubjectId;
+use crate::error::{ApiError, ApiResult};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use diesel::PgConnection;
+use serde::Deserialize;
+use std::future::{ready, Ready};
+use uuid::Uuid;
+
+/// The `{id}` segment of a subject path: 400 naming `id` when it is not a UUID.
+///
+/// It does not look the subject up: that happens after the scope check (so that a caller
+/// without the scope learns nothing, not even whether the subject exists) and inside the
+/// transaction that uses the subject, through [`SubjectPath::check`].
+#[derive(Debug, Clone, Copy)]
+pub struct SubjectPath(SubjectId);
+
+impl SubjectPath {
+    /// The subject's id, whether or not such a subject exists.
+    pub fn id(self) -> SubjectId {
+        self.0
+    }
+
+    /// The id, once the subject is known to exist: 404 otherwise.
+    pub fn check(self, conn: &mut PgConnection) -> ApiResult<SubjectId> {
+        if model::exists(conn, self.0)? {
+            Ok(self.0)
+        } else {
+            Err(not_found())
+        }
+    }
+}
+
+/// The answer for a subject path naming no subject.
+pub fn not_found() -> ApiError {
+    ApiError::not_found("subject")
+}
+
+impl FromRequest for SubjectPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req.match_info().get("id").unwrap_or_default();
+        // Through serde, so that the message is the one any other UUID in a path gets.
+        let parsed = Uuid::deserialize(
+            serde::de::value::StrDeserializer::<serde::de::value::Error>::new(raw),
+        );
+        ready(
+            parsed
+                .map(|id| Self(SubjectId(id)))
+                .map_err(|e| ApiError::invalid_field("id", e.to_string())),
+        )
+    }
+}
