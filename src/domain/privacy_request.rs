@@ -1,5 +1,5 @@
 //! The stored vocabulary of privacy requests: what a person asked for, how the request reached
-//! PlanPro, where it stands and how it ended. One spelling each, used on the wire and in storage.
+//! PlanPro, where it stands and how it ended.
 
 use super::stored::stored_enum;
 
@@ -54,5 +54,21 @@ stored_enum! {
         Refused = "refused",
         /// Withdrawn by the person.
         Withdrawn = "withdrawn",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::stored::assert_one_spelling;
+    use super::*;
+
+    #[test]
+    fn one_spelling_and_others_are_refused() {
+        assert_one_spelling(RequestKind::ALL, RequestKind::as_str);
+        assert_one_spelling(RequestChannel::ALL, RequestChannel::as_str);
+        assert_one_spelling(RequestStatus::ALL, RequestStatus::as_str);
+        assert_one_spelling(RequestOutcome::ALL, RequestOutcome::as_str);
+        assert!(RequestKind::parse("complaint").is_err());
+        assert!(RequestChannel::from_db("fax").is_err());
     }
 }

@@ -133,7 +133,7 @@ pub async fn create_request(
             ("ETag" = String, description = "The version, quoted"),
         )),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
-        BadId, Auth<RequestsRead>, LogUnavailable,
+        Auth<RequestsRead>, BadId, LogUnavailable,
     ))]
 pub async fn get_request(
     state: web::Data<AppState>,
@@ -305,10 +305,10 @@ fn lock_open(conn: &mut diesel::PgConnection, id: Uuid, expected: i32) -> ApiRes
         (status = 200, description = "Extended", body = PrivacyRequest, headers(
             ("ETag" = String, description = "The new version, quoted"),
         )),
-        (status = 400, description = "Invalid fields (a missing reason, a future or too early `subject_informed_at`), each named", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields (a missing reason, a future or too early `subject_informed_at`), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`extension-too-late`, `already-extended`, or `request-closed`", body = Problem, content_type = "application/problem+json"),
-        Auth<RequestsWrite>, Precondition, Unavailable,
+        Auth<RequestsWrite>, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn extend_request(
     state: web::Data<AppState>,
@@ -381,10 +381,10 @@ pub async fn extend_request(
         (status = 200, description = "Closed", body = PrivacyRequest, headers(
             ("ETag" = String, description = "The new version, quoted"),
         )),
-        (status = 400, description = "Invalid fields (an unknown outcome, a refusal without a reason), each named", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields (an unknown outcome, a refusal without a reason), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`request-not-fulfilled` or `request-closed`", body = Problem, content_type = "application/problem+json"),
-        Auth<RequestsWrite>, Precondition, Unavailable,
+        Auth<RequestsWrite>, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn close_request(
     state: web::Data<AppState>,
