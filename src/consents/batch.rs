@@ -76,74 +76,111 @@ pub fn record_changes(
     conn: &mut PgConnection,
     changes: &[PendingChange],
 ) -> ApiResult<Vec<ChangeOutcome>> {
-    let subject_ids: Vec<Uuid> = changes.iter().map(|c| c.subject_id).collect();
-    let known_subjects: HashSet<Uuid> = subjects::table
-        .filter(subjects::id.eq_any(&subject_ids))
-        .select(subjects::id)
-        .load::<Uuid>(conn)?
-        .into_iter()
-        .collect();
-    let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
-    let bases: HashMap<String, String> = purposes::table
-        .filter(purposes::id.eq_any(&purpose_ids))
-        .select((purposes::id, purposes::basis))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let valid = |c: &PendingChange| {
-        known_subjects.contains(&c.subject_id) && bases.contains_key(&c.purpose_id)
-    };
+    let known = Known::load(conn, changes)?;
+    lock_flags(conn, changes, &known)?;
+    let stamped = stamp_events(changes, &known)?;
+    write_events(conn, &stamped)?;
+    Ok(stamped.outcomes)
+}
 
-    // The last change of each flag decides it; the map's order is the order locks are taken in.
+/// The subjects and purposes of a batch that exist, with each purpose's stored basis.
+struct Known {
+    subjects: HashSet<Uuid>,
+    bases: HashMap<String, String>,
+}
+
+impl Known {
+    fn load(conn: &mut PgConnection, changes: &[PendingChange]) -> ApiResult<Self> {
+        let subject_ids: Vec<Uuid> = changes.iter().map(|c| c.subject_id).collect();
+        let subjects = subjects::table
+            .filter(subjects::id.eq_any(&subject_ids))
+            .select(subjects::id)
+            .load::<Uuid>(conn)?
+            .into_iter()
+            .collect();
+        let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
+        let bases = purposes::table
+            .filter(purposes::id.eq_any(&purpose_ids))
+            .select((purposes::id, purposes::basis))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(Self { subjects, bases })
+    }
+
+    fn valid(&self, change: &PendingChange) -> bool {
+        self.subjects.contains(&change.subject_id) && self.bases.contains_key(&change.purpose_id)
+    }
+}
+
+/// Upserts every flag the batch changes, which takes their row locks in key order (the map's
+/// order), so that two batches never deadlock; the last change of each flag decides it.
+fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known) -> ApiResult<()> {
     let mut last: BTreeMap<(Uuid, &str), &PendingChange> = BTreeMap::new();
-    for change in changes.iter().filter(|c| valid(c)) {
+    for change in changes.iter().filter(|c| known.valid(c)) {
         last.insert((change.subject_id, change.purpose_id.as_str()), change);
     }
-    if !last.is_empty() {
-        let provisional = Utc::now().trunc_subsecs(6);
-        let locks: Vec<FlagLock<'_>> = last
-            .values()
-            .map(|c| FlagLock {
-                subject_id: c.subject_id,
-                purpose_id: &c.purpose_id,
-                status: c.status.as_str(),
-                method: c.method.as_str(),
-                evidence: c.evidence.as_deref(),
-                updated_at: provisional,
-                updated_by: &c.actor,
-                last_event_id: Uuid::now_v7(),
-            })
-            .collect();
-        diesel::insert_into(consents::table)
-            .values(&locks)
-            .on_conflict((consents::subject_id, consents::purpose_id))
-            .do_update()
-            .set((
-                consents::status.eq(excluded(consents::status)),
-                consents::method.eq(excluded(consents::method)),
-                consents::evidence.eq(excluded(consents::evidence)),
-                consents::updated_by.eq(excluded(consents::updated_by)),
-            ))
-            .execute(conn)?;
+    if last.is_empty() {
+        return Ok(());
     }
+    let provisional = Utc::now().trunc_subsecs(6);
+    let locks: Vec<FlagLock<'_>> = last
+        .values()
+        .map(|c| FlagLock {
+            subject_id: c.subject_id,
+            purpose_id: &c.purpose_id,
+            status: c.status.as_str(),
+            method: c.method.as_str(),
+            evidence: c.evidence.as_deref(),
+            updated_at: provisional,
+            updated_by: &c.actor,
+            last_event_id: Uuid::now_v7(),
+        })
+        .collect();
+    diesel::insert_into(consents::table)
+        .values(&locks)
+        .on_conflict((consents::subject_id, consents::purpose_id))
+        .do_update()
+        .set((
+            consents::status.eq(excluded(consents::status)),
+            consents::method.eq(excluded(consents::method)),
+            consents::evidence.eq(excluded(consents::evidence)),
+            consents::updated_by.eq(excluded(consents::updated_by)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
 
-    // Every lock is held: stamp the events in arrival order.
-    let mut outcomes = Vec::with_capacity(changes.len());
-    let mut stamps: HashMap<(Uuid, &str), (Uuid, DateTime<Utc>)> = HashMap::new();
-    let mut events = Vec::new();
+/// The events of a batch, stamped once every lock is held, and what became of each change.
+struct Stamped<'a> {
+    outcomes: Vec<ChangeOutcome>,
+    /// The newest event of each flag: what the flag points at.
+    stamps: HashMap<(Uuid, &'a str), (Uuid, DateTime<Utc>)>,
+    events: Vec<NewEvent<'a>>,
+}
+
+/// Gives each valid change its event id and time, in arrival order.
+fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<Stamped<'a>> {
+    let mut stamped = Stamped {
+        outcomes: Vec::with_capacity(changes.len()),
+        stamps: HashMap::new(),
+        events: Vec::new(),
+    };
     for change in changes {
-        if !known_subjects.contains(&change.subject_id) {
-            outcomes.push(ChangeOutcome::NoSubject);
+        if !known.subjects.contains(&change.subject_id) {
+            stamped.outcomes.push(ChangeOutcome::NoSubject);
             continue;
         }
-        let Some(basis) = bases.get(&change.purpose_id) else {
-            outcomes.push(ChangeOutcome::NoPurpose);
+        let Some(basis) = known.bases.get(&change.purpose_id) else {
+            stamped.outcomes.push(ChangeOutcome::NoPurpose);
             continue;
         };
         let id = Uuid::now_v7();
         let at = Utc::now().trunc_subsecs(6);
-        stamps.insert((change.subject_id, change.purpose_id.as_str()), (id, at));
-        events.push(NewEvent {
+        stamped
+            .stamps
+            .insert((change.subject_id, change.purpose_id.as_str()), (id, at));
+        stamped.events.push(NewEvent {
             id,
             subject_id: change.subject_id,
             purpose_id: &change.purpose_id,
@@ -154,7 +191,7 @@ pub fn record_changes(
             at,
             request_id: &change.request_id,
         });
-        outcomes.push(ChangeOutcome::Recorded {
+        stamped.outcomes.push(ChangeOutcome::Recorded {
             basis: Basis::from_db(basis)?,
             event: EventRow {
                 id,
@@ -169,34 +206,39 @@ pub fn record_changes(
             },
         });
     }
-    if !stamps.is_empty() {
-        let mut keys_s = Vec::with_capacity(stamps.len());
-        let mut keys_p = Vec::with_capacity(stamps.len());
-        let mut ids = Vec::with_capacity(stamps.len());
-        let mut ats = Vec::with_capacity(stamps.len());
-        for ((subject, purpose), (id, at)) in &stamps {
-            keys_s.push(*subject);
-            keys_p.push((*purpose).to_owned());
-            ids.push(*id);
-            ats.push(*at);
-        }
-        diesel::sql_query(
-            "UPDATE consents c SET last_event_id = v.e, updated_at = v.at \
-             FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS v(s, p, e, at) \
-             WHERE c.subject_id = v.s AND c.purpose_id = v.p",
-        )
-        .bind::<Array<SqlUuid>, _>(keys_s)
-        .bind::<Array<Text>, _>(keys_p)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Timestamptz>, _>(ats)
-        .execute(conn)?;
-        for chunk in events.chunks(5000) {
-            diesel::insert_into(consent_events::table)
-                .values(chunk)
-                .execute(conn)?;
-        }
+    Ok(stamped)
+}
+
+/// Points every changed flag at its newest event, then appends the events.
+fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()> {
+    if stamped.stamps.is_empty() {
+        return Ok(());
     }
-    Ok(outcomes)
+    let count = stamped.stamps.len();
+    let (mut keys_s, mut keys_p) = (Vec::with_capacity(count), Vec::with_capacity(count));
+    let (mut ids, mut ats) = (Vec::with_capacity(count), Vec::with_capacity(count));
+    for ((subject, purpose), (id, at)) in &stamped.stamps {
+        keys_s.push(*subject);
+        keys_p.push((*purpose).to_owned());
+        ids.push(*id);
+        ats.push(*at);
+    }
+    diesel::sql_query(
+        "UPDATE consents c SET last_event_id = v.e, updated_at = v.at \
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS v(s, p, e, at) \
+         WHERE c.subject_id = v.s AND c.purpose_id = v.p",
+    )
+    .bind::<Array<SqlUuid>, _>(keys_s)
+    .bind::<Array<Text>, _>(keys_p)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Timestamptz>, _>(ats)
+    .execute(conn)?;
+    for chunk in stamped.events.chunks(5000) {
+        diesel::insert_into(consent_events::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// A consent change riding the group commit: recorded with its event and its entry in one
