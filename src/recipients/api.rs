@@ -2,6 +2,7 @@
 
 use super::model::RecipientRow;
 use crate::domain::email::Email;
+use crate::domain::ids::RecipientId;
 use crate::domain::recipient::{RecipientCategory, RecipientStatus};
 use crate::domain::registry_code::RegistryCode;
 use crate::domain::text::check_controls;
@@ -10,7 +11,6 @@ use crate::extract::Validate;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// The longest recipient name.
 const MAX_NAME_CHARS: usize = 200;
@@ -122,7 +122,8 @@ impl Validate for RecipientPatch {
 /// A recipient as stored.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recipient {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: RecipientId,
     /// Incremented by every change; the `ETag`.
     pub version: i32,
     pub name: String,

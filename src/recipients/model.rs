@@ -1,11 +1,11 @@
 //! Recipient rows and their queries.
 
 use crate::db::schema::recipients;
+use crate::domain::ids::RecipientId;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use uuid::Uuid;
 
 /// The stored status of a recipient that may receive data.
 pub const ACTIVE: &str = "active";
@@ -14,7 +14,7 @@ pub const ACTIVE: &str = "active";
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = recipients, check_for_backend(diesel::pg::Pg))]
 pub struct RecipientRow {
-    pub id: Uuid,
+    pub id: RecipientId,
     pub version: i32,
     pub name: String,
     pub registry_code: Option<String>,
@@ -29,7 +29,7 @@ pub struct RecipientRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = recipients)]
 pub struct NewRecipientRow {
-    pub id: Uuid,
+    pub id: RecipientId,
     pub name: String,
     pub registry_code: Option<String>,
     pub category: String,
@@ -74,7 +74,7 @@ pub fn insert(conn: &mut PgConnection, row: &NewRecipientRow) -> ApiResult<Recip
 }
 
 /// One recipient, or 404.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<RecipientRow> {
+pub fn find(conn: &mut PgConnection, id: RecipientId) -> ApiResult<RecipientRow> {
     recipients::table
         .find(id)
         .select(RecipientRow::as_select())
@@ -94,7 +94,7 @@ pub struct Filter {
 pub fn list(
     conn: &mut PgConnection,
     filter: &Filter,
-    cursor: Option<Uuid>,
+    cursor: Option<RecipientId>,
     limit: i64,
 ) -> ApiResult<Vec<RecipientRow>> {
     let mut query = recipients::table
@@ -118,7 +118,7 @@ pub fn list(
 /// version, whether the caller's precondition holds (412 when not).
 pub fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: RecipientId,
     changes: Changes,
     expected: impl FnOnce(i32) -> bool,
 ) -> ApiResult<RecipientRow> {

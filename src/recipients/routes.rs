@@ -5,6 +5,7 @@ use super::api::{NewRecipient, Recipient, RecipientPatch};
 use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
 use crate::caller::Caller;
+use crate::domain::ids::RecipientId;
 use crate::domain::recipient::{RecipientCategory, RecipientStatus};
 use crate::error::ApiResult;
 use crate::extract::ValidJson;
@@ -19,7 +20,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
     let mut response = HttpResponse::build(status);
@@ -54,7 +54,7 @@ pub async fn create_recipient(
     let body = body.0;
     let now = Utc::now();
     let row = NewRecipientRow {
-        id: Uuid::now_v7(),
+        id: RecipientId::new(),
         name: body.name.trim().to_owned(),
         registry_code: body.registry_code,
         category: body.category.as_str().to_owned(),
@@ -100,7 +100,7 @@ pub async fn list_recipients(
         }),
     };
     let limit = params.limit();
-    let cursor = params.cursor::<Uuid>();
+    let cursor = params.cursor::<RecipientId>();
     params.finish()?;
     let rows = state
         .db
@@ -127,7 +127,7 @@ pub async fn list_recipients(
 pub async fn get_recipient(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    id: web::Path<RecipientId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::RecipientsRead)?;
     let id = id.into_inner();
@@ -159,7 +159,7 @@ pub async fn patch_recipient(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<RecipientId>,
     body: ValidJson<RecipientPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
