@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod body;
 pub mod config;
 pub mod consents;
 pub mod db;
@@ -9,6 +10,7 @@ pub mod disclosures;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -17,6 +19,7 @@ pub mod precondition;
 pub mod recipients;
 pub mod request;
 pub mod server;
+pub mod strict_json;
 pub mod subjects;
 
 use access_log::writer::LogWriter;
@@ -29,6 +32,8 @@ pub struct AppState {
     pub verifier: Verifier,
     pub log_writer: LogWriter,
     pub sealer: access_log::Sealer,
+    /// How long a request body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {

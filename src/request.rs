@@ -20,6 +20,9 @@ pub const ACCESS_PURPOSE: &str = "x-access-purpose";
 /// The longest accepted `X-Access-Purpose`.
 pub const MAX_PURPOSE_CHARS: usize = 200;
 
+/// The longest path and query accepted (a cursor, filters and 200 ids fit many times over).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 /// The id of this request, as stored in the access log.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -48,13 +51,27 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = method_name(req.method());
     let route = crate::server::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
-    let mut res = if req.uri().to_string().to_ascii_lowercase().contains("%00") {
+    let budget = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(std::time::Duration::from_secs(5), |s| s.db.budget());
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let mut res = if uri_len > MAX_URI_BYTES {
+        // actix reads heads of up to 128 KiB; a URL this long is no request of ours.
+        let problem = ApiError::client(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            format!("the path and query exceed {MAX_URI_BYTES} bytes"),
+        );
+        req.into_response(problem.error_response())
+            .map_into_right_body()
+    } else if req.uri().to_string().to_ascii_lowercase().contains("%00") {
         // PostgreSQL text cannot hold NUL: such a path or query is bad input, not a server fault.
         let problem = ApiError::invalid_field("url", "must not contain NUL characters");
         req.into_response(problem.error_response())
             .map_into_right_body()
     } else {
-        let res = next.call(req).await?;
+        let deadline = started + budget;
+        let res = crate::db::with_deadline(deadline, next.call(req)).await?;
         if res.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem(&res) {
             // actix answers a known resource's unknown method itself, with an empty body.
             let (req, _) = res.into_parts();

@@ -5,6 +5,7 @@ mod auth;
 mod concurrency;
 mod consents;
 mod disclosures;
+mod hardening;
 #[allow(
     dead_code,
     reason = "a shared toolbox: not every test run uses every helper"

@@ -244,11 +244,13 @@ fn seal_up_to_now(conn: &mut PgConnection, patience: std::time::Duration) -> Api
 }
 
 /// Seals what is pending, then checks every link whose entry falls in `[from, to)` (all when
-/// unbounded) and looks for entries that bypassed the chain.
+/// unbounded) and looks for entries that bypassed the chain. `progress` is called after each
+/// chunk: a long walk is no hung database.
 pub fn verify(
     conn: &mut PgConnection,
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
+    progress: &dyn Fn(),
 ) -> ApiResult<Verification> {
     seal_up_to_now(conn, std::time::Duration::from_secs(5))?;
     let (horizon, head_pos, head_hash) = head(conn)?;
@@ -285,6 +287,7 @@ pub fn verify(
                 Option::<Entry>::as_select(),
             ))
             .load(conn)?;
+        progress();
         if links.is_empty() {
             break;
         }

@@ -3,12 +3,8 @@
 use crate::domain::purpose_id::PurposeId;
 use crate::domain::text::check_controls;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::{parse_object, BodyLimit, Validate, MAX_JSON_BYTES};
-use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest};
+use crate::extract::{parse_object, strict_value, Validate};
 use chrono::{DateTime, Utc};
-use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -331,7 +327,7 @@ impl Validate for EligibilityRequest {
                 format!("must hold at most {MAX_ELIGIBILITY_IDS} ids"),
             ));
         }
-        if self.purpose.chars().any(char::is_control) || self.purpose.len() > 200 {
+        if check_controls(&self.purpose, false).is_err() || self.purpose.len() > 200 {
             errors.push(FieldError::new("purpose", "is not a purpose id"));
         }
         errors
@@ -396,12 +392,10 @@ impl TryFrom<super::model::EventRow> for ConsentEvent {
     }
 }
 
-/// The body of an eligibility check, read straight into its typed form.
-///
-/// [`crate::extract::ValidJson`] first builds a JSON tree and copies it, which for 100,000 ids
-/// is most of the request's time. A well-formed body is deserialized directly; any other is
-/// handed to the generic reader so that the problem names every bad field just as elsewhere.
-pub struct EligibilityBody(pub EligibilityRequest);
+// The body of an eligibility check is read straight into its typed form: the generic reader
+// first builds a JSON tree and copies it, which for 100,000 ids is most of the request's time.
+// A well-formed body is deserialized directly; any other is handed to the generic reader so that
+// the problem names every bad field just as elsewhere.
 
 /// The strict, fast form of [`EligibilityRequest`]: anything it refuses goes the slow way.
 #[derive(Deserialize)]
@@ -438,7 +432,7 @@ const MAX_NAMED_IDS: usize = 100;
 /// item of an array (and then misreports the array as missing), so the ids are checked here, each
 /// bad one named `subject_ids[i]`, and the rest of the body is left to the generic reader.
 fn explain_eligibility(body: &[u8]) -> ApiResult<EligibilityRequest> {
-    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(body) else {
+    let Value::Object(mut object) = strict_value(body)? else {
         return parse_object::<EligibilityRequest>(body);
     };
     let mut bad_ids = Vec::new();
@@ -474,62 +468,6 @@ fn explain_eligibility(body: &[u8]) -> ApiResult<EligibilityRequest> {
             Err(ApiError::invalid(errors))
         }
         Err(other) => Err(other),
-    }
-}
-
-fn is_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let essence = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        })
-        .unwrap_or(false)
-}
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::client(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        format!("the body exceeds {limit} bytes"),
-    )
-}
-
-impl FromRequest for EligibilityBody {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(req);
-        let limit = req.app_data::<BodyLimit>().map_or(MAX_JSON_BYTES, |l| l.0);
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !json {
-                return Err(ApiError::client(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "the body must be application/json",
-                )
-                .into());
-            }
-            let body = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large(limit)
-                } else {
-                    ApiError::invalid_field("body", "the body could not be read")
-                }
-            })?;
-            if body.len() > limit {
-                return Err(too_large(limit).into());
-            }
-            Ok(Self(parse_eligibility(&body)?))
-        })
     }
 }
 

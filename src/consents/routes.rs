@@ -1,16 +1,18 @@
 //! Handlers of purposes, consent flags, consent history and bulk eligibility checks.
 
+use super::api::parse_eligibility;
 use super::api::{
-    Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityBody, EligibilityRequest,
-    NewPurpose, Purpose, PurposeList,
+    Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest, NewPurpose,
+    Purpose, PurposeList,
 };
 use super::batch::{ChangeOutcome, PendingChange};
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::body::Body;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{BodyAfterAuth, ValidJson};
+use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
 use crate::request::Caller;
 use crate::AppState;
@@ -98,10 +100,10 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
 pub async fn create_purpose(
     state: web::Data<AppState>,
     caller: Caller,
-    body: ValidJson<NewPurpose>,
-) -> ApiResult<HttpResponse> {
+    body: BodyAfterAuth<NewPurpose>,
+) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::ConsentsWrite)?;
-    let new = body.0.check().map_err(ApiError::invalid)?;
+    let new = body.read().await?.check().map_err(ApiError::invalid)?;
     let row = state
         .db
         .run(move |conn| {
@@ -201,7 +203,7 @@ pub async fn set_consent(
         )
         .await?;
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
-    let change = body?.0;
+    let change = body.read().await?;
     let pending = PendingChange {
         subject_id,
         purpose_id: purpose,
@@ -312,7 +314,7 @@ pub async fn consent_history(
 pub async fn check_eligibility(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Result<EligibilityBody, actix_web::Error>,
+    body: Body,
 ) -> actix_web::Result<HttpResponse> {
     state
         .authorize(
@@ -326,7 +328,7 @@ pub async fn check_eligibility(
     let EligibilityRequest {
         purpose,
         mut subject_ids,
-    } = body?.0;
+    } = body.read_with(parse_eligibility).await?;
     // Each check holds a few MiB and a database core for a fraction of a second: more at once
     // only queue in PostgreSQL while multiplying the memory held.
     let _permit = BULK_CHECKS

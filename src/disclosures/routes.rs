@@ -72,7 +72,7 @@ pub async fn create_authorization(
             Some(subject),
         )
         .await?;
-    let body = body?.0;
+    let body = body.read().await?;
     let now = Utc::now();
     let valid_from = body.valid_from.unwrap_or(now);
     if body.valid_until.is_some_and(|until| until <= valid_from) {
@@ -256,7 +256,7 @@ pub async fn revoke_authorization(
             Some(subject),
         )
         .await?;
-    let reason = body?.0.reason;
+    let reason = body.read().await?.reason;
     let actor = caller.actor.sub.clone();
     let entry = NewEntry::new(
         &caller,
@@ -313,7 +313,7 @@ pub async fn record_disclosure(
             Some(subject),
         )
         .await?;
-    let body = body?.0;
+    let body = body.read().await?;
     let wanted: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
     let entry = NewEntry::new(
         &caller,

@@ -5,7 +5,7 @@ use super::api::{NewRecipient, Recipient, RecipientCategory, RecipientPatch, Rec
 use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
 use crate::precondition;
 use crate::request::Caller;
@@ -51,10 +51,10 @@ fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
 pub async fn create_recipient(
     state: web::Data<AppState>,
     caller: Caller,
-    body: ValidJson<NewRecipient>,
-) -> ApiResult<HttpResponse> {
+    body: BodyAfterAuth<NewRecipient>,
+) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
-    let body = body.0;
+    let body = body.read().await?;
     let now = Utc::now();
     let row = NewRecipientRow {
         id: Uuid::now_v7(),
@@ -174,12 +174,13 @@ pub async fn patch_recipient(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: ValidJson<RecipientPatch>,
-) -> ApiResult<HttpResponse> {
+    body: BodyAfterAuth<RecipientPatch>,
+) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
     let id = id.into_inner();
+    // A malformed request is a 400 whatever its preconditions say.
+    let patch = body.read().await?;
     let expected = precondition::expected_version(req.headers(), "recipient")?;
-    let patch = body.0;
     let changes = Changes {
         name: patch.name.flatten().map(|n| n.trim().to_owned()),
         contact_email: patch.contact_email.flatten(),

@@ -9,7 +9,7 @@ use crate::auth::Scope;
 use crate::domain::email::Email;
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{BodyAfterAuth, ValidJson};
+use crate::extract::BodyAfterAuth;
 use crate::pagination::{Page, Params};
 use crate::precondition;
 use crate::request::Caller;
@@ -68,7 +68,7 @@ pub async fn create_subject(
     state
         .authorize(&caller, Scope::SubjectsWrite, Action::SubjectCreate, None)
         .await?;
-    let ValidJson(fields) = body?;
+    let fields = body.read().await?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
     let id = Uuid::now_v7();
     let entry = NewEntry::new(&caller, Action::SubjectCreate, Some(id), Outcome::Allowed);
@@ -223,7 +223,7 @@ pub async fn rectify_subject(
         )
         .await?;
     // A malformed request is a 400 whatever its preconditions say.
-    let ValidJson(patch) = body?;
+    let patch = body.read().await?;
     let expected_version = precondition::expected_version(req.headers(), "subject")?;
     let (reason, patch) = patch.into_parts();
     let request = rectify::Request {
