@@ -163,6 +163,7 @@ impl AppState {
             log_writer: LogWriter::start(
                 &crate::db::serving_url(url, config.db_statement_timeout),
                 LOG_WRITERS,
+                crate::batched::operations(),
             )?,
         })
     }
