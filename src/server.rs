@@ -164,6 +164,7 @@ impl AppState {
                 &crate::db::serving_url(url, config.db_statement_timeout),
                 LOG_WRITERS,
                 crate::batched::operations(),
+                config.db_statement_timeout,
             )?,
         })
     }

@@ -2,6 +2,7 @@
 
 mod access_log;
 mod auth;
+mod bounded;
 mod concurrency;
 mod consents;
 mod disclosures;

@@ -99,6 +99,11 @@ pub(super) trait Pending: Send {
     /// Sends the answers `apply` prepared: only after the commit.
     fn answer(self: Box<Self>);
     fn fail(self: Box<Self>, error: fn() -> ApiError);
+    /// True when a request of the group no longer waits for its answer (it passed its deadline
+    /// and was answered 503, or its client went away): its job must not commit.
+    fn abandoned(&self) -> bool;
+    /// Drops the jobs nobody waits for.
+    fn drop_abandoned(&mut self);
     /// One group per job, so that a job that fails can fail alone.
     fn split(self: Box<Self>) -> Vec<Box<dyn Pending>>;
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
@@ -171,6 +176,22 @@ impl<O: GroupOp> Pending for Group<O> {
         for reply in self.replies {
             let _ = reply.send(Err(error()));
         }
+    }
+
+    fn abandoned(&self) -> bool {
+        self.replies.iter().any(oneshot::Sender::is_closed)
+    }
+
+    fn drop_abandoned(&mut self) {
+        let jobs = std::mem::take(&mut self.jobs);
+        let replies = std::mem::take(&mut self.replies);
+        for (job, reply) in jobs.into_iter().zip(replies) {
+            if !reply.is_closed() {
+                self.jobs.push(job);
+                self.replies.push(reply);
+            }
+        }
+        self.answers.clear();
     }
 
     fn split(self: Box<Self>) -> Vec<Box<dyn Pending>> {

@@ -30,6 +30,11 @@ pub async fn with_deadline<F: std::future::Future>(deadline: Instant, work: F) -
     DEADLINE.scope(std::cell::Cell::new(deadline), work).await
 }
 
+/// The current request's deadline, if any.
+pub fn current_deadline() -> Option<Instant> {
+    DEADLINE.try_with(std::cell::Cell::get).ok()
+}
+
 /// Starts the current request's deadline again once its body has arrived: the body has a
 /// deadline of its own, and the database work only begins then.
 pub fn restart_deadline(budget: Duration) {
