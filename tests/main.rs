@@ -12,6 +12,7 @@ mod hardening;
     reason = "a shared toolbox: not every test run uses every helper"
 )]
 mod harness;
+mod idempotency;
 mod log_coverage;
 mod ops;
 mod outage;

@@ -10,29 +10,26 @@ use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::request::Caller;
 use crate::AppState;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// One authorization, with its `ETag` (and `Location` when just created).
-fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag_of(body)));
-    if status == StatusCode::CREATED {
-        response.insert_header((
-            header::LOCATION,
-            format!(
-                "/v1/subjects/{}/disclosure-authorizations/{}",
-                body.subject_id, body.id
-            ),
-        ));
+fn single(status: StatusCode, body: &Authorization) -> ApiResult<Answer> {
+    let answer = Answer::json(status, body)?.etag(etag_of(body));
+    if status != StatusCode::CREATED {
+        return Ok(answer);
     }
-    response.json(body)
+    Ok(answer.location(format!(
+        "/v1/subjects/{}/disclosure-authorizations/{}",
+        body.subject_id, body.id
+    )))
 }
 
 /// Authorizes disclosing a subject's data to a recipient.
@@ -60,6 +57,7 @@ fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
 pub async fn create_authorization(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: BodyAfterAuth<NewAuthorization>,
 ) -> actix_web::Result<HttpResponse> {
@@ -99,19 +97,23 @@ pub async fn create_authorization(
         Some(subject),
         Outcome::Allowed,
     );
-    let (stored, recipient_active) = state
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
         .transaction(move |conn| {
-            model::require_subject(conn, subject)?;
-            model::require_recipient(conn, row.recipient_id)?;
-            model::insert_authorization(conn, &row)?;
-            access_log::record(conn, &[entry])?;
-            // Read back with the recipient's status, which `active` depends on.
-            model::authorization(conn, subject, row.id)
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                model::require_subject(conn, subject)?;
+                model::require_recipient(conn, row.recipient_id)?;
+                model::insert_authorization(conn, &row)?;
+                access_log::record(conn, &[entry])?;
+                // Read back with the recipient's status, which `active` depends on.
+                let (stored, recipient_active) = model::authorization(conn, subject, row.id)?;
+                let body = Authorization::from_row(stored, recipient_active, Utc::now());
+                single(StatusCode::CREATED, &body)
+            })
         })
         .await?;
-    let body = Authorization::from_row(stored, recipient_active, Utc::now());
-    Ok(single(StatusCode::CREATED, &body))
+    Ok(answer.respond())
 }
 
 /// Lists a subject's disclosure authorizations.
@@ -213,7 +215,7 @@ pub async fn get_authorization(
         )])
         .await?;
     let body = Authorization::from_row(row, recipient_active, Utc::now());
-    Ok(single(StatusCode::OK, &body))
+    Ok(single(StatusCode::OK, &body)?.respond())
 }
 
 /// Revokes a disclosure authorization.
@@ -244,6 +246,7 @@ pub async fn get_authorization(
 pub async fn revoke_authorization(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     body: BodyAfterAuth<Revocation>,
 ) -> actix_web::Result<HttpResponse> {
@@ -264,16 +267,20 @@ pub async fn revoke_authorization(
         Some(subject),
         Outcome::Allowed,
     );
-    let (row, recipient_active) = state
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
         .transaction(move |conn| {
-            model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
-            access_log::record(conn, &[entry])?;
-            model::authorization(conn, subject, id)
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
+                access_log::record(conn, &[entry])?;
+                let (row, recipient_active) = model::authorization(conn, subject, id)?;
+                let body = Authorization::from_row(row, recipient_active, Utc::now());
+                single(StatusCode::OK, &body)
+            })
         })
         .await?;
-    let body = Authorization::from_row(row, recipient_active, Utc::now());
-    Ok(single(StatusCode::OK, &body))
+    Ok(answer.respond())
 }
 
 /// Records a disclosure made by staff.
@@ -301,6 +308,7 @@ pub async fn revoke_authorization(
 pub async fn record_disclosure(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: BodyAfterAuth<NewDisclosure>,
 ) -> actix_web::Result<HttpResponse> {
@@ -322,9 +330,16 @@ pub async fn record_disclosure(
         Outcome::Allowed,
     );
     let (actor, request_id) = (caller.actor.sub.clone(), caller.request_id.clone());
+    let key = idempotency::Key::of(&req, &caller)?;
+    let replay_entry = entry.clone();
     let outcome = state
         .db
         .transaction(move |conn| {
+            if let Some(key) = &key {
+                if let Some(answer) = idempotency::claim(conn, key, Some(&replay_entry))? {
+                    return Ok(Ok(answer));
+                }
+            }
             model::require_subject(conn, subject)?;
             model::require_recipient(conn, body.recipient_id)?;
             let now = Utc::now();
@@ -350,16 +365,16 @@ pub async fn record_disclosure(
             };
             let stored = model::insert_disclosure(conn, &row)?;
             access_log::record(conn, &[entry])?;
-            Ok(Ok(stored))
+            let body = Disclosure::from(stored);
+            let answer = Answer::json(StatusCode::CREATED, &body)?.etag(etag_of(&body));
+            if let Some(key) = &key {
+                idempotency::store(conn, key, Some(&replay_entry), &answer)?;
+            }
+            Ok(Ok(answer))
         })
         .await?;
     match outcome {
-        Ok(stored) => {
-            let body = Disclosure::from(stored);
-            Ok(HttpResponse::Created()
-                .insert_header((header::ETAG, etag_of(&body)))
-                .json(body))
-        }
+        Ok(answer) => Ok(answer.respond()),
         Err(missing) => {
             let names: Vec<&str> = missing.iter().map(|c| c.as_str()).collect();
             let detail = format!(

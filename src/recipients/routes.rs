@@ -6,23 +6,27 @@ use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::precondition;
 use crate::request::Caller;
 use crate::AppState;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, precondition::etag(recipient.version)));
-    if status == StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/v1/recipients/{}", recipient.id)));
+fn answer(status: StatusCode, recipient: Recipient) -> ApiResult<Answer> {
+    let answer = Answer::json(status, &recipient)?.etag(precondition::etag(recipient.version));
+    if status != StatusCode::CREATED {
+        return Ok(answer);
     }
-    response.json(recipient)
+    Ok(answer.location(format!("/v1/recipients/{}", recipient.id)))
+}
+
+fn respond(status: StatusCode, recipient: Recipient) -> ApiResult<HttpResponse> {
+    Ok(answer(status, recipient)?.respond())
 }
 
 fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
@@ -51,6 +55,7 @@ fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
 pub async fn create_recipient(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: BodyAfterAuth<NewRecipient>,
 ) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
@@ -66,8 +71,16 @@ pub async fn create_recipient(
         created_at: now,
         updated_at: now,
     };
-    let stored = state.db.run(move |conn| model::insert(conn, &row)).await?;
-    Ok(respond(StatusCode::CREATED, to_api(stored)?))
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
+        .db
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), None, |conn| {
+                answer(StatusCode::CREATED, to_api(model::insert(conn, &row)?)?)
+            })
+        })
+        .await?;
+    Ok(answer.respond())
 }
 
 /// Lists recipients.
@@ -140,7 +153,7 @@ pub async fn get_recipient(
     caller.require(Scope::RecipientsRead)?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    Ok(respond(StatusCode::OK, to_api(row)?))
+    respond(StatusCode::OK, to_api(row)?)
 }
 
 /// Changes a recipient.
@@ -186,9 +199,15 @@ pub async fn patch_recipient(
         contact_email: patch.contact_email.flatten(),
         status: patch.status.flatten().map(|s| s.as_str().to_owned()),
     };
-    let row = state
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
-        .transaction(move |conn| model::update(conn, id, changes, |version| version == expected))
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), None, |conn| {
+                let row = model::update(conn, id, changes, |version| version == expected)?;
+                answer(StatusCode::OK, to_api(row)?)
+            })
+        })
         .await?;
-    Ok(respond(StatusCode::OK, to_api(row)?))
+    Ok(answer.respond())
 }
