@@ -22,11 +22,13 @@ pub enum Scope {
     DisclosuresWrite,
     AccessLogsRead,
     Partner,
+    RequestsRead,
+    RequestsWrite,
 }
 
 impl Scope {
     /// Every scope, in the contract's order.
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::SubjectsRead,
         Scope::SubjectsWrite,
         Scope::ConsentsRead,
@@ -37,6 +39,8 @@ impl Scope {
         Scope::DisclosuresWrite,
         Scope::AccessLogsRead,
         Scope::Partner,
+        Scope::RequestsRead,
+        Scope::RequestsWrite,
     ];
 
     /// The scope's name in the `scope` claim.
@@ -52,11 +56,13 @@ impl Scope {
             Scope::DisclosuresWrite => "disclosures:write",
             Scope::AccessLogsRead => "access-logs:read",
             Scope::Partner => "partner",
+            Scope::RequestsRead => "requests:read",
+            Scope::RequestsWrite => "requests:write",
         }
     }
 
-    fn bit(self) -> u16 {
-        1 << (self as u16)
+    fn bit(self) -> u32 {
+        1 << (self as u32)
     }
 
     /// Every staff scope (all but `partner`), space-separated: what a development token carries.
@@ -93,7 +99,7 @@ pub struct Claims {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub sub: String,
-    scopes: u16,
+    scopes: u32,
     pub recipient_id: Option<Uuid>,
 }
 

@@ -48,9 +48,11 @@ const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(15
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
+    let mut body = crate::metrics::render(open, idle, max);
+    body.push_str(&crate::requests::gauges(&state).await);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(crate::metrics::render(open, idle, max))
+        .body(body)
 }
 
 /// Registers the operational routes.

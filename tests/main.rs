@@ -18,5 +18,6 @@ mod ops;
 mod outage;
 mod process;
 mod recipients;
+mod requests;
 mod security;
 mod subjects;
