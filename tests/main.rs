@@ -13,6 +13,7 @@ mod hardening;
 )]
 mod harness;
 mod idempotency;
+mod instances;
 mod log_coverage;
 mod ops;
 mod outage;

@@ -9,9 +9,9 @@
 
 pub mod embedded;
 pub mod schema;
+pub mod singleton;
 
 use crate::error::{ApiError, ApiResult};
-use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::Connection;
@@ -43,9 +43,6 @@ pub fn restart_deadline(budget: Duration) {
 
 /// Every migration in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
-
-/// An arbitrary constant naming the advisory lock held while migrating.
-const MIGRATION_LOCK: i64 = 0x706c_616e_7072_6f01;
 
 /// A pooled connection.
 pub type Conn = PooledConnection<ConnectionManager<PgConnection>>;
@@ -250,10 +247,9 @@ fn past_deadline() -> ApiError {
 /// Applies pending migrations while holding a Postgres advisory lock, so that several instances
 /// starting at once migrate exactly once.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
-    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
-    let applied = conn.run_pending_migrations(MIGRATIONS).map(|v| v.len());
-    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
-    applied
+    singleton::exclusively(conn, singleton::Singleton::Migrations, |conn| {
+        conn.run_pending_migrations(MIGRATIONS).map(|v| v.len())
+    })
 }
 
 /// True when every embedded migration has been applied.
