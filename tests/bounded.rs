@@ -456,3 +456,40 @@ fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
     pg.stop();
     let _ = std::fs::remove_dir_all(&options.root);
 }
+
+#[test]
+fn the_first_request_after_the_database_restarted_succeeds() {
+    let options = Options {
+        root: std::env::temp_dir()
+            .join(format!("planpro-restart-{}", uuid::Uuid::new_v4().simple())),
+        durable: false,
+    };
+    let pg = EmbeddedPostgres::start(&options).expect("start a private cluster");
+    pg.ensure_database("restart").unwrap();
+    let server = Server::start_on(&pg.url("restart"), &[("RUST_LOG", "warn")]);
+    let token = format!(
+        "Bearer {}",
+        token_for("restarter", &[Scope::SubjectsRead], None)
+    );
+    let path = format!("/v1/subjects/{}", uuid::Uuid::now_v7());
+    // A read and its entry through the pool and the group commit: both hold connections.
+    let read = || http(server.addr, "GET", &path, &[("Authorization", &token)], "").0;
+    let list = || {
+        http(
+            server.addr,
+            "GET",
+            "/v1/subjects?limit=1",
+            &[("Authorization", &token)],
+            "",
+        )
+        .0
+    };
+    assert_eq!((read(), list()), (404, 200));
+    pg.stop();
+    let pg = EmbeddedPostgres::start(&options).expect("restart the cluster");
+    assert_eq!(list(), 200, "the first request after the restart failed");
+    assert_eq!(read(), 404);
+    drop(server);
+    pg.stop();
+    let _ = std::fs::remove_dir_all(&options.root);
+}

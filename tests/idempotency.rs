@@ -284,3 +284,75 @@ async fn a_key_in_flight_is_a_409_and_a_malformed_key_a_400() {
     .await
     .assert_status(201);
 }
+
+#[actix_web::test]
+async fn privacy_requests_and_their_extension_are_not_made_twice() {
+    let app = TestApp::spawn().await;
+    let created = app.post("/v1/subjects", subject("Mari")).await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let received = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    let body =
+        json!({"kind": "access", "subject_id": id, "channel": "email", "received_at": received});
+    let first = keyed(
+        &app,
+        "tester",
+        Method::POST,
+        "/v1/privacy-requests",
+        "r-1",
+        &body,
+        None,
+    )
+    .await;
+    first.assert_status(201);
+    let again = keyed(
+        &app,
+        "tester",
+        Method::POST,
+        "/v1/privacy-requests",
+        "r-1",
+        &body,
+        None,
+    )
+    .await;
+    same_answer(&first, &again);
+    assert_eq!(app.db.count("SELECT 1 FROM privacy_requests"), 1);
+    let request = first.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/privacy-requests/{request}/extend");
+    let informed = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let extension = json!({"reason": "many files", "subject_informed_at": informed});
+    let first = keyed(
+        &app,
+        "tester",
+        Method::POST,
+        &path,
+        "e-1",
+        &extension,
+        Some("\"1\""),
+    )
+    .await;
+    first.assert_status(200);
+    let again = keyed(
+        &app,
+        "tester",
+        Method::POST,
+        &path,
+        "e-1",
+        &extension,
+        Some("\"1\""),
+    )
+    .await;
+    same_answer(&first, &again);
+    // The replay's entry is about the request's subject, like the original's.
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT 1 FROM access_log WHERE action = 'request.update' AND subject_id = '{id}'"
+        )),
+        2
+    );
+    assert_eq!(
+        app.db.scalar(&format!(
+            "SELECT version FROM privacy_requests WHERE id = '{request}'"
+        )),
+        "2"
+    );
+}
