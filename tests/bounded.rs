@@ -362,6 +362,7 @@ fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
     signal(&pids, libc::SIGSTOP);
     let frozen_at = Instant::now();
     std::thread::sleep(Duration::from_secs(4));
+    let thaw_begins = Instant::now();
     signal(&pids, libc::SIGCONT);
     let thawed_at = Instant::now();
     std::thread::sleep(Duration::from_secs(3));
@@ -395,7 +396,7 @@ fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
     let during: Vec<&Call> = calls
         .iter()
         .filter(|c| {
-            c.started > frozen_at + Duration::from_millis(100) && c.started + c.elapsed < thawed_at
+            c.started > frozen_at + Duration::from_millis(100) && c.started + c.elapsed < thaw_begins
         })
         .collect();
     let answered: Vec<_> = during
