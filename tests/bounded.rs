@@ -396,7 +396,8 @@ fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
     let during: Vec<&Call> = calls
         .iter()
         .filter(|c| {
-            c.started > frozen_at + Duration::from_millis(100) && c.started + c.elapsed < thaw_begins
+            c.started > frozen_at + Duration::from_millis(100)
+                && c.started + c.elapsed < thaw_begins
         })
         .collect();
     let answered: Vec<_> = during
