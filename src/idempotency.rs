@@ -11,9 +11,9 @@
 
 use crate::access_log::{record, NewEntry};
 use crate::body::BodyDigest;
+use crate::caller::Caller;
 use crate::db::schema::idempotency_keys;
 use crate::error::{ApiError, ApiResult};
-use crate::request::Caller;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use diesel::prelude::*;
