@@ -326,10 +326,20 @@ mod tests {
             ("BIND_ADDR", "nowhere"),
             ("DB_POOL_SIZE", "zero"),
             ("JWT_SECRET", "short"),
+            ("REQUEST_BODY_TIMEOUT_S", "0"),
+            ("DB_STATEMENT_TIMEOUT_MS", "10"),
+            ("MAX_CONNECTIONS", "999"),
         ]))
         .unwrap_err()
         .to_string();
-        for name in ["BIND_ADDR", "DB_POOL_SIZE", "JWT_SECRET"] {
+        for name in [
+            "BIND_ADDR",
+            "DB_POOL_SIZE",
+            "JWT_SECRET",
+            "REQUEST_BODY_TIMEOUT_S",
+            "DB_STATEMENT_TIMEOUT_MS",
+            "MAX_CONNECTIONS",
+        ] {
             assert!(err.contains(name), "{name} missing from {err}");
         }
         assert!(!err.contains("short"), "a secret was printed: {err}");
@@ -366,5 +376,8 @@ mod tests {
         let config = Config::from_source(&source(&[])).unwrap();
         assert!(config.database_url.is_none() && config.jwt_key.is_none());
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.request_body_timeout, Duration::from_secs(10));
+        assert_eq!(config.db_statement_timeout, Duration::from_millis(5000));
+        assert!(config.max_connections >= 1000);
     }
 }

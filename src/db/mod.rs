@@ -264,3 +264,31 @@ pub fn connect(url: &str) -> ApiResult<PgConnection> {
         ApiError::Unavailable
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::serving_url;
+    use std::time::Duration;
+
+    #[test]
+    fn serving_urls_carry_the_limits_and_keep_what_the_url_sets() {
+        let url = serving_url("postgres://u@h/db", Duration::from_millis(5000));
+        assert!(
+            url.starts_with("postgres://u@h/db?connect_timeout=2&"),
+            "{url}"
+        );
+        for part in [
+            "options=-c%20statement_timeout%3D5000",
+            "keepalives=1",
+            "tcp_user_timeout=5000",
+        ] {
+            assert!(url.contains(part), "{part} missing from {url}");
+        }
+        let url = serving_url(
+            "postgres://u@/db?host=/run&connect_timeout=9&tcp_user_timeout=100",
+            Duration::from_millis(5000),
+        );
+        assert!(url.contains("connect_timeout=9") && url.contains("tcp_user_timeout=100"));
+        assert!(!url.contains("tcp_user_timeout=5000") && !url.contains("connect_timeout=2"));
+    }
+}
