@@ -49,8 +49,8 @@ use utoipa::{Modify, OpenApi};
         requests::routes::create_request,
         requests::routes::list_requests,
         requests::routes::get_request,
-        requests::routes::extend_request,
-        requests::routes::close_request,
+        requests::lifecycle::extend_request,
+        requests::lifecycle::close_request,
     ),
     components(schemas(
         crate::error::Problem,

@@ -14,7 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use recipients::routes as recipient;
-    use requests::routes as request;
+    use requests::{lifecycle, routes as request};
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
         .route(READYZ, get().to(ops::readyz))
@@ -91,8 +91,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(request::create_request)),
         )
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
-        .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(request::extend_request)))
-        .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(request::close_request)))
+        .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(lifecycle::extend_request)))
+        .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(lifecycle::close_request)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_JSON, crate::openapi::document()))

@@ -3,6 +3,7 @@
 //! its one possible extension and its outcome.
 
 pub mod api;
+pub mod lifecycle;
 pub mod model;
 pub mod routes;
 
