@@ -3,7 +3,7 @@
 //! body) or one that stalls mid-upload cannot make the service buffer and hold megabytes.
 
 use crate::error::ApiError;
-use crate::extract::{parse_object, Validate};
+use crate::extract::{parse_object, too_large, Validate};
 use actix_web::dev::Payload;
 use actix_web::error::InternalError;
 use actix_web::http::header;
@@ -29,11 +29,6 @@ pub struct BodyLimit(pub usize);
 /// How long a whole body may take to arrive (`REQUEST_BODY_TIMEOUT_S`), set on the app.
 #[derive(Clone, Copy)]
 pub struct BodyTimeout(pub Duration);
-
-/// The SHA-256 of the body as read, kept on the request when it carries an `Idempotency-Key`
-/// (a retry must send the same body to get the first answer).
-#[derive(Clone, Copy)]
-pub struct BodyDigest(pub [u8; 32]);
 
 /// A body not yet read.
 pub struct Body {
@@ -106,12 +101,15 @@ impl Body {
                 )));
             }
         };
-        if let Some(state) = self.req.app_data::<actix_web::web::Data<crate::AppState>>() {
+        if let Some(state) = self
+            .req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        {
             crate::db::restart_deadline(state.db.budget());
         }
         if self.req.headers().contains_key(crate::idempotency::HEADER) {
             use sha2::{Digest, Sha256};
-            let digest = BodyDigest(Sha256::digest(&body).into());
+            let digest = crate::idempotency::BodyDigest(Sha256::digest(&body).into());
             self.req.extensions_mut().insert(digest);
         }
         Ok(body)
@@ -172,15 +170,6 @@ fn is_json(req: &HttpRequest) -> bool {
         })
 }
 
-/// 413 for a body over `limit` bytes.
-pub fn too_large(limit: usize) -> ApiError {
-    ApiError::client(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        format!("the body exceeds {limit} bytes"),
-    )
-}
-
 /// The problem, answered with `Connection: close`: the rest of the body is never read.
 fn closing(error: ApiError) -> actix_web::Error {
     let mut response = error.error_response();
@@ -189,3 +178,7 @@ fn closing(error: ApiError) -> actix_web::Error {
         .set_connection_type(ConnectionType::Close);
     InternalError::from_response(error, response).into()
 }
+
+/// A JSON body read only after the handler has checked the caller's scope (and logged a
+/// refusal): a caller without it is refused whatever it sent, before a byte of the body is read.
+pub type BodyAfterAuth<T> = JsonBody<T>;

@@ -12,8 +12,6 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-pub use crate::body::{too_large, BodyLimit, MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
-
 /// Semantic checks of a well-typed body, collecting every bad field.
 pub trait Validate {
     /// Every problem with the value; empty when it is valid.
@@ -206,9 +204,14 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
     }
 }
 
-/// A JSON body read only after the handler has checked the caller's scope (and logged a
-/// refusal): a caller without it is refused whatever it sent, before a byte of the body is read.
-pub type BodyAfterAuth<T> = crate::body::JsonBody<T>;
+/// 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::client(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        format!("the body exceeds {limit} bytes"),
+    )
+}
 
 /// Maps actix's JSON extractor errors to problems.
 pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

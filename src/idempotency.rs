@@ -10,8 +10,7 @@
 //! of this costs a statement.
 
 use crate::access_log::{record, NewEntry};
-use crate::body::BodyDigest;
-use crate::caller::Caller;
+use crate::auth::Actor;
 use crate::db::schema::idempotency_keys;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::{header, StatusCode};
@@ -19,6 +18,11 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 use sha2::{Digest, Sha256};
+
+/// The SHA-256 of the body as read, kept on the request when it carries an `Idempotency-Key`
+/// (a retry must send the same body to get the first answer).
+#[derive(Clone, Copy)]
+pub struct BodyDigest(pub [u8; 32]);
 
 /// The request header naming a retry-safe request.
 pub const HEADER: &str = "idempotency-key";
@@ -35,7 +39,7 @@ pub struct Key {
 impl Key {
     /// The key of this request, if it sent one: 400 for a malformed key. Call after the body
     /// was read (its hash is taken then).
-    pub fn of(req: &HttpRequest, caller: &Caller) -> ApiResult<Option<Self>> {
+    pub fn of(req: &HttpRequest, actor: &Actor) -> ApiResult<Option<Self>> {
         let Some(raw) = req.headers().get(HEADER) else {
             return Ok(None);
         };
@@ -51,7 +55,7 @@ impl Key {
             .map_or_else(|| Sha256::digest(b"").into(), |d| d.0);
         let mut hasher = Sha256::new();
         for part in [
-            caller.actor.sub.as_str(),
+            actor.sub.as_str(),
             req.method().as_str(),
             req.path(),
             key.as_str(),

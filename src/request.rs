@@ -40,7 +40,7 @@ pub async fn observe(
     let method = method_name(req.method());
     let route = route_table::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
     let budget = req
-        .app_data::<web::Data<crate::AppState>>()
+        .app_data::<web::Data<crate::state::AppState>>()
         .map_or(std::time::Duration::from_secs(5), |s| s.db.budget());
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let mut res = if uri_len > MAX_URI_BYTES {

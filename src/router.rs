@@ -1,7 +1,7 @@
 //! The whole API on one page: every route, with the handler that serves it. The paths are the
 //! constants of [`crate::paths`], which the handlers' OpenAPI annotations name too.
 
-use crate::extract::{BodyLimit, MAX_BULK_JSON_BYTES};
+use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{access_log, consents, disclosures, ops, recipients, requests, subjects};
 use actix_web::web::{self, get, patch, post, put, resource};

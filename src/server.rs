@@ -4,9 +4,10 @@
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
 use crate::auth::Verifier;
+use crate::body::{MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
 use crate::config::{Config, JwtKey};
 use crate::db::Db;
-use crate::extract::{json_error, path_error, query_error, MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
+use crate::extract::{json_error, path_error, query_error};
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

@@ -7,7 +7,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use planpro_privacy::auth::Scope;
-use planpro_privacy::extract::{MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
+use planpro_privacy::body::{MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
 use serde_json::{json, Value};
 use uuid::Uuid;
 

@@ -10,12 +10,12 @@ use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::body::Body;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::consent::Basis;
 use crate::domain::ids::SubjectId;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::BodyAfterAuth;
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -105,7 +105,7 @@ pub async fn create_purpose(
 ) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::ConsentsWrite)?;
     let new = body.read().await?.check().map_err(ApiError::invalid)?;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let answer = state
         .db
         .transaction(move |conn| {
@@ -209,7 +209,7 @@ pub async fn set_consent(
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
         entry: caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed),
-        idempotency: idempotency::Key::of(&req, &caller)?,
+        idempotency: idempotency::Key::of(&req, &caller.actor)?,
     };
     // Committed with the other changes and reads of the moment (see consents::batch).
     match state.log_writer.submit::<ChangeConsent>(pending).await? {

@@ -5,11 +5,11 @@ use super::etag_of;
 use super::model::{self, NewAuthorizationRow};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{AuthorizationId, SubjectId};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::BodyAfterAuth;
 use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::responses::{
@@ -70,7 +70,7 @@ pub async fn create_authorization(
         )
         .await?;
     let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let now = Utc::now();
     let valid_from = body.valid_from.unwrap_or(now);
     if body.valid_until.is_some_and(|until| until <= valid_from) {
@@ -243,7 +243,7 @@ pub async fn revoke_authorization(
         )
         .await?;
     let reason = body.read().await?.reason;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let actor = caller.actor.sub.clone();
     let entry = caller.entry(Action::DisclosureRevoke, Some(subject), Outcome::Allowed);
     let answer = state

@@ -6,10 +6,10 @@ use super::model::{self, NewDisclosureRow};
 use super::{etag_of, not_authorized};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::BodyAfterAuth;
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -60,7 +60,7 @@ pub async fn record_disclosure(
         )
         .await?;
     let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let entry = caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed);
     let request = Request {
         path,

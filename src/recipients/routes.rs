@@ -4,11 +4,11 @@
 use super::api::{NewRecipient, Recipient, RecipientPatch};
 use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::ids::RecipientId;
 use crate::domain::recipient::{RecipientCategory, RecipientStatus};
 use crate::error::ApiResult;
-use crate::extract::BodyAfterAuth;
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -68,7 +68,7 @@ pub async fn create_recipient(
         created_at: now,
         updated_at: now,
     };
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let answer = state
         .db
         .transaction(move |conn| {
@@ -182,7 +182,7 @@ pub async fn patch_recipient(
     let id = id.into_inner();
     // A malformed request is a 400 whatever its preconditions say.
     let patch = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let expected = precondition::expected_version(req.headers(), "recipient")?;
     let changes = Changes {
         name: patch.name.flatten().map(|n| n.trim().to_owned()),

@@ -7,11 +7,11 @@ use super::model::{self, RequestRow};
 use super::routes::{answer, deadline, entry, now, EXTENDED_MONTHS};
 use crate::access_log::{self, Action};
 use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::privacy_request::{RequestKind, RequestOutcome, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::BodyAfterAuth;
 use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::precondition;
@@ -96,7 +96,7 @@ pub async fn extend_request(
     let expected = precondition::expected_version(req.headers(), "privacy request")?;
     let id = id.into_inner();
     let actor = caller.clone();
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let answer = state
         .db
         .transaction(move |conn| {
@@ -183,7 +183,7 @@ pub async fn close_request(
     let expected = precondition::expected_version(req.headers(), "privacy request")?;
     let id = id.into_inner();
     let actor = caller.clone();
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let answer = state
         .db
         .transaction(move |conn| {

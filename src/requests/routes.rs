@@ -6,12 +6,12 @@ use super::api::{trimmed, NewPrivacyRequest, PrivacyRequest};
 use super::model::{self, Filter, RequestRow};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::deadline::{due_on, tallinn_date};
 use crate::domain::ids::SubjectId;
 use crate::domain::privacy_request::{RequestKind, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::BodyAfterAuth;
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -116,7 +116,7 @@ pub async fn create_request(
         updated_at: now,
     };
     let logged = entry(&caller, Action::RequestCreate, row.subject_id);
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let answer = state
         .db
         .transaction(move |conn| {

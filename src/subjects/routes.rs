@@ -10,12 +10,12 @@ use super::read::ReadSubject;
 use super::{export, rectify};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::email::Email;
 use crate::domain::ids::{RectificationId, SubjectId};
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::BodyAfterAuth;
 use crate::idempotency;
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -77,7 +77,7 @@ pub async fn create_subject(
         .authorize(&caller, Scope::SubjectsWrite, Action::SubjectCreate, None)
         .await?;
     let fields = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
     let id = SubjectId::new();
     let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
@@ -226,7 +226,7 @@ pub async fn rectify_subject(
         .await?;
     // A malformed request is a 400 whatever its preconditions say.
     let patch = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller)?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let expected_version = precondition::expected_version(req.headers(), "subject")?;
     let (reason, patch) = patch.into_parts();
     let entry = caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed);
