@@ -47,10 +47,10 @@ use utoipa::{Modify, OpenApi};
         access_log::routes::subject_entries,
         access_log::routes::verify,
         requests::routes::create_request,
-        requests::routes::list_requests,
+        requests::list::list_requests,
         requests::routes::get_request,
-        requests::routes::extend_request,
-        requests::routes::close_request,
+        requests::changes::extend_request,
+        requests::changes::close_request,
     ),
     components(schemas(
         crate::error::Problem,

@@ -3,6 +3,8 @@
 //! its one possible extension and its outcome.
 
 pub mod api;
+pub mod changes;
+pub mod list;
 pub mod model;
 pub mod routes;
 
