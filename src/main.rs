@@ -110,10 +110,7 @@ fn resolve(config: &Config) -> Result<Resolved, String> {
         pg.stop();
         return Err(e);
     }
-    log::info!(
-        "embedded PostgreSQL running under {}",
-        config.data_dir.display()
-    );
+    log::info!("embedded PostgreSQL running in {}", pg.root().display());
     Ok(Resolved {
         url: pg.url("planpro"),
         key,

@@ -281,3 +281,116 @@ fn server_logs_hold_no_personal_data_or_tokens() {
         assert!(!log.contains(secret), "the log contains {secret}:\n{log}");
     }
 }
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Stops a relocated cluster and removes it and the project directory, whatever the test did.
+struct RootOnlyProject {
+    home: std::path::PathBuf,
+    cluster: Option<std::path::PathBuf>,
+}
+
+impl Drop for RootOnlyProject {
+    fn drop(&mut self) {
+        if let Some(cluster) = &self.cluster {
+            let pgdata = cluster.join("pgdata");
+            if pgdata.join("postmaster.pid").exists() {
+                let _ = Command::new("runuser")
+                    .args(["-u", "postgres", "--"])
+                    .arg(planpro_pg_ctl())
+                    .args(["-D"])
+                    .arg(&pgdata)
+                    .args(["-m", "immediate", "stop"])
+                    .output();
+            }
+            let _ = std::fs::remove_dir_all(cluster);
+        }
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn planpro_pg_ctl() -> std::path::PathBuf {
+    let mut bins: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin/pg_ctl"))
+        .filter(|p| p.is_file())
+        .collect();
+    bins.sort();
+    bins.pop().unwrap_or_else(|| "pg_ctl".into())
+}
+
+#[test]
+fn embedded_mode_runs_as_root_from_a_root_only_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    if !running_as_root() {
+        eprintln!("skipped: this test needs root");
+        return;
+    }
+    // Like root's own home: nobody else may even enter it.
+    let mut project = RootOnlyProject {
+        home: std::env::temp_dir().join(format!("root-only-{}", uuid::Uuid::new_v4().simple())),
+        cluster: None,
+    };
+    let work = project.home.join("planpro-privacy");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::set_permissions(&project.home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let log = project.home.join("service.log");
+    let mut child = Command::new(BIN)
+        .current_dir(&work)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND_ADDR", addr.to_string())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut ready = false;
+    while Instant::now() < deadline && !ready {
+        if let Some(cluster) = read_log()
+            .lines()
+            .find_map(|l| l.split_once("so the cluster lives in ").map(|(_, p)| p.trim().to_owned()))
+        {
+            project.cluster = Some(cluster.into());
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        ready = TcpStream::connect(addr).is_ok() && http(addr, "GET", "/readyz", &[], "").0 == 200;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = read_log();
+    assert!(ready, "the service did not become ready:\n{text}");
+    let cluster = project.cluster.clone().expect("the log names where the cluster lives");
+    assert!(cluster.starts_with("/var/lib/planpro-privacy/"), "{text}");
+    assert!(cluster.join("pgdata/PG_VERSION").exists());
+    assert!(work.join(".data/postgres/WHERE-IS-THE-CLUSTER.txt").exists());
+    // The development token it printed works against the data it serves.
+    let token = text
+        .lines()
+        .skip_while(|l| !l.starts_with("development token"))
+        .nth(1)
+        .expect("a development token")
+        .trim()
+        .to_owned();
+    let auth = format!("Bearer {token}");
+    let (status, body) = http(addr, "GET", "/v1/subjects", &[("Authorization", &auth)], "");
+    assert_eq!(status, 200, "{body}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", read_log());
+    assert!(!cluster.join("pgdata/postmaster.pid").exists(), "the cluster was stopped");
+}
