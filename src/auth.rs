@@ -22,11 +22,19 @@ pub enum Scope {
     DisclosuresWrite,
     AccessLogsRead,
     Partner,
+    SubjectsErase,
+    RetentionRead,
+    RetentionWrite,
+    RequestsRead,
+    RequestsWrite,
+    NotificationsRead,
+    NotificationsWrite,
+    AccessLogsCheckpoint,
 }
 
 impl Scope {
-    /// Every scope, in the contract's order.
-    pub const ALL: [Scope; 10] = [
+    /// Every scope, in the contract's order (version 1, then version 2).
+    pub const ALL: [Scope; 18] = [
         Scope::SubjectsRead,
         Scope::SubjectsWrite,
         Scope::ConsentsRead,
@@ -37,6 +45,14 @@ impl Scope {
         Scope::DisclosuresWrite,
         Scope::AccessLogsRead,
         Scope::Partner,
+        Scope::SubjectsErase,
+        Scope::RetentionRead,
+        Scope::RetentionWrite,
+        Scope::RequestsRead,
+        Scope::RequestsWrite,
+        Scope::NotificationsRead,
+        Scope::NotificationsWrite,
+        Scope::AccessLogsCheckpoint,
     ];
 
     /// The scope's name in the `scope` claim.
@@ -52,11 +68,29 @@ impl Scope {
             Scope::DisclosuresWrite => "disclosures:write",
             Scope::AccessLogsRead => "access-logs:read",
             Scope::Partner => "partner",
+            Scope::SubjectsErase => "subjects:erase",
+            Scope::RetentionRead => "retention:read",
+            Scope::RetentionWrite => "retention:write",
+            Scope::RequestsRead => "requests:read",
+            Scope::RequestsWrite => "requests:write",
+            Scope::NotificationsRead => "notifications:read",
+            Scope::NotificationsWrite => "notifications:write",
+            Scope::AccessLogsCheckpoint => "access-logs:checkpoint",
         }
     }
 
-    fn bit(self) -> u16 {
-        1 << (self as u16)
+    /// The scope of a name in the `scope` claim.
+    pub fn from_name(name: &str) -> Option<Scope> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Every scope name, space-separated: what an error lists as the valid ones.
+    pub fn names() -> String {
+        Self::ALL.map(Scope::as_str).join(" ")
+    }
+
+    fn bit(self) -> u32 {
+        1 << (self as u32)
     }
 
     /// Every staff scope (all but `partner`), space-separated: what a development token carries.
@@ -93,7 +127,7 @@ pub struct Claims {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub sub: String,
-    scopes: u16,
+    scopes: u32,
     pub recipient_id: Option<Uuid>,
 }
 
@@ -188,7 +222,7 @@ impl Verifier {
         }
         let mut scopes = 0;
         for name in claims.scope.as_deref().unwrap_or("").split_whitespace() {
-            if let Some(scope) = Scope::ALL.iter().find(|s| s.as_str() == name) {
+            if let Some(scope) = Scope::from_name(name) {
                 scopes |= scope.bit();
             }
         }

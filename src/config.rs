@@ -6,6 +6,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod narrow;
+pub use narrow::{DatabaseSettings, SigningSettings};
+
 /// A value that must never be printed or logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -131,15 +134,95 @@ impl Reader<'_> {
         }
     }
 
-    fn parsed<T>(&mut self, name: &str, default: T, parse: impl Fn(&str) -> Option<T>) -> T {
+    /// A value `parse` accepts; a refused one is answered with the accepted form, `expected`.
+    fn parsed_as<T>(
+        &mut self,
+        name: &str,
+        default: T,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> T {
         match self.raw(name) {
             None => default,
             Some(v) => parse(v.trim()).unwrap_or_else(|| {
-                self.problems.push(format!("{name}: invalid value"));
+                self.problems.push(format!("{name}: expected {expected}"));
                 default
             }),
         }
     }
+
+    /// A whole number within `range`; the message names the range.
+    fn number<T>(&mut self, name: &str, default: T, range: std::ops::RangeInclusive<T>) -> T
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let expected = format!("a whole number from {} to {}", range.start(), range.end());
+        self.parsed_as(name, default, &expected, |v| {
+            v.parse().ok().filter(|n| range.contains(n))
+        })
+    }
+
+    /// `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        self.parsed_as(name, default, "true or false", parse_bool)
+    }
+
+    /// The listening address: an IP address or a host name (resolved now), with a port.
+    fn bind_addr(&mut self) -> SocketAddr {
+        let default = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let Some(value) = self.raw("BIND_ADDR") else {
+            return default;
+        };
+        match resolve_bind_addr(value.trim()) {
+            Ok(addr) => addr,
+            Err(problem) => {
+                self.problems.push(format!("BIND_ADDR: {problem}"));
+                default
+            }
+        }
+    }
+
+    /// Where the embedded cluster and development secrets live.
+    fn data_dir(&mut self) -> std::path::PathBuf {
+        self.raw("DATA_DIR")
+            .unwrap_or_else(|| ".data".to_owned())
+            .into()
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+}
+
+/// `HOST:PORT`, the host an IP address (IPv6 in brackets) or a name that resolves.
+fn resolve_bind_addr(value: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    const FORM: &str = "HOST:PORT, such as 127.0.0.1:8080, [::1]:8080 or localhost:8080";
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return Err(format!("expected {FORM}"));
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return Err(format!(
+            "expected {FORM}; the port is a number from 0 to 65535"
+        ));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("expected {FORM}"));
+    }
+    let mut found = (host, port)
+        .to_socket_addrs()
+        .map_err(|_| format!("the host `{host}` does not resolve; expected {FORM}"))?;
+    found
+        .next()
+        .ok_or_else(|| format!("the host `{host}` has no address; expected {FORM}"))
 }
 
 impl Config {
@@ -155,23 +238,14 @@ impl Config {
             problems: Vec::new(),
         };
         let database_url = r.raw("DATABASE_URL").map(Secret::new);
-        let bind_addr = r.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
-            v.parse().ok()
-        });
+        let bind_addr = r.bind_addr();
         let jwt_key = read_jwt_key(&mut r);
         let jwt_issuer = r.raw("JWT_ISSUER");
         let jwt_audience = r.raw("JWT_AUDIENCE");
-        let db_pool_size = r.parsed("DB_POOL_SIZE", 10, |v| {
-            v.parse().ok().filter(|n| (1..=1000).contains(n))
-        });
-        let timeout_ms = r.parsed("DB_POOL_TIMEOUT_MS", 2000, |v| {
-            v.parse().ok().filter(|n| (50..=60_000).contains(n))
-        });
-        let migrate_on_start = r.parsed("MIGRATE_ON_START", true, parse_bool);
-        let data_dir = r
-            .raw("DATA_DIR")
-            .unwrap_or_else(|| ".data".to_owned())
-            .into();
+        let db_pool_size = r.number("DB_POOL_SIZE", 10, 1..=1000);
+        let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
+        let migrate_on_start = r.flag("MIGRATE_ON_START", true);
+        let data_dir = r.data_dir();
         if database_url.is_some()
             && jwt_key.is_none()
             && !r.problems.iter().any(|p| p.starts_with("JWT"))
@@ -327,6 +401,28 @@ mod tests {
             other => panic!("unexpected key {other:?}"),
         }
         assert!(!format!("{:?}", config.database_url).contains("postgres"));
+    }
+
+    #[test]
+    fn a_refused_setting_names_what_is_accepted_and_a_host_name_binds() {
+        let err = Config::from_source(&source(&[
+            ("DB_POOL_SIZE", "0"),
+            ("MIGRATE_ON_START", "maybe"),
+            ("BIND_ADDR", "localhost"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("DB_POOL_SIZE: expected a whole number from 1 to 1000"),
+            "{err}"
+        );
+        assert!(
+            err.contains("MIGRATE_ON_START: expected true or false"),
+            "{err}"
+        );
+        assert!(err.contains("BIND_ADDR: expected HOST:PORT"), "{err}");
+        let config = Config::from_source(&source(&[("BIND_ADDR", "localhost:8080")])).unwrap();
+        assert!(config.bind_addr.ip().is_loopback() && config.bind_addr.port() == 8080);
     }
 
     #[test]

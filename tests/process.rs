@@ -168,14 +168,112 @@ fn the_token_command_prints_a_token_the_service_accepts() {
     )
     .unwrap();
     assert_eq!(verifier.verify(&token).unwrap().sub, "cli");
-    let bad = Command::new(BIN)
-        .args(["token", "--scope", "x", "--ttl", "forever"])
+    // Only the signing settings are read: a bad pool size is no reason to refuse.
+    let unrelated = Command::new(BIN)
+        .args(["token", "--sub", "cli", "--scope", "subjects:erase"])
+        .env_clear()
         .env("JWT_SECRET", SECRET)
+        .env("DATABASE_URL", "postgres://unused")
+        .env("DB_POOL_SIZE", "0")
+        .env("BIND_ADDR", "nowhere")
         .output()
         .unwrap();
-    assert!(!bad.status.success());
-    let text = String::from_utf8_lossy(&bad.stderr);
-    assert!(text.contains("--sub") && text.contains("--ttl"), "{text}");
+    assert!(
+        unrelated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unrelated.stderr)
+    );
+}
+
+/// Runs `token` with `args` and the test secret; returns its exit success and stderr.
+fn token_command(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .arg("token")
+        .args(args)
+        .env_clear()
+        .env("JWT_SECRET", SECRET)
+        .env("DATABASE_URL", "postgres://unused")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.stdout.is_empty(),
+        "a refused token was printed"
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_token_command_names_what_is_wrong_and_the_accepted_form() {
+    let (ok, text) = token_command(&["--scope", "subjects:read"]);
+    assert!(!ok && text.contains("--sub"), "{text}");
+    let (ok, text) = token_command(&["--sub", "a", "--scope", "subjects:read", "--ttl", "forever"]);
+    assert!(
+        !ok && text.contains("--ttl") && text.contains("15m"),
+        "{text}"
+    );
+    let (ok, text) = token_command(&["--sub", "a", "--scope", "subjects:read subject:write"]);
+    assert!(!ok && text.contains("subject:write"), "{text}");
+    for valid in [
+        "subjects:write",
+        "requests:write",
+        "access-logs:checkpoint",
+        "partner",
+    ] {
+        assert!(text.contains(valid), "{valid} not listed: {text}");
+    }
+    let (ok, text) = token_command(&["--sub", "a", "--scope", "partner", "--recipient-id", "42"]);
+    assert!(
+        !ok && text.contains("--recipient-id") && text.contains("UUID"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_command_has_help_that_only_helps() {
+    for (command, reads) in [
+        (
+            "serve",
+            &["DATABASE_URL", "BIND_ADDR", "DB_POOL_SIZE", "JWT_JWKS_URL"][..],
+        ),
+        ("migrate", &["DATABASE_URL", "DATA_DIR"][..]),
+        (
+            "token",
+            &["JWT_SECRET", "--sub", "--scope", "--ttl", "--recipient-id"][..],
+        ),
+        ("openapi", &["OpenAPI"][..]),
+    ] {
+        let started = Instant::now();
+        // A database that cannot be reached and a busy address: help must touch neither.
+        let out = Command::new(BIN)
+            .args([command, "--help"])
+            .env_clear()
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .env("JWT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command} --help failed: {text}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(text.contains("Usage: planpro-privacy"), "{command}: {text}");
+        for name in reads {
+            assert!(
+                text.contains(name),
+                "{command} --help does not mention {name}: {text}"
+            );
+        }
+        assert!(
+            !text.contains("openapi\":"),
+            "{command} --help printed the document"
+        );
+    }
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "migrate", "token", "openapi"] {
+        assert!(text.contains(command), "{text}");
+    }
 }
 
 #[test]
@@ -357,10 +455,10 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut ready = false;
     while Instant::now() < deadline && !ready {
-        if let Some(cluster) = read_log()
-            .lines()
-            .find_map(|l| l.split_once("so the cluster lives in ").map(|(_, p)| p.trim().to_owned()))
-        {
+        if let Some(cluster) = read_log().lines().find_map(|l| {
+            l.split_once("so the cluster lives in ")
+                .map(|(_, p)| p.trim().to_owned())
+        }) {
             project.cluster = Some(cluster.into());
         }
         if child.try_wait().unwrap().is_some() {
@@ -371,10 +469,15 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
     }
     let text = read_log();
     assert!(ready, "the service did not become ready:\n{text}");
-    let cluster = project.cluster.clone().expect("the log names where the cluster lives");
+    let cluster = project
+        .cluster
+        .clone()
+        .expect("the log names where the cluster lives");
     assert!(cluster.starts_with("/var/lib/planpro-privacy/"), "{text}");
     assert!(cluster.join("pgdata/PG_VERSION").exists());
-    assert!(work.join(".data/postgres/WHERE-IS-THE-CLUSTER.txt").exists());
+    assert!(work
+        .join(".data/postgres/WHERE-IS-THE-CLUSTER.txt")
+        .exists());
     // The development token it printed works against the data it serves.
     let token = text
         .lines()
@@ -392,5 +495,8 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
         .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "{}", read_log());
-    assert!(!cluster.join("pgdata/postmaster.pid").exists(), "the cluster was stopped");
+    assert!(
+        !cluster.join("pgdata/postmaster.pid").exists(),
+        "the cluster was stopped"
+    );
 }

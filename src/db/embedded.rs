@@ -118,8 +118,12 @@ fn reachable(bin: &Path, dir: &Path, account: &Account) -> bool {
 /// cannot enter `wanted`, a directory of its own under [`RELOCATION_BASE`], named after `wanted`
 /// so that every later start finds the same cluster. A note in `wanted` says where it went.
 fn place(wanted: &Path, bin: &Path, run_as: Option<&Account>) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(wanted)
-        .map_err(|e| format!("cannot create {}: {e}; set DATA_DIR to a directory you can write, or set DATABASE_URL", wanted.display()))?;
+    std::fs::create_dir_all(wanted).map_err(|e| {
+        format!(
+            "cannot create {}: {e}; set DATA_DIR to a directory you can write, or set DATABASE_URL",
+            wanted.display()
+        )
+    })?;
     let wanted = wanted
         .canonicalize()
         .map_err(|e| format!("cannot resolve {}: {e}", wanted.display()))?;
