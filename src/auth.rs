@@ -115,7 +115,9 @@ pub struct Claims {
     pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Checked by the validation, which also takes an array (as identity providers send); only
+    /// written here, for the tokens this service signs.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -209,8 +211,10 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(ApiError::Unauthorized("the token is too large".into()));
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid token: {}", describe(&e))))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+                ApiError::Unauthorized(format!("invalid token: {}", describe(&e, token)))
+            })?;
         let claims = data.claims;
         // The actor is stored in every record and log entry: control characters have no place
         // there (a NUL cannot even be stored, and would fail a whole group commit of the log).
@@ -240,18 +244,68 @@ impl Verifier {
     }
 }
 
-fn describe(error: &jsonwebtoken::errors::Error) -> &'static str {
+/// What is wrong with a refused token, naming the claim where one is at fault.
+fn describe(error: &jsonwebtoken::errors::Error, token: &str) -> String {
     use jsonwebtoken::errors::ErrorKind as K;
     match error.kind() {
-        K::ExpiredSignature => "expired",
-        K::ImmatureSignature => "not yet valid",
-        K::InvalidIssuer => "wrong issuer",
-        K::InvalidAudience => "wrong audience",
-        K::InvalidAlgorithm => "algorithm not accepted",
-        K::InvalidSignature => "bad signature",
-        K::MissingRequiredClaim(_) => "a required claim is missing",
-        _ => "malformed",
+        K::ExpiredSignature => "the `exp` claim has passed: the token expired".into(),
+        K::ImmatureSignature => "the `nbf` claim is in the future: not yet valid".into(),
+        K::InvalidIssuer => "the `iss` claim is not the expected issuer".into(),
+        K::InvalidAudience => "the `aud` claim is not the expected audience".into(),
+        K::InvalidAlgorithm => "the header's `alg` is not accepted".into(),
+        K::InvalidSignature => "bad signature".into(),
+        K::MissingRequiredClaim(claim) => format!("the `{claim}` claim is missing"),
+        _ => malformed(token),
     }
+}
+
+/// Why a token that is not a well-formed JWT was refused: its shape, its header, or the claim
+/// whose type is wrong (never its value).
+fn malformed(token: &str) -> String {
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return "malformed: a JWT is three base64url parts joined by dots".into();
+    }
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+    };
+    let json = |part: &str| {
+        decode(part).and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    };
+    let Some(serde_json::Value::Object(_)) = json(parts[0]) else {
+        return "malformed: the header is not base64url-encoded JSON".into();
+    };
+    let Some(serde_json::Value::Object(claims)) = json(parts[1]) else {
+        return "malformed: the claims are not a base64url-encoded JSON object".into();
+    };
+    let numeric = ["exp", "nbf", "iat"];
+    let text = ["sub", "iss", "scope", "recipient_id", "jti"];
+    for (name, value) in &claims {
+        if numeric.contains(&name.as_str()) && value.as_u64().is_none() {
+            return format!(
+                "malformed: the `{name}` claim must be a number of seconds since 1970-01-01 UTC"
+            );
+        }
+        if text.contains(&name.as_str()) && !value.is_string() {
+            return format!("malformed: the `{name}` claim must be a string");
+        }
+        if name == "aud" && !(value.is_string() || value.is_array()) {
+            return "malformed: the `aud` claim must be a string or an array of strings".into();
+        }
+    }
+    if let Some(claim) = ["sub", "exp"]
+        .into_iter()
+        .find(|c| !claims.contains_key(*c))
+    {
+        return format!("the `{claim}` claim is missing");
+    }
+    if decode(parts[2]).is_none() {
+        return "malformed: the signature is not base64url".into();
+    }
+    "malformed".into()
 }
 
 /// Signs an HS256 token (the `token` command and the development token).

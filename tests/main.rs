@@ -13,6 +13,7 @@ mod harness;
 mod log_coverage;
 mod ops;
 mod outage;
+mod problems;
 mod process;
 mod recipients;
 mod security;
