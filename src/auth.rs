@@ -4,7 +4,10 @@ use crate::config::{JwtKey, PublicKeyAlgorithm};
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use uuid::Uuid;
+
+pub mod jwks;
 
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -149,13 +152,21 @@ impl Actor {
     }
 }
 
-/// Verifies tokens with the configured key.
+/// Verifies tokens with the configured key or key set.
 pub struct Verifier {
-    key: DecodingKey,
-    validation: Validation,
+    keys: Keys,
+    /// The checks of every token: required claims, issuer, audience, leeway.
+    base: Validation,
 }
 
-/// The decoding key for a configured key.
+enum Keys {
+    /// One key and the validation accepting only its algorithm.
+    One(Box<(DecodingKey, Validation)>),
+    /// An identity provider's set: each token names its key by `kid`.
+    Set(Arc<jwks::KeySet>),
+}
+
+/// The decoding key for a configured single key.
 pub fn decoding_key(key: &JwtKey) -> Result<DecodingKey, jsonwebtoken::errors::Error> {
     match key {
         JwtKey::Secret(secret) => Ok(DecodingKey::from_secret(secret.expose().as_bytes())),
@@ -164,46 +175,68 @@ pub fn decoding_key(key: &JwtKey) -> Result<DecodingKey, jsonwebtoken::errors::E
             PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
             PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
         },
+        JwtKey::Jwks(_) => Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
     }
 }
 
-fn algorithm(key: &JwtKey) -> Algorithm {
+fn single_algorithm(key: &JwtKey) -> Algorithm {
     match key {
-        JwtKey::Secret(_) => Algorithm::HS256,
         JwtKey::PublicKey { algorithm, .. } => match algorithm {
             PublicKeyAlgorithm::Rs256 => Algorithm::RS256,
             PublicKeyAlgorithm::Es256 => Algorithm::ES256,
             PublicKeyAlgorithm::EdDsa => Algorithm::EdDSA,
         },
+        JwtKey::Secret(_) | JwtKey::Jwks(_) => Algorithm::HS256,
     }
 }
 
+/// `base` accepting exactly one algorithm: the key's own, so no algorithm confusion.
+fn only(base: &Validation, algorithm: Algorithm) -> Validation {
+    let mut validation = base.clone();
+    validation.algorithms = vec![algorithm];
+    validation
+}
+
 impl Verifier {
-    /// A verifier accepting exactly one algorithm: the key's own, so no algorithm confusion.
+    /// A verifier for the configured key; a key set is fetched now and kept fresh from here on.
     pub fn new(
         key: &JwtKey,
         issuer: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Self, jsonwebtoken::errors::Error> {
-        let mut validation = Validation::new(algorithm(key));
-        validation.leeway = 5;
-        validation.validate_nbf = true;
+        let mut base = Validation::new(Algorithm::HS256);
+        base.leeway = 5;
+        base.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         required.extend(issuer.map(|_| "iss"));
         required.extend(audience.map(|_| "aud"));
-        validation.set_required_spec_claims(&required);
+        base.set_required_spec_claims(&required);
         match issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
-            None => validation.iss = None,
+            Some(iss) => base.set_issuer(&[iss]),
+            None => base.iss = None,
         }
         match audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
+            Some(aud) => base.set_audience(&[aud]),
+            None => base.validate_aud = false,
         }
-        Ok(Self {
-            key: decoding_key(key)?,
-            validation,
-        })
+        let keys = match key {
+            JwtKey::Jwks(config) => Keys::Set(jwks::KeySet::start(config)),
+            single => Keys::One(Box::new((
+                decoding_key(single)?,
+                only(&base, single_algorithm(single)),
+            ))),
+        };
+        Ok(Self { keys, base })
+    }
+
+    /// When the token names a key that the set lacks and a fetch may be made now: the set, to
+    /// refresh (waiting at most [`jwks::ON_DEMAND_WAIT`]) before [`Verifier::verify`].
+    pub fn needs_refresh(&self, token: &str) -> Option<Arc<jwks::KeySet>> {
+        let Keys::Set(set) = &self.keys else {
+            return None;
+        };
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        (set.get(&kid).is_none() && set.claim_on_demand()).then(|| Arc::clone(set))
     }
 
     /// Checks a bearer token and returns its actor.
@@ -211,10 +244,25 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(ApiError::Unauthorized("the token is too large".into()));
         }
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
-                ApiError::Unauthorized(format!("invalid token: {}", describe(&e, token)))
-            })?;
+        let refused = |e: jsonwebtoken::errors::Error| {
+            ApiError::Unauthorized(format!("invalid token: {}", describe(&e, token)))
+        };
+        let data = match &self.keys {
+            Keys::One(one) => jsonwebtoken::decode::<Claims>(token, &one.0, &one.1),
+            Keys::Set(set) => {
+                let header = jsonwebtoken::decode_header(token).map_err(refused)?;
+                let kid = header.kid.ok_or_else(|| {
+                    ApiError::Unauthorized("invalid token: the header names no `kid`, and tokens are checked against the identity provider's key set".into())
+                })?;
+                let key = set.get(&kid).ok_or_else(|| {
+                    ApiError::Unauthorized("invalid token: the header's `kid` names no key of the identity provider's key set".into())
+                })?;
+                let validation = only(&self.base, key.algorithm);
+                jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+            }
+        }
+        .map_err(refused)?;
+
         let claims = data.claims;
         // The actor is stored in every record and log entry: control characters have no place
         // there (a NUL cannot even be stored, and would fail a whole group commit of the log).

@@ -6,7 +6,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod jwt;
 mod narrow;
+use jwt::read_jwt_key;
+pub use jwt::{JwksConfig, JwksSource};
 pub use narrow::{DatabaseSettings, SigningSettings};
 
 /// A value that must never be printed or logged.
@@ -49,6 +52,8 @@ pub enum JwtKey {
         pem: Vec<u8>,
         algorithm: PublicKeyAlgorithm,
     },
+    /// An identity provider's key set: each token names its key by `kid`.
+    Jwks(JwksConfig),
 }
 
 /// The service's whole configuration.
@@ -251,7 +256,7 @@ impl Config {
             && !r.problems.iter().any(|p| p.starts_with("JWT"))
         {
             r.problems.push(
-                "JWT_SECRET or JWT_PUBLIC_KEY_FILE: one is required when DATABASE_URL is set"
+                "JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL: one is required when DATABASE_URL is set"
                     .to_owned(),
             );
         }
@@ -277,76 +282,6 @@ fn parse_bool(v: &str) -> Option<bool> {
         "true" | "1" | "yes" | "on" => Some(true),
         "false" | "0" | "no" | "off" => Some(false),
         _ => None,
-    }
-}
-
-fn read_jwt_key(r: &mut Reader<'_>) -> Option<JwtKey> {
-    let secret = r.raw("JWT_SECRET");
-    // The public key is always a file; JWT_PUBLIC_KEY (inline PEM) is accepted too.
-    let pem = match r
-        .source
-        .get("JWT_PUBLIC_KEY_FILE")
-        .filter(|v| !v.is_empty())
-    {
-        Some(path) => match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                r.problems.push(format!(
-                    "JWT_PUBLIC_KEY_FILE: cannot read the file it names: {e}"
-                ));
-                None
-            }
-        },
-        None => r
-            .source
-            .get("JWT_PUBLIC_KEY")
-            .filter(|v| !v.is_empty())
-            .map(String::into_bytes),
-    };
-    let algorithm = r
-        .raw("JWT_ALGORITHM")
-        .map(|a| a.trim().to_ascii_uppercase());
-    match (secret, pem) {
-        (Some(_), Some(_)) => {
-            r.problems
-                .push("JWT_SECRET and JWT_PUBLIC_KEY_FILE are both set; choose one".to_owned());
-            None
-        }
-        (Some(secret), None) => {
-            if algorithm.as_deref().is_some_and(|a| a != "HS256") {
-                r.problems
-                    .push("JWT_ALGORITHM: must be HS256 with JWT_SECRET".to_owned());
-            }
-            if secret.len() < 32 {
-                r.problems
-                    .push("JWT_SECRET: must be at least 32 characters".to_owned());
-                return None;
-            }
-            Some(JwtKey::Secret(Secret::new(secret)))
-        }
-        (None, Some(pem)) => {
-            let algorithm = match algorithm.as_deref().unwrap_or("RS256") {
-                "RS256" => PublicKeyAlgorithm::Rs256,
-                "ES256" => PublicKeyAlgorithm::Es256,
-                "EDDSA" => PublicKeyAlgorithm::EdDsa,
-                _ => {
-                    r.problems.push(
-                        "JWT_ALGORITHM: must be RS256, ES256 or EdDSA with a public key".to_owned(),
-                    );
-                    return None;
-                }
-            };
-            if let Err(e) = crate::auth::decoding_key(&JwtKey::PublicKey {
-                pem: pem.clone(),
-                algorithm,
-            }) {
-                r.problems
-                    .push(format!("JWT_PUBLIC_KEY_FILE: not a usable public key: {e}"));
-                return None;
-            }
-            Some(JwtKey::PublicKey { pem, algorithm })
-        }
-        (None, None) => None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod disclosures;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod http_client;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

@@ -10,6 +10,7 @@ mod disclosures;
     reason = "a shared toolbox: not every test run uses every helper"
 )]
 mod harness;
+mod jwks;
 mod log_coverage;
 mod ops;
 mod outage;
