@@ -4,6 +4,7 @@
 //! it has committed.
 
 pub mod chain;
+pub mod group_commit;
 pub mod model;
 pub mod routes;
 pub mod writer;
