@@ -317,7 +317,7 @@ mod tests {
         let err = Config::from_source(&source(&[("DATABASE_URL", "postgres://x")])).unwrap_err();
         assert!(err
             .to_string()
-            .contains("JWT_SECRET or JWT_PUBLIC_KEY_FILE"));
+            .contains("JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL"));
     }
 
     #[test]
