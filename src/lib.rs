@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod precondition;
 pub mod recipients;
 pub mod request;
+pub mod requests;
 pub mod server;
 pub mod subjects;
 

@@ -125,13 +125,31 @@ pub fn record_log_batch(entries: usize) {
     METRICS.log_entries.inc_by(entries as u64);
 }
 
-/// The exposition of every metric, with the pool figures as of now.
-pub fn render(pool_connections: u32, pool_idle: u32, pool_max: u32) -> String {
+/// A gauge read at each scrape from elsewhere (such as the database): name, help, value.
+pub type ScrapedGauge = (&'static str, &'static str, i64);
+
+/// The exposition of every metric, with the pool figures as of now and the gauges `scraped`.
+pub fn render(
+    pool_connections: u32,
+    pool_idle: u32,
+    pool_max: u32,
+    scraped: &[ScrapedGauge],
+) -> String {
+    use prometheus_client::encoding::text::{encode_eof, encode_registry};
     METRICS.pool_open.set(i64::from(pool_connections));
     METRICS.pool_idle.set(i64::from(pool_idle));
     METRICS.pool_max.set(i64::from(pool_max));
+    let mut now = Registry::default();
+    for (name, help, value) in scraped {
+        let gauge: Gauge = Gauge::default();
+        gauge.set(*value);
+        now.register(*name, *help, gauge);
+    }
     let mut out = String::new();
-    if prometheus_client::encoding::text::encode(&mut out, &METRICS.registry).is_err() {
+    let encoded = encode_registry(&mut out, &METRICS.registry)
+        .and_then(|()| encode_registry(&mut out, &now))
+        .and_then(|()| encode_eof(&mut out));
+    if encoded.is_err() {
         log::warn!("metrics could not be encoded");
     }
     out

@@ -42,9 +42,10 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
+    let scraped = crate::requests::gauges(&state).await;
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
-        .body(crate::metrics::render(open, idle, max))
+        .body(crate::metrics::render(open, idle, max, &scraped))
 }
 
 /// Registers the operational routes.

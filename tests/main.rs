@@ -17,5 +17,6 @@ mod outage;
 mod problems;
 mod process;
 mod recipients;
+mod requests;
 mod security;
 mod subjects;

@@ -18,6 +18,9 @@ struct Fixture {
     subject: Uuid,
     recipient: Uuid,
     authorization: Uuid,
+    /// Open privacy requests about the subject: one to extend, one to close.
+    request: Uuid,
+    closable: Uuid,
 }
 
 fn staff_token() -> String {
@@ -76,10 +79,26 @@ async fn arrange(app: &TestApp) -> Fixture {
         authorization_body(recipient),
     )
     .await;
+    let request = created(
+        app,
+        "/v1/privacy-requests",
+        json!({"kind": "access", "subject_id": subject, "channel": "email",
+               "received_at": "2026-11-30T10:00:00Z"}),
+    )
+    .await;
+    let closable = created(
+        app,
+        "/v1/privacy-requests",
+        json!({"kind": "objection", "subject_id": subject, "channel": "phone",
+               "received_at": "2026-11-30T11:00:00Z"}),
+    )
+    .await;
     Fixture {
         subject,
         recipient,
         authorization,
+        request,
+        closable,
     }
 }
 
@@ -96,6 +115,7 @@ fn snapshot(app: &TestApp) -> String {
            (SELECT count(*) || ':' || coalesce(string_agg(version || status, ',' ORDER BY id), '') FROM recipients), \
            (SELECT count(*) || ':' || count(revoked_at) FROM disclosure_authorizations), \
            (SELECT count(*) FROM disclosures), \
+           (SELECT count(*) || ':' || coalesce(string_agg(version::text, ',' ORDER BY id), '') FROM privacy_requests), \
            (SELECT count(*) FROM access_log WHERE outcome = 'allowed'))",
     )
 }
@@ -189,6 +209,26 @@ fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
                    "channel": "email", "note": "sent on request"}),
             None,
         ),
+        e(
+            Method::POST,
+            "/v1/privacy-requests".into(),
+            json!({"kind": "erasure", "subject_id": s, "channel": "letter",
+                   "received_at": "2026-11-30T12:00:00Z"}),
+            None,
+        ),
+        e(
+            Method::POST,
+            format!("/v1/privacy-requests/{}/extend", fx.request),
+            json!({"reason": "three archives to search",
+                   "subject_informed_at": "2026-11-30T13:00:00Z"}),
+            Some("\"1\""),
+        ),
+        e(
+            Method::POST,
+            format!("/v1/privacy-requests/{}/close", fx.closable),
+            json!({"outcome": "fulfilled"}),
+            Some("\"1\""),
+        ),
     ]
 }
 
@@ -250,7 +290,7 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
     let when = json!("2020-01-01T00:00:00Z");
     let some_id = json!(Uuid::now_v7());
     // Per endpoint (in the order of `body_endpoints`), the fields a client must not set.
-    let forbidden: [&[(&str, Value)]; 10] = [
+    let forbidden: [&[(&str, Value)]; 13] = [
         &[
             ("id", some_id.clone()),
             ("version", json!(7)),
@@ -325,6 +365,25 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
             ("at", when.clone()),
             ("request_id", json!("forged")),
             ("authorization_ids", json!([some_id])),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("status", json!("closed")),
+            ("due_on", json!("2030-01-01")),
+            ("received_on", json!("2026-11-01")),
+            ("extended", json!(true)),
+            ("version", json!(7)),
+            ("created_by", json!("root")),
+        ],
+        &[
+            ("due_on", json!("2030-01-01")),
+            ("extended", json!(false)),
+            ("version", json!(7)),
+        ],
+        &[
+            ("status", json!("open")),
+            ("closed_at", when.clone()),
+            ("outcome_reason", json!("forged")),
         ],
     ];
     let endpoints = body_endpoints(&fx);
@@ -1152,6 +1211,10 @@ fn operations() -> Vec<(Method, String)> {
 fn concrete(template: &str, fx: &Fixture) -> String {
     let id = if template.starts_with("/v1/recipients/") {
         fx.recipient
+    } else if template == "/v1/privacy-requests/{id}/close" {
+        fx.closable
+    } else if template.starts_with("/v1/privacy-requests/") {
+        fx.request
     } else {
         fx.subject
     };

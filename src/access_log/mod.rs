@@ -53,11 +53,17 @@ pub enum Action {
     PartnerList,
     #[serde(rename = "access_log.read")]
     AccessLogRead,
+    #[serde(rename = "request.create")]
+    RequestCreate,
+    #[serde(rename = "request.update")]
+    RequestUpdate,
+    #[serde(rename = "request.read")]
+    RequestRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -73,6 +79,9 @@ impl Action {
         Action::PartnerRead,
         Action::PartnerList,
         Action::AccessLogRead,
+        Action::RequestCreate,
+        Action::RequestUpdate,
+        Action::RequestRead,
     ];
 
     /// The stored name.
@@ -93,6 +102,9 @@ impl Action {
             Action::PartnerRead => "partner.read",
             Action::PartnerList => "partner.list",
             Action::AccessLogRead => "access_log.read",
+            Action::RequestCreate => "request.create",
+            Action::RequestUpdate => "request.update",
+            Action::RequestRead => "request.read",
         }
     }
 

@@ -57,6 +57,7 @@ diesel::table! {
         source_attestation -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -160,7 +161,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    privacy_requests (id) {
+        id -> Uuid,
+        version -> Int4,
+        kind -> Text,
+        subject_id -> Nullable<Uuid>,
+        channel -> Text,
+        received_at -> Timestamptz,
+        received_on -> Date,
+        reference -> Nullable<Text>,
+        status -> Text,
+        original_due_on -> Date,
+        due_on -> Date,
+        extended -> Bool,
+        extension_reason -> Nullable<Text>,
+        subject_informed_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        outcome_reason -> Nullable<Text>,
+        closed_at -> Nullable<Timestamptz>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(rectifications -> subjects (subject_id));
+diesel::joinable!(privacy_requests -> subjects (subject_id));
 diesel::joinable!(consents -> subjects (subject_id));
 diesel::joinable!(consents -> purposes (purpose_id));
 diesel::joinable!(consent_events -> subjects (subject_id));
@@ -181,4 +208,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recipients,
     disclosure_authorizations,
     disclosures,
+    privacy_requests,
 );
