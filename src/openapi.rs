@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the docs page.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+mod fixups;
 use utoipa::{Modify, OpenApi};
 
 /// The whole API.
@@ -54,6 +56,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The document as served and committed: [`document`] with what holds for every operation
+/// (see `fixups.rs`).
+pub fn document_json() -> serde_json::Value {
+    fixups::apply(&document())
+}
+
 /// utoipa turns a one-line doc comment into a summary only; the handler's doc comment is meant
 /// to be the operation's description too.
 fn describe_every_operation(doc: &mut utoipa::openapi::OpenApi) {
@@ -75,8 +83,7 @@ fn describe_every_operation(doc: &mut utoipa::openapi::OpenApi) {
 
 /// The document as committed in `openapi/openapi.json`: pretty JSON with a final newline.
 pub fn to_json() -> String {
-    let mut text = document()
-        .to_pretty_json()
+    let mut text = serde_json::to_string_pretty(&document_json())
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text

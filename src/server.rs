@@ -50,7 +50,10 @@ pub fn build_app(
         .configure(crate::access_log::routes::configure)
         .configure(crate::requests::configure)
         .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/openapi.json", crate::openapi::document_json()),
+        )
         .default_service(web::to(unmatched))
 }
 

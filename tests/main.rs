@@ -12,6 +12,7 @@ mod disclosures;
 mod harness;
 mod jwks;
 mod log_coverage;
+mod openapi;
 mod ops;
 mod outage;
 mod problems;

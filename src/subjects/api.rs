@@ -68,10 +68,10 @@ const SOURCE_KEYS: [&str; 5] = [
 /// The fields of a subject that staff set: the body of `POST /v1/subjects`. A fixed set (data
 /// minimisation): there is no place for other personal data.
 ///
-/// Serde only reads the shape here; every rule is checked in [`SubjectFields::to_data`]. So
-/// required fields are options (required in the schema) and the nested objects raw JSON: a
-/// missing or malformed field then never hides the others, and every bad one is named at once,
-/// nested ones dotted.
+/// Every field is checked and every bad one named at once, nested ones dotted (`source.name`).
+// Only the shape is read on deserializing; every rule is checked in `SubjectFields::to_data`. So
+// required fields are options (required in the schema) and the nested objects raw JSON: a
+// missing or malformed field then never hides the others.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SubjectFields {
     /// `client` or `contact`.
@@ -588,24 +588,24 @@ pub struct SubjectExport {
     /// The record, its source included.
     pub subject: Subject,
     /// The person's consent and opt-out flags, one per purpose.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::consents::api::Consent>)]
     pub consents: Value,
     /// Every consent decision, newest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::consents::api::ConsentEvent>)]
     pub consent_history: Value,
     /// Permissions to disclose the person's data to recipients.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::disclosures::api::Authorization>)]
     pub disclosure_authorizations: Value,
     /// Every disclosure of the person's data made.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::disclosures::api::Disclosure>)]
     pub disclosures: Value,
     /// Every correction of the record, oldest first.
     pub rectifications: Vec<Rectification>,
     /// Every access-log entry about the person, oldest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::access_log::model::Entry>)]
     pub access_log: Value,
     /// The person's privacy requests with their deadlines and outcomes, oldest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::requests::api::PrivacyRequest>)]
     pub privacy_requests: Value,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
