@@ -30,7 +30,8 @@ fn operation_ids_are_unique_and_every_v1_operation_declares_the_request_headers(
         if path.starts_with("/v1/") {
             for header in ["X-Request-Id", "X-Access-Purpose"] {
                 let declared = op["parameters"].as_array().is_some_and(|ps| {
-                    ps.iter().any(|p| p["name"] == header && p["in"] == "header")
+                    ps.iter()
+                        .any(|p| p["name"] == header && p["in"] == "header")
                 });
                 assert!(declared, "{method} {path} does not declare {header}");
             }
@@ -117,7 +118,10 @@ fn descriptions_speak_to_integrators_and_examples_are_real() {
         }
     }
     walk(&doc, "", &mut placeholders);
-    assert!(placeholders.is_empty(), "placeholder examples: {placeholders:?}");
+    assert!(
+        placeholders.is_empty(),
+        "placeholder examples: {placeholders:?}"
+    );
     let fields = &schemas["SubjectFields"]["properties"];
     assert!(fields["personal_code"]["pattern"].is_string(), "{fields}");
     assert_eq!(fields["email"]["format"], "email");
@@ -125,7 +129,9 @@ fn descriptions_speak_to_integrators_and_examples_are_real() {
     assert_eq!(fields["given_name"]["maxLength"], 200);
     let example = &schemas["SubjectFields"]["example"];
     assert_eq!(example["source"]["type"], "data_subject", "{example}");
-    assert!(example["source"].get("lawful_collection_attestation").is_none());
+    assert!(example["source"]
+        .get("lawful_collection_attestation")
+        .is_none());
     assert_eq!(
         schemas["EligibilityRequest"]["properties"]["subject_ids"]["maxItems"],
         100_000

@@ -319,6 +319,7 @@ pub struct EligibilityRequest {
     /// The purpose's id.
     pub purpose: String,
     /// Up to 100,000 subject ids; duplicates are answered once.
+    #[schema(max_items = 100_000, example = json!(["0190b6a2-7c3e-7d1a-9f00-2b6c1d8e4a10"]))]
     pub subject_ids: Vec<Uuid>,
 }
 

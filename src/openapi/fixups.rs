@@ -11,8 +11,87 @@ use serde_json::{json, Map, Value};
 pub fn apply(doc: &utoipa::openapi::OpenApi) -> Value {
     let mut value = serde_json::to_value(doc).unwrap_or_else(|e| json!({ "error": e.to_string() }));
     declare_parameters(&mut value);
+    // Before the examples are added: an inlined copy must still equal its component.
     name_inline_schemas(&mut value);
+    add_examples(&mut value);
     value
+}
+
+/// Realistic examples for the properties no annotation gave one, by field name, so that the
+/// docs page and generated clients show PlanPro's data rather than `"string"`.
+const EXAMPLES: [(&str, &str); 30] = [
+    ("given_name", "Mari"),
+    ("family_name", "Maasikas"),
+    ("personal_code", "49403136526"),
+    ("email", "mari@example.ee"),
+    ("contact_email", "privacy@partner.ee"),
+    ("phone", "+3725551234"),
+    ("street", "Pikk 1-2"),
+    ("city", "Tallinn"),
+    ("postal_code", "10123"),
+    ("country", "EE"),
+    ("name", "Partner OÜ"),
+    ("registry_code", "12345678"),
+    ("purpose", "marketing_planpro"),
+    ("actor", "mari.tamm@planpro.ee"),
+    ("created_by", "mari.tamm@planpro.ee"),
+    ("revoked_by", "mari.tamm@planpro.ee"),
+    ("request_id", "portal-2026-11-30-0001"),
+    (
+        "evidence",
+        "web form 2026-11-30, box 'offers from PlanPro' ticked",
+    ),
+    ("consent_evidence", "signed consent form 2026-11-30"),
+    ("legal_reference", "Accounting Act § 12"),
+    ("reason", "the person asked for it by e-mail on 2026-11-30"),
+    ("revoked_reason", "the person withdrew the consent"),
+    (
+        "extension_reason",
+        "the request covers records from several systems",
+    ),
+    (
+        "outcome_reason",
+        "the data are needed for a pending legal claim",
+    ),
+    (
+        "note",
+        "sent by e-mail to the partner's data protection officer",
+    ),
+    ("channel", "email"),
+    ("reference", "ticket 2026-1130-7"),
+    ("next_cursor", "YzE6MDE5MGI2YTItN2MzZS03ZDFh"),
+    ("et", "Pakkumised PlanPro OÜ-lt"),
+    ("en", "Offers from PlanPro OÜ"),
+];
+
+fn add_examples(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (field, property) in properties.iter_mut() {
+            let Some(property) = property.as_object_mut() else {
+                continue;
+            };
+            let textual = match property.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if !textual || property.contains_key("example") || property.contains_key("format") {
+                continue;
+            }
+            if let Some((_, example)) = EXAMPLES.iter().find(|(name, _)| name == field) {
+                property.insert("example".into(), json!(example));
+            }
+        }
+    }
 }
 
 fn request_headers() -> [Value; 2] {
