@@ -166,19 +166,6 @@ enum Keys {
     Set(Arc<jwks::KeySet>),
 }
 
-/// The decoding key for a configured single key.
-pub fn decoding_key(key: &JwtKey) -> Result<DecodingKey, jsonwebtoken::errors::Error> {
-    match key {
-        JwtKey::Secret(secret) => Ok(DecodingKey::from_secret(secret.expose().as_bytes())),
-        JwtKey::PublicKey { pem, algorithm } => match algorithm {
-            PublicKeyAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
-            PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
-            PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
-        },
-        JwtKey::Jwks(_) => Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
-    }
-}
-
 fn single_algorithm(key: &JwtKey) -> Algorithm {
     match key {
         JwtKey::PublicKey { algorithm, .. } => match algorithm {
@@ -220,9 +207,12 @@ impl Verifier {
             None => base.validate_aud = false,
         }
         let keys = match key {
-            JwtKey::Jwks(config) => Keys::Set(jwks::KeySet::start(config)),
+            JwtKey::Jwks(config) => Keys::Set(jwks::KeySet::start(config).map_err(|why| {
+                log::error!("{why}");
+                jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)
+            })?),
             single => Keys::One(Box::new((
-                decoding_key(single)?,
+                single.decoding_key()?,
                 only(&base, single_algorithm(single)),
             ))),
         };

@@ -1,6 +1,7 @@
 //! Configuration from the environment. Every variable `X` may also come as `X_FILE`, a path whose
 //! contents are the value. All problems are reported together so that one failed start says it all.
 
+use jsonwebtoken::DecodingKey;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -54,6 +55,22 @@ pub enum JwtKey {
     },
     /// An identity provider's key set: each token names its key by `kid`.
     Jwks(JwksConfig),
+}
+
+impl JwtKey {
+    /// The key in the form the token library verifies with.
+    pub fn decoding_key(&self) -> Result<DecodingKey, jsonwebtoken::errors::Error> {
+        match self {
+            JwtKey::Secret(secret) => Ok(DecodingKey::from_secret(secret.expose().as_bytes())),
+            JwtKey::PublicKey { pem, algorithm } => match algorithm {
+                PublicKeyAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
+                PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
+                PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
+            },
+            // A key set holds many keys, each found by the token's `kid` (see `auth::jwks`).
+            JwtKey::Jwks(_) => Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+        }
+    }
 }
 
 /// The service's whole configuration.

@@ -3,17 +3,17 @@
 //! transaction; reads hand theirs to the group-commit [`writer::LogWriter`] and answer only once
 //! it has committed.
 
+pub mod audit;
 pub mod chain;
 pub mod group_commit;
 pub mod model;
 pub mod routes;
+pub mod sealer;
 pub mod writer;
 
-use crate::auth::Scope;
+use crate::auth::Actor;
 use crate::db::schema::access_log;
 use crate::error::{ApiError, ApiResult};
-use crate::request::Caller;
-use crate::AppState;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -149,9 +149,12 @@ pub struct NewEntry {
 }
 
 impl NewEntry {
-    /// An entry for this caller's request about one subject (or none).
-    pub fn new(
-        caller: &Caller,
+    /// An entry for a request of `actor` about one subject (or none); handlers build it with
+    /// [`crate::caller::Caller::entry`].
+    pub fn for_actor(
+        actor: &Actor,
+        request_id: &str,
+        purpose: Option<&str>,
         action: Action,
         subject_id: Option<Uuid>,
         outcome: Outcome,
@@ -160,13 +163,13 @@ impl NewEntry {
             id: Uuid::now_v7(),
             // Postgres keeps microseconds; the hash chain must see what is stored.
             at: Utc::now().trunc_subsecs(6),
-            actor: caller.actor.sub.clone(),
-            recipient_id: caller.actor.recipient_id,
+            actor: actor.sub.clone(),
+            recipient_id: actor.recipient_id,
             action: action.as_str().to_owned(),
             subject_id,
             outcome: outcome.as_str().to_owned(),
-            purpose: caller.purpose.clone(),
-            request_id: caller.request_id.clone(),
+            purpose: purpose.map(str::to_owned),
+            request_id: request_id.to_owned(),
             count: None,
         }
     }
@@ -188,52 +191,6 @@ pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {
     Ok(())
 }
 
-impl AppState {
-    /// Appends read entries through group commit; returns only once they are durable.
-    pub async fn log_reads(&self, entries: Vec<NewEntry>) -> ApiResult<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.log_writer.append(entries).await
-    }
-
-    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope`.
-    pub async fn authorize(
-        &self,
-        caller: &Caller,
-        scope: Scope,
-        action: Action,
-        subject: Option<Uuid>,
-    ) -> ApiResult<()> {
-        if caller.actor.has(scope) {
-            return Ok(());
-        }
-        self.deny(
-            caller,
-            action,
-            subject,
-            ApiError::missing_scope(scope.as_str()),
-        )
-        .await
-    }
-
-    /// Logs a refused attempt, then fails with `error`. When even the log cannot be written the
-    /// caller still gets the refusal: nothing is disclosed either way.
-    pub async fn deny<T>(
-        &self,
-        caller: &Caller,
-        action: Action,
-        subject: Option<Uuid>,
-        error: ApiError,
-    ) -> ApiResult<T> {
-        let entry = NewEntry::new(caller, action, subject, Outcome::Denied);
-        if let Err(e) = self.log_writer.append(vec![entry]).await {
-            log::warn!("could not log a denied attempt: {e}");
-        }
-        Err(error)
-    }
-}
-
 /// Every entry about the subject, oldest first, for the right-of-access export.
 pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_json::Value> {
     let entries = access_log::table
@@ -242,30 +199,4 @@ pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_
         .select(model::Entry::as_select())
         .load::<model::Entry>(conn)?;
     serde_json::to_value(entries).map_err(ApiError::internal)
-}
-
-/// The background sealer of the hash chain and the switch that stops it.
-pub struct Sealer {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-impl Sealer {
-    /// Starts sealing every `period`.
-    pub fn start(db: crate::db::Db, period: std::time::Duration) -> std::io::Result<Self> {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let thread = chain::spawn_sealer(db, period, stop.clone())?;
-        Ok(Self {
-            stop,
-            thread: std::sync::Mutex::new(Some(thread)),
-        })
-    }
-
-    /// Runs a last round and stops.
-    pub fn shutdown(&self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Release);
-        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
-        }
-    }
 }

@@ -105,9 +105,10 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    /// Fetches the set once (a failure is logged, not fatal: tokens are refused until a fetch
-    /// succeeds) and starts the thread that fetches it again every `config.refresh`.
-    pub fn start(config: &JwksConfig) -> Arc<Self> {
+    /// Fetches the set once and starts the thread that fetches it again every `config.refresh`.
+    /// A server that cannot be reached is no reason not to start (tokens are refused until a
+    /// fetch succeeds); a file that holds no usable set is.
+    pub fn start(config: &JwksConfig) -> Result<Arc<Self>, String> {
         let set = Arc::new(Self {
             source: config.source.clone(),
             client: HttpClient::new(ClientOptions {
@@ -120,6 +121,9 @@ impl KeySet {
             fetching: Mutex::new(()),
         });
         if let Err(why) = set.refresh(SCHEDULED_TIMEOUT) {
+            if let JwksSource::File(path) = &set.source {
+                return Err(format!("JWT_JWKS_FILE {}: {why}", path.display()));
+            }
             log::warn!("JWKS: the key set could not be fetched ({why}); tokens are refused until it can be");
         }
         let weak = Arc::downgrade(&set);
@@ -130,7 +134,7 @@ impl KeySet {
         if let Err(e) = spawned {
             log::warn!("JWKS: no refresh thread ({e}); keys are fetched on unknown `kid` only");
         }
-        set
+        Ok(set)
     }
 
     /// The key named `kid`, if the set holds it.

@@ -1,0 +1,29 @@
+//! The switch of the background thread that extends the hash chain (see [`super::chain`]).
+
+use super::chain;
+
+/// The background sealer of the hash chain and the switch that stops it.
+pub struct Sealer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Sealer {
+    /// Starts sealing every `period`.
+    pub fn start(db: crate::db::Db, period: std::time::Duration) -> std::io::Result<Self> {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = chain::spawn_sealer(db, period, stop.clone())?;
+        Ok(Self {
+            stop,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Runs a last round and stops.
+    pub fn shutdown(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+}
