@@ -60,8 +60,9 @@ pub struct NewDescriptions {
 /// A purpose to add.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewPurpose {
-    /// `^[a-z][a-z0-9_]{1,63}$`.
-    #[schema(example = "newsletter")]
+    /// The purpose's id, used in paths: a lowercase letter, then 1 to 63 lowercase letters,
+    /// digits or underscores.
+    #[schema(example = "newsletter", pattern = r"^[a-z][a-z0-9_]{1,63}$")]
     pub id: String,
     pub basis: Basis,
     pub description: NewDescriptions,
