@@ -87,6 +87,13 @@ pub struct Config {
     pub db_pool_timeout: Duration,
     pub migrate_on_start: bool,
     pub data_dir: std::path::PathBuf,
+    /// How long a request body may take to arrive (`REQUEST_BODY_TIMEOUT_S`).
+    pub request_body_timeout: Duration,
+    /// Each request's deadline for all its database work, pool wait included, and the
+    /// statement timeout of every serving connection (`DB_STATEMENT_TIMEOUT_MS`).
+    pub db_statement_timeout: Duration,
+    /// Connections served at once, over all workers (`MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 /// Where variables are read from: the process environment, or a map in tests.
@@ -267,6 +274,9 @@ impl Config {
         let db_pool_size = r.number("DB_POOL_SIZE", 10, 1..=1000);
         let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
         let migrate_on_start = r.flag("MIGRATE_ON_START", true);
+        let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
+        let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
+        let max_connections = r.number("MAX_CONNECTIONS", 10_000, 1000..=1_000_000);
         let data_dir = r.data_dir();
         if database_url.is_some()
             && jwt_key.is_none()
@@ -290,6 +300,9 @@ impl Config {
             db_pool_timeout: Duration::from_millis(timeout_ms),
             migrate_on_start,
             data_dir,
+            request_body_timeout: Duration::from_secs(body_timeout_s),
+            db_statement_timeout: Duration::from_millis(statement_timeout_ms),
+            max_connections,
         })
     }
 }
@@ -320,10 +333,20 @@ mod tests {
             ("BIND_ADDR", "nowhere"),
             ("DB_POOL_SIZE", "zero"),
             ("JWT_SECRET", "short"),
+            ("REQUEST_BODY_TIMEOUT_S", "0"),
+            ("DB_STATEMENT_TIMEOUT_MS", "10"),
+            ("MAX_CONNECTIONS", "999"),
         ]))
         .unwrap_err()
         .to_string();
-        for name in ["BIND_ADDR", "DB_POOL_SIZE", "JWT_SECRET"] {
+        for name in [
+            "BIND_ADDR",
+            "DB_POOL_SIZE",
+            "JWT_SECRET",
+            "REQUEST_BODY_TIMEOUT_S",
+            "DB_STATEMENT_TIMEOUT_MS",
+            "MAX_CONNECTIONS",
+        ] {
             assert!(err.contains(name), "{name} missing from {err}");
         }
         assert!(!err.contains("short"), "a secret was printed: {err}");
@@ -382,5 +405,8 @@ mod tests {
         let config = Config::from_source(&source(&[])).unwrap();
         assert!(config.database_url.is_none() && config.jwt_key.is_none());
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.request_body_timeout, Duration::from_secs(10));
+        assert_eq!(config.db_statement_timeout, Duration::from_millis(5000));
+        assert!(config.max_connections >= 1000);
     }
 }

@@ -3,6 +3,7 @@
 pub mod access_log;
 pub mod auth;
 pub mod batched;
+pub mod body;
 pub mod caller;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod http_client;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -26,6 +28,7 @@ pub mod responses;
 pub mod router;
 pub mod server;
 pub mod state;
+pub mod strict_json;
 pub mod subjects;
 
 pub use server::build_app;

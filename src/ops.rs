@@ -28,15 +28,21 @@ pub async fn healthz() -> HttpResponse {
         (status = 503, description = "Database unreachable or migrations pending", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    // A probe must answer in time even while the database hangs.
     let current = state
         .db
-        .run(|conn| Ok(crate::db::migrations_current(conn)))
+        .run_within(READINESS_LIMIT, |conn| {
+            Ok(crate::db::migrations_current(conn))
+        })
         .await?;
     if !current {
         return Err(ApiError::Unavailable);
     }
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
+
+/// How long readiness waits on the database before answering 503.
+const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Prometheus metrics in the OpenMetrics text format (which Prometheus scrapes natively).
 #[utoipa::path(get, path = paths::METRICS, tag = "operations",

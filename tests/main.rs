@@ -2,14 +2,18 @@
 
 mod access_log;
 mod auth;
+mod bounded;
 mod concurrency;
 mod consents;
 mod disclosures;
+mod hardening;
 #[allow(
     dead_code,
     reason = "a shared toolbox: not every test run uses every helper"
 )]
 mod harness;
+mod idempotency;
+mod instances;
 mod jwks;
 mod log_coverage;
 mod openapi;

@@ -17,6 +17,12 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
   JWT_AUDIENCE          when set, tokens must carry this `aud`
   DB_POOL_SIZE          database connections, 1 to 1000 [default: 10]
   DB_POOL_TIMEOUT_MS    longest wait for a connection, 50 to 60000 [default: 2000]
+  DB_STATEMENT_TIMEOUT_MS
+                        one deadline for a request's database work, 100 to 600000
+                        [default: 5000]
+  REQUEST_BODY_TIMEOUT_S
+                        seconds a request body may take to arrive, 1 to 3600 [default: 10]
+  MAX_CONNECTIONS       connections accepted at once, 1000 to 1000000 [default: 10000]
   MIGRATE_ON_START      true or false: apply migrations first [default: true]
   DATA_DIR              embedded cluster and development secrets [default: .data]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
