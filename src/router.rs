@@ -96,7 +96,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_JSON, crate::openapi::document()))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked(OPENAPI_JSON, crate::openapi::document_json()),
+        )
         .default_service(web::to(unmatched));
 }
 
