@@ -12,6 +12,9 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
+mod wording;
+pub use wording::UUID_EXAMPLE;
+
 /// Semantic checks of a well-typed body, collecting every bad field.
 pub trait Validate {
     /// Every problem with the value; empty when it is valid.
@@ -59,22 +62,27 @@ fn nested_fields<T: ToSchema>() -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
+/// A syntax error with where it is (line and column help find it); any other error in plain
+/// words without the value (see [`wording`]).
 fn describe_json_error(error: &serde_json::Error) -> String {
-    // serde's message ends with " at line L column C", which says nothing to a field-level caller.
     let text = error.to_string();
-    match text.find(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
+    let message = text.find(" at line ").map_or(text.as_str(), |i| &text[..i]);
+    if error.is_syntax() || error.is_eof() {
+        return format!(
+            "not valid JSON ({message} at line {}, column {})",
+            error.line(),
+            error.column()
+        );
     }
+    wording::expected(message)
 }
 
 /// Parses JSON strictly: malformed JSON and repeated member names (each named) are a 400.
 pub fn strict_value(body: &[u8]) -> Result<Value, ApiError> {
     crate::strict_json::parse(body).map_err(|e| match e {
-        crate::strict_json::StrictError::Syntax(e) => ApiError::invalid_field(
-            "body",
-            format!("not valid JSON: {}", describe_json_error(&e)),
-        ),
+        crate::strict_json::StrictError::Syntax(e) => {
+            ApiError::invalid_field("body", describe_json_error(&e))
+        }
         crate::strict_json::StrictError::Duplicates(names) => ApiError::invalid(
             names
                 .into_iter()
@@ -180,12 +188,13 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
         };
         let path = error.path().to_string();
         let top = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+        let raw = error.inner().to_string();
         let message = describe_json_error(error.inner());
         if top.is_empty() || top == "?" || !object.contains_key(&top) {
             // A missing field (already named from the schema) or a whole-body problem.
             let already_named = errors.iter().any(|e| {
                 let named = e.field.split(['.', '[']).next().unwrap_or_default();
-                message.contains(&format!("`{named}`"))
+                raw.contains(&format!("`{named}`"))
             });
             if !already_named {
                 errors.push(FieldError::new(
@@ -229,12 +238,17 @@ pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error 
     problem.into()
 }
 
+/// The problem of a path segment that did not deserialize, worded as every path's is.
+pub fn path_segment_error(field: &str, serde_message: &str) -> ApiError {
+    ApiError::invalid_field(field, wording::expected(serde_message))
+}
+
 /// Maps a bad path segment (such as a malformed UUID) to a 400 naming the parameter.
 pub fn path_error(error: PathError, req: &HttpRequest) -> actix_web::Error {
     let PathError::Deserialize(e) = &error else {
         return ApiError::invalid_field("path", "invalid path").into();
     };
-    let message = e.to_string();
+    let message = wording::expected(&e.to_string());
     let field = req
         .match_info()
         .iter()
@@ -246,15 +260,20 @@ pub fn path_error(error: PathError, req: &HttpRequest) -> actix_web::Error {
 
 /// Maps bad query parameters to a 400 naming the parameter when serde says which.
 pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let message = match &error {
+    let raw = match &error {
         QueryPayloadError::Deserialize(e) => e.to_string(),
-        _ => "invalid query string".to_owned(),
+        _ => String::new(),
     };
-    let field = message
+    let field = raw
         .split('`')
         .nth(1)
-        .filter(|_| message.contains("field"))
+        .filter(|_| raw.contains("field"))
         .unwrap_or("query")
         .to_owned();
+    let message = if raw.is_empty() {
+        "is not a valid query string".to_owned()
+    } else {
+        wording::expected(&raw)
+    };
     ApiError::invalid_field(&field, message).into()
 }

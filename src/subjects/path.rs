@@ -6,6 +6,7 @@
 use super::model;
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::path_segment_error;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use diesel::PgConnection;
@@ -55,7 +56,7 @@ impl FromRequest for SubjectPath {
         ready(
             parsed
                 .map(|id| Self(SubjectId(id)))
-                .map_err(|e| ApiError::invalid_field("id", e.to_string())),
+                .map_err(|e| path_segment_error("id", &e.to_string())),
         )
     }
 }

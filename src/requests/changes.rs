@@ -1,10 +1,9 @@
-//! The changes of a privacy request after it is recorded: one extension of its deadline, and
-//! closing it with an outcome. Each needs `If-Match`, may carry an `Idempotency-Key`, and logs a
-//! `request.update` entry about the request's subject in the transaction of the change.
+//! The changes of a privacy request: one extension of its deadline, and closing it with an
+//! outcome. Both need `If-Match` and write a `request.update` entry in their transaction.
 
 use super::api::{trimmed, Closing, Extension, PrivacyRequest};
 use super::model::{self, RequestRow};
-use super::routes::{answer, deadline, entry, now, EXTENDED_MONTHS};
+use super::routes::{deadline, entry, keyed_update, now, EXTENDED_MONTHS};
 use crate::access_log::{self, Action};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -12,38 +11,16 @@ use crate::caller::Caller;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::privacy_request::{RequestKind, RequestOutcome, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::idempotency::{self, Answer};
+use crate::idempotency::{self};
 use crate::paths;
 use crate::precondition;
 use crate::responses::{Auth, JsonBody, Precondition, RequestsWrite, Unavailable};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web::{self};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
-
-/// Runs an update of a request under its idempotency key: a replay repeats the stored answer
-/// (with a `request.update` entry about the same subject); a new one is stored with its answer.
-fn keyed_update(
-    conn: &mut diesel::PgConnection,
-    key: Option<&idempotency::Key>,
-    caller: &Caller,
-    work: impl FnOnce(&mut diesel::PgConnection) -> ApiResult<RequestRow>,
-) -> ApiResult<Answer> {
-    if let Some(key) = key {
-        let template = entry(caller, Action::RequestUpdate, None);
-        if let Some(answer) = idempotency::claim(conn, key, Some(&template))? {
-            return Ok(answer);
-        }
-    }
-    let row = work(conn)?;
-    let logged = entry(caller, Action::RequestUpdate, row.subject_id);
-    let answer = answer(StatusCode::OK, row)?;
-    if let Some(key) = key {
-        idempotency::store(conn, key, Some(&logged), &answer)?;
-    }
-    Ok(answer)
-}
 
 /// Loads the request for a change: 404, 412 on a stale `If-Match`, 409 once closed.
 fn lock_open(conn: &mut diesel::PgConnection, id: Uuid, expected: i32) -> ApiResult<RequestRow> {
