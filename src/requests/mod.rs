@@ -24,7 +24,7 @@ pub fn export_for(
 
 /// The Prometheus gauges of privacy requests, computed from the database at each scrape;
 /// nothing when it cannot be reached (the scrape still answers).
-pub async fn gauges(state: &crate::AppState) -> Vec<crate::metrics::ScrapedGauge> {
+pub async fn gauges(state: &crate::state::AppState) -> Vec<crate::metrics::ScrapedGauge> {
     let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
     let Ok(counts) = state.db.run(move |conn| model::counts(conn, today)).await else {
         return Vec::new();
