@@ -22,11 +22,12 @@ pub enum Scope {
     DisclosuresWrite,
     AccessLogsRead,
     Partner,
+    AccessLogsCheckpoint,
 }
 
 impl Scope {
     /// Every scope, in the contract's order.
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::SubjectsRead,
         Scope::SubjectsWrite,
         Scope::ConsentsRead,
@@ -37,6 +38,7 @@ impl Scope {
         Scope::DisclosuresWrite,
         Scope::AccessLogsRead,
         Scope::Partner,
+        Scope::AccessLogsCheckpoint,
     ];
 
     /// The scope's name in the `scope` claim.
@@ -52,6 +54,7 @@ impl Scope {
             Scope::DisclosuresWrite => "disclosures:write",
             Scope::AccessLogsRead => "access-logs:read",
             Scope::Partner => "partner",
+            Scope::AccessLogsCheckpoint => "access-logs:checkpoint",
         }
     }
 

@@ -62,6 +62,8 @@ pub struct Config {
     pub db_pool_timeout: Duration,
     pub migrate_on_start: bool,
     pub data_dir: std::path::PathBuf,
+    /// The keys and settings of the access log's proofs.
+    pub proofs: crate::proof_keys::KeySettings,
 }
 
 /// Where variables are read from: the process environment, or a map in tests.
@@ -168,6 +170,8 @@ impl Config {
             v.parse().ok().filter(|n| (50..=60_000).contains(n))
         });
         let migrate_on_start = r.parsed("MIGRATE_ON_START", true, parse_bool);
+        let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
         let data_dir = r
             .raw("DATA_DIR")
             .unwrap_or_else(|| ".data".to_owned())
@@ -194,6 +198,7 @@ impl Config {
             db_pool_timeout: Duration::from_millis(timeout_ms),
             migrate_on_start,
             data_dir,
+            proofs,
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod proof_keys;
 pub mod precondition;
 pub mod recipients;
 pub mod request;

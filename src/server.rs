@@ -47,6 +47,7 @@ pub fn build_app(
         .configure(crate::consents::configure)
         .configure(crate::recipients::configure)
         .configure(crate::disclosures::configure)
+        .configure(crate::access_log::proofs::configure)
         .configure(crate::access_log::routes::configure)
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
@@ -148,8 +149,9 @@ impl AppState {
         )
         .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
         let db = Db::new(url, config.db_pool_size, config.db_pool_timeout);
+        let proofs = crate::access_log::sealing::Proofs::start(config)?;
         Ok(Self {
-            sealer: Sealer::start(db.clone(), SEAL_PERIOD)?,
+            sealer: Sealer::start(db.clone(), SEAL_PERIOD, proofs)?,
             db,
             verifier,
             log_writer: LogWriter::start(url, LOG_WRITERS)?,

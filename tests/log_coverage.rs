@@ -607,12 +607,44 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "GET",
+            template: "/v1/access-logs/{entry_id}/inclusion-proof",
+            action: "access_log.read",
+            scope: Scope::AccessLogsRead,
+            build: |fx, app| Plan {
+                params: vec![("entry_id", checkpointed_entry_about(app, fx.subject).to_string())],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
             template: "/v1/subjects/{id}/access-logs",
             action: "access_log.read",
             scope: Scope::AccessLogsRead,
             build: |fx, _| Plan::about(fx.subject),
         },
     ]
+}
+
+/// An entry about the subject that a signed checkpoint holds (waiting for the checkpoint).
+fn checkpointed_entry_about(app: &TestApp, subject: Uuid) -> Uuid {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found = app.db.scalar(&format!(
+            "SELECT coalesce((SELECT l.entry_id::text FROM access_log_leaf l \
+             JOIN access_log a ON a.seq = l.entry_seq WHERE a.subject_id = '{subject}' \
+             AND l.idx < (SELECT coalesce(max(size), 0) FROM access_log_checkpoint) \
+             ORDER BY l.idx LIMIT 1), '')"
+        ));
+        if let Ok(id) = Uuid::parse_str(&found) {
+            return id;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpointed entry about the subject"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 fn built_operations() -> Vec<(Operation, &'static str)> {

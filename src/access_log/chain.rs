@@ -6,7 +6,10 @@
 //! then `seq` order, so an entry committed late is never skipped. One instance seals at a time
 //! (an advisory lock); the others simply find nothing to do.
 
+use super::merkle::Frontier;
 use super::model::Entry;
+use super::sealing::Proofs;
+use super::tree;
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::error::{ApiError, ApiResult};
 use diesel::connection::SimpleConnection;
@@ -99,23 +102,30 @@ fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
 
 /// Runs one sealing round; returns how many entries it chained. With `wait`, waits for another
 /// sealer to finish instead of leaving the work to it.
-pub fn seal(conn: &mut PgConnection, wait: bool) -> ApiResult<usize> {
-    seal_round(conn, wait).map(|round| round.chained)
+pub fn seal(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult<usize> {
+    seal_round(conn, wait, proofs).map(|round| round.chained)
 }
 
 /// What one round did.
 struct Round {
     chained: usize,
+    /// The tree's right edge after the round (`None` when another sealer held the lock).
+    frontier: Option<Frontier>,
     /// Every transaction below this is now chained (when the round was not cut short).
     complete_below: i64,
 }
 
-fn seal_round(conn: &mut PgConnection, wait: bool) -> ApiResult<Round> {
-    let nothing = Round {
-        chained: 0,
-        complete_below: 0,
-    };
-    conn.transaction(|conn| {
+/// Also extends the Merkle tree with the same entries (those with a valid MAC) and signs a
+/// checkpoint when one is due; the tree's right edge in memory changes only once committed.
+fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult<Round> {
+    let mut cached = proofs.tree.lock();
+    let mut note = None;
+    let round = conn.transaction::<Round, ApiError, _>(|conn| {
+        let nothing = Round {
+            chained: 0,
+            complete_below: 0,
+            frontier: None,
+        };
         if wait {
             conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({SEAL_LOCK})"))?;
         } else {
@@ -134,18 +144,23 @@ fn seal_round(conn: &mut PgConnection, wait: bool) -> ApiResult<Round> {
             "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
         )
         .get_result(conn)?;
-        let rows: Vec<(i64, Entry)> = access_log::table
+        let rows: Vec<Row> = access_log::table
             .filter(access_log::txid.ge(horizon))
             .filter(access_log::txid.lt(xmin.xmin))
             .order((access_log::txid, access_log::seq))
-            .select((access_log::txid, Entry::as_select()))
+            .select((access_log::txid, Entry::as_select(), access_log::mac))
             .limit(ROUND_LIMIT + 1)
             .load(conn)?;
         let (rows, new_horizon) = cut_at_transaction(rows, xmin.xmin, conn)?;
-        if rows.is_empty() {
+        let mut frontier = tree::current(conn, &cached)?;
+        let seen = rows.len();
+        let rows = proofs.admit(conn, rows, &mut frontier)?;
+        note = proofs.maybe_sign(conn, &frontier)?;
+        if seen == 0 {
             return Ok(Round {
                 chained: 0,
                 complete_below: xmin.xmin,
+                frontier: Some(frontier),
             });
         }
         let mut links = Vec::with_capacity(rows.len());
@@ -173,31 +188,44 @@ fn seal_round(conn: &mut PgConnection, wait: bool) -> ApiResult<Round> {
         Ok(Round {
             chained: rows.len(),
             complete_below: new_horizon,
+            frontier: Some(frontier),
         })
-    })
+    });
+    let mut round = round?;
+    if let Some(frontier) = round.frontier.take() {
+        *cached = Some(frontier);
+    }
+    if let Some(note) = note {
+        proofs.keep(&note);
+    }
+    Ok(round)
 }
+
+/// A row a round reads: the writing transaction, the entry and its MAC.
+type Row = (i64, Entry, Option<Vec<u8>>);
 
 /// Keeps whole transactions: when a round is full, the last transaction waits for the next round
 /// (unless it alone fills the round, when all of it is taken now).
 fn cut_at_transaction(
-    mut rows: Vec<(i64, Entry)>,
+    mut rows: Vec<Row>,
     xmin: i64,
     conn: &mut PgConnection,
-) -> ApiResult<(Vec<Entry>, i64)> {
+) -> ApiResult<(Vec<(Entry, Option<Vec<u8>>)>, i64)> {
+    let strip = |rows: Vec<Row>| rows.into_iter().map(|(_, e, m)| (e, m)).collect();
     if rows.len() as i64 <= ROUND_LIMIT {
-        return Ok((rows.into_iter().map(|(_, e)| e).collect(), xmin));
+        return Ok((strip(rows), xmin));
     }
-    let last_txid = rows.last().map_or(0, |(t, _)| *t);
-    if rows.first().is_some_and(|(t, _)| *t == last_txid) {
-        let all: Vec<Entry> = access_log::table
+    let last_txid = rows.last().map_or(0, |(t, _, _)| *t);
+    if rows.first().is_some_and(|(t, _, _)| *t == last_txid) {
+        let all = access_log::table
             .filter(access_log::txid.eq(last_txid))
             .order(access_log::seq)
-            .select(Entry::as_select())
+            .select((Entry::as_select(), access_log::mac))
             .load(conn)?;
         return Ok((all, last_txid + 1));
     }
-    rows.retain(|(t, _)| *t != last_txid);
-    Ok((rows.into_iter().map(|(_, e)| e).collect(), last_txid))
+    rows.retain(|(t, _, _)| *t != last_txid);
+    Ok((strip(rows), last_txid))
 }
 
 /// The outcome of a verification.
@@ -218,7 +246,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-type Link = (i64, i64, Uuid, Vec<u8>, Option<Entry>);
+type Link = (i64, i64, Uuid, Vec<u8>, Option<Entry>, Option<Vec<u8>>);
 
 #[derive(QueryableByName)]
 struct NextXid {
@@ -229,13 +257,17 @@ struct NextXid {
 /// Seals until every transaction that had finished when this call began is chained. A
 /// transaction still open elsewhere in the cluster holds the horizon back; after `patience`
 /// the verification goes on with what is sealed.
-fn seal_up_to_now(conn: &mut PgConnection, patience: std::time::Duration) -> ApiResult<()> {
+fn seal_up_to_now(
+    conn: &mut PgConnection,
+    patience: std::time::Duration,
+    proofs: &Proofs,
+) -> ApiResult<()> {
     let target: NextXid =
         diesel::sql_query("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax")
             .get_result(conn)?;
     let deadline = std::time::Instant::now() + patience;
     loop {
-        let round = seal_round(conn, true)?;
+        let round = seal_round(conn, true, proofs)?;
         if round.complete_below >= target.xmax || std::time::Instant::now() >= deadline {
             return Ok(());
         }
@@ -244,13 +276,16 @@ fn seal_up_to_now(conn: &mut PgConnection, patience: std::time::Duration) -> Api
 }
 
 /// Seals what is pending, then checks every link whose entry falls in `[from, to)` (all when
-/// unbounded) and looks for entries that bypassed the chain.
+/// unbounded), each entry's MAC, and looks for entries that bypassed the chain (among them those
+/// the sealer refused for want of a valid MAC).
 pub fn verify(
     conn: &mut PgConnection,
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
+    proofs: &Proofs,
 ) -> ApiResult<Verification> {
-    seal_up_to_now(conn, std::time::Duration::from_secs(5))?;
+    seal_up_to_now(conn, std::time::Duration::from_secs(5), proofs)?;
+    let cutover = proofs.cutover(conn)?;
     let (horizon, head_pos, head_hash) = head(conn)?;
     let start = first_pos_at_or_after(conn, from)?;
     let end = match to {
@@ -283,18 +318,21 @@ pub fn verify(
                 access_log_chain::entry_id,
                 access_log_chain::hash,
                 Option::<Entry>::as_select(),
+                access_log::mac.nullable(),
             ))
             .load(conn)?;
         if links.is_empty() {
             break;
         }
-        for (link_pos, entry_seq, entry_id, stored, entry) in links {
+        for (link_pos, entry_seq, entry_id, stored, entry, mac) in links {
             let expected_pos = pos;
             pos = link_pos + 1;
             let intact = link_pos == expected_pos
                 && entry.as_ref().is_some_and(|e| {
                     let hash = link(&previous, e);
-                    e.id == entry_id && hash[..] == stored[..]
+                    e.id == entry_id
+                        && hash[..] == stored[..]
+                        && proofs.authentic(e, mac.as_deref(), cutover)
                 });
             if !intact {
                 first_bad = Some((entry_seq, entry_id));
@@ -359,12 +397,15 @@ pub fn spawn_sealer(
     db: crate::db::Db,
     period: std::time::Duration,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    proofs: std::sync::Arc<Proofs>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("access-log-sealer".into())
         .spawn(move || loop {
             let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
-            let result = db.get().and_then(|mut conn| seal(&mut conn, stopping));
+            let result = db
+                .get()
+                .and_then(|mut conn| seal(&mut conn, stopping, &proofs));
             if let Err(e) = result {
                 if !matches!(e, ApiError::Unavailable) {
                     log::warn!("sealing the access log failed: {e}");

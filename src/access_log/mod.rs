@@ -4,7 +4,13 @@
 //! it has committed.
 
 pub mod chain;
+pub mod checkpoint;
+pub mod keyed;
+pub mod merkle;
 pub mod model;
+pub mod proofs;
+pub mod sealing;
+pub mod tree;
 pub mod routes;
 pub mod writer;
 
@@ -166,10 +172,16 @@ impl NewEntry {
 }
 
 /// Appends entries on the caller's connection: inside a transaction, they commit with the change.
+/// Each carries its MAC under the access-log key: this is the only way entries are written.
 pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {
+    let key = keyed::key().ok_or_else(|| ApiError::internal("no access-log key installed"))?;
     for chunk in entries.chunks(5000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|entry| (entry, access_log::mac.eq(key.mac(&keyed::leaf_data(entry)))))
+            .collect();
         diesel::insert_into(access_log::table)
-            .values(chunk)
+            .values(rows)
             .execute(conn)?;
     }
     Ok(())
@@ -235,17 +247,28 @@ pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_
 pub struct Sealer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    proofs: std::sync::Arc<sealing::Proofs>,
 }
 
 impl Sealer {
     /// Starts sealing every `period`.
-    pub fn start(db: crate::db::Db, period: std::time::Duration) -> std::io::Result<Self> {
+    pub fn start(
+        db: crate::db::Db,
+        period: std::time::Duration,
+        proofs: std::sync::Arc<sealing::Proofs>,
+    ) -> std::io::Result<Self> {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let thread = chain::spawn_sealer(db, period, stop.clone())?;
+        let thread = chain::spawn_sealer(db, period, stop.clone(), proofs.clone())?;
         Ok(Self {
             stop,
             thread: std::sync::Mutex::new(Some(thread)),
+            proofs,
         })
+    }
+
+    /// The tree, its checkpoints and their signer.
+    pub fn proofs(&self) -> &std::sync::Arc<sealing::Proofs> {
+        &self.proofs
     }
 
     /// Runs a last round and stops.

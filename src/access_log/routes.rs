@@ -318,9 +318,10 @@ pub async fn verify(
     let from = params.with("from", parse_time);
     let to = params.with("to", parse_time);
     params.finish()?;
+    let proofs = state.sealer.proofs().clone();
     let verdict = state
         .db
-        .run(move |conn| chain::verify(conn, from, to))
+        .run(move |conn| chain::verify(conn, from, to, &proofs))
         .await?;
     Ok(HttpResponse::Ok().json(verdict))
 }

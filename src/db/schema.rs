@@ -14,6 +14,49 @@ diesel::table! {
         request_id -> Text,
         count -> Nullable<Int4>,
         txid -> Int8,
+        mac -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    access_log_cutover (only_row) {
+        only_row -> Bool,
+        seq -> Int8,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    access_log_leaf (idx) {
+        idx -> Int8,
+        entry_seq -> Int8,
+        entry_id -> Uuid,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    access_log_node (level, idx) {
+        level -> Int2,
+        idx -> Int8,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    access_log_refused (entry_seq) {
+        entry_seq -> Int8,
+        entry_id -> Uuid,
+        refused_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    access_log_checkpoint (size) {
+        size -> Int8,
+        root -> Bytea,
+        note -> Text,
+        signed_at -> Timestamptz,
     }
 }
 
@@ -173,6 +216,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_chain,
     access_log_seal,
+    access_log_cutover,
+    access_log_leaf,
+    access_log_node,
+    access_log_refused,
+    access_log_checkpoint,
     subjects,
     rectifications,
     purposes,
