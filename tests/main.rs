@@ -14,6 +14,7 @@ mod log_coverage;
 mod ops;
 mod outage;
 mod process;
+mod proofs;
 mod recipients;
 mod security;
 mod subjects;

@@ -197,7 +197,7 @@ impl Proofs {
         frontier: &Frontier,
     ) -> ApiResult<Option<String>> {
         let size = frontier.size();
-        if size == 0 || !self.check_guard(conn)? {
+        if !self.check_guard(conn)? || size == 0 {
             return Ok(None);
         }
         let latest: Option<(i64, DateTime<Utc>)> = access_log_checkpoint::table
@@ -227,7 +227,12 @@ impl Proofs {
     /// commit: a crash in between leaves it behind the database, which the guard accepts.
     pub fn keep(&self, note: &str) {
         let tmp = self.state_file.with_extension("tmp");
-        let written = std::fs::write(&tmp, note).and_then(|()| std::fs::rename(&tmp, &self.state_file));
+        let written = self
+            .state_file
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, note))
+            .and_then(|()| std::fs::rename(&tmp, &self.state_file));
         if let Err(e) = written {
             log::error!(
                 "cannot keep the last signed checkpoint in {}: {e}",
