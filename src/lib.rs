@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod batched;
 pub mod config;
 pub mod consents;
 pub mod db;

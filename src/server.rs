@@ -154,7 +154,7 @@ impl AppState {
             sealer: Sealer::start(db.clone(), SEAL_PERIOD, proofs)?,
             db,
             verifier,
-            log_writer: LogWriter::start(url, LOG_WRITERS)?,
+            log_writer: LogWriter::start(url, LOG_WRITERS, crate::batched::operations())?,
         })
     }
 }

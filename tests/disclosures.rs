@@ -1123,3 +1123,72 @@ async fn the_export_holds_every_authorization_and_disclosure_of_the_subject() {
         .iter()
         .all(|d| d["subject_id"] == subject.to_string()));
 }
+
+/// Partner reads ride the group commit in batches; a revocation racing them is decided per
+/// batch, and once it has returned every later read is refused. Every answer matches the log:
+/// each 200 has its disclosure and allowed entry, each 403 a denied entry and no disclosure.
+#[actix_web::test]
+async fn batched_partner_reads_racing_a_revocation_and_a_suspension_stay_consistent() {
+    let app = TestApp::spawn().await;
+    let recipient = create_recipient(&app, "Partner OÜ").await;
+    let subjects: Vec<Uuid> = (0..8).map(|_| insert_subject(&app)).collect();
+    let mut grants = Vec::new();
+    for subject in &subjects {
+        grants.push(grant(&app, *subject, recipient, &["identity", "contact"]).await);
+    }
+    let token = partner_token(recipient);
+    let reads = |round: usize| {
+        let (app, token, subjects) = (&app, &token, &subjects);
+        (0..48).map(move |n| async move {
+            let subject = subjects[(n + round) % subjects.len()];
+            let res = as_token(app, token, &format!("/v1/partner/subjects/{subject}")).await;
+            (subject, res.status)
+        })
+    };
+    let revoked = subjects[0];
+    let revoke_path = format!(
+        "/v1/subjects/{revoked}/disclosure-authorizations/{}/revoke",
+        grants[0]
+    );
+    let revoke = app.post(
+        &revoke_path,
+        json!({"reason": "the client withdrew consent"}),
+    );
+    let (raced, revocation) =
+        futures_util::future::join(futures_util::future::join_all(reads(0)), revoke).await;
+    revocation.assert_status(200);
+    let after = futures_util::future::join_all(reads(1)).await;
+    for (subject, status) in &after {
+        let expected = if *subject == revoked { 403 } else { 200 };
+        assert_eq!(status.as_u16(), expected, "a read after the revocation");
+    }
+    suspend(&app, recipient).await;
+    let suspended = futures_util::future::join_all(reads(2)).await;
+    assert!(suspended.iter().all(|(_, s)| s.as_u16() == 403));
+
+    let all: Vec<_> = raced.iter().chain(&after).chain(&suspended).collect();
+    for subject in &subjects {
+        let allowed = all
+            .iter()
+            .filter(|(s, st)| s == subject && st.as_u16() == 200)
+            .count() as i64;
+        let refused = all
+            .iter()
+            .filter(|(s, st)| s == subject && st.as_u16() == 403)
+            .count() as i64;
+        assert_eq!(
+            app.db.count(&format!(
+                "SELECT 1 FROM disclosures WHERE subject_id = '{subject}' AND channel = 'partner_api'"
+            )),
+            allowed
+        );
+        assert_eq!(
+            log_count(&app, "partner.read", "allowed", Some(*subject)),
+            allowed
+        );
+        assert_eq!(
+            log_count(&app, "partner.read", "denied", Some(*subject)),
+            refused
+        );
+    }
+}

@@ -5,13 +5,14 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod group_commit;
 pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod routes;
 pub mod sealing;
 pub mod tree;
-pub mod routes;
 pub mod writer;
 
 use crate::auth::Scope;

@@ -1,101 +1,85 @@
-//! Group commit. Concurrent requests hand their entries to writer threads; each writer commits
-//! everything waiting in one transaction on its own connection, then wakes every request of that
-//! batch. One fsync then serves many reads, and no request waits on a lock.
+//! Group commit. Concurrent requests hand their jobs to writer threads; each writer runs
+//! everything waiting in one transaction on its own connection, appends every access-log entry
+//! the jobs produced, commits, and only then answers each request of that batch. One fsync then
+//! serves many requests, and no request waits on a lock.
 //!
-//! The hottest audited read, one subject by id, goes further: the writer fetches every subject
-//! asked for in the batch with one query, inside the transaction that appends their entries, so
-//! such a read costs the database a share of three statements and the request one hand-off.
+//! The writer knows no resource: each batched operation is a [`GroupOp`] in its resource's
+//! folder, registered once in `crate::batched`. A batch that fails for a reason other than the
+//! database being out of reach is retried job by job, so that one bad job fails only its own
+//! request.
 
+use super::group_commit::{AppendEntries, Group, GroupOp, GroupOps, Pending};
 use super::{record, NewEntry};
-use crate::consents::batch::{record_changes, ChangeOutcome, PendingChange};
 use crate::db::with_connect_timeout;
 use crate::error::{ApiError, ApiResult};
-use crate::subjects::model::{find_many, SubjectRow};
 use diesel::pg::PgConnection;
 use diesel::Connection;
-use std::collections::HashMap;
+use std::any::TypeId;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
-/// Entries committed in one transaction at the most.
+/// Entries (about: the weight of the jobs) committed in one transaction at the most.
 const MAX_BATCH: usize = 4096;
 
-type Reply = oneshot::Sender<ApiResult<()>>;
-type SubjectReply = oneshot::Sender<ApiResult<Option<SubjectRow>>>;
-type ConsentReply = oneshot::Sender<ApiResult<ChangeOutcome>>;
-
-enum Job {
-    Append(Vec<NewEntry>, Reply),
-    /// Fetch the subject; if it exists, append the entry in the same transaction.
-    ReadSubject(Uuid, NewEntry, SubjectReply),
-    /// Record the consent change; if it names a subject and a purpose, append the entry with it.
-    ChangeConsent(PendingChange, NewEntry, ConsentReply),
+enum Message {
+    Job(Box<dyn Pending>),
     Stop,
 }
 
 /// The handle requests use; clones share the writer threads.
 #[derive(Clone)]
 pub struct LogWriter {
-    jobs: Sender<Job>,
+    jobs: Sender<Message>,
+    ops: Arc<GroupOps>,
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl LogWriter {
-    /// Starts `count` writer threads for the database at `url`.
-    pub fn start(url: &str, count: usize) -> std::io::Result<Self> {
+    /// Starts `count` writer threads for the database at `url`, running `ops`.
+    pub fn start(url: &str, count: usize, ops: GroupOps) -> std::io::Result<Self> {
         let (jobs, receiver) = mpsc::channel();
         let receiver = Arc::new(Mutex::new(receiver));
+        let ops = Arc::new(ops);
         let mut threads = Vec::new();
         for n in 0..count.max(1) {
             let receiver = Arc::clone(&receiver);
+            let ops = Arc::clone(&ops);
             let url = with_connect_timeout(url);
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("access-log-{n}"))
-                    .spawn(move || run(&url, &receiver))?,
+                    .spawn(move || run(&url, &receiver, &ops))?,
             );
         }
         Ok(Self {
             jobs,
+            ops,
             threads: Arc::new(Mutex::new(threads)),
         })
     }
 
+    /// Runs one job of `O` in the next batch; resolves with its answer once the batch has
+    /// committed, or with 503 when it cannot be.
+    pub async fn submit<O: GroupOp>(&self, job: O::Job) -> ApiResult<O::Answer> {
+        if self.ops.rank(TypeId::of::<O>()).is_none() {
+            return Err(ApiError::internal(format!(
+                "{} is not registered with the group commit",
+                std::any::type_name::<O>()
+            )));
+        }
+        let (reply, done) = oneshot::channel();
+        self.jobs
+            .send(Message::Job(Box::new(Group::<O>::single(job, reply))))
+            .map_err(|_| ApiError::Unavailable)?;
+        done.await.unwrap_or(Err(ApiError::Unavailable))
+    }
+
     /// Appends entries; resolves once they are committed, or with 503 when they cannot be.
     pub async fn append(&self, entries: Vec<NewEntry>) -> ApiResult<()> {
-        let (reply, done) = oneshot::channel();
-        self.jobs
-            .send(Job::Append(entries, reply))
-            .map_err(|_| ApiError::Unavailable)?;
-        done.await.unwrap_or(Err(ApiError::Unavailable))
-    }
-
-    /// Reads one subject and durably logs the read: `None` (and no entry) when there is no such
-    /// subject, 503 when the entry cannot be committed.
-    pub async fn read_subject(&self, id: Uuid, entry: NewEntry) -> ApiResult<Option<SubjectRow>> {
-        let (reply, done) = oneshot::channel();
-        self.jobs
-            .send(Job::ReadSubject(id, entry, reply))
-            .map_err(|_| ApiError::Unavailable)?;
-        done.await.unwrap_or(Err(ApiError::Unavailable))
-    }
-
-    /// Records a consent change, its event and its entry in one transaction shared with the
-    /// other changes and reads waiting at the same time.
-    pub async fn change_consent(
-        &self,
-        change: PendingChange,
-        entry: NewEntry,
-    ) -> ApiResult<ChangeOutcome> {
-        let (reply, done) = oneshot::channel();
-        self.jobs
-            .send(Job::ChangeConsent(change, entry, reply))
-            .map_err(|_| ApiError::Unavailable)?;
-        done.await.unwrap_or(Err(ApiError::Unavailable))
+        self.submit::<AppendEntries>(entries).await
     }
 
     /// Commits everything already handed over, then stops the threads.
@@ -104,7 +88,7 @@ impl LogWriter {
             return;
         };
         for _ in threads.iter() {
-            let _ = self.jobs.send(Job::Stop);
+            let _ = self.jobs.send(Message::Stop);
         }
         for thread in threads.drain(..) {
             let _ = thread.join();
@@ -112,45 +96,43 @@ impl LogWriter {
     }
 }
 
-/// What one transaction carries.
+/// What one transaction carries: a group per operation, in the order the operations run.
 #[derive(Default)]
 struct Batch {
-    appends: Vec<(Vec<NewEntry>, Reply)>,
-    reads: Vec<(Uuid, NewEntry, SubjectReply)>,
-    changes: Vec<(PendingChange, NewEntry, ConsentReply)>,
-    entries: usize,
+    groups: Vec<(usize, Box<dyn Pending>)>,
 }
 
 impl Batch {
-    /// Splits into one batch per job, so that one bad job cannot fail the others.
-    fn singles(self) -> Vec<Batch> {
-        let appends = self.appends.into_iter().map(|a| Batch {
-            entries: a.0.len(),
-            appends: vec![a],
-            ..Batch::default()
-        });
-        let reads = self.reads.into_iter().map(|r| Batch {
-            entries: 1,
-            reads: vec![r],
-            ..Batch::default()
-        });
-        let changes = self.changes.into_iter().map(|c| Batch {
-            entries: 1,
-            changes: vec![c],
-            ..Batch::default()
-        });
-        appends.chain(reads).chain(changes).collect()
+    fn add(&mut self, rank: usize, job: Box<dyn Pending>) {
+        let op = job.op();
+        if let Some((_, group)) = self.groups.iter_mut().find(|(_, g)| g.op() == op) {
+            group.absorb(job);
+            return;
+        }
+        let at = self.groups.partition_point(|(r, _)| *r <= rank);
+        self.groups.insert(at, (rank, job));
     }
 
     fn jobs(&self) -> usize {
-        self.appends.len() + self.reads.len() + self.changes.len()
+        self.groups.iter().map(|(_, g)| g.jobs()).sum()
+    }
+
+    /// One batch per job.
+    fn singles(self) -> Vec<Batch> {
+        self.groups
+            .into_iter()
+            .flat_map(|(rank, group)| group.split().into_iter().map(move |g| (rank, g)))
+            .map(|single| Batch {
+                groups: vec![single],
+            })
+            .collect()
     }
 }
 
-fn run(url: &str, receiver: &Mutex<Receiver<Job>>) {
+fn run(url: &str, receiver: &Mutex<Receiver<Message>>, ops: &GroupOps) {
     let mut conn: Option<PgConnection> = None;
     loop {
-        let Some((batch, stop)) = next_batch(receiver) else {
+        let Some((batch, stop)) = next_batch(receiver, ops) else {
             return;
         };
         if batch.jobs() > 0 {
@@ -163,98 +145,45 @@ fn run(url: &str, receiver: &Mutex<Receiver<Job>>) {
 }
 
 /// Waits for one job, then takes whatever else is already waiting, up to the batch limit.
-fn next_batch(receiver: &Mutex<Receiver<Job>>) -> Option<(Batch, bool)> {
+fn next_batch(receiver: &Mutex<Receiver<Message>>, ops: &GroupOps) -> Option<(Batch, bool)> {
     let receiver = receiver.lock().ok()?;
     let mut batch = Batch::default();
-    let mut job = loop {
+    let mut weight = 0;
+    let mut message = loop {
         match receiver.recv_timeout(Duration::from_secs(1)) {
-            Ok(job) => break job,
+            Ok(message) => break message,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return None,
         }
     };
     loop {
-        match job {
-            Job::Stop => return Some((batch, true)),
-            Job::Append(entries, reply) => {
-                batch.entries += entries.len();
-                batch.appends.push((entries, reply));
-            }
-            Job::ReadSubject(id, entry, reply) => {
-                batch.entries += 1;
-                batch.reads.push((id, entry, reply));
-            }
-            Job::ChangeConsent(change, entry, reply) => {
-                batch.entries += 1;
-                batch.changes.push((change, entry, reply));
-            }
+        let Message::Job(job) = message else {
+            return Some((batch, true));
+        };
+        weight += job.weight();
+        match ops.rank(job.op()) {
+            Some(rank) => batch.add(rank, job),
+            None => job.fail(|| ApiError::internal("an unregistered group-commit operation")),
         }
-        if batch.entries >= MAX_BATCH {
+        if weight >= MAX_BATCH {
             break;
         }
         match receiver.try_recv() {
-            Ok(next) => job = next,
+            Ok(next) => message = next,
             Err(_) => break,
         }
     }
     Some((batch, false))
 }
 
-/// Commits a batch and answers each of its requests. When the batch fails for a reason other
-/// than the database being out of reach, its jobs are retried one by one: a single bad entry
-/// must not cost every other request of the batch its answer.
-fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
-    let ids: Vec<Uuid> = batch.reads.iter().map(|(id, _, _)| *id).collect();
-    let pending: Vec<PendingChange> = batch.changes.iter().map(|(c, _, _)| c.clone()).collect();
-    let result = with_connection(url, conn, |c| {
-        c.transaction(|c| {
-            let outcomes = if pending.is_empty() {
-                Vec::new()
-            } else {
-                record_changes(c, &pending)?
-            };
-            let found: HashMap<Uuid, SubjectRow> = if ids.is_empty() {
-                HashMap::new()
-            } else {
-                find_many(c, &ids)?
-                    .into_iter()
-                    .map(|row| (row.id, row))
-                    .collect()
-            };
-            let mut entries: Vec<NewEntry> = Vec::with_capacity(batch.entries);
-            for (appended, _) in &batch.appends {
-                entries.extend_from_slice(appended);
-            }
-            entries.extend(
-                batch
-                    .reads
-                    .iter()
-                    .filter(|(id, _, _)| found.contains_key(id))
-                    .map(|(_, entry, _)| entry.clone()),
-            );
-            entries.extend(
-                batch
-                    .changes
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, outcome)| matches!(outcome, ChangeOutcome::Recorded { .. }))
-                    .map(|((_, entry, _), _)| entry.clone()),
-            );
-            record(c, &entries)?;
-            Ok((found, outcomes, entries.len()))
-        })
-    });
+/// Commits a batch and answers each of its requests.
+fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, mut batch: Batch) {
+    let result = with_connection(url, conn, |c| c.transaction(|c| apply_all(c, &mut batch)));
     match result {
-        Ok((found, outcomes, written)) => {
-            for ((_, _, reply), outcome) in batch.changes.into_iter().zip(outcomes) {
-                let _ = reply.send(Ok(outcome));
-            }
+        Ok(written) => {
             crate::metrics::record_log_batch(written);
-            for (_, reply) in batch.appends {
-                let _ = reply.send(Ok(()));
-            }
-            for (id, _, reply) in batch.reads {
-                let _ = reply.send(Ok(found.get(&id).cloned()));
+            for (_, group) in batch.groups {
+                group.answer();
             }
         }
         Err(Failure::Statement) if batch.jobs() > 1 => {
@@ -263,17 +192,21 @@ fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, batch: Batch) {
             }
         }
         Err(_) => {
-            for (_, reply) in batch.appends {
-                let _ = reply.send(Err(ApiError::Unavailable));
-            }
-            for (_, _, reply) in batch.reads {
-                let _ = reply.send(Err(ApiError::Unavailable));
-            }
-            for (_, _, reply) in batch.changes {
-                let _ = reply.send(Err(ApiError::Unavailable));
+            for (_, group) in batch.groups {
+                group.fail(|| ApiError::Unavailable);
             }
         }
     }
+}
+
+/// Runs every group of the batch, then appends the entries they produced; returns how many.
+fn apply_all(conn: &mut PgConnection, batch: &mut Batch) -> ApiResult<usize> {
+    let mut entries: Vec<NewEntry> = Vec::new();
+    for (_, group) in &mut batch.groups {
+        group.apply(conn, &mut entries)?;
+    }
+    record(conn, &entries)?;
+    Ok(entries.len())
 }
 
 /// Why a batch did not commit.

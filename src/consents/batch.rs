@@ -11,6 +11,8 @@
 
 use super::api::{Basis, Decision, Method};
 use super::model::EventRow;
+use crate::access_log::group_commit::GroupOp;
+use crate::access_log::NewEntry;
 use crate::db::schema::{consent_events, consents, purposes, subjects};
 use crate::error::ApiResult;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -30,6 +32,8 @@ pub struct PendingChange {
     pub evidence: Option<String>,
     pub actor: String,
     pub request_id: String,
+    /// The `consent.change` entry, appended when the change is recorded.
+    pub entry: NewEntry,
 }
 
 /// What became of one change.
@@ -193,4 +197,28 @@ pub fn record_changes(
         }
     }
     Ok(outcomes)
+}
+
+/// A consent change riding the group commit: recorded with its event and its entry in one
+/// transaction shared with the other changes and reads waiting at the same time.
+pub struct ChangeConsent;
+
+impl GroupOp for ChangeConsent {
+    type Job = PendingChange;
+    type Answer = ChangeOutcome;
+
+    fn apply(
+        conn: &mut PgConnection,
+        jobs: &[PendingChange],
+        entries: &mut Vec<NewEntry>,
+    ) -> ApiResult<Vec<ChangeOutcome>> {
+        let outcomes = record_changes(conn, jobs)?;
+        entries.extend(
+            jobs.iter()
+                .zip(&outcomes)
+                .filter(|(_, outcome)| matches!(outcome, ChangeOutcome::Recorded { .. }))
+                .map(|(job, _)| job.entry.clone()),
+        );
+        Ok(outcomes)
+    }
 }

@@ -4,7 +4,7 @@ use super::api::{
     Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityBody, EligibilityRequest,
     NewPurpose, Purpose, PurposeList,
 };
-use super::batch::{ChangeOutcome, PendingChange};
+use super::batch::{ChangeConsent, ChangeOutcome, PendingChange};
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
@@ -210,15 +210,15 @@ pub async fn set_consent(
         evidence: change.evidence(),
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
+        entry: NewEntry::new(
+            &caller,
+            Action::ConsentChange,
+            Some(subject_id),
+            Outcome::Allowed,
+        ),
     };
-    let entry = NewEntry::new(
-        &caller,
-        Action::ConsentChange,
-        Some(subject_id),
-        Outcome::Allowed,
-    );
-    // Committed with the other changes and reads of the moment (see access_log::writer).
-    let (basis, event) = match state.log_writer.change_consent(pending, entry).await? {
+    // Committed with the other changes and reads of the moment (see consents::batch).
+    let (basis, event) = match state.log_writer.submit::<ChangeConsent>(pending).await? {
         ChangeOutcome::Recorded { basis, event } => (basis, event),
         ChangeOutcome::NoSubject => return Err(ApiError::not_found("subject").into()),
         ChangeOutcome::NoPurpose => return Err(ApiError::not_found("purpose").into()),

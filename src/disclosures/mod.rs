@@ -5,6 +5,7 @@
 pub mod api;
 pub mod model;
 pub mod partner;
+pub mod partner_read;
 pub mod routes;
 
 use crate::error::{ApiError, ApiResult};

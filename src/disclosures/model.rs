@@ -44,7 +44,7 @@ impl AuthorizationRow {
 /// The SQL form of [`AuthorizationRow::is_active`] without the recipient's part: not revoked
 /// and within its validity at `now`.
 #[diesel::dsl::auto_type]
-fn in_force(now: DateTime<Utc>) -> _ {
+pub(super) fn in_force(now: DateTime<Utc>) -> _ {
     auths::revoked_at
         .is_null()
         .and(auths::valid_from.le(now))
@@ -148,6 +148,18 @@ fn lock_active_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<bool> {
         .first(conn)
         .optional()?;
     Ok(status.as_deref() == Some(ACTIVE))
+}
+
+/// Of `ids`, the recipients that exist and are active, each share-locked (in id order) until
+/// the transaction ends, like [`lock_active_recipient`] for one.
+pub fn lock_active_recipients(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Uuid>> {
+    Ok(recipients::table
+        .filter(recipients::id.eq_any(ids))
+        .filter(recipients::status.eq(ACTIVE))
+        .order(recipients::id)
+        .select(recipients::id)
+        .for_share()
+        .load(conn)?)
 }
 
 /// Inserts an authorization.
@@ -299,13 +311,15 @@ pub fn disclosures_of(
     Ok(query.load(conn)?)
 }
 
-/// The fields of a subject that categories cover, if it exists.
-pub fn subject_fields(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<SubjectFields>> {
+/// The fields of each of `ids` that exists.
+pub fn subject_fields_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> ApiResult<Vec<(Uuid, SubjectFields)>> {
     Ok(subjects::table
-        .find(id)
-        .select(SubjectFields::as_select())
-        .first(conn)
-        .optional()?)
+        .filter(subjects::id.eq_any(ids))
+        .select((subjects::id, SubjectFields::as_select()))
+        .load(conn)?)
 }
 
 /// Up to `limit + 1` ids, after `cursor`, of the subjects whose data the recipient may receive

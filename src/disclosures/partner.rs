@@ -1,10 +1,11 @@
 //! Partner endpoints: a recipient's own integration reads the subjects it is authorized to
 //! receive, and nothing else. Every answer that releases data records the disclosure first.
 
-use super::api::{DataCategory, PartnerSubject};
-use super::model::{self, NewDisclosureRow};
+use super::api::PartnerSubject;
+use super::model;
+use super::partner_read::{PartnerJob, PartnerRead};
 use super::{etag_of, not_authorized};
-use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Params};
@@ -74,52 +75,24 @@ pub async fn read_subject(
 ) -> ApiResult<HttpResponse> {
     let subject = id.into_inner();
     let recipient = recipient_of(&state, &caller, Action::PartnerRead, Some(subject)).await?;
-    let entry = NewEntry::new(
-        &caller,
-        Action::PartnerRead,
-        Some(subject),
-        Outcome::Allowed,
-    );
-    let (actor, request_id) = (caller.actor.sub.clone(), caller.request_id.clone());
-    let released = state
-        .db
-        .transaction(move |conn| {
-            let now = Utc::now();
-            let grants = model::active_grants(conn, subject, recipient, now)?;
-            let covered = model::covered(&grants);
-            if covered.is_empty() {
-                return Ok(None);
-            }
-            let Some(fields) = model::subject_fields(conn, subject)? else {
-                return Ok(None);
-            };
-            let row = NewDisclosureRow {
-                id: Uuid::now_v7(),
-                subject_id: subject,
-                recipient_id: recipient,
-                data_categories: DataCategory::names(&covered),
-                channel: PARTNER_CHANNEL.to_owned(),
-                note: None,
-                authorization_ids: model::used_for(&grants, &covered),
-                actor,
-                at: now,
-                request_id,
-            };
-            model::insert_disclosure(conn, &row)?;
-            access_log::record(conn, &[entry])?;
-            Ok(Some(PartnerSubject::release(subject, fields, &covered)))
-        })
-        .await?;
-    match released {
-        Some(body) => Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag_of(&body)))
-            .json(body)),
-        None => {
-            state
-                .deny(&caller, Action::PartnerRead, Some(subject), refused())
-                .await
-        }
-    }
+    let job = PartnerJob {
+        subject,
+        recipient,
+        entry: NewEntry::new(
+            &caller,
+            Action::PartnerRead,
+            Some(subject),
+            Outcome::Allowed,
+        ),
+    };
+    // Checked, recorded and logged with the other reads of the moment (see partner_read).
+    let Some((fields, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
+        return Err(refused());
+    };
+    let body = PartnerSubject::release(subject, fields, &covered);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag_of(&body)))
+        .json(body))
 }
 
 /// Lists the subjects the partner may receive now.

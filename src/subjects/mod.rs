@@ -4,6 +4,7 @@
 pub mod api;
 pub mod export;
 pub mod model;
+pub mod read;
 pub mod rectify;
 pub mod routes;
 

@@ -3,6 +3,7 @@
 
 use super::api::{Rectification, Subject, SubjectExport, SubjectFields, SubjectPatch};
 use super::model::{self, Filter, SubjectRow};
+use super::read::ReadSubject;
 use super::{export, rectify};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
@@ -109,11 +110,11 @@ pub async fn get_subject(
     state
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
-    // The read and its entry go through group commit together (see access_log::writer).
+    // The read and its entry go through group commit together (see subjects::read).
     let entry = NewEntry::new(&caller, Action::SubjectRead, Some(id), Outcome::Allowed);
     let row = state
         .log_writer
-        .read_subject(id, entry)
+        .submit::<ReadSubject>((id, entry))
         .await?
         .ok_or_else(|| ApiError::not_found("subject"))?;
     Ok(one(HttpResponse::Ok(), &row))

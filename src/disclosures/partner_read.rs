@@ -1,0 +1,153 @@
+//! The partner read riding the group commit: a batch checks the authorizations of all its
+//! partner reads, fetches the subjects, records the disclosures and appends the entries in one
+//! transaction, with a handful of statements for the whole batch.
+//!
+//! The guarantees are those of one transaction per read: the recipients and the authorizations
+//! used are share-locked until the batch commits, so a suspension or revocation waits for the
+//! disclosures decided on them, and one that has returned binds every later batch (each
+//! statement sees what committed before it began).
+
+use super::api::DataCategory;
+use super::model::{self, AuthorizationRow, NewDisclosureRow, SubjectFields};
+use super::partner::PARTNER_CHANNEL;
+use crate::access_log::group_commit::GroupOp;
+use crate::access_log::{NewEntry, Outcome};
+use crate::db::schema::{disclosure_authorizations as auths, disclosures};
+use crate::error::ApiResult;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// One partner's read of one subject.
+pub struct PartnerJob {
+    pub subject: Uuid,
+    pub recipient: Uuid,
+    /// The `partner.read` entry; appended as allowed or, when nothing may be released, denied.
+    pub entry: NewEntry,
+}
+
+/// What may be released: the subject's fields and the categories covering them; `None` for a
+/// refusal, whether or not the subject exists.
+pub type Release = Option<(SubjectFields, BTreeSet<DataCategory>)>;
+
+/// Checks, records and logs partner reads.
+pub struct PartnerRead;
+
+impl GroupOp for PartnerRead {
+    type Job = PartnerJob;
+    type Answer = Release;
+
+    fn apply(
+        conn: &mut PgConnection,
+        jobs: &[PartnerJob],
+        entries: &mut Vec<NewEntry>,
+    ) -> ApiResult<Vec<Release>> {
+        let now = Utc::now();
+        let grants = grants_of(conn, jobs, now)?;
+        let covered: Vec<BTreeSet<DataCategory>> = jobs
+            .iter()
+            .map(|job| {
+                grants
+                    .get(&(job.subject, job.recipient))
+                    .map(|g| model::covered(g))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let wanted: Vec<Uuid> = jobs
+            .iter()
+            .zip(&covered)
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(job, _)| job.subject)
+            .collect();
+        let fields: HashMap<Uuid, SubjectFields> = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            model::subject_fields_of(conn, &wanted)?
+                .into_iter()
+                .collect()
+        };
+        let mut rows = Vec::new();
+        let mut answers = Vec::with_capacity(jobs.len());
+        for (job, covered) in jobs.iter().zip(covered) {
+            let released = fields.get(&job.subject).filter(|_| !covered.is_empty());
+            let Some(fields) = released else {
+                entries.push(denied(&job.entry));
+                answers.push(None);
+                continue;
+            };
+            let used = grants
+                .get(&(job.subject, job.recipient))
+                .map(|g| model::used_for(g, &covered))
+                .unwrap_or_default();
+            rows.push(disclosure(job, &covered, used, now));
+            entries.push(job.entry.clone());
+            answers.push(Some((fields.clone(), covered)));
+        }
+        for chunk in rows.chunks(5000) {
+            diesel::insert_into(disclosures::table)
+                .values(chunk)
+                .execute(conn)?;
+        }
+        Ok(answers)
+    }
+}
+
+/// The authorizations in force for each (subject, recipient) of the batch whose recipient is
+/// active, share-locked with their recipients until the batch commits.
+fn grants_of(
+    conn: &mut PgConnection,
+    jobs: &[PartnerJob],
+    now: DateTime<Utc>,
+) -> ApiResult<HashMap<(Uuid, Uuid), Vec<AuthorizationRow>>> {
+    let mut recipients: Vec<Uuid> = jobs.iter().map(|j| j.recipient).collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    let active = model::lock_active_recipients(conn, &recipients)?;
+    let mut grants: HashMap<(Uuid, Uuid), Vec<AuthorizationRow>> = HashMap::new();
+    if active.is_empty() {
+        return Ok(grants);
+    }
+    let subjects: Vec<Uuid> = jobs.iter().map(|j| j.subject).collect();
+    let rows: Vec<AuthorizationRow> = auths::table
+        .filter(auths::subject_id.eq_any(&subjects))
+        .filter(auths::recipient_id.eq_any(&active))
+        .filter(model::in_force(now))
+        .order(auths::id)
+        .select(AuthorizationRow::as_select())
+        .for_share()
+        .load(conn)?;
+    for row in rows {
+        grants
+            .entry((row.subject_id, row.recipient_id))
+            .or_default()
+            .push(row);
+    }
+    Ok(grants)
+}
+
+fn denied(entry: &NewEntry) -> NewEntry {
+    let mut entry = entry.clone();
+    entry.outcome = Outcome::Denied.as_str().to_owned();
+    entry
+}
+
+fn disclosure(
+    job: &PartnerJob,
+    covered: &BTreeSet<DataCategory>,
+    authorization_ids: Vec<Uuid>,
+    at: DateTime<Utc>,
+) -> NewDisclosureRow {
+    NewDisclosureRow {
+        id: Uuid::now_v7(),
+        subject_id: job.subject,
+        recipient_id: job.recipient,
+        data_categories: DataCategory::names(covered),
+        channel: PARTNER_CHANNEL.to_owned(),
+        note: None,
+        authorization_ids,
+        actor: job.entry.actor.clone(),
+        at,
+        request_id: job.entry.request_id.clone(),
+    }
+}
