@@ -1,6 +1,7 @@
 //! planpro-privacy: the service that makes PlanPro OÜ's privacy promises true in software.
 
 pub mod access_log;
+pub mod audit;
 pub mod auth;
 pub mod batched;
 pub mod config;
@@ -14,8 +15,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
-pub mod proof_keys;
 pub mod precondition;
+pub mod proof_keys;
 pub mod recipients;
 pub mod request;
 pub mod server;

@@ -1,4 +1,4 @@
-//! The `planpro-privacy` command: `serve` (the default), `migrate`, `token`, `openapi`.
+//! The `planpro-privacy` command: `serve` (the default), `migrate`, `token`, `openapi`, `audit`.
 
 use planpro_privacy::auth::{self, Scope};
 use planpro_privacy::config::{Config, JwtKey, Secret};
@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use uuid::Uuid;
 
-const USAGE: &str = "usage: planpro-privacy [serve | migrate | openapi | token --sub NAME --scope \"SCOPES\" [--recipient-id UUID] [--ttl 1h]]";
+const USAGE: &str = "usage: planpro-privacy [serve | migrate | openapi | token --sub NAME --scope \"SCOPES\" [--recipient-id UUID] [--ttl 1h] | audit --url URL --token-file FILE --state DIR [--key VKEY]]";
 
 /// The database and key the service runs with, after the embedded defaults are applied.
 struct Resolved {
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("token") => token(&args[1..]),
+        Some("audit") => return planpro_privacy::audit::main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -86,27 +86,30 @@ impl KeySettings {
     /// The keys; in embedded mode a missing one is generated into `data_dir` (mode 0600).
     pub fn resolve(&self, embedded: bool, data_dir: &Path) -> Result<ProofKeys, String> {
         let mut problems = Vec::new();
-        let mut get = |name: &str, value: &Option<Secret>, file: &str, make: fn() -> String| {
-            match (value, embedded) {
-                (Some(v), _) => Some(v.expose().to_owned()),
-                (None, true) => match read_or_create(&data_dir.join(file), make) {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        problems.push(e);
-                        None
-                    }
-                },
-                (None, false) => {
-                    problems.push(format!(
-                        "{name} (or {name}_FILE): required when DATABASE_URL is set"
-                    ));
+        let mut get = |name: &str, value: &Option<Secret>, file: &str, make: fn() -> String| match (
+            value, embedded,
+        ) {
+            (Some(v), _) => Some(v.expose().to_owned()),
+            (None, true) => match read_or_create(&data_dir.join(file), make) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    problems.push(e);
                     None
                 }
+            },
+            (None, false) => {
+                problems.push(format!(
+                    "{name} (or {name}_FILE): required when DATABASE_URL is set"
+                ));
+                None
             }
         };
-        let mac = get("ACCESS_LOG_KEY", &self.access_log_key, "access-log-key", || {
-            B64.encode(random_bytes())
-        });
+        let mac = get(
+            "ACCESS_LOG_KEY",
+            &self.access_log_key,
+            "access-log-key",
+            || B64.encode(random_bytes()),
+        );
         let checkpoint = get(
             "CHECKPOINT_SIGNING_KEY",
             &self.checkpoint_key,
@@ -132,7 +135,10 @@ impl KeySettings {
         })();
         match keys {
             Some(keys) if problems.is_empty() => Ok(keys),
-            _ => Err(format!("invalid configuration:\n  - {}", problems.join("\n  - "))),
+            _ => Err(format!(
+                "invalid configuration:\n  - {}",
+                problems.join("\n  - ")
+            )),
         }
     }
 }
@@ -163,7 +169,8 @@ fn read_or_create(path: &Path, make: fn() -> String) -> Result<String, String> {
         return Ok(existing);
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let value = make();
     let mut file = std::fs::OpenOptions::new()

@@ -611,7 +611,10 @@ fn builders() -> Vec<Builder> {
             action: "access_log.read",
             scope: Scope::AccessLogsRead,
             build: |fx, app| Plan {
-                params: vec![("entry_id", checkpointed_entry_about(app, fx.subject).to_string())],
+                params: vec![(
+                    "entry_id",
+                    checkpointed_entry_about(app, fx.subject).to_string(),
+                )],
                 refused_about: None,
                 ..Plan::about(fx.subject)
             },

@@ -85,8 +85,16 @@ fn subproof(m: usize, d: &[Vec<u8>], b: bool) -> Vec<Vec<u8>> {
 /// RFC 8785 for an entry as the API returns it: serde_json's map keeps keys sorted.
 fn leaf_data(entry: &Value) -> Vec<u8> {
     let members = [
-        "id", "at", "actor", "recipient_id", "action", "subject_id", "outcome", "purpose",
-        "request_id", "count",
+        "id",
+        "at",
+        "actor",
+        "recipient_id",
+        "action",
+        "subject_id",
+        "outcome",
+        "purpose",
+        "request_id",
+        "count",
     ];
     let map: serde_json::Map<String, Value> = members
         .iter()
@@ -109,7 +117,12 @@ async fn append(app: &TestApp, n: usize) {
     let subject = Uuid::now_v7();
     let entries: Vec<NewEntry> = (0..n)
         .map(|i| {
-            let e = NewEntry::new(&caller(), Action::SubjectRead, Some(subject), Outcome::Allowed);
+            let e = NewEntry::new(
+                &caller(),
+                Action::SubjectRead,
+                Some(subject),
+                Outcome::Allowed,
+            );
             if i % 3 == 0 {
                 e.with_count(i)
             } else {
@@ -117,7 +130,10 @@ async fn append(app: &TestApp, n: usize) {
             }
         })
         .collect();
-    app.state.log_reads(entries).await.expect("entries committed");
+    app.state
+        .log_reads(entries)
+        .await
+        .expect("entries committed");
 }
 
 async fn get(app: &TestApp, path: &str, scopes: &[Scope]) -> Resp {
@@ -142,9 +158,9 @@ fn all_leaf_data(app: &TestApp) -> Vec<Vec<u8>> {
 }
 
 fn checkpoint_sizes(app: &TestApp) -> Vec<usize> {
-    let text = app
-        .db
-        .scalar("SELECT coalesce(string_agg(size::text, ',' ORDER BY size), '') FROM access_log_checkpoint");
+    let text = app.db.scalar(
+        "SELECT coalesce(string_agg(size::text, ',' ORDER BY size), '') FROM access_log_checkpoint",
+    );
     text.split(',').filter_map(|s| s.parse().ok()).collect()
 }
 
@@ -164,7 +180,11 @@ fn check_note(note: &str, vkey: &str) -> (usize, Vec<u8>) {
     let typed = B64.decode(key_b64).unwrap();
     assert_eq!(typed[0], 1, "an Ed25519 verifier key");
     let id = sha(&[name.as_bytes(), b"\n", &typed]);
-    assert_eq!(hex(&id[..4]), id_hex, "the key id is SHA-256(name ‖ LF ‖ 0x01 ‖ key)[..4]");
+    assert_eq!(
+        hex(&id[..4]),
+        id_hex,
+        "the key id is SHA-256(name ‖ LF ‖ 0x01 ‖ key)[..4]"
+    );
     let (body, sigs) = note.split_once("\n\n").unwrap();
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines[0], name);
@@ -207,7 +227,12 @@ async fn every_served_proof_matches_an_independent_rfc6962_over_random_sizes() {
     for (round, n) in batches.into_iter().enumerate() {
         append(&app, n).await;
         let size = app.wait_for_checkpoint().await as usize;
-        let res = get(&app, "/v1/access-logs/checkpoint", &[Scope::AccessLogsCheckpoint]).await;
+        let res = get(
+            &app,
+            "/v1/access-logs/checkpoint",
+            &[Scope::AccessLogsCheckpoint],
+        )
+        .await;
         res.assert_status(200);
         let note = String::from_utf8(res.body.clone()).unwrap();
         let (signed_size, root) = check_note(&note, &vkey);
@@ -217,7 +242,12 @@ async fn every_served_proof_matches_an_independent_rfc6962_over_random_sizes() {
         let sizes = checkpoint_sizes(&app);
         // Inclusion: a few leaves at the latest checkpoint and at an earlier one.
         let earlier = sizes[round * 7 % sizes.len()];
-        for (at, leaf) in [(size, 0), (size, size - 1), (size, size / 2), (earlier, earlier - 1)] {
+        for (at, leaf) in [
+            (size, 0),
+            (size, size - 1),
+            (size, size / 2),
+            (earlier, earlier - 1),
+        ] {
             let id = serde_json::from_slice::<Value>(&data[leaf]).unwrap()["id"]
                 .as_str()
                 .unwrap()
@@ -232,8 +262,16 @@ async fn every_served_proof_matches_an_independent_rfc6962_over_random_sizes() {
             let proof = res.json();
             assert_eq!(proof["leaf_index"], leaf as u64);
             assert_eq!(proof["tree_size"], at as u64);
-            assert_eq!(leaf_data(&proof["entry"]), data[leaf], "the entry as its leaf encodes it");
-            assert_eq!(hashes(&proof), path(leaf, &data[..at]), "PATH({leaf}, D[{at}])");
+            assert_eq!(
+                leaf_data(&proof["entry"]),
+                data[leaf],
+                "the entry as its leaf encodes it"
+            );
+            assert_eq!(
+                hashes(&proof),
+                path(leaf, &data[..at]),
+                "PATH({leaf}, D[{at}])"
+            );
             check_note(proof["checkpoint"].as_str().unwrap(), &vkey);
             checked += 1;
         }
@@ -264,7 +302,9 @@ async fn bad_proof_requests_are_4xx_and_never_500() {
     let app = TestApp::spawn().await;
     append(&app, 5).await;
     let size = app.wait_for_checkpoint().await;
-    let first = app.db.scalar("SELECT entry_id FROM access_log_leaf WHERE idx = 0");
+    let first = app
+        .db
+        .scalar("SELECT entry_id FROM access_log_leaf WHERE idx = 0");
     let last = app.db.scalar(&format!(
         "SELECT entry_id FROM access_log_leaf WHERE idx = {}",
         size - 1
@@ -272,28 +312,83 @@ async fn bad_proof_requests_are_4xx_and_never_500() {
     let read = [Scope::AccessLogsRead];
     let cases = [
         ("/v1/access-logs/not-a-uuid/inclusion-proof".to_owned(), 400),
-        (format!("/v1/access-logs/{}/inclusion-proof", Uuid::now_v7()), 404),
-        (format!("/v1/access-logs/{}/inclusion-proof", Uuid::new_v4()), 404),
-        (format!("/v1/access-logs/{first}/inclusion-proof?size=0"), 400),
-        (format!("/v1/access-logs/{first}/inclusion-proof?size=x"), 400),
-        (format!("/v1/access-logs/{first}/inclusion-proof?size={}", size + 7), 400),
-        (format!("/v1/access-logs/{first}/inclusion-proof?sise=1"), 400),
-        (format!("/v1/access-logs/{last}/inclusion-proof?size={size}"), 200),
-        (format!("/v1/access-logs/consistency-proof?from={size}&to={size}"), 200),
-        (format!("/v1/access-logs/consistency-proof?from={}&to={size}", size + 1), 400),
-        ("/v1/access-logs/consistency-proof?from=0&to=1".to_owned(), 400),
+        (
+            format!("/v1/access-logs/{}/inclusion-proof", Uuid::now_v7()),
+            404,
+        ),
+        (
+            format!("/v1/access-logs/{}/inclusion-proof", Uuid::new_v4()),
+            404,
+        ),
+        (
+            format!("/v1/access-logs/{first}/inclusion-proof?size=0"),
+            400,
+        ),
+        (
+            format!("/v1/access-logs/{first}/inclusion-proof?size=x"),
+            400,
+        ),
+        (
+            format!("/v1/access-logs/{first}/inclusion-proof?size={}", size + 7),
+            400,
+        ),
+        (
+            format!("/v1/access-logs/{first}/inclusion-proof?sise=1"),
+            400,
+        ),
+        (
+            format!("/v1/access-logs/{last}/inclusion-proof?size={size}"),
+            200,
+        ),
+        (
+            format!("/v1/access-logs/consistency-proof?from={size}&to={size}"),
+            200,
+        ),
+        (
+            format!(
+                "/v1/access-logs/consistency-proof?from={}&to={size}",
+                size + 1
+            ),
+            400,
+        ),
+        (
+            "/v1/access-logs/consistency-proof?from=0&to=1".to_owned(),
+            400,
+        ),
         ("/v1/access-logs/consistency-proof?to=1".to_owned(), 400),
-        (format!("/v1/access-logs/consistency-proof?from={size}&to=1"), 400),
+        (
+            format!("/v1/access-logs/consistency-proof?from={size}&to=1"),
+            400,
+        ),
     ];
     for (path, status) in cases {
         let res = get(&app, &path, &read).await;
-        assert_eq!(res.status.as_u16(), status, "{path}: {}", String::from_utf8_lossy(&res.body));
+        assert_eq!(
+            res.status.as_u16(),
+            status,
+            "{path}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
     }
-    let res = get(&app, &format!("/v1/access-logs/consistency-proof?from={}&to=1", size + 1), &read).await;
-    assert!(res.bad_fields().contains(&"from".to_owned()), "{:?}", res.bad_fields());
+    let res = get(
+        &app,
+        &format!("/v1/access-logs/consistency-proof?from={}&to=1", size + 1),
+        &read,
+    )
+    .await;
+    assert!(
+        res.bad_fields().contains(&"from".to_owned()),
+        "{:?}",
+        res.bad_fields()
+    );
     // The checkpoint scope reads checkpoints and consistency proofs, not entries.
     let auditor = [Scope::AccessLogsCheckpoint];
-    let res = get(&app, &format!("/v1/access-logs/{first}/inclusion-proof"), &auditor).await;
+    let res = get(
+        &app,
+        &format!("/v1/access-logs/{first}/inclusion-proof"),
+        &auditor,
+    )
+    .await;
     res.assert_problem(403, "insufficient-scope");
     get(&app, "/v1/access-logs/checkpoint", &[Scope::SubjectsRead])
         .await
@@ -313,8 +408,15 @@ async fn an_entry_not_yet_in_a_checkpoint_is_409_with_retry_after() {
     append(&app, 2).await;
     app.wait_for_checkpoint().await;
     append(&app, 1).await;
-    let id = app.db.scalar("SELECT id FROM access_log ORDER BY seq DESC LIMIT 1");
-    let res = get(&app, &format!("/v1/access-logs/{id}/inclusion-proof"), &[Scope::AccessLogsRead]).await;
+    let id = app
+        .db
+        .scalar("SELECT id FROM access_log ORDER BY seq DESC LIMIT 1");
+    let res = get(
+        &app,
+        &format!("/v1/access-logs/{id}/inclusion-proof"),
+        &[Scope::AccessLogsRead],
+    )
+    .await;
     res.assert_problem(409, "not-yet-checkpointed");
     assert_eq!(res.header("retry-after").as_deref(), Some("11"));
 }
@@ -333,23 +435,30 @@ async fn entries_the_service_did_not_write_stay_out_of_the_tree() {
            ('{bad_mac}', now(), 'prover', 'subject.read', 'allowed', 'proof-test', '\\x00');"
     ));
     append(&app, 2).await;
-    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead]).await.json();
+    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead])
+        .await
+        .json();
     assert_eq!(v["ok"], false, "{v}");
     assert_eq!(v["first_bad_id"], forged.to_string());
     app.wait_for_checkpoint().await;
     assert_eq!(app.db.count("SELECT 1 FROM access_log_leaf"), 5);
     assert_eq!(app.db.count("SELECT 1 FROM access_log_refused"), 2);
     for id in [forged, bad_mac] {
-        get(&app, &format!("/v1/access-logs/{id}/inclusion-proof"), &[Scope::AccessLogsRead])
-            .await
-            .assert_problem(404, "not-found");
+        get(
+            &app,
+            &format!("/v1/access-logs/{id}/inclusion-proof"),
+            &[Scope::AccessLogsRead],
+        )
+        .await
+        .assert_problem(404, "not-found");
     }
 }
 
 #[actix_web::test]
 async fn the_bench_computes_the_same_macs_as_the_service() {
     let app = TestApp::spawn().await;
-    let sql = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/mac.sql")).unwrap();
+    let sql =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/mac.sql")).unwrap();
     app.db.exec(&format!("CREATE SCHEMA bench; {sql}"));
     let id = Uuid::now_v7();
     app.db.exec(&format!(
@@ -360,7 +469,9 @@ async fn the_bench_computes_the_same_macs_as_the_service() {
          FROM (SELECT to_timestamp(1764576000.123456) AS t) x",
         key = crate::harness::ACCESS_LOG_KEY
     ));
-    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead]).await.json();
+    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead])
+        .await
+        .json();
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(app.db.count("SELECT 1 FROM access_log_refused"), 0);
 }
@@ -380,12 +491,21 @@ async fn a_database_behind_the_last_signed_checkpoint_stops_the_signing() {
     config2.data_dir = config.data_dir.clone();
     let app = TestApp::on(restored, &config2, &JwtKey::Secret(Secret::new(SECRET))).await;
     append(&app, 6).await;
-    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead]).await.json();
+    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead])
+        .await
+        .json();
     assert_eq!(v["ok"], true, "{v}");
     actix_rt::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert_eq!(app.db.count("SELECT 1 FROM access_log_checkpoint"), 0, "nothing signed");
+    assert_eq!(
+        app.db.count("SELECT 1 FROM access_log_checkpoint"),
+        0,
+        "nothing signed"
+    );
     let ready = app.send(TestRequest::get().uri("/readyz")).await;
     let problem = ready.assert_problem(503, "checkpoints-refused");
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains("behind") || detail.contains("differs"), "{problem}");
+    assert!(
+        detail.contains("behind") || detail.contains("differs"),
+        "{problem}"
+    );
 }

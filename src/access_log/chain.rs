@@ -203,6 +203,8 @@ fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult
 
 /// A row a round reads: the writing transaction, the entry and its MAC.
 type Row = (i64, Entry, Option<Vec<u8>>);
+/// An entry and its MAC.
+type Keyed = (Entry, Option<Vec<u8>>);
 
 /// Keeps whole transactions: when a round is full, the last transaction waits for the next round
 /// (unless it alone fills the round, when all of it is taken now).
@@ -210,7 +212,7 @@ fn cut_at_transaction(
     mut rows: Vec<Row>,
     xmin: i64,
     conn: &mut PgConnection,
-) -> ApiResult<(Vec<(Entry, Option<Vec<u8>>)>, i64)> {
+) -> ApiResult<(Vec<Keyed>, i64)> {
     let strip = |rows: Vec<Row>| rows.into_iter().map(|(_, e, m)| (e, m)).collect();
     if rows.len() as i64 <= ROUND_LIMIT {
         return Ok((strip(rows), xmin));

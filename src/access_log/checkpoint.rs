@@ -89,7 +89,10 @@ pub fn parse(note: &str) -> Result<Checkpoint, String> {
         .ok_or("the note has no blank line before its signatures")?;
     let body = format!("{text}\n");
     let mut lines = text.split('\n');
-    let origin = lines.next().filter(|o| !o.is_empty()).ok_or("no origin line")?;
+    let origin = lines
+        .next()
+        .filter(|o| !o.is_empty())
+        .ok_or("no origin line")?;
     let size = lines
         .next()
         .and_then(|s| s.parse::<u64>().ok())
@@ -104,7 +107,9 @@ pub fn parse(note: &str) -> Result<Checkpoint, String> {
         let rest = line
             .strip_prefix("\u{2014} ")
             .ok_or("a signature line does not start with an em dash")?;
-        let (name, blob) = rest.rsplit_once(' ').ok_or("a signature line has no signature")?;
+        let (name, blob) = rest
+            .rsplit_once(' ')
+            .ok_or("a signature line has no signature")?;
         let blob = B64.decode(blob).map_err(|_| "a signature is not base64")?;
         if blob.len() < 5 {
             return Err("a signature is too short".into());
@@ -180,7 +185,10 @@ mod tests {
         let note = signer.sign(7, &[9; 32]);
         let vkey = VerifierKey::parse(&signer.verifier_key()).unwrap();
         let cp = parse(&note).unwrap();
-        assert_eq!((cp.size, cp.root, cp.origin.as_str()), (7, [9; 32], DEFAULT_ORIGIN));
+        assert_eq!(
+            (cp.size, cp.root, cp.origin.as_str()),
+            (7, [9; 32], DEFAULT_ORIGIN)
+        );
         assert!(vkey.verifies(&cp));
         let forged = parse(&note.replace("\n7\n", "\n8\n")).unwrap();
         assert!(!vkey.verifies(&forged));

@@ -82,7 +82,7 @@ pub fn subtree<S: Store>(store: &mut S, start: u64, end: u64) -> Result<Hash, S:
     if n == 0 {
         return Ok(empty_root());
     }
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         return complete(store, n.trailing_zeros(), start);
     }
     let k = split(n);
@@ -277,7 +277,7 @@ impl Frontier {
             }
             carry = fold(&self.pending[layer]);
             self.pending[layer].clear();
-            let index = (self.size >> ((layer as u32 + 1) * GROUP)) as u64;
+            let index = self.size >> ((layer as u32 + 1) * GROUP);
             done.push((layer as u32 + 1, index, carry));
             layer += 1;
         }

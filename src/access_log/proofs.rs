@@ -33,8 +33,14 @@ pub struct Api;
 /// Registers the proof routes (before `/v1/access-logs/{id}` could match them).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/access-logs/checkpoint", web::get().to(checkpoint))
-        .route("/v1/access-logs/checkpoint-key", web::get().to(checkpoint_key))
-        .route("/v1/access-logs/consistency-proof", web::get().to(consistency_proof))
+        .route(
+            "/v1/access-logs/checkpoint-key",
+            web::get().to(checkpoint_key),
+        )
+        .route(
+            "/v1/access-logs/consistency-proof",
+            web::get().to(consistency_proof),
+        )
         .route(
             "/v1/access-logs/{entry_id}/inclusion-proof",
             web::get().to(inclusion_proof),
@@ -200,7 +206,11 @@ fn standing(conn: &mut PgConnection, id: Uuid) -> ApiResult<Standing> {
         .filter(access_log::at.between(at - window, at + window))
         .count()
         .get_result(conn)?;
-    Ok(if found > 0 { Standing::Pending } else { Standing::Unknown })
+    Ok(if found > 0 {
+        Standing::Pending
+    } else {
+        Standing::Unknown
+    })
 }
 
 enum Inclusion {
@@ -216,7 +226,10 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
     };
     let Some((tree_size, root, note)) = stored(conn, size)? else {
         return match size {
-            Some(_) => Err(ApiError::invalid_field("size", "is not the size of a checkpoint")),
+            Some(_) => Err(ApiError::invalid_field(
+                "size",
+                "is not the size of a checkpoint",
+            )),
             None => Ok(Inclusion::NotYet),
         };
     };
@@ -238,7 +251,9 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
     let leaf = merkle::leaf_hash(&keyed::leaf_data(&entry));
     let hashes = merkle::inclusion(&mut DbStore::new(conn), index, tree_size)?;
     if !merkle::verify_inclusion(index, tree_size, &leaf, &hashes, &root) {
-        log::error!("ALARM: the inclusion proof of entry {id} does not match checkpoint {tree_size}");
+        log::error!(
+            "ALARM: the inclusion proof of entry {id} does not match checkpoint {tree_size}"
+        );
         return Err(ApiError::internal("inclusion proof does not verify"));
     }
     Ok(Inclusion::Proof(Box::new(InclusionProof {
@@ -281,17 +296,29 @@ pub async fn inclusion_proof(
     let mut params = Params::new(query.into_inner());
     let size = size_param(&mut params, "size");
     params.finish()?;
-    let proof = match state.db.run(move |conn| prove_inclusion(conn, id, size)).await? {
+    let proof = match state
+        .db
+        .run(move |conn| prove_inclusion(conn, id, size))
+        .await?
+    {
         Inclusion::Proof(proof) => proof,
-        Inclusion::NotYet => return Ok(not_yet(&state, "no signed checkpoint holds this entry yet")),
+        Inclusion::NotYet => {
+            return Ok(not_yet(&state, "no signed checkpoint holds this entry yet"))
+        }
     };
-    let entry = NewEntry::new(&caller, Action::AccessLogRead, proof.entry.subject_id, Outcome::Allowed);
+    let entry = NewEntry::new(
+        &caller,
+        Action::AccessLogRead,
+        proof.entry.subject_id,
+        Outcome::Allowed,
+    );
     state.log_reads(vec![entry]).await?;
     Ok(HttpResponse::Ok().json(proof))
 }
 
 fn prove_consistency(conn: &mut PgConnection, from: u64, to: u64) -> ApiResult<ConsistencyProof> {
-    let not_checkpoint = |field: &str| ApiError::invalid_field(field, "is not the size of a checkpoint");
+    let not_checkpoint =
+        |field: &str| ApiError::invalid_field(field, "is not the size of a checkpoint");
     let (old, new) = match (stored(conn, Some(from))?, stored(conn, Some(to))?) {
         (Some(old), Some(new)) => (old, new),
         (None, Some(_)) => return Err(not_checkpoint("from")),
@@ -338,7 +365,10 @@ pub async fn consistency_proof(
 ) -> ApiResult<HttpResponse> {
     authorize(&state, &caller, true).await?;
     let query = query.into_inner();
-    let given: Vec<bool> = ["from", "to"].iter().map(|n| query.contains_key(*n)).collect();
+    let given: Vec<bool> = ["from", "to"]
+        .iter()
+        .map(|n| query.contains_key(*n))
+        .collect();
     let mut params = Params::new(query);
     let from = size_param(&mut params, "from");
     let to = size_param(&mut params, "to");

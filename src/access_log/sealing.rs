@@ -171,7 +171,11 @@ impl Proofs {
     fn compare(&self, conn: &mut PgConnection, note: &str) -> ApiResult<Guard> {
         let kept = match checkpoint::parse(note) {
             Ok(kept) => kept,
-            Err(e) => return Ok(Guard::Refused(format!("the kept checkpoint is unreadable: {e}"))),
+            Err(e) => {
+                return Ok(Guard::Refused(format!(
+                    "the kept checkpoint is unreadable: {e}"
+                )))
+            }
         };
         let size = tree::stored_size(conn)?;
         if size < kept.size {
@@ -201,7 +205,10 @@ impl Proofs {
             return Ok(None);
         }
         let latest: Option<(i64, DateTime<Utc>)> = access_log_checkpoint::table
-            .select((access_log_checkpoint::size, access_log_checkpoint::signed_at))
+            .select((
+                access_log_checkpoint::size,
+                access_log_checkpoint::signed_at,
+            ))
             .order(access_log_checkpoint::size.desc())
             .first(conn)
             .optional()?;

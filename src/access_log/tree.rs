@@ -107,7 +107,11 @@ pub struct NewLeaf {
 }
 
 /// Appends leaves to the stored tree (inside the sealing transaction) and to `frontier`.
-pub fn append(conn: &mut PgConnection, frontier: &mut Frontier, leaves: &[NewLeaf]) -> ApiResult<()> {
+pub fn append(
+    conn: &mut PgConnection,
+    frontier: &mut Frontier,
+    leaves: &[NewLeaf],
+) -> ApiResult<()> {
     let mut leaf_rows = Vec::with_capacity(leaves.len());
     let mut node_rows = Vec::new();
     for leaf in leaves {
@@ -154,7 +158,9 @@ pub struct TreeState {
 impl TreeState {
     /// Exclusive use of the right edge for one round.
     pub fn lock(&self) -> MutexGuard<'_, Option<Frontier>> {
-        self.frontier.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.frontier
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
