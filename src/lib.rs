@@ -17,6 +17,7 @@ pub mod ops;
 pub mod pagination;
 pub mod precondition;
 pub mod proof_keys;
+pub mod receipts;
 pub mod recipients;
 pub mod request;
 pub mod server;

@@ -48,6 +48,7 @@ pub fn build_app(
         .configure(crate::recipients::configure)
         .configure(crate::disclosures::configure)
         .configure(crate::access_log::proofs::configure)
+        .configure(crate::receipts::routes::configure)
         .configure(crate::access_log::routes::configure)
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))

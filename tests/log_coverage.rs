@@ -35,8 +35,8 @@ const CONTRACT_ACTIONS: [&str; 14] = [
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
-/// records, which no contract action describes.
-const ADDED_ACTIONS: [&str; 1] = ["disclosure.read"];
+/// records, which no contract action describes; and `consent.receipt` (contract version 2).
+const ADDED_ACTIONS: [&str; 2] = ["disclosure.read", "consent.receipt"];
 
 /// `METHOD /path/template`, as the OpenAPI document spells the path.
 type Operation = (String, String);
@@ -487,6 +487,19 @@ fn builders() -> Vec<Builder> {
             action: "consent.read",
             scope: Scope::ConsentsRead,
             build: |fx, _| Plan::about(fx.subject),
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/subjects/{id}/consents/history/{event_id}/receipt",
+            action: "consent.receipt",
+            scope: Scope::ConsentsRead,
+            build: |fx, app| {
+                let event = app.db.scalar(&format!(
+                    "SELECT id FROM consent_events WHERE subject_id = '{}' ORDER BY id LIMIT 1",
+                    fx.subject
+                ));
+                Plan::about(fx.subject).param("event_id", event)
+            },
         },
         Builder {
             method: "PUT",

@@ -16,6 +16,7 @@ mod ops;
 mod outage;
 mod process;
 mod proofs;
+mod receipts;
 mod recipients;
 mod security;
 mod subjects;

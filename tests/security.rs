@@ -18,6 +18,8 @@ struct Fixture {
     subject: Uuid,
     recipient: Uuid,
     authorization: Uuid,
+    /// A consent event of the subject.
+    event: Uuid,
     /// An access-log entry in a signed checkpoint, and that checkpoint's size.
     entry: Uuid,
     size: u64,
@@ -79,6 +81,21 @@ async fn arrange(app: &TestApp) -> Fixture {
         authorization_body(recipient),
     )
     .await;
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/v1/subjects/{subject}/consents/marketing_partners"),
+        &staff(),
+        Some(serde_json::json!({"status": "granted", "method": "web_form"})),
+    )
+    .await
+    .assert_status(200);
+    let event = app
+        .db
+        .scalar(&format!(
+            "SELECT id FROM consent_events WHERE subject_id = '{subject}'"
+        ))
+        .parse()
+        .expect("an event");
     let size = app.wait_for_checkpoint().await;
     let entry = app
         .db
@@ -89,6 +106,7 @@ async fn arrange(app: &TestApp) -> Fixture {
         subject,
         recipient,
         authorization,
+        event,
         entry,
         size,
     }
@@ -1170,6 +1188,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{id}", &id.to_string())
         .replace("{aid}", &fx.authorization.to_string())
         .replace("{entry_id}", &fx.entry.to_string())
+        .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners");
     if path.ends_with("/consistency-proof") {
         format!("{path}?from={size}&to={size}", size = fx.size)

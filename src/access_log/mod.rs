@@ -59,11 +59,13 @@ pub enum Action {
     PartnerList,
     #[serde(rename = "access_log.read")]
     AccessLogRead,
+    #[serde(rename = "consent.receipt")]
+    ConsentReceipt,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -79,6 +81,7 @@ impl Action {
         Action::PartnerRead,
         Action::PartnerList,
         Action::AccessLogRead,
+        Action::ConsentReceipt,
     ];
 
     /// The stored name.
@@ -99,6 +102,7 @@ impl Action {
             Action::PartnerRead => "partner.read",
             Action::PartnerList => "partner.list",
             Action::AccessLogRead => "access_log.read",
+            Action::ConsentReceipt => "consent.receipt",
         }
     }
 

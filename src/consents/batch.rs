@@ -195,6 +195,19 @@ pub fn record_changes(
                 .values(chunk)
                 .execute(conn)?;
         }
+        let receipts: Vec<crate::receipts::Event<'_>> = events
+            .iter()
+            .map(|e| crate::receipts::Event {
+                id: e.id,
+                subject_id: e.subject_id,
+                purpose_id: e.purpose_id,
+                basis: bases.get(e.purpose_id).map_or("opt_in", String::as_str),
+                status: e.status,
+                method: e.method,
+                at: e.at,
+            })
+            .collect();
+        crate::receipts::record(conn, &receipts)?;
     }
     Ok(outcomes)
 }

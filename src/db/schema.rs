@@ -203,6 +203,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    receipt_keys (kid) {
+        kid -> Text,
+        x -> Text,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consent_receipts (event_id) {
+        event_id -> Uuid,
+        kid -> Text,
+        jws -> Text,
+    }
+}
+
+diesel::joinable!(consent_receipts -> consent_events (event_id));
+diesel::joinable!(consent_events -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
 diesel::joinable!(consents -> subjects (subject_id));
 diesel::joinable!(consents -> purposes (purpose_id));
@@ -221,6 +239,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log_node,
     access_log_refused,
     access_log_checkpoint,
+    receipt_keys,
+    consent_receipts,
     subjects,
     rectifications,
     purposes,
