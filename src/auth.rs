@@ -23,11 +23,13 @@ pub enum Scope {
     AccessLogsRead,
     Partner,
     AccessLogsCheckpoint,
+    RequestsRead,
+    RequestsWrite,
 }
 
 impl Scope {
     /// Every scope, in the contract's order.
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 13] = [
         Scope::SubjectsRead,
         Scope::SubjectsWrite,
         Scope::ConsentsRead,
@@ -39,6 +41,8 @@ impl Scope {
         Scope::AccessLogsRead,
         Scope::Partner,
         Scope::AccessLogsCheckpoint,
+        Scope::RequestsRead,
+        Scope::RequestsWrite,
     ];
 
     /// The scope's name in the `scope` claim.
@@ -55,11 +59,13 @@ impl Scope {
             Scope::AccessLogsRead => "access-logs:read",
             Scope::Partner => "partner",
             Scope::AccessLogsCheckpoint => "access-logs:checkpoint",
+            Scope::RequestsRead => "requests:read",
+            Scope::RequestsWrite => "requests:write",
         }
     }
 
-    fn bit(self) -> u16 {
-        1 << (self as u16)
+    fn bit(self) -> u32 {
+        1 << (self as u32)
     }
 
     /// Every staff scope (all but `partner`), space-separated: what a development token carries.
@@ -96,7 +102,7 @@ pub struct Claims {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub sub: String,
-    scopes: u16,
+    scopes: u32,
     pub recipient_id: Option<Uuid>,
 }
 

@@ -20,6 +20,7 @@ pub mod proof_keys;
 pub mod receipts;
 pub mod recipients;
 pub mod request;
+pub mod requests;
 pub mod server;
 pub mod subjects;
 

@@ -51,6 +51,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::access_log::routes::Api::openapi());
     doc.merge(crate::access_log::proofs::Api::openapi());
     doc.merge(crate::receipts::routes::Api::openapi());
+    doc.merge(crate::requests::Api::openapi());
     describe_every_operation(&mut doc);
     doc
 }

@@ -49,9 +49,11 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
+    let mut body = crate::metrics::render(open, idle, max);
+    body.push_str(&crate::requests::gauges(&state).await);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(crate::metrics::render(open, idle, max))
+        .body(body)
 }
 
 /// Registers the operational routes.

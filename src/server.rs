@@ -50,6 +50,7 @@ pub fn build_app(
         .configure(crate::access_log::proofs::configure)
         .configure(crate::receipts::routes::configure)
         .configure(crate::access_log::routes::configure)
+        .configure(crate::requests::configure)
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::document()))
         .default_service(web::to(unmatched))

@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 14] = [
+const CONTRACT_ACTIONS: [&str; 17] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -32,6 +32,9 @@ const CONTRACT_ACTIONS: [&str; 14] = [
     "partner.read",
     "partner.list",
     "access_log.read",
+    "request.create",
+    "request.update",
+    "request.read",
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
@@ -200,6 +203,9 @@ struct Fixtures {
     authorization: Uuid,
     /// An authorization the revoke builder revokes.
     revocable: Uuid,
+    /// An open privacy request about the subject (the extend builder extends it, the close
+    /// builder then closes it).
+    request: Uuid,
 }
 
 fn fixture_token() -> String {
@@ -332,6 +338,17 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         None,
     )
     .await;
+    let request = id_of(
+        &arrange(
+            app,
+            Method::POST,
+            "/v1/privacy-requests",
+            json!({"kind": "access", "subject_id": subject, "channel": "email",
+                   "received_at": chrono::Utc::now() - chrono::Duration::hours(1)}),
+            None,
+        )
+        .await,
+    );
     Fixtures {
         subject,
         purpose,
@@ -340,6 +357,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         suspended,
         authorization,
         revocable,
+        request,
     }
 }
 
@@ -639,6 +657,63 @@ fn builders() -> Vec<Builder> {
             scope: Scope::AccessLogsRead,
             build: |fx, _| Plan::about(fx.subject),
         },
+        Builder {
+            method: "POST",
+            template: "/v1/privacy-requests",
+            action: "request.create",
+            scope: Scope::RequestsWrite,
+            build: |fx, _| {
+                Plan {
+                    params: vec![],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(
+                    json!({"kind": "objection", "subject_id": fx.subject, "channel": "letter",
+                             "received_at": "2026-11-02T10:00:00Z"}),
+                )
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/privacy-requests",
+            action: "request.read",
+            scope: Scope::RequestsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                query: format!("subject_id={}", fx.subject),
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/privacy-requests/{id}",
+            action: "request.read",
+            scope: Scope::RequestsRead,
+            build: |fx, _| Plan {
+                params: vec![("id", fx.request.to_string())],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/privacy-requests/{id}/extend",
+            action: "request.update",
+            scope: Scope::RequestsWrite,
+            build: |fx, app| {
+                request_change(fx, app).body(json!({
+                "reason": "the files are held in three archives",
+                "subject_informed_at": chrono::Utc::now() - chrono::Duration::minutes(1)}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/privacy-requests/{id}/close",
+            action: "request.update",
+            scope: Scope::RequestsWrite,
+            build: |fx, app| request_change(fx, app).body(json!({"outcome": "fulfilled"})),
+        },
     ]
 }
 
@@ -660,6 +735,20 @@ fn checkpointed_entry_about(app: &TestApp, subject: Uuid) -> Uuid {
             "no checkpointed entry about the subject"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A change of the fixture privacy request, with its current version in `If-Match`.
+fn request_change(fx: &Fixtures, app: &TestApp) -> Plan {
+    let version = app.db.scalar(&format!(
+        "SELECT version FROM privacy_requests WHERE id = '{}'",
+        fx.request
+    ));
+    Plan {
+        params: vec![("id", fx.request.to_string())],
+        if_match: Some(format!("\"{version}\"")),
+        refused_about: None,
+        ..Plan::about(fx.subject)
     }
 }
 

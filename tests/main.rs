@@ -18,5 +18,6 @@ mod process;
 mod proofs;
 mod receipts;
 mod recipients;
+mod requests;
 mod security;
 mod subjects;

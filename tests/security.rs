@@ -23,6 +23,9 @@ struct Fixture {
     /// An access-log entry in a signed checkpoint, and that checkpoint's size.
     entry: Uuid,
     size: u64,
+    /// Open privacy requests about the subject: one to extend, one to close.
+    request: Uuid,
+    closable: Uuid,
 }
 
 fn staff_token() -> String {
@@ -102,6 +105,20 @@ async fn arrange(app: &TestApp) -> Fixture {
         .scalar("SELECT entry_id FROM access_log_leaf WHERE idx = 0")
         .parse()
         .expect("a leaf");
+    let request = created(
+        app,
+        "/v1/privacy-requests",
+        json!({"kind": "access", "subject_id": subject, "channel": "email",
+               "received_at": "2026-11-30T10:00:00Z"}),
+    )
+    .await;
+    let closable = created(
+        app,
+        "/v1/privacy-requests",
+        json!({"kind": "objection", "subject_id": subject, "channel": "phone",
+               "received_at": "2026-11-30T11:00:00Z"}),
+    )
+    .await;
     Fixture {
         subject,
         recipient,
@@ -109,6 +126,8 @@ async fn arrange(app: &TestApp) -> Fixture {
         event,
         entry,
         size,
+        request,
+        closable,
     }
 }
 
@@ -125,6 +144,7 @@ fn snapshot(app: &TestApp) -> String {
            (SELECT count(*) || ':' || coalesce(string_agg(version || status, ',' ORDER BY id), '') FROM recipients), \
            (SELECT count(*) || ':' || count(revoked_at) FROM disclosure_authorizations), \
            (SELECT count(*) FROM disclosures), \
+           (SELECT count(*) || ':' || coalesce(string_agg(version::text, ',' ORDER BY id), '') FROM privacy_requests), \
            (SELECT count(*) FROM access_log WHERE outcome = 'allowed'))",
     )
 }
@@ -218,6 +238,26 @@ fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
                    "channel": "email", "note": "sent on request"}),
             None,
         ),
+        e(
+            Method::POST,
+            "/v1/privacy-requests".into(),
+            json!({"kind": "erasure", "subject_id": s, "channel": "letter",
+                   "received_at": "2026-11-30T12:00:00Z"}),
+            None,
+        ),
+        e(
+            Method::POST,
+            format!("/v1/privacy-requests/{}/extend", fx.request),
+            json!({"reason": "three archives to search",
+                   "subject_informed_at": "2026-11-30T13:00:00Z"}),
+            Some("\"1\""),
+        ),
+        e(
+            Method::POST,
+            format!("/v1/privacy-requests/{}/close", fx.closable),
+            json!({"outcome": "fulfilled"}),
+            Some("\"1\""),
+        ),
     ]
 }
 
@@ -279,7 +319,7 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
     let when = json!("2020-01-01T00:00:00Z");
     let some_id = json!(Uuid::now_v7());
     // Per endpoint (in the order of `body_endpoints`), the fields a client must not set.
-    let forbidden: [&[(&str, Value)]; 10] = [
+    let forbidden: [&[(&str, Value)]; 13] = [
         &[
             ("id", some_id.clone()),
             ("version", json!(7)),
@@ -354,6 +394,25 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
             ("at", when.clone()),
             ("request_id", json!("forged")),
             ("authorization_ids", json!([some_id])),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("status", json!("closed")),
+            ("due_on", json!("2030-01-01")),
+            ("received_on", json!("2026-11-01")),
+            ("extended", json!(true)),
+            ("version", json!(7)),
+            ("created_by", json!("root")),
+        ],
+        &[
+            ("due_on", json!("2030-01-01")),
+            ("extended", json!(false)),
+            ("version", json!(7)),
+        ],
+        &[
+            ("status", json!("open")),
+            ("closed_at", when.clone()),
+            ("outcome_reason", json!("forged")),
         ],
     ];
     let endpoints = body_endpoints(&fx);
@@ -1181,6 +1240,10 @@ fn operations() -> Vec<(Method, String)> {
 fn concrete(template: &str, fx: &Fixture) -> String {
     let id = if template.starts_with("/v1/recipients/") {
         fx.recipient
+    } else if template == "/v1/privacy-requests/{id}/close" {
+        fx.closable
+    } else if template.starts_with("/v1/privacy-requests/") {
+        fx.request
     } else {
         fx.subject
     };

@@ -1100,6 +1100,7 @@ async fn the_export_holds_every_key_and_is_logged() {
             "disclosure_authorizations",
             "disclosures",
             "generated_at",
+            "privacy_requests",
             "purposes",
             "recipient_categories",
             "rectifications",
@@ -1346,7 +1347,7 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
 
 /// The export key that holds each table's rows about the subject. A new table with a
 /// `subject_id` column fails the test below until the export (and this map) covers it.
-const EXPORTED_TABLES: [(&str, &str); 7] = [
+const EXPORTED_TABLES: [(&str, &str); 8] = [
     ("subjects", "subject"),
     ("rectifications", "rectifications"),
     ("consents", "consents"),
@@ -1354,6 +1355,7 @@ const EXPORTED_TABLES: [(&str, &str); 7] = [
     ("disclosure_authorizations", "disclosure_authorizations"),
     ("disclosures", "disclosures"),
     ("access_log", "access_log"),
+    ("privacy_requests", "privacy_requests"),
 ];
 
 #[actix_web::test]
@@ -1397,6 +1399,14 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     app.post(
         &format!("/v1/subjects/{id}/disclosures"),
         json!({"recipient_id": recipient, "data_categories": ["identity"], "channel": "email"}),
+    )
+    .await
+    .assert_status(201);
+
+    app.post(
+        "/v1/privacy-requests",
+        json!({"kind": "access", "subject_id": id, "channel": "email",
+               "received_at": "2026-11-30T10:00:00Z"}),
     )
     .await
     .assert_status(201);

@@ -61,11 +61,18 @@ pub enum Action {
     AccessLogRead,
     #[serde(rename = "consent.receipt")]
     ConsentReceipt,
+    #[serde(rename = "request.create")]
+    RequestCreate,
+    #[serde(rename = "request.update")]
+    RequestUpdate,
+    #[serde(rename = "request.read")]
+    RequestRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 16] = [
+
+    pub const ALL: [Action; 19] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -82,6 +89,9 @@ impl Action {
         Action::PartnerList,
         Action::AccessLogRead,
         Action::ConsentReceipt,
+        Action::RequestCreate,
+        Action::RequestUpdate,
+        Action::RequestRead,
     ];
 
     /// The stored name.
@@ -103,6 +113,9 @@ impl Action {
             Action::PartnerList => "partner.list",
             Action::AccessLogRead => "access_log.read",
             Action::ConsentReceipt => "consent.receipt",
+            Action::RequestCreate => "request.create",
+            Action::RequestUpdate => "request.update",
+            Action::RequestRead => "request.read",
         }
     }
 

@@ -100,6 +100,7 @@ diesel::table! {
         source_attestation -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -219,9 +220,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    privacy_requests (id) {
+        id -> Uuid,
+        version -> Int4,
+        kind -> Text,
+        subject_id -> Nullable<Uuid>,
+        channel -> Text,
+        received_at -> Timestamptz,
+        received_on -> Date,
+        reference -> Nullable<Text>,
+        status -> Text,
+        original_due_on -> Date,
+        due_on -> Date,
+        extended -> Bool,
+        extension_reason -> Nullable<Text>,
+        subject_informed_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        outcome_reason -> Nullable<Text>,
+        closed_at -> Nullable<Timestamptz>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(consent_receipts -> consent_events (event_id));
 diesel::joinable!(consent_events -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
+diesel::joinable!(privacy_requests -> subjects (subject_id));
 diesel::joinable!(consents -> subjects (subject_id));
 diesel::joinable!(consents -> purposes (purpose_id));
 diesel::joinable!(consent_events -> subjects (subject_id));
@@ -249,4 +276,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recipients,
     disclosure_authorizations,
     disclosures,
+    privacy_requests,
 );

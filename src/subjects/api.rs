@@ -604,6 +604,9 @@ pub struct SubjectExport {
     /// Every access-log entry about the person, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub access_log: Value,
+    /// The person's privacy requests with their deadlines and outcomes, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub privacy_requests: Value,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
     /// Who the data may be disclosed to.

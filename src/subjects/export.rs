@@ -74,6 +74,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<SubjectExp
             let (disclosure_authorizations, disclosures) =
                 crate::disclosures::export_for(conn, subject_id)?;
             let access_log = crate::access_log::export_for(conn, subject_id)?;
+            let privacy_requests = crate::requests::export_for(conn, subject_id)?;
             let consent_purposes = model::purposes(conn)?;
             let purposes = SERVICE_PURPOSES
                 .iter()
@@ -100,6 +101,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<SubjectExp
                     .map(Rectification::from)
                     .collect(),
                 access_log,
+                privacy_requests,
                 purposes,
                 recipient_categories: RECIPIENT_CATEGORIES
                     .iter()

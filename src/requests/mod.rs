@@ -1,0 +1,96 @@
+//! The `privacy-requests` resource: what people ask of PlanPro under the GDPR (to see, correct,
+//! erase or restrict their data, or to object), each with its legal deadline (Art. 12(3)),
+//! its one possible extension and its outcome.
+
+pub mod api;
+pub mod model;
+pub mod routes;
+
+use crate::error::{ApiError, ApiResult};
+use actix_web::web;
+use utoipa::OpenApi;
+
+/// The OpenAPI paths and schemas of this resource.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        routes::create_request,
+        routes::list_requests,
+        routes::get_request,
+        routes::extend_request,
+        routes::close_request,
+    ),
+    components(schemas(
+        api::NewPrivacyRequest,
+        api::PrivacyRequest,
+        api::Extension,
+        api::Closing,
+        crate::domain::privacy_request::RequestKind,
+        crate::domain::privacy_request::RequestChannel,
+        crate::domain::privacy_request::RequestStatus,
+        crate::domain::privacy_request::RequestOutcome,
+    )),
+    tags((name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months")),
+)]
+pub struct Api;
+
+/// Registers this resource's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/privacy-requests")
+            .route(web::get().to(routes::list_requests))
+            .route(web::post().to(routes::create_request)),
+    )
+    .service(web::resource("/v1/privacy-requests/{id}").route(web::get().to(routes::get_request)))
+    .service(
+        web::resource("/v1/privacy-requests/{id}/extend")
+            .route(web::post().to(routes::extend_request)),
+    )
+    .service(
+        web::resource("/v1/privacy-requests/{id}/close")
+            .route(web::post().to(routes::close_request)),
+    );
+}
+
+/// Every request about the subject, oldest first, for the right-of-access export.
+pub fn export_for(
+    conn: &mut diesel::PgConnection,
+    subject_id: uuid::Uuid,
+) -> ApiResult<serde_json::Value> {
+    let requests = model::of_subject(conn, subject_id)?
+        .into_iter()
+        .map(api::PrivacyRequest::from_row)
+        .collect::<ApiResult<Vec<_>>>()?;
+    serde_json::to_value(requests).map_err(ApiError::internal)
+}
+
+/// The Prometheus gauges of privacy requests, computed from the database at each scrape;
+/// nothing when it cannot be reached (the scrape still answers).
+pub async fn gauges(state: &crate::AppState) -> String {
+    let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
+    let Ok(counts) = state.db.run(move |conn| model::counts(conn, today)).await else {
+        return String::new();
+    };
+    [
+        (
+            "privacy_requests_open",
+            "Privacy requests not yet closed.",
+            counts.open,
+        ),
+        (
+            "privacy_requests_overdue",
+            "Open privacy requests whose due_on has passed (Europe/Tallinn dates).",
+            counts.overdue,
+        ),
+        (
+            "privacy_requests_due_within_7_days",
+            "Open privacy requests due today or in the next six days.",
+            counts.due_within_week,
+        ),
+    ]
+    .iter()
+    .map(|(name, help, value)| {
+        format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+    })
+    .collect()
+}
