@@ -13,6 +13,7 @@ pub mod proofs;
 pub mod routes;
 pub mod sealing;
 pub mod tree;
+pub mod verify;
 pub mod writer;
 
 use crate::auth::Scope;
