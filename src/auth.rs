@@ -128,18 +128,6 @@ pub struct Verifier {
     validation: Validation,
 }
 
-/// The decoding key for a configured key.
-pub fn decoding_key(key: &JwtKey) -> Result<DecodingKey, jsonwebtoken::errors::Error> {
-    match key {
-        JwtKey::Secret(secret) => Ok(DecodingKey::from_secret(secret.expose().as_bytes())),
-        JwtKey::PublicKey { pem, algorithm } => match algorithm {
-            PublicKeyAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
-            PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
-            PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
-        },
-    }
-}
-
 fn algorithm(key: &JwtKey) -> Algorithm {
     match key {
         JwtKey::Secret(_) => Algorithm::HS256,
@@ -174,7 +162,7 @@ impl Verifier {
             None => validation.validate_aud = false,
         }
         Ok(Self {
-            key: decoding_key(key)?,
+            key: key.decoding_key()?,
             validation,
         })
     }

@@ -1,6 +1,7 @@
 //! Configuration from the environment. Every variable `X` may also come as `X_FILE`, a path whose
 //! contents are the value. All problems are reported together so that one failed start says it all.
 
+use jsonwebtoken::DecodingKey;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -46,6 +47,20 @@ pub enum JwtKey {
         pem: Vec<u8>,
         algorithm: PublicKeyAlgorithm,
     },
+}
+
+impl JwtKey {
+    /// The key in the form the token library verifies with.
+    pub fn decoding_key(&self) -> Result<DecodingKey, jsonwebtoken::errors::Error> {
+        match self {
+            JwtKey::Secret(secret) => Ok(DecodingKey::from_secret(secret.expose().as_bytes())),
+            JwtKey::PublicKey { pem, algorithm } => match algorithm {
+                PublicKeyAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
+                PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
+                PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
+            },
+        }
+    }
 }
 
 /// The service's whole configuration.
@@ -267,15 +282,13 @@ fn read_jwt_key(r: &mut Reader<'_>) -> Option<JwtKey> {
                     return None;
                 }
             };
-            if let Err(e) = crate::auth::decoding_key(&JwtKey::PublicKey {
-                pem: pem.clone(),
-                algorithm,
-            }) {
+            let key = JwtKey::PublicKey { pem, algorithm };
+            if let Err(e) = key.decoding_key() {
                 r.problems
                     .push(format!("JWT_PUBLIC_KEY_FILE: not a usable public key: {e}"));
                 return None;
             }
-            Some(JwtKey::PublicKey { pem, algorithm })
+            Some(key)
         }
         (None, None) => None,
     }

@@ -1,9 +1,12 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the docs page.
 
+pub mod route_table;
+
+use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-/// The whole API.
+/// The whole API: every operation (served by [`crate::router`]) and every schema.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -12,14 +15,121 @@ use utoipa::{Modify, OpenApi};
         license(name = "Proprietary"),
     ),
     paths(
-        crate::ops::healthz,
-        crate::ops::readyz,
-        crate::ops::metrics,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        subjects::routes::create_subject,
+        subjects::routes::list_subjects,
+        subjects::routes::get_subject,
+        subjects::routes::rectify_subject,
+        subjects::routes::list_rectifications,
+        subjects::routes::export_subject,
+        consents::routes::list_purposes,
+        consents::routes::create_purpose,
+        consents::routes::get_purpose,
+        consents::routes::list_consents,
+        consents::routes::set_consent,
+        consents::routes::consent_history,
+        consents::routes::check_eligibility,
+        recipients::routes::create_recipient,
+        recipients::routes::list_recipients,
+        recipients::routes::get_recipient,
+        recipients::routes::patch_recipient,
+        disclosures::authorizations::create_authorization,
+        disclosures::authorizations::list_authorizations,
+        disclosures::authorizations::get_authorization,
+        disclosures::authorizations::revoke_authorization,
+        disclosures::records::record_disclosure,
+        disclosures::records::list_disclosures,
+        disclosures::partner::read_subject,
+        disclosures::partner::list_subjects,
+        access_log::routes::search,
+        access_log::routes::subject_entries,
+        access_log::routes::verify,
+        access_log::proofs::checkpoint,
+        access_log::proofs::checkpoint_key,
+        access_log::proofs::inclusion_proof,
+        access_log::proofs::consistency_proof,
+        receipts::routes::receipt,
+        receipts::routes::jwks,
+        requests::routes::create_request,
+        requests::routes::list_requests,
+        requests::routes::get_request,
+        requests::routes::extend_request,
+        requests::routes::close_request,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        access_log::proofs::InclusionProof,
+        access_log::proofs::ConsistencyProof,
+        subjects::api::Address,
+        subjects::api::Source,
+        subjects::api::SubjectFields,
+        subjects::api::Subject,
+        subjects::patch::SubjectPatch,
+        subjects::api::Rectification,
+        subjects::export::Localized,
+        subjects::export::PurposeOfProcessing,
+        subjects::export::RecipientCategory,
+        subjects::export::SubjectExport,
+        crate::domain::subject_kind::SubjectKind,
+        crate::domain::source_type::SourceType,
+        crate::domain::language::Language,
+        crate::domain::consent::Basis,
+        crate::domain::consent::Decision,
+        crate::domain::consent::ConsentStatus,
+        crate::domain::consent::Method,
+        consents::api::Descriptions,
+        consents::api::Purpose,
+        consents::api::PurposeList,
+        consents::api::NewDescriptions,
+        consents::api::NewPurpose,
+        consents::api::Consent,
+        consents::api::ConsentChange,
+        consents::api::ConsentEvent,
+        consents::api::EligibilityRequest,
+        consents::api::Eligibility,
+        recipients::api::NewRecipient,
+        recipients::api::RecipientPatch,
+        recipients::api::Recipient,
+        crate::domain::recipient::RecipientCategory,
+        crate::domain::recipient::RecipientStatus,
+        crate::domain::disclosure::DataCategory,
+        crate::domain::disclosure::LegalBasis,
+        disclosures::api::NewAuthorization,
+        disclosures::api::Authorization,
+        disclosures::api::AuthorizationList,
+        disclosures::api::Revocation,
+        disclosures::api::NewDisclosure,
+        disclosures::api::Disclosure,
+        disclosures::api::PartnerSubject,
+        disclosures::api::PartnerAddress,
+        access_log::model::Entry,
+        crate::pagination::Page<access_log::model::Entry>,
+        access_log::chain::Verification,
+        access_log::Action,
+        access_log::Outcome,
+        crate::pagination::SortOrder,
+        requests::api::NewPrivacyRequest,
+        requests::api::PrivacyRequest,
+        requests::api::Extension,
+        requests::api::Closing,
+        crate::domain::privacy_request::RequestKind,
+        crate::domain::privacy_request::RequestChannel,
+        crate::domain::privacy_request::RequestStatus,
+        crate::domain::privacy_request::RequestOutcome,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "subjects", description = "The persons whose data PlanPro keeps: records, rectification and the right of access"),
+        (name = "consents", description = "Purposes of processing, consent and opt-out flags, eligibility checks"),
+        (name = "recipients", description = "The organisations that may receive personal data"),
+        (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),
+        (name = "partner", description = "What recipients' own integrations may read"),
+        (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
+        (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
     )
 )]
 pub struct ApiDoc;
@@ -41,17 +151,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: the operational paths and every resource's own.
+/// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::subjects::Api::openapi());
-    doc.merge(crate::consents::Api::openapi());
-    doc.merge(crate::recipients::Api::openapi());
-    doc.merge(crate::disclosures::Api::openapi());
-    doc.merge(crate::access_log::routes::Api::openapi());
-    doc.merge(crate::access_log::proofs::Api::openapi());
-    doc.merge(crate::receipts::routes::Api::openapi());
-    doc.merge(crate::requests::Api::openapi());
     describe_every_operation(&mut doc);
     doc
 }

@@ -1,7 +1,8 @@
 //! Operational endpoints: liveness, readiness, metrics.
 
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::paths;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,14 +15,14 @@ pub struct Health {
 }
 
 /// Liveness: the process is up and answering. It never touches the database.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = paths::HEALTHZ, tag = "operations",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers and every migration is applied; 503 otherwise.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = paths::READYZ, tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
         (status = 503, description = "Database unreachable, migrations pending, or checkpoint signing refused because the database is behind the last signed checkpoint (`checkpoints-refused`, with the reason)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -45,7 +46,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = paths::METRICS, tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
@@ -54,11 +55,4 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)
-}
-
-/// Registers the operational routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
 }

@@ -1,28 +1,16 @@
-//! What every request carries: its id, the stated purpose, and the authenticated caller; and the
-//! middleware that tags, measures and logs each request without personal data.
+//! The middleware that tags every request with its id, measures it and logs it without personal
+//! data, and adds the headers every response carries.
 
-use crate::auth::{Actor, Scope};
+use crate::caller::{RequestId, REQUEST_ID};
 use crate::error::ApiError;
-use crate::AppState;
+use crate::openapi::route_table;
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
-use std::future::{ready, Ready};
+use actix_web::{HttpMessage, ResponseError};
 use std::time::Instant;
-
-/// The request id header, taken from the caller or generated.
-pub const REQUEST_ID: &str = "x-request-id";
-/// The optional statement of why personal data is accessed.
-pub const ACCESS_PURPOSE: &str = "x-access-purpose";
-/// The longest accepted `X-Access-Purpose`.
-pub const MAX_PURPOSE_CHARS: usize = 200;
-
-/// The id of this request, as stored in the access log.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 fn acceptable_request_id(value: &str) -> bool {
     (1..=128).contains(&value.len())
@@ -47,7 +35,7 @@ pub async fn observe(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = method_name(req.method());
-    let route = crate::server::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
+    let route = route_table::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
     let mut res = if req.uri().to_string().to_ascii_lowercase().contains("%00") {
         // PostgreSQL text cannot hold NUL: such a path or query is bad input, not a server fault.
         let problem = ApiError::invalid_field("url", "must not contain NUL characters");
@@ -58,7 +46,7 @@ pub async fn observe(
         if res.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem(&res) {
             // actix answers a known resource's unknown method itself, with an empty body.
             let (req, _) = res.into_parts();
-            let problem = crate::server::method_not_allowed(&req);
+            let problem = route_table::method_not_allowed(&req);
             ServiceResponse::new(req, problem).map_into_right_body()
         } else {
             res.map_into_left_body()
@@ -107,81 +95,4 @@ fn is_problem<B>(res: &ServiceResponse<B>) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
-}
-
-/// The authenticated caller of a `/v1` endpoint, with the request's id and stated purpose.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Actor,
-    pub request_id: String,
-    pub purpose: Option<String>,
-}
-
-impl Caller {
-    /// 403 unless the token carries the scope. Prefer [`crate::access_log::Audit::authorize`] on
-    /// endpoints about personal data, which also logs the refusal.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.actor.has(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::missing_scope(scope.as_str()))
-        }
-    }
-}
-
-fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
-    let actor = state.verifier.verify(token)?;
-    let purpose = match req.headers().get(ACCESS_PURPOSE) {
-        None => None,
-        Some(raw) => {
-            let text = std::str::from_utf8(raw.as_bytes())
-                .map_err(|_| ApiError::invalid_field("X-Access-Purpose", "must be UTF-8 text"))?
-                .trim();
-            if let Err(message) = crate::domain::text::check_controls(text, false) {
-                return Err(ApiError::invalid_field("X-Access-Purpose", message));
-            }
-            if text.chars().count() > MAX_PURPOSE_CHARS {
-                return Err(ApiError::invalid_field(
-                    "X-Access-Purpose",
-                    format!("must be at most {MAX_PURPOSE_CHARS} characters"),
-                ));
-            }
-            (!text.is_empty()).then(|| text.to_owned())
-        }
-    };
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    Ok(Caller {
-        actor,
-        request_id,
-        purpose,
-    })
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller_from(req))
-    }
 }

@@ -2,9 +2,9 @@
 
 use crate::harness::{token_for, TestApp};
 use actix_web::test::TestRequest;
-use planpro_privacy::access_log::{Action, NewEntry, Outcome};
+use planpro_privacy::access_log::{Action, Outcome};
 use planpro_privacy::auth::{Actor, Scope};
-use planpro_privacy::request::Caller;
+use planpro_privacy::caller::Caller;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ fn caller(sub: &str) -> Caller {
 
 async fn log(app: &TestApp, sub: &str, action: Action, subject: Option<Uuid>, outcome: Outcome) {
     app.state
-        .log_reads(vec![NewEntry::new(&caller(sub), action, subject, outcome)])
+        .log_reads(vec![caller(sub).entry(action, subject, outcome)])
         .await
         .expect("entry committed");
 }
@@ -81,8 +81,7 @@ async fn a_read_fails_closed_when_its_entry_cannot_be_written() {
         .exec("ALTER TABLE access_log ADD CONSTRAINT no_more CHECK (actor <> 'blocked') NOT VALID");
     let result = app
         .state
-        .log_reads(vec![NewEntry::new(
-            &caller("blocked"),
+        .log_reads(vec![caller("blocked").entry(
             Action::SubjectRead,
             None,
             Outcome::Allowed,
@@ -111,8 +110,7 @@ async fn one_bad_entry_does_not_fail_the_rest_of_its_batch() {
         })
         .collect();
     let results = futures_util::future::join_all(actors.iter().map(|actor| {
-        app.state.log_reads(vec![NewEntry::new(
-            &caller(actor),
+        app.state.log_reads(vec![caller(actor).entry(
             Action::SubjectRead,
             None,
             Outcome::Allowed,

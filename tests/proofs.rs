@@ -9,8 +9,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use planpro_privacy::access_log::{Action, NewEntry, Outcome};
 use planpro_privacy::auth::{Actor, Scope};
+use planpro_privacy::caller::Caller;
 use planpro_privacy::config::{JwtKey, Secret};
-use planpro_privacy::request::Caller;
 use proptest::strategy::{Strategy, ValueTree};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -117,12 +117,7 @@ async fn append(app: &TestApp, n: usize) {
     let subject = Uuid::now_v7();
     let entries: Vec<NewEntry> = (0..n)
         .map(|i| {
-            let e = NewEntry::new(
-                &caller(),
-                Action::SubjectRead,
-                Some(subject),
-                Outcome::Allowed,
-            );
+            let e = caller().entry(Action::SubjectRead, Some(subject), Outcome::Allowed);
             if i % 3 == 0 {
                 e.with_count(i)
             } else {

@@ -3,6 +3,7 @@
 //! transaction; reads hand theirs to the group-commit [`writer::LogWriter`] and answer only once
 //! it has committed.
 
+pub mod audit;
 pub mod chain;
 pub mod checkpoint;
 pub mod group_commit;
@@ -11,16 +12,15 @@ pub mod merkle;
 pub mod model;
 pub mod proofs;
 pub mod routes;
+pub mod sealer;
 pub mod sealing;
 pub mod tree;
 pub mod verify;
 pub mod writer;
 
-use crate::auth::Scope;
+use crate::auth::Actor;
 use crate::db::schema::access_log;
 use crate::error::{ApiError, ApiResult};
-use crate::request::Caller;
-use crate::AppState;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -161,9 +161,12 @@ pub struct NewEntry {
 }
 
 impl NewEntry {
-    /// An entry for this caller's request about one subject (or none).
-    pub fn new(
-        caller: &Caller,
+    /// An entry for a request of `actor` about one subject (or none); handlers build it with
+    /// [`crate::caller::Caller::entry`].
+    pub fn for_actor(
+        actor: &Actor,
+        request_id: &str,
+        purpose: Option<&str>,
         action: Action,
         subject_id: Option<Uuid>,
         outcome: Outcome,
@@ -172,13 +175,13 @@ impl NewEntry {
             id: Uuid::now_v7(),
             // Postgres keeps microseconds; the hash chain must see what is stored.
             at: Utc::now().trunc_subsecs(6),
-            actor: caller.actor.sub.clone(),
-            recipient_id: caller.actor.recipient_id,
+            actor: actor.sub.clone(),
+            recipient_id: actor.recipient_id,
             action: action.as_str().to_owned(),
             subject_id,
             outcome: outcome.as_str().to_owned(),
-            purpose: caller.purpose.clone(),
-            request_id: caller.request_id.clone(),
+            purpose: purpose.map(str::to_owned),
+            request_id: request_id.to_owned(),
             count: None,
         }
     }
@@ -206,52 +209,6 @@ pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {
     Ok(())
 }
 
-impl AppState {
-    /// Appends read entries through group commit; returns only once they are durable.
-    pub async fn log_reads(&self, entries: Vec<NewEntry>) -> ApiResult<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.log_writer.append(entries).await
-    }
-
-    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope`.
-    pub async fn authorize(
-        &self,
-        caller: &Caller,
-        scope: Scope,
-        action: Action,
-        subject: Option<Uuid>,
-    ) -> ApiResult<()> {
-        if caller.actor.has(scope) {
-            return Ok(());
-        }
-        self.deny(
-            caller,
-            action,
-            subject,
-            ApiError::missing_scope(scope.as_str()),
-        )
-        .await
-    }
-
-    /// Logs a refused attempt, then fails with `error`. When even the log cannot be written the
-    /// caller still gets the refusal: nothing is disclosed either way.
-    pub async fn deny<T>(
-        &self,
-        caller: &Caller,
-        action: Action,
-        subject: Option<Uuid>,
-        error: ApiError,
-    ) -> ApiResult<T> {
-        let entry = NewEntry::new(caller, action, subject, Outcome::Denied);
-        if let Err(e) = self.log_writer.append(vec![entry]).await {
-            log::warn!("could not log a denied attempt: {e}");
-        }
-        Err(error)
-    }
-}
-
 /// Every entry about the subject, oldest first, for the right-of-access export.
 pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_json::Value> {
     let entries = access_log::table
@@ -260,41 +217,4 @@ pub fn export_for(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<serde_
         .select(model::Entry::as_select())
         .load::<model::Entry>(conn)?;
     serde_json::to_value(entries).map_err(ApiError::internal)
-}
-
-/// The background sealer of the hash chain and the switch that stops it.
-pub struct Sealer {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-    proofs: std::sync::Arc<sealing::Proofs>,
-}
-
-impl Sealer {
-    /// Starts sealing every `period`.
-    pub fn start(
-        db: crate::db::Db,
-        period: std::time::Duration,
-        proofs: std::sync::Arc<sealing::Proofs>,
-    ) -> std::io::Result<Self> {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let thread = chain::spawn_sealer(db, period, stop.clone(), proofs.clone())?;
-        Ok(Self {
-            stop,
-            thread: std::sync::Mutex::new(Some(thread)),
-            proofs,
-        })
-    }
-
-    /// The tree, its checkpoints and their signer.
-    pub fn proofs(&self) -> &std::sync::Arc<sealing::Proofs> {
-        &self.proofs
-    }
-
-    /// Runs a last round and stops.
-    pub fn shutdown(&self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Release);
-        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
-        }
-    }
 }

@@ -5,13 +5,14 @@
 use super::merkle::{self, Hash};
 use super::model::Entry;
 use super::tree::DbStore;
-use super::{keyed, Action, NewEntry, Outcome};
+use super::{keyed, Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::db::schema::{access_log, access_log_checkpoint, access_log_leaf, access_log_refused};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::pagination::Params;
-use crate::request::Caller;
-use crate::AppState;
+use crate::paths;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -19,33 +20,8 @@ use base64::Engine;
 use diesel::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// The OpenAPI paths and schemas of the proofs.
-#[derive(OpenApi)]
-#[openapi(
-    paths(checkpoint, checkpoint_key, inclusion_proof, consistency_proof),
-    components(schemas(InclusionProof, ConsistencyProof))
-)]
-pub struct Api;
-
-/// Registers the proof routes (before `/v1/access-logs/{id}` could match them).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/access-logs/checkpoint", web::get().to(checkpoint))
-        .route(
-            "/v1/access-logs/checkpoint-key",
-            web::get().to(checkpoint_key),
-        )
-        .route(
-            "/v1/access-logs/consistency-proof",
-            web::get().to(consistency_proof),
-        )
-        .route(
-            "/v1/access-logs/{entry_id}/inclusion-proof",
-            web::get().to(inclusion_proof),
-        );
-}
 
 /// An entry's inclusion proof.
 #[derive(Serialize, ToSchema)]
@@ -128,7 +104,7 @@ fn b64(hashes: &[Hash]) -> Vec<String> {
 /// A C2SP tlog-checkpoint signed note: origin, tree size, base64 root hash, a blank line and an
 /// Ed25519 signature line. Check it with the key from `/v1/access-logs/checkpoint-key`. Every entry
 /// is in a signed checkpoint within 10 s of its commit.
-#[utoipa::path(get, path = "/v1/access-logs/checkpoint", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOG_CHECKPOINT, tag = "access-log", security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed note", body = String, content_type = "text/plain"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -150,7 +126,7 @@ pub async fn checkpoint(state: web::Data<AppState>, caller: Caller) -> ApiResult
 ///
 /// `<origin>+<8 hex digits of the key id>+<base64(0x01 ‖ Ed25519 public key)>`. Pin it once (for
 /// example in `planpro-privacy audit --key`) and check every checkpoint against it.
-#[utoipa::path(get, path = "/v1/access-logs/checkpoint-key", tag = "access-log",
+#[utoipa::path(get, path = paths::ACCESS_LOG_CHECKPOINT_KEY, tag = "access-log",
     responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")))]
 pub async fn checkpoint_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -271,7 +247,7 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
 /// the entry's leaf index. Recompute the leaf from `entry` (RFC 8785 canonical JSON of its ten
 /// members), walk `hashes` up to the root (RFC 9162 §2.1.3.2) and compare it with the signed
 /// checkpoint's. The call is logged (`access_log.read`, about the entry's subject).
-#[utoipa::path(get, path = "/v1/access-logs/{entry_id}/inclusion-proof", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOG_INCLUSION_PROOF, tag = "access-log", security(("bearer" = [])),
     params(
         ("entry_id" = Uuid, Path, description = "The entry"),
         ("size" = Option<u64>, Query, description = "A checkpoint's tree size (default: the latest)"),
@@ -306,8 +282,7 @@ pub async fn inclusion_proof(
             return Ok(not_yet(&state, "no signed checkpoint holds this entry yet"))
         }
     };
-    let entry = NewEntry::new(
-        &caller,
+    let entry = caller.entry(
         Action::AccessLogRead,
         proof.entry.subject_id,
         Outcome::Allowed,
@@ -346,7 +321,7 @@ fn prove_consistency(conn: &mut PgConnection, from: u64, to: u64) -> ApiResult<C
 ///
 /// Both must be checkpoint sizes with `0 < from <= to`. Verify with RFC 9162 §2.1.4.2 against the
 /// two signed roots: the log only grew, nothing in it was changed or removed.
-#[utoipa::path(get, path = "/v1/access-logs/consistency-proof", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOG_CONSISTENCY_PROOF, tag = "access-log", security(("bearer" = [])),
     params(
         ("from" = u64, Query, description = "The older checkpoint's tree size"),
         ("to" = u64, Query, description = "The newer checkpoint's tree size"),

@@ -3,28 +3,20 @@
 
 use super::chain::{self, Verification};
 use super::model::{self, Entry, Filter};
-use super::{Action, NewEntry, Outcome};
+use super::{Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::pagination::{Page, PageParams, Params, SortOrder};
-use crate::request::Caller;
-use crate::AppState;
+use crate::paths;
+use crate::responses::{AccessLogsRead, Auth, LogUnavailable, Unavailable};
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use utoipa::OpenApi;
 use uuid::Uuid;
-
-/// The OpenAPI paths and schemas of the access log.
-#[derive(OpenApi)]
-#[openapi(
-    paths(search, subject_entries, verify),
-    components(schemas(Entry, Page<Entry>, Verification, Action, Outcome, SortOrder)),
-    tags((name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"))
-)]
-pub struct Api;
 
 /// Registers the access-log routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,7 +88,7 @@ fn wanted_format(req: &HttpRequest) -> Format {
 /// Filters combine with AND; the order is the order of appends (`order=desc` for newest first).
 /// With `Accept: application/x-ndjson` or `text/csv` every matching entry is streamed (no paging,
 /// constant memory however large the result). The search is itself logged (`access_log.read`).
-#[utoipa::path(get, path = "/v1/access-logs", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOGS, tag = "access-log", security(("bearer" = [])),
     params(
         ("subject_id" = Option<Uuid>, Query, description = "Entries about this subject"),
         ("actor" = Option<String>, Query, description = "Entries by this actor (the token's `sub`)"),
@@ -111,9 +103,7 @@ fn wanted_format(req: &HttpRequest) -> Format {
         (status = 200, description = "A page of entries; or the whole result as NDJSON or CSV", body = Page<Entry>,
             content((Page<Entry> = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<AccessLogsRead>, LogUnavailable,
     ))]
 pub async fn search(
     state: web::Data<AppState>,
@@ -139,12 +129,7 @@ pub async fn search(
     if format == Format::Json {
         return page(&state, &caller, filter, after, limit).await;
     }
-    let entry = NewEntry::new(
-        &caller,
-        Action::AccessLogRead,
-        filter.subject_id,
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::AccessLogRead, filter.subject_id, Outcome::Allowed);
     state.log_reads(vec![entry]).await?;
     Ok(stream(state.into_inner(), filter, format))
 }
@@ -162,7 +147,7 @@ async fn page(
         .run(move |conn| model::search(conn, &filter, after, limit + 1))
         .await?;
     let page = Page::from_rows(rows, limit, |e| e.seq.to_string());
-    let mut entry = NewEntry::new(caller, Action::AccessLogRead, subject, Outcome::Allowed);
+    let mut entry = caller.entry(Action::AccessLogRead, subject, Outcome::Allowed);
     if subject.is_none() {
         entry = entry.with_count(page.items.len());
     }
@@ -249,7 +234,7 @@ fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> Ht
 /// Lists the access-log entries about one subject: who read or changed their data, when and why.
 ///
 /// Paged like the search; the listing is itself logged (`access_log.read`).
-#[utoipa::path(get, path = "/v1/subjects/{id}/access-logs", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_ACCESS_LOGS, tag = "access-log", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject"),
         ("order" = Option<SortOrder>, Query, description = "`asc` (default) or `desc`"),
@@ -258,9 +243,7 @@ fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> Ht
     responses(
         (status = 200, description = "A page of entries", body = Page<Entry>),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<AccessLogsRead>, Unavailable,
     ))]
 pub async fn subject_entries(
     state: web::Data<AppState>,
@@ -294,7 +277,7 @@ pub async fn subject_entries(
 /// Seals pending entries first, then recomputes the chain over the entries in `[from, to)` (all
 /// when unbounded) and looks for entries that bypassed it. Any changed, removed, inserted or
 /// reordered entry makes `ok` false and is named in `first_bad_id`.
-#[utoipa::path(get, path = "/v1/access-logs/verify", tag = "access-log", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::ACCESS_LOG_VERIFY, tag = "access-log", security(("bearer" = [])),
     params(
         ("from" = Option<DateTime<Utc>>, Query, description = "Check entries at or after this time"),
         ("to" = Option<DateTime<Utc>>, Query, description = "Check entries before this time"),
@@ -302,9 +285,7 @@ pub async fn subject_entries(
     responses(
         (status = 200, description = "The verdict", body = Verification),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<AccessLogsRead>, Unavailable,
     ))]
 pub async fn verify(
     state: web::Data<AppState>,

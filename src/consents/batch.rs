@@ -9,11 +9,11 @@
 //! stored flag always equals its newest event; stamping before the upsert would let a batch that
 //! waited overwrite a newer decision with an older-stamped one.
 
-use super::api::{Basis, Decision, Method};
 use super::model::EventRow;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
 use crate::db::schema::{consent_events, consents, purposes, subjects};
+use crate::domain::consent::{Basis, Decision, Method};
 use crate::error::ApiResult;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;

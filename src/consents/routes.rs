@@ -1,19 +1,25 @@
 //! Handlers of purposes, consent flags, consent history and bulk eligibility checks.
 
 use super::api::{
-    Basis, Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityBody, EligibilityRequest,
-    NewPurpose, Purpose, PurposeList,
+    Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest, NewPurpose, Purpose,
+    PurposeList,
 };
 use super::batch::{ChangeConsent, ChangeOutcome, PendingChange};
+use super::eligibility_body::EligibilityBody;
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
+use crate::domain::consent::Basis;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
-use crate::request::Caller;
-use crate::AppState;
+use crate::paths;
+use crate::responses::{
+    Auth, BadId, ConsentsRead, ConsentsWrite, JsonBody, LogUnavailable, NoSubject, Unavailable,
+};
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use std::collections::HashMap;
@@ -23,12 +29,10 @@ use uuid::Uuid;
 ///
 /// `opt_out` purposes apply unless the person refused; `opt_in` purposes only with consent.
 /// Purposes are not personal data: reading them writes no access-log entry.
-#[utoipa::path(get, path = "/v1/purposes", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::PURPOSES, tag = "consents", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every purpose", body = PurposeList),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, Unavailable,
     ))]
 pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require(Scope::ConsentsRead)?;
@@ -41,16 +45,14 @@ pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiRes
 }
 
 /// Reads one purpose.
-#[utoipa::path(get, path = "/v1/purposes/{purpose}", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::PURPOSE, tag = "consents", security(("bearer" = [])),
     params(("purpose" = String, Path, description = "The purpose's id")),
     responses(
         (status = 200, description = "The purpose", body = Purpose,
             headers(("ETag" = String, description = "The purpose's version (purposes never change)"))),
         (status = 400, description = "Malformed request", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, Unavailable,
     ))]
 pub async fn get_purpose(
     state: web::Data<AppState>,
@@ -79,7 +81,7 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
 ///
 /// The `id` (`^[a-z][a-z0-9_]{1,63}$`) becomes the `{purpose}` of the consent paths; both
 /// descriptions are required. An id that is taken is 409.
-#[utoipa::path(post, path = "/v1/purposes", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::PURPOSES, tag = "consents", security(("bearer" = [])),
     request_body = NewPurpose,
     responses(
         (status = 201, description = "The purpose was added", body = Purpose,
@@ -88,12 +90,8 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
                 ("ETag" = String, description = "The purpose's version (purposes never change)"),
             )),
         (status = 400, description = "Invalid body; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A purpose with this id exists", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn create_purpose(
     state: web::Data<AppState>,
@@ -126,15 +124,11 @@ pub async fn create_purpose(
 ///
 /// `eligible` says whether the person may be contacted for the purpose now: for an `opt_out`
 /// purpose unless withdrawn, for an `opt_in` purpose only when granted.
-#[utoipa::path(get, path = "/v1/subjects/{id}/consents", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_CONSENTS, tag = "consents", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The flag of every purpose", body = Vec<Consent>),
-        (status = 400, description = "Malformed subject id", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<ConsentsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn list_consents(
     state: web::Data<AppState>,
@@ -159,7 +153,7 @@ pub async fn list_consents(
 }
 
 fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
-    NewEntry::new(caller, Action::ConsentRead, Some(subject), Outcome::Allowed)
+    caller.entry(Action::ConsentRead, Some(subject), Outcome::Allowed)
 }
 
 /// Records the subject's decision about one purpose.
@@ -168,7 +162,7 @@ fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
 /// access-log entry commit together before the answer, so a withdrawal holds for every request
 /// that starts after this one returns. Concurrent changes of one flag are serialized: the flag
 /// ends equal to the newest event, and every event is kept.
-#[utoipa::path(put, path = "/v1/subjects/{id}/consents/{purpose}", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(put, path = paths::SUBJECT_CONSENT, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("purpose" = String, Path, description = "The purpose's id"),
@@ -178,12 +172,8 @@ fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
         (status = 200, description = "The flag's new state", body = Consent,
             headers(("ETag" = String, description = "The id of the event that set this state"))),
         (status = 400, description = "Invalid body or subject id; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject or purpose", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn set_consent(
     state: web::Data<AppState>,
@@ -210,12 +200,7 @@ pub async fn set_consent(
         evidence: change.evidence(),
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
-        entry: NewEntry::new(
-            &caller,
-            Action::ConsentChange,
-            Some(subject_id),
-            Outcome::Allowed,
-        ),
+        entry: caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed),
     };
     // Committed with the other changes and reads of the moment (see consents::batch).
     let (basis, event) = match state.log_writer.submit::<ChangeConsent>(pending).await? {
@@ -238,7 +223,7 @@ pub async fn set_consent(
 static BULK_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Lists the subject's consent events, newest first: the receipt of every decision recorded.
-#[utoipa::path(get, path = "/v1/subjects/{id}/consents/history", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_CONSENT_HISTORY, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("purpose" = Option<String>, Query, description = "Only the events of this purpose"),
@@ -248,10 +233,7 @@ static BULK_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2
     responses(
         (status = 200, description = "A page of consent events, newest first", body = Page<ConsentEvent>),
         (status = 400, description = "Malformed subject id or query parameter; `errors` names each", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn consent_history(
     state: web::Data<AppState>,
@@ -297,17 +279,13 @@ pub async fn consent_history(
 /// Every distinct id is answered once, in `eligible`, `not_eligible` or `unknown` (no such
 /// subject); the order within each list is unspecified. The request writes one access-log entry,
 /// `consent.eligibility` with no subject and the number of distinct ids as `count`.
-#[utoipa::path(post, path = "/v1/consents/eligibility", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::ELIGIBILITY, tag = "consents", security(("bearer" = [])),
     request_body = EligibilityRequest,
     responses(
         (status = 200, description = "The ids, sorted by eligibility", body = Eligibility),
         (status = 400, description = "Invalid body (more than 100,000 ids, a malformed id); `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `consents:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<ConsentsRead>, JsonBody, LogUnavailable,
     ))]
 pub async fn check_eligibility(
     state: web::Data<AppState>,
@@ -348,13 +326,9 @@ pub async fn check_eligibility(
         })
         .await?;
     state
-        .log_reads(vec![NewEntry::new(
-            &caller,
-            Action::ConsentEligibility,
-            None,
-            Outcome::Allowed,
-        )
-        .with_count(count)])
+        .log_reads(vec![caller
+            .entry(Action::ConsentEligibility, None, Outcome::Allowed)
+            .with_count(count)])
         .await?;
     Ok(HttpResponse::Ok().json(Eligibility {
         purpose,

@@ -2,93 +2,15 @@
 //! endpoints.
 
 use super::model::{AuthorizationRow, DisclosureRow, SubjectFields};
+use crate::domain::disclosure::{DataCategory, LegalBasis};
 use crate::domain::text::check_controls;
-use crate::error::FieldError;
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::Validate;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// The kinds of a subject's data that may be disclosed, each a fixed set of fields.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum DataCategory {
-    /// `given_name`, `family_name`.
-    Identity,
-    /// `email`, `phone`.
-    Contact,
-    /// `address`.
-    Address,
-    /// `personal_code`.
-    PersonalCode,
-}
-
-impl DataCategory {
-    /// Every category, in the order responses list them.
-    pub const ALL: [Self; 4] = [
-        Self::Identity,
-        Self::Contact,
-        Self::Address,
-        Self::PersonalCode,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Identity => "identity",
-            Self::Contact => "contact",
-            Self::Address => "address",
-            Self::PersonalCode => "personal_code",
-        }
-    }
-
-    /// The category with this stored name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// Stored names into categories; the database's CHECK keeps them known, so unknown ones
-    /// (which cannot occur) are dropped rather than failing a read.
-    pub fn parse_all(names: &[String]) -> BTreeSet<Self> {
-        names.iter().filter_map(|n| Self::parse(n)).collect()
-    }
-
-    /// Categories into their stored names, in canonical order.
-    pub fn names(categories: &BTreeSet<Self>) -> Vec<String> {
-        categories.iter().map(|c| c.as_str().to_owned()).collect()
-    }
-}
-
-/// Why the disclosure is lawful (privacy policy, principle 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LegalBasis {
-    /// The subject has permitted it; `consent_evidence` says how we know.
-    Consent,
-    /// A law obliges it; `legal_reference` names the provision.
-    LegalObligation,
-}
-
-impl LegalBasis {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Consent => "consent",
-            Self::LegalObligation => "legal_obligation",
-        }
-    }
-
-    /// The basis with this stored name.
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Consent, Self::LegalObligation]
-            .into_iter()
-            .find(|b| b.as_str() == name)
-    }
-}
 
 /// Checks a required text: not blank, no control characters but line breaks and tabs, at most
 /// `max` characters.
@@ -210,17 +132,20 @@ pub struct Authorization {
 
 impl Authorization {
     /// The response body of a stored row, `active` computed at `now`.
-    pub fn from_row(row: AuthorizationRow, recipient_active: bool, now: DateTime<Utc>) -> Self {
+    pub fn from_row(
+        row: AuthorizationRow,
+        recipient_active: bool,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
         let active = row.is_active(recipient_active, now);
-        Self {
+        Ok(Self {
             id: row.id,
             subject_id: row.subject_id,
             recipient_id: row.recipient_id,
-            // The database's CHECK allows only the two bases.
-            legal_basis: LegalBasis::parse(&row.legal_basis).unwrap_or(LegalBasis::Consent),
+            legal_basis: LegalBasis::from_db(&row.legal_basis)?,
             consent_evidence: row.consent_evidence,
             legal_reference: row.legal_reference,
-            data_categories: DataCategory::parse_all(&row.data_categories)
+            data_categories: DataCategory::from_db_all(&row.data_categories)?
                 .into_iter()
                 .collect(),
             purpose: row.purpose,
@@ -232,7 +157,7 @@ impl Authorization {
             active,
             created_by: row.created_by,
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -304,13 +229,15 @@ pub struct Disclosure {
     pub request_id: String,
 }
 
-impl From<DisclosureRow> for Disclosure {
-    fn from(row: DisclosureRow) -> Self {
-        Self {
+impl TryFrom<DisclosureRow> for Disclosure {
+    type Error = ApiError;
+
+    fn try_from(row: DisclosureRow) -> ApiResult<Self> {
+        Ok(Self {
             id: row.id,
             subject_id: row.subject_id,
             recipient_id: row.recipient_id,
-            data_categories: DataCategory::parse_all(&row.data_categories)
+            data_categories: DataCategory::from_db_all(&row.data_categories)?
                 .into_iter()
                 .collect(),
             channel: row.channel,
@@ -319,7 +246,7 @@ impl From<DisclosureRow> for Disclosure {
             actor: row.actor,
             at: row.at,
             request_id: row.request_id,
-        }
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! Authorization and disclosure rows, and the queries that decide what may be disclosed.
 
-use super::api::DataCategory;
 use crate::db::schema::{disclosure_authorizations as auths, disclosures, recipients, subjects};
+use crate::domain::disclosure::DataCategory;
 use crate::error::{ApiError, ApiResult};
 use crate::recipients::model::ACTIVE;
 use chrono::{DateTime, Utc};
@@ -258,24 +258,27 @@ pub fn active_grants(
 }
 
 /// Every category the grants cover together.
-pub fn covered(grants: &[AuthorizationRow]) -> BTreeSet<DataCategory> {
-    grants
-        .iter()
-        .flat_map(|g| DataCategory::parse_all(&g.data_categories))
-        .collect()
+pub fn covered(grants: &[AuthorizationRow]) -> ApiResult<BTreeSet<DataCategory>> {
+    let mut covered = BTreeSet::new();
+    for grant in grants {
+        covered.extend(DataCategory::from_db_all(&grant.data_categories)?);
+    }
+    Ok(covered)
 }
 
 /// The grants that contribute any of `wanted`: the authorizations a disclosure of `wanted` uses.
-pub fn used_for(grants: &[AuthorizationRow], wanted: &BTreeSet<DataCategory>) -> Vec<Uuid> {
-    grants
-        .iter()
-        .filter(|g| {
-            DataCategory::parse_all(&g.data_categories)
-                .iter()
-                .any(|c| wanted.contains(c))
-        })
-        .map(|g| g.id)
-        .collect()
+pub fn used_for(
+    grants: &[AuthorizationRow],
+    wanted: &BTreeSet<DataCategory>,
+) -> ApiResult<Vec<Uuid>> {
+    let mut used = Vec::new();
+    for grant in grants {
+        let categories = DataCategory::from_db_all(&grant.data_categories)?;
+        if categories.iter().any(|c| wanted.contains(c)) {
+            used.push(grant.id);
+        }
+    }
+    Ok(used)
 }
 
 /// Inserts a disclosure.

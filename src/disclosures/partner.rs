@@ -5,20 +5,19 @@ use super::api::PartnerSubject;
 use super::model;
 use super::partner_read::{PartnerJob, PartnerRead};
 use super::{etag_of, not_authorized};
-use crate::access_log::{Action, NewEntry, Outcome};
+use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Params};
-use crate::request::Caller;
-use crate::AppState;
+use crate::paths;
+use crate::responses::{BadId, Bearer, LogUnavailable, Unavailable};
+use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// The channel of disclosures made through this endpoint.
-pub const PARTNER_CHANNEL: &str = "partner_api";
 
 /// The one refusal a partner gets for a subject it may not receive, whether or not the subject
 /// exists, so that the endpoint reveals nothing about who is on file.
@@ -57,15 +56,13 @@ async fn recipient_of(
 /// the answer. A subject that may not be received and a subject that does not exist get the
 /// same 403 `disclosure-not-authorized`.
 #[utoipa::path(
-    get, path = "/v1/partner/subjects/{id}", tag = "partner", security(("bearer" = [])),
+    get, path = paths::PARTNER_SUBJECT, tag = "partner", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The authorized fields", body = PartnerSubject,
          headers(("ETag" = String, description = "A tag of this representation"))),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner token, no `recipient_id`, or no active authorization (`disclosure-not-authorized`, also for a subject that does not exist)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Bearer, Unavailable,
     )
 )]
 pub async fn read_subject(
@@ -78,12 +75,7 @@ pub async fn read_subject(
     let job = PartnerJob {
         subject,
         recipient,
-        entry: NewEntry::new(
-            &caller,
-            Action::PartnerRead,
-            Some(subject),
-            Outcome::Allowed,
-        ),
+        entry: caller.entry(Action::PartnerRead, Some(subject), Outcome::Allowed),
     };
     // Checked, recorded and logged with the other reads of the moment (see partner_read).
     let Some((fields, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
@@ -100,7 +92,7 @@ pub async fn read_subject(
 /// The ids of the subjects that the caller's active authorizations cover, in id order. A
 /// suspended recipient gets 403 `disclosure-not-authorized`.
 #[utoipa::path(
-    get, path = "/v1/partner/subjects", tag = "partner", security(("bearer" = [])),
+    get, path = paths::PARTNER_SUBJECTS, tag = "partner", security(("bearer" = [])),
     params(
         ("limit" = Option<i64>, Query, description = "Page size, 1..1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
@@ -108,9 +100,8 @@ pub async fn read_subject(
     responses(
         (status = 200, description = "A page of subject ids", body = Page<Uuid>),
         (status = 400, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner token, no `recipient_id`, or the recipient is suspended (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Bearer, LogUnavailable,
     )
 )]
 pub async fn list_subjects(
@@ -137,7 +128,7 @@ pub async fn list_subjects(
     let entries = page
         .items
         .iter()
-        .map(|id| NewEntry::new(&caller, Action::PartnerList, Some(*id), Outcome::Allowed))
+        .map(|id| caller.entry(Action::PartnerList, Some(*id), Outcome::Allowed))
         .collect();
     state.log_reads(entries).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -7,17 +7,19 @@
 //! disclosures decided on them, and one that has returned binds every later batch (each
 //! statement sees what committed before it began).
 
-use super::api::DataCategory;
 use super::model::{self, AuthorizationRow, NewDisclosureRow, SubjectFields};
-use super::partner::PARTNER_CHANNEL;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::{NewEntry, Outcome};
 use crate::db::schema::{disclosure_authorizations as auths, disclosures};
+use crate::domain::disclosure::DataCategory;
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
+
+/// The channel of disclosures made through the partner endpoints.
+pub const PARTNER_CHANNEL: &str = "partner_api";
 
 /// One partner's read of one subject.
 pub struct PartnerJob {
@@ -47,13 +49,11 @@ impl GroupOp for PartnerRead {
         let grants = grants_of(conn, jobs, now)?;
         let covered: Vec<BTreeSet<DataCategory>> = jobs
             .iter()
-            .map(|job| {
-                grants
-                    .get(&(job.subject, job.recipient))
-                    .map(|g| model::covered(g))
-                    .unwrap_or_default()
+            .map(|job| match grants.get(&(job.subject, job.recipient)) {
+                Some(g) => model::covered(g),
+                None => Ok(BTreeSet::new()),
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         let wanted: Vec<Uuid> = jobs
             .iter()
             .zip(&covered)
@@ -79,6 +79,7 @@ impl GroupOp for PartnerRead {
             let used = grants
                 .get(&(job.subject, job.recipient))
                 .map(|g| model::used_for(g, &covered))
+                .transpose()?
                 .unwrap_or_default();
             rows.push(disclosure(job, &covered, used, now));
             entries.push(job.entry.clone());

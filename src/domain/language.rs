@@ -1,36 +1,16 @@
 //! The language a person prefers to be addressed in.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use super::stored::stored_enum;
 
-/// Estonian, English or Russian.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Et,
-    En,
-    Ru,
-}
-
-impl Language {
-    /// Every language, in the contract's order.
-    pub const ALL: [Language; 3] = [Language::Et, Language::En, Language::Ru];
-
-    /// The language with this code.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|l| l.as_str() == raw)
-            .ok_or_else(|| "must be one of et, en, ru".to_owned())
-    }
-
-    /// The code as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::Et => "et",
-            Language::En => "en",
-            Language::Ru => "ru",
-        }
+stored_enum! {
+    /// Estonian, English or Russian.
+    Language {
+        /// Estonian.
+        Et = "et",
+        /// English.
+        En = "en",
+        /// Russian.
+        Ru = "ru",
     }
 }
 

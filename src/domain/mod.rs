@@ -1,7 +1,10 @@
-//! Validated value types: once a value of one of these types exists, it is valid.
+//! Validated value types (once a value of one of these types exists, it is valid) and the
+//! enums stored as text, each defined once for storage and the API alike.
 
+pub mod consent;
 pub mod country;
 pub mod deadline;
+pub mod disclosure;
 pub mod email;
 pub mod language;
 pub mod mod11;
@@ -9,7 +12,9 @@ pub mod personal_code;
 pub mod phone;
 pub mod privacy_request;
 pub mod purpose_id;
+pub mod recipient;
 pub mod registry_code;
 pub mod source_type;
+pub mod stored;
 pub mod subject_kind;
 pub mod text;

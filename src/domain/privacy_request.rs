@@ -1,68 +1,21 @@
 //! The stored vocabulary of privacy requests: what a person asked for, how the request reached
-//! PlanPro, where it stands and how it ended. One spelling each, used on the wire and in storage.
+//! PlanPro, where it stands and how it ended.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// Defines a stored enum: its variants with their names, `ALL`, `as_str`, and `from_stored`,
-/// which treats an unknown stored value as the internal error it is.
-macro_rules! stored_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in the contract's order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The name on the wire and in storage.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-
-            /// The value with this name, or a message listing the accepted ones.
-            pub fn parse(name: &str) -> Result<Self, String> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == name).ok_or_else(|| {
-                    let names: Vec<String> =
-                        Self::ALL.iter().map(|v| format!("`{}`", v.as_str())).collect();
-                    format!("must be one of {}", names.join(", "))
-                })
-            }
-
-            /// The value of a stored name; an unknown one is an internal error (logged without
-            /// personal data by the error type), never dropped.
-            pub fn from_stored(name: &str) -> crate::error::ApiResult<Self> {
-                Self::parse(name).map_err(|_| {
-                    crate::error::ApiError::internal(format!(
-                        "unknown stored {} `{}`",
-                        stringify!($name),
-                        name.escape_default()
-                    ))
-                })
-            }
-        }
-    };
-}
+use super::stored::stored_enum;
 
 stored_enum! {
     /// What the person asked for.
     RequestKind {
         /// To see their data (Art. 15).
-        Access => "access",
+        Access = "access",
         /// To have it corrected (Art. 16).
-        Rectification => "rectification",
+        Rectification = "rectification",
         /// To have it erased (Art. 17).
-        Erasure => "erasure",
+        Erasure = "erasure",
         /// To have its processing restricted (Art. 18).
-        Restriction => "restriction",
+        Restriction = "restriction",
         /// To object to processing, such as marketing (Art. 21).
-        Objection => "objection",
+        Objection = "objection",
     }
 }
 
@@ -70,15 +23,15 @@ stored_enum! {
     /// How the request reached PlanPro.
     RequestChannel {
         /// An e-mail, such as to info@planpro.ee.
-        Email => "email",
+        Email = "email",
         /// The PlanPro portal.
-        Portal => "portal",
+        Portal = "portal",
         /// A letter.
-        Letter => "letter",
+        Letter = "letter",
         /// A telephone call.
-        Phone => "phone",
+        Phone = "phone",
         /// In person.
-        InPerson => "in_person",
+        InPerson = "in_person",
     }
 }
 
@@ -86,9 +39,9 @@ stored_enum! {
     /// Whether the request still waits for its answer.
     RequestStatus {
         /// Not yet answered.
-        Open => "open",
+        Open = "open",
         /// Answered, with an outcome.
-        Closed => "closed",
+        Closed = "closed",
     }
 }
 
@@ -96,10 +49,26 @@ stored_enum! {
     /// How a request ended.
     RequestOutcome {
         /// Done as asked (an erasure request only once the subject is erased).
-        Fulfilled => "fulfilled",
+        Fulfilled = "fulfilled",
         /// Refused, with the reason told to the person.
-        Refused => "refused",
+        Refused = "refused",
         /// Withdrawn by the person.
-        Withdrawn => "withdrawn",
+        Withdrawn = "withdrawn",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::stored::assert_one_spelling;
+    use super::*;
+
+    #[test]
+    fn one_spelling_and_others_are_refused() {
+        assert_one_spelling(RequestKind::ALL, RequestKind::as_str);
+        assert_one_spelling(RequestChannel::ALL, RequestChannel::as_str);
+        assert_one_spelling(RequestStatus::ALL, RequestStatus::as_str);
+        assert_one_spelling(RequestOutcome::ALL, RequestOutcome::as_str);
+        assert!(RequestKind::parse("complaint").is_err());
+        assert!(RequestChannel::from_db("fax").is_err());
     }
 }

@@ -1,43 +1,21 @@
 //! Where a subject's data came from (the privacy policy's principle 9).
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use super::stored::stored_enum;
 
-/// The person themself, a public register, or a third party (which must attest that it
-/// collected the data lawfully).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceType {
-    DataSubject,
-    PublicRegistry,
-    ThirdParty,
+stored_enum! {
+    /// The person themself, a public register, or a third party (which must attest that it
+    /// collected the data lawfully).
+    SourceType {
+        /// The person themself.
+        DataSubject = "data_subject",
+        /// A public register.
+        PublicRegistry = "public_registry",
+        /// A third party.
+        ThirdParty = "third_party",
+    }
 }
 
 impl SourceType {
-    /// Every source type.
-    pub const ALL: [SourceType; 3] = [
-        SourceType::DataSubject,
-        SourceType::PublicRegistry,
-        SourceType::ThirdParty,
-    ];
-
-    /// The source type with this name.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == raw)
-            .ok_or_else(|| "must be one of data_subject, public_registry, third_party".to_owned())
-    }
-
-    /// The name as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceType::DataSubject => "data_subject",
-            SourceType::PublicRegistry => "public_registry",
-            SourceType::ThirdParty => "third_party",
-        }
-    }
-
     /// Data from a third party needs its provider's attestation of lawful collection.
     pub fn needs_attestation(self) -> bool {
         self == SourceType::ThirdParty

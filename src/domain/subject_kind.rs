@@ -1,34 +1,14 @@
 //! Whether a subject is a client or another person PlanPro deals with.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use super::stored::stored_enum;
 
-/// A client of PlanPro, or a contact person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    Client,
-    Contact,
-}
-
-impl SubjectKind {
-    /// Every kind.
-    pub const ALL: [SubjectKind; 2] = [SubjectKind::Client, SubjectKind::Contact];
-
-    /// The kind with this name.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-            .ok_or_else(|| "must be one of client, contact".to_owned())
-    }
-
-    /// The name as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectKind::Client => "client",
-            SubjectKind::Contact => "contact",
-        }
+stored_enum! {
+    /// A client of PlanPro, or a contact person.
+    SubjectKind {
+        /// A client.
+        Client = "client",
+        /// A contact person.
+        Contact = "contact",
     }
 }
 

@@ -1,29 +1,15 @@
 //! The receipt endpoints: one consent event's signed receipt, and the published keys.
 
-use crate::access_log::{Action, NewEntry, Outcome};
+use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::db::schema::receipt_keys;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::request::Caller;
-use crate::AppState;
+use crate::paths;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use utoipa::OpenApi;
 use uuid::Uuid;
-
-/// The OpenAPI paths of the receipts.
-#[derive(OpenApi)]
-#[openapi(paths(receipt, jwks))]
-pub struct Api;
-
-/// Registers the receipt routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/v1/subjects/{id}/consents/history/{event_id}/receipt",
-        web::get().to(receipt),
-    )
-    .route("/.well-known/jwks.json", web::get().to(jwks));
-}
 
 /// Returns the signed receipt of one consent event.
 ///
@@ -32,7 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// subject id, `status` `granted` or `withdrawn`; the purpose's `consentType` is `explicit` for an
 /// opt-in purpose and `objection` for the withdrawal of an opt-out one. The read is logged
 /// (`consent.receipt`). A receipt is not a token: presented as one, it is refused.
-#[utoipa::path(get, path = "/v1/subjects/{id}/consents/history/{event_id}/receipt", tag = "consents", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_CONSENT_RECEIPT, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("event_id" = Uuid, Path, description = "The consent event's id (from the history)"),
@@ -64,12 +50,7 @@ pub async fn receipt(
         .run(move |conn| super::find(conn, subject, event))
         .await?
         .ok_or_else(|| ApiError::not_found("consent event"))?;
-    let entry = NewEntry::new(
-        &caller,
-        Action::ConsentReceipt,
-        Some(subject),
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::ConsentReceipt, Some(subject), Outcome::Allowed);
     state.log_reads(vec![entry]).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/jose")
@@ -80,7 +61,7 @@ pub async fn receipt(
 ///
 /// Each key is an OKP Ed25519 JWK with `kid`, `use` `sig` and `alg` `EdDSA`. Retired keys stay
 /// listed so that every receipt ever issued can still be checked.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "consents",
+#[utoipa::path(get, path = paths::JWKS, tag = "consents",
     responses(
         (status = 200, description = "The JWK set", body = Object),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),

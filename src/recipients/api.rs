@@ -2,9 +2,10 @@
 
 use super::model::RecipientRow;
 use crate::domain::email::Email;
+use crate::domain::recipient::{RecipientCategory, RecipientStatus};
 use crate::domain::registry_code::RegistryCode;
 use crate::domain::text::check_controls;
-use crate::error::FieldError;
+use crate::error::{ApiResult, FieldError};
 use crate::extract::Validate;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -13,86 +14,6 @@ use uuid::Uuid;
 
 /// The longest recipient name.
 const MAX_NAME_CHARS: usize = 200;
-
-/// The kinds of organisation that may receive personal data (privacy policy, principle 10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientCategory {
-    /// A service provider that has joined the platform.
-    PlatformServiceProvider,
-    /// A representative of a local government.
-    LocalGovernment,
-    /// A software development service provider.
-    SoftwareDevelopmentProvider,
-    /// A public authority receiving data that a law requires to be disclosed.
-    PublicAuthority,
-}
-
-impl RecipientCategory {
-    /// Every category.
-    pub const ALL: [Self; 4] = [
-        Self::PlatformServiceProvider,
-        Self::LocalGovernment,
-        Self::SoftwareDevelopmentProvider,
-        Self::PublicAuthority,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PlatformServiceProvider => "platform_service_provider",
-            Self::LocalGovernment => "local_government",
-            Self::SoftwareDevelopmentProvider => "software_development_provider",
-            Self::PublicAuthority => "public_authority",
-        }
-    }
-
-    /// The category with this stored name.
-    pub fn parse(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == name)
-            .ok_or_else(|| format!("must be one of {}", names(Self::ALL.map(Self::as_str))))
-    }
-}
-
-/// Whether a recipient may receive data now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientStatus {
-    /// Receives what its authorizations cover.
-    Active,
-    /// Receives nothing, whatever its authorizations say.
-    Suspended,
-}
-
-impl RecipientStatus {
-    /// Every status.
-    pub const ALL: [Self; 2] = [Self::Active, Self::Suspended];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-
-    /// The status with this stored name.
-    pub fn parse(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == name)
-            .ok_or_else(|| format!("must be one of {}", names(Self::ALL.map(Self::as_str))))
-    }
-}
-
-fn names<const N: usize>(all: [&str; N]) -> String {
-    all.iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The contact e-mail is checked like a subject's ([`Email`]).
 pub fn check_email(email: &str) -> Result<(), String> {
@@ -214,12 +135,11 @@ pub struct Recipient {
 }
 
 impl Recipient {
-    /// The response body of a stored row. The database's CHECK constraints keep `category`
-    /// and `status` within the enums; anything else would be a bug, hence `Err`.
-    pub fn from_row(row: RecipientRow) -> Result<Self, String> {
+    /// The response body of a stored row.
+    pub fn from_row(row: RecipientRow) -> ApiResult<Self> {
         Ok(Self {
-            category: RecipientCategory::parse(&row.category)?,
-            status: RecipientStatus::parse(&row.status)?,
+            category: RecipientCategory::from_db(&row.category)?,
+            status: RecipientStatus::from_db(&row.status)?,
             id: row.id,
             version: row.version,
             name: row.name,

@@ -1,15 +1,20 @@
 //! Handlers of the recipient registry. Recipients are organisations, not data subjects, so these
 //! endpoints check scopes but write no access-log entries.
 
-use super::api::{NewRecipient, Recipient, RecipientCategory, RecipientPatch, RecipientStatus};
+use super::api::{NewRecipient, Recipient, RecipientPatch};
 use super::model::{self, Changes, Filter, NewRecipientRow};
 use crate::auth::Scope;
-use crate::error::{ApiError, ApiResult};
+use crate::caller::Caller;
+use crate::domain::recipient::{RecipientCategory, RecipientStatus};
+use crate::error::ApiResult;
 use crate::extract::ValidJson;
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::precondition;
-use crate::request::Caller;
-use crate::AppState;
+use crate::responses::{
+    Auth, BadId, JsonBody, Precondition, RecipientsRead, RecipientsWrite, Unavailable,
+};
+use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -25,27 +30,19 @@ fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
     response.json(recipient)
 }
 
-fn to_api(row: model::RecipientRow) -> ApiResult<Recipient> {
-    Recipient::from_row(row).map_err(ApiError::internal)
-}
-
 /// Registers a recipient.
 ///
 /// An organisation that may receive personal data, in one of the policy's recipient categories.
 /// It starts `active`. A registry code already registered is a 409.
 #[utoipa::path(
-    post, path = "/v1/recipients", tag = "recipients", security(("bearer" = [])),
+    post, path = paths::RECIPIENTS, tag = "recipients", security(("bearer" = [])),
     request_body = NewRecipient,
     responses(
         (status = 201, description = "Registered", body = Recipient,
          headers(("Location" = String, description = "The new recipient"), ("ETag" = String, description = "Its version"))),
         (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The registry code is already registered", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<RecipientsWrite>, JsonBody, Unavailable,
     )
 )]
 pub async fn create_recipient(
@@ -67,14 +64,14 @@ pub async fn create_recipient(
         updated_at: now,
     };
     let stored = state.db.run(move |conn| model::insert(conn, &row)).await?;
-    Ok(respond(StatusCode::CREATED, to_api(stored)?))
+    Ok(respond(StatusCode::CREATED, Recipient::from_row(stored)?))
 }
 
 /// Lists recipients.
 ///
 /// Oldest first, optionally only those of one `status` and/or `category`.
 #[utoipa::path(
-    get, path = "/v1/recipients", tag = "recipients", security(("bearer" = [])),
+    get, path = paths::RECIPIENTS, tag = "recipients", security(("bearer" = [])),
     params(
         ("status" = Option<RecipientStatus>, Query, description = "Only recipients with this status"),
         ("category" = Option<RecipientCategory>, Query, description = "Only recipients of this category"),
@@ -84,9 +81,7 @@ pub async fn create_recipient(
     responses(
         (status = 200, description = "A page of recipients", body = Page<Recipient>),
         (status = 400, description = "A bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<RecipientsRead>, Unavailable,
     )
 )]
 pub async fn list_recipients(
@@ -113,23 +108,20 @@ pub async fn list_recipients(
         .await?;
     let items = rows
         .into_iter()
-        .map(to_api)
+        .map(Recipient::from_row)
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |r| r.id.to_string())))
 }
 
 /// Reads one recipient.
 #[utoipa::path(
-    get, path = "/v1/recipients/{id}", tag = "recipients", security(("bearer" = [])),
+    get, path = paths::RECIPIENT, tag = "recipients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The recipient's id")),
     responses(
         (status = 200, description = "The recipient", body = Recipient,
          headers(("ETag" = String, description = "Its version"))),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:read`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<RecipientsRead>, Unavailable,
     )
 )]
 pub async fn get_recipient(
@@ -140,7 +132,7 @@ pub async fn get_recipient(
     caller.require(Scope::RecipientsRead)?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    Ok(respond(StatusCode::OK, to_api(row)?))
+    Ok(respond(StatusCode::OK, Recipient::from_row(row)?))
 }
 
 /// Changes a recipient.
@@ -149,7 +141,7 @@ pub async fn get_recipient(
 /// every disclosure to it at once; its authorizations stay, inactive, until it is active again.
 /// `If-Match` with the current `ETag` is required.
 #[utoipa::path(
-    patch, path = "/v1/recipients/{id}", tag = "recipients", security(("bearer" = [])),
+    patch, path = paths::RECIPIENT, tag = "recipients", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The recipient's id"),
         ("If-Match" = String, Header, description = "The `ETag` last read"),
@@ -159,14 +151,8 @@ pub async fn get_recipient(
         (status = 200, description = "Changed", body = Recipient,
          headers(("ETag" = String, description = "Its new version"))),
         (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `recipients:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<RecipientsWrite>, JsonBody, Precondition, Unavailable,
     )
 )]
 pub async fn patch_recipient(
@@ -189,5 +175,5 @@ pub async fn patch_recipient(
         .db
         .transaction(move |conn| model::update(conn, id, changes, |version| version == expected))
         .await?;
-    Ok(respond(StatusCode::OK, to_api(row)?))
+    Ok(respond(StatusCode::OK, Recipient::from_row(row)?))
 }

@@ -151,12 +151,12 @@ impl PrivacyRequest {
     pub fn from_row(row: RequestRow) -> ApiResult<Self> {
         Ok(Self {
             id: row.id,
-            kind: RequestKind::from_stored(&row.kind)?,
+            kind: RequestKind::from_db(&row.kind)?,
             subject_id: row.subject_id,
-            channel: RequestChannel::from_stored(&row.channel)?,
+            channel: RequestChannel::from_db(&row.channel)?,
             received_at: row.received_at,
             reference: row.reference,
-            status: RequestStatus::from_stored(&row.status)?,
+            status: RequestStatus::from_db(&row.status)?,
             received_on: row.received_on,
             due_on: row.due_on,
             original_due_on: row.original_due_on,
@@ -166,7 +166,7 @@ impl PrivacyRequest {
             outcome: row
                 .outcome
                 .as_deref()
-                .map(RequestOutcome::from_stored)
+                .map(RequestOutcome::from_db)
                 .transpose()?,
             outcome_reason: row.outcome_reason,
             closed_at: row.closed_at,

@@ -7,50 +7,6 @@ pub mod model;
 pub mod routes;
 
 use crate::error::{ApiError, ApiResult};
-use actix_web::web;
-use utoipa::OpenApi;
-
-/// The OpenAPI paths and schemas of this resource.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        routes::create_request,
-        routes::list_requests,
-        routes::get_request,
-        routes::extend_request,
-        routes::close_request,
-    ),
-    components(schemas(
-        api::NewPrivacyRequest,
-        api::PrivacyRequest,
-        api::Extension,
-        api::Closing,
-        crate::domain::privacy_request::RequestKind,
-        crate::domain::privacy_request::RequestChannel,
-        crate::domain::privacy_request::RequestStatus,
-        crate::domain::privacy_request::RequestOutcome,
-    )),
-    tags((name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months")),
-)]
-pub struct Api;
-
-/// Registers this resource's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/v1/privacy-requests")
-            .route(web::get().to(routes::list_requests))
-            .route(web::post().to(routes::create_request)),
-    )
-    .service(web::resource("/v1/privacy-requests/{id}").route(web::get().to(routes::get_request)))
-    .service(
-        web::resource("/v1/privacy-requests/{id}/extend")
-            .route(web::post().to(routes::extend_request)),
-    )
-    .service(
-        web::resource("/v1/privacy-requests/{id}/close")
-            .route(web::post().to(routes::close_request)),
-    );
-}
 
 /// Every request about the subject, oldest first, for the right-of-access export.
 pub fn export_for(

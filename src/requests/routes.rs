@@ -6,14 +6,18 @@ use super::api::{trimmed, Closing, Extension, NewPrivacyRequest, PrivacyRequest}
 use super::model::{self, Filter, RequestRow};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::domain::deadline::{due_on, tallinn_date};
 use crate::domain::privacy_request::{RequestKind, RequestOutcome, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::precondition;
-use crate::request::Caller;
-use crate::AppState;
+use crate::responses::{
+    Auth, BadId, JsonBody, LogUnavailable, Precondition, RequestsRead, RequestsWrite, Unavailable,
+};
+use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -38,7 +42,7 @@ fn respond(status: StatusCode, row: RequestRow) -> ApiResult<HttpResponse> {
 }
 
 fn entry(caller: &Caller, action: Action, subject: Option<Uuid>) -> NewEntry {
-    NewEntry::new(caller, action, subject, Outcome::Allowed)
+    caller.entry(action, subject, Outcome::Allowed)
 }
 
 /// Now, as PostgreSQL stores it (microseconds), so that an answer equals a later read.
@@ -57,7 +61,7 @@ fn deadline(received_on: NaiveDate, months: u32) -> ApiResult<NaiveDate> {
 /// later (the same day number, or the month's last day when it has none), moved to the next
 /// working day when it falls on a Saturday, a Sunday or an Estonian public holiday. Logged as
 /// `request.create` about the request's subject.
-#[utoipa::path(post, path = "/v1/privacy-requests", tag = "privacy-requests", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::PRIVACY_REQUESTS, tag = "privacy-requests", security(("bearer" = [])),
     request_body = NewPrivacyRequest,
     responses(
         (status = 201, description = "Recorded, with its deadline", body = PrivacyRequest, headers(
@@ -65,12 +69,8 @@ fn deadline(received_on: NaiveDate, months: u32) -> ApiResult<NaiveDate> {
             ("ETag" = String, description = "The version, quoted"),
         )),
         (status = 400, description = "Invalid fields (an unknown kind or channel, a future `received_at`), each named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `requests:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No subject with this `subject_id`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<RequestsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn create_request(
     state: web::Data<AppState>,
@@ -125,17 +125,14 @@ pub async fn create_request(
 /// Reads one privacy request.
 ///
 /// Answers only once its `request.read` entry about the request's subject is committed.
-#[utoipa::path(get, path = "/v1/privacy-requests/{id}", tag = "privacy-requests", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::PRIVACY_REQUEST, tag = "privacy-requests", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The request's id")),
     responses(
         (status = 200, description = "The request", body = PrivacyRequest, headers(
             ("ETag" = String, description = "The version, quoted"),
         )),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `requests:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<RequestsRead>, BadId, LogUnavailable,
     ))]
 pub async fn get_request(
     state: web::Data<AppState>,
@@ -176,7 +173,7 @@ fn read_filter(params: &mut Params) -> Filter {
 /// order of recording. With `Accept: application/x-ndjson` every matching request is streamed,
 /// one per line, without paging. Logged as `request.read`: about the subject when filtered by
 /// one, otherwise one entry with the number of requests returned.
-#[utoipa::path(get, path = "/v1/privacy-requests", tag = "privacy-requests", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::PRIVACY_REQUESTS, tag = "privacy-requests", security(("bearer" = [])),
     params(
         ("status" = Option<RequestStatus>, Query, description = "Only requests with this status"),
         ("kind" = Option<RequestKind>, Query, description = "Only requests of this kind"),
@@ -189,9 +186,7 @@ fn read_filter(params: &mut Params) -> Filter {
         (status = 200, description = "A page of requests; or every match as NDJSON", body = Page<PrivacyRequest>,
             content((Page<PrivacyRequest> = "application/json"), (String = "application/x-ndjson"))),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `requests:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<RequestsRead>, LogUnavailable,
     ))]
 pub async fn list_requests(
     state: web::Data<AppState>,
@@ -299,7 +294,7 @@ fn lock_open(conn: &mut diesel::PgConnection, id: Uuid, expected: i32) -> ApiRes
 /// Europe/Tallinn date nor that of `subject_informed_at` may be after the original `due_on`
 /// (409 `extension-too-late`). The new `due_on` follows the same rule as the first, with three
 /// months. `If-Match` with the request's `ETag` is required. Logged as `request.update`.
-#[utoipa::path(post, path = "/v1/privacy-requests/{id}/extend", tag = "privacy-requests", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::PRIVACY_REQUEST_EXTEND, tag = "privacy-requests", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The request's id"),
         ("If-Match" = String, Header, description = "The `ETag` last read"),
@@ -309,14 +304,10 @@ fn lock_open(conn: &mut diesel::PgConnection, id: Uuid, expected: i32) -> ApiRes
         (status = 200, description = "Extended", body = PrivacyRequest, headers(
             ("ETag" = String, description = "The new version, quoted"),
         )),
-        (status = 400, description = "Invalid fields (a missing reason, a future or too early `subject_informed_at`), each named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `requests:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields (a missing reason, a future or too early `subject_informed_at`), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`extension-too-late`, `already-extended`, or `request-closed`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` does not name the current version", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<RequestsWrite>, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn extend_request(
     state: web::Data<AppState>,
@@ -379,7 +370,7 @@ pub async fn extend_request(
 /// has been erased (409 `request-not-fulfilled`). A closed request cannot be closed again
 /// (409 `request-closed`). `If-Match` with the request's `ETag` is required. Logged as
 /// `request.update`.
-#[utoipa::path(post, path = "/v1/privacy-requests/{id}/close", tag = "privacy-requests", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::PRIVACY_REQUEST_CLOSE, tag = "privacy-requests", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The request's id"),
         ("If-Match" = String, Header, description = "The `ETag` last read"),
@@ -389,14 +380,10 @@ pub async fn extend_request(
         (status = 200, description = "Closed", body = PrivacyRequest, headers(
             ("ETag" = String, description = "The new version, quoted"),
         )),
-        (status = 400, description = "Invalid fields (an unknown outcome, a refusal without a reason), each named", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `requests:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields (an unknown outcome, a refusal without a reason), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`request-not-fulfilled` or `request-closed`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` does not name the current version", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Auth<RequestsWrite>, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn close_request(
     state: web::Data<AppState>,

@@ -1,13 +1,14 @@
 //! The right of access (privacy policy, principle 7): one document with everything held about a
 //! person, why it is processed and to whom it may be disclosed.
 
-use super::api::{
-    Localized, PurposeOfProcessing, RecipientCategory, Rectification, Subject, SubjectExport,
-};
+use super::api::{Rectification, Subject};
 use super::model;
 use crate::error::ApiResult;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::PgConnection;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Why PlanPro processes personal data apart from the consent purposes: serving clients
@@ -113,4 +114,68 @@ pub fn gather(conn: &mut PgConnection, subject_id: Uuid) -> ApiResult<SubjectExp
                 generated_at: Utc::now(),
             })
         })
+}
+
+/// A text in Estonian (the original) and English.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Localized {
+    /// Estonian.
+    pub et: String,
+    /// English.
+    pub en: String,
+}
+
+/// Something PlanPro processes personal data for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeOfProcessing {
+    /// The purpose's id; consent purposes are those of `GET /v1/purposes`.
+    #[schema(example = "marketing_planpro")]
+    pub id: String,
+    /// What it means.
+    pub description: Localized,
+}
+
+/// A category of recipients personal data may be disclosed to.
+// Named apart from the recipients' own `RecipientCategory` enum, which would share its schema name.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RecipientCategoryInfo)]
+pub struct RecipientCategory {
+    /// The category as used by the recipient registry.
+    #[schema(example = "local_government")]
+    pub id: String,
+    /// Who they are.
+    pub description: Localized,
+}
+
+/// Everything held about one person: the right of access.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectExport {
+    /// The record, its source included.
+    pub subject: Subject,
+    /// The person's consent and opt-out flags, one per purpose.
+    #[schema(value_type = Vec<Object>)]
+    pub consents: Value,
+    /// Every consent decision, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub consent_history: Value,
+    /// Permissions to disclose the person's data to recipients.
+    #[schema(value_type = Vec<Object>)]
+    pub disclosure_authorizations: Value,
+    /// Every disclosure of the person's data made.
+    #[schema(value_type = Vec<Object>)]
+    pub disclosures: Value,
+    /// Every correction of the record, oldest first.
+    pub rectifications: Vec<Rectification>,
+    /// Every access-log entry about the person, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub access_log: Value,
+    /// The person's privacy requests with their deadlines and outcomes, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub privacy_requests: Value,
+    /// Why PlanPro processes the data.
+    pub purposes: Vec<PurposeOfProcessing>,
+    /// Who the data may be disclosed to.
+    pub recipient_categories: Vec<RecipientCategory>,
+    /// When this document was made.
+    pub generated_at: DateTime<Utc>,
 }

@@ -3,6 +3,7 @@
 
 use super::api::{Subject, SubjectFields};
 use super::model::{self, NewRectification, SubjectData, SubjectRow};
+use super::patch::merge_patch;
 use crate::access_log::{self, NewEntry};
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -103,86 +104,6 @@ fn merged(
         _ => {
             errors.sort_by(|a, b| a.field.cmp(&b.field));
             Err(ApiError::invalid(errors))
-        }
-    }
-}
-
-/// RFC 7396: objects merge key by key, `null` removes a key, anything else replaces.
-pub fn merge_patch(target: &mut Value, patch: Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch;
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(target) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                target.remove(&key);
-            } else {
-                merge_patch(target.entry(key).or_insert(Value::Null), value);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// The examples of RFC 7396, appendix A.
-    #[test]
-    fn merge_patch_follows_the_rfc_examples() {
-        let cases = [
-            (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
-            (
-                json!({"a": "b"}),
-                json!({"b": "c"}),
-                json!({"a": "b", "b": "c"}),
-            ),
-            (json!({"a": "b"}), json!({"a": null}), json!({})),
-            (
-                json!({"a": "b", "b": "c"}),
-                json!({"a": null}),
-                json!({"b": "c"}),
-            ),
-            (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
-            (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
-            (
-                json!({"a": {"b": "c"}}),
-                json!({"a": {"b": "d", "c": null}}),
-                json!({"a": {"b": "d"}}),
-            ),
-            (
-                json!({"a": [{"b": "c"}]}),
-                json!({"a": [1]}),
-                json!({"a": [1]}),
-            ),
-            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
-            (json!({"a": "b"}), json!(["c"]), json!(["c"])),
-            (json!({"a": "foo"}), json!(null), json!(null)),
-            (json!({"a": "foo"}), json!("bar"), json!("bar")),
-            (
-                json!({"e": null}),
-                json!({"a": 1}),
-                json!({"e": null, "a": 1}),
-            ),
-            (
-                json!([1, 2]),
-                json!({"a": "b", "c": null}),
-                json!({"a": "b"}),
-            ),
-            (
-                json!({}),
-                json!({"a": {"bb": {"ccc": null}}}),
-                json!({"a": {"bb": {}}}),
-            ),
-        ];
-        for (mut target, patch, expected) in cases {
-            merge_patch(&mut target, patch.clone());
-            assert_eq!(target, expected, "patch {patch}");
         }
     }
 }

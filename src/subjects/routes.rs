@@ -1,20 +1,27 @@
 //! Handlers of the subjects resource: parse, authorize, run the model with its access-log entry,
 //! answer.
 
-use super::api::{Rectification, Subject, SubjectExport, SubjectFields, SubjectPatch};
+use super::api::{Rectification, Subject, SubjectFields};
+use super::export::SubjectExport;
 use super::model::{self, Filter, SubjectRow};
+use super::patch::SubjectPatch;
 use super::read::ReadSubject;
 use super::{export, rectify};
-use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
+use crate::caller::Caller;
 use crate::domain::email::Email;
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{BodyAfterAuth, ValidJson};
 use crate::pagination::{Page, Params};
+use crate::paths;
 use crate::precondition;
-use crate::request::Caller;
-use crate::AppState;
+use crate::responses::{
+    Auth, BadId, JsonBody, LogUnavailable, NoSubject, Precondition, SubjectsRead, SubjectsWrite,
+    Unavailable,
+};
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
@@ -24,12 +31,7 @@ use uuid::Uuid;
 /// Commits the read's access-log entry about the subject: only then may its data go out.
 async fn log_read(state: &AppState, caller: &Caller, action: Action, id: Uuid) -> ApiResult<()> {
     state
-        .log_reads(vec![NewEntry::new(
-            caller,
-            action,
-            Some(id),
-            Outcome::Allowed,
-        )])
+        .log_reads(vec![caller.entry(action, Some(id), Outcome::Allowed)])
         .await
 }
 
@@ -46,7 +48,7 @@ fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
 /// `address.country`); nothing is stored on a 400. A `third_party` source needs
 /// `source.lawful_collection_attestation`. A personal code another subject has is 409. The
 /// record and its `subject.create` access-log entry commit together.
-#[utoipa::path(post, path = "/v1/subjects", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(post, path = paths::SUBJECTS, tag = "subjects", security(("bearer" = [])),
     request_body = SubjectFields,
     responses(
         (status = 201, description = "Created", body = Subject, headers(
@@ -54,12 +56,8 @@ fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
             ("ETag" = String, description = "The version, quoted"),
         )),
         (status = 400, description = "Invalid fields, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:write`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another subject has this personal_code", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn create_subject(
     state: web::Data<AppState>,
@@ -72,7 +70,7 @@ pub async fn create_subject(
     let ValidJson(fields) = body?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
     let id = Uuid::now_v7();
-    let entry = NewEntry::new(&caller, Action::SubjectCreate, Some(id), Outcome::Allowed);
+    let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
     let row = state
         .db
         .transaction(move |conn| {
@@ -89,17 +87,13 @@ pub async fn create_subject(
 /// Reads one subject.
 ///
 /// Answers only once its `subject.read` access-log entry is committed.
-#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT, tag = "subjects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "The subject", body = Subject, headers(
             ("ETag" = String, description = "The version, quoted"),
         )),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn get_subject(
     state: web::Data<AppState>,
@@ -111,7 +105,7 @@ pub async fn get_subject(
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
     // The read and its entry go through group commit together (see subjects::read).
-    let entry = NewEntry::new(&caller, Action::SubjectRead, Some(id), Outcome::Allowed);
+    let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
     let row = state
         .log_writer
         .submit::<ReadSubject>((id, entry))
@@ -124,7 +118,7 @@ pub async fn get_subject(
 ///
 /// Pages are keyset-ordered by id. Each subject returned gets its own `subject.list`
 /// access-log entry, committed before the answer.
-#[utoipa::path(get, path = "/v1/subjects", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECTS, tag = "subjects", security(("bearer" = [])),
     params(
         ("personal_code" = Option<String>, Query, description = "Only the subject with this personal code (it must be a valid one)"),
         ("email" = Option<String>, Query, description = "Only subjects with this e-mail address (it must be a valid one)"),
@@ -134,9 +128,7 @@ pub async fn get_subject(
     responses(
         (status = 200, description = "A page of subjects", body = Page<Subject>),
         (status = 400, description = "Invalid parameters, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsRead>, LogUnavailable,
     ))]
 pub async fn list_subjects(
     state: web::Data<AppState>,
@@ -166,7 +158,7 @@ pub async fn list_subjects(
     let entries = page
         .items
         .iter()
-        .map(|row| NewEntry::new(&caller, Action::SubjectList, Some(row.id), Outcome::Allowed))
+        .map(|row| caller.entry(Action::SubjectList, Some(row.id), Outcome::Allowed))
         .collect();
     state.log_reads(entries).await?;
     Ok(HttpResponse::Ok().json(Page {
@@ -183,7 +175,7 @@ pub async fn list_subjects(
 /// version and the `subject.rectify` access-log entry. A patch that changes nothing keeps the
 /// version and records no rectification. Of two patches from the same version exactly one
 /// succeeds; the other gets 412.
-#[utoipa::path(patch, path = "/v1/subjects/{id}", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(patch, path = paths::SUBJECT, tag = "subjects", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("If-Match" = String, Header, description = "The subject's current ETag, such as \"3\""),
@@ -197,15 +189,8 @@ pub async fn list_subjects(
             ("ETag" = String, description = "The new version, quoted"),
         )),
         (status = 400, description = "Invalid fields, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:write`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another subject has this personal_code", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the current version", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsWrite>, NoSubject, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn rectify_subject(
     state: web::Data<AppState>,
@@ -232,7 +217,7 @@ pub async fn rectify_subject(
         expected_version,
         reason,
         patch,
-        entry: NewEntry::new(&caller, Action::SubjectRectify, Some(id), Outcome::Allowed),
+        entry: caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed),
     };
     let row = state
         .db
@@ -244,7 +229,7 @@ pub async fn rectify_subject(
 /// Lists a subject's rectifications, oldest first.
 ///
 /// Writes a `subject.read` access-log entry before answering.
-#[utoipa::path(get, path = "/v1/subjects/{id}/rectifications", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_RECTIFICATIONS, tag = "subjects", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
@@ -253,10 +238,7 @@ pub async fn rectify_subject(
     responses(
         (status = 200, description = "A page of rectifications", body = Page<Rectification>),
         (status = 400, description = "Invalid id or parameters, each named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<SubjectsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn list_rectifications(
     state: web::Data<AppState>,
@@ -297,15 +279,11 @@ pub async fn list_rectifications(
 /// authorizations and disclosures, every rectification, the access-log entries about the
 /// person, the purposes of processing and the recipient categories. Writes a `subject.export`
 /// access-log entry before answering.
-#[utoipa::path(get, path = "/v1/subjects/{id}/export", tag = "subjects", security(("bearer" = [])),
+#[utoipa::path(get, path = paths::SUBJECT_EXPORT, tag = "subjects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
     responses(
         (status = 200, description = "Everything held about the subject", body = SubjectExport),
-        (status = 400, description = "The id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `subjects:read`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database or the access log is unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
     ))]
 pub async fn export_subject(
     state: web::Data<AppState>,

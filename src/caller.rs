@@ -1,0 +1,112 @@
+//! The authenticated caller of a `/v1` endpoint, as handlers receive it: who (from the bearer
+//! token), with the request's id and stated purpose, which every access-log entry carries.
+
+use crate::access_log::{Action, NewEntry, Outcome};
+use crate::auth::{Actor, Scope};
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use std::future::{ready, Ready};
+use uuid::Uuid;
+
+/// The request id header, taken from the caller or generated.
+pub const REQUEST_ID: &str = "x-request-id";
+/// The optional statement of why personal data is accessed.
+pub const ACCESS_PURPOSE: &str = "x-access-purpose";
+/// The longest accepted `X-Access-Purpose`.
+pub const MAX_PURPOSE_CHARS: usize = 200;
+
+/// The id of this request, as stored in the access log.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The authenticated caller of a `/v1` endpoint, with the request's id and stated purpose.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub request_id: String,
+    pub purpose: Option<String>,
+}
+
+impl Caller {
+    /// An access-log entry for this caller's request about one subject (or none).
+    pub fn entry(&self, action: Action, subject_id: Option<Uuid>, outcome: Outcome) -> NewEntry {
+        NewEntry::for_actor(
+            &self.actor,
+            &self.request_id,
+            self.purpose.as_deref(),
+            action,
+            subject_id,
+            outcome,
+        )
+    }
+
+    /// 403 unless the token carries the scope. Prefer [`crate::access_log::Audit::authorize`] on
+    /// endpoints about personal data, which also logs the refusal.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.actor.has(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::missing_scope(scope.as_str()))
+        }
+    }
+}
+
+fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
+    let actor = state.verifier.verify(token)?;
+    let purpose = match req.headers().get(ACCESS_PURPOSE) {
+        None => None,
+        Some(raw) => {
+            let text = std::str::from_utf8(raw.as_bytes())
+                .map_err(|_| ApiError::invalid_field("X-Access-Purpose", "must be UTF-8 text"))?
+                .trim();
+            if let Err(message) = crate::domain::text::check_controls(text, false) {
+                return Err(ApiError::invalid_field("X-Access-Purpose", message));
+            }
+            if text.chars().count() > MAX_PURPOSE_CHARS {
+                return Err(ApiError::invalid_field(
+                    "X-Access-Purpose",
+                    format!("must be at most {MAX_PURPOSE_CHARS} characters"),
+                ));
+            }
+            (!text.is_empty()).then(|| text.to_owned())
+        }
+    };
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    Ok(Caller {
+        actor,
+        request_id,
+        purpose,
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller_from(req))
+    }
+}

@@ -1,0 +1,252 @@
+//! Staff handlers of disclosure authorizations: grant, list, read, revoke.
+
+use super::api::{Authorization, AuthorizationList, NewAuthorization, Revocation};
+use super::etag_of;
+use super::model::{self, NewAuthorizationRow};
+use crate::access_log::{self, Action, Outcome};
+use crate::auth::Scope;
+use crate::caller::Caller;
+use crate::domain::disclosure::DataCategory;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::BodyAfterAuth;
+use crate::paths;
+use crate::responses::{
+    Auth, BadId, DisclosuresRead, DisclosuresWrite, JsonBody, LogUnavailable, NoSubject,
+    Unavailable,
+};
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// One authorization, with its `ETag` (and `Location` when just created).
+fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag_of(body)));
+    if status == StatusCode::CREATED {
+        response.insert_header((
+            header::LOCATION,
+            format!(
+                "/v1/subjects/{}/disclosure-authorizations/{}",
+                body.subject_id, body.id
+            ),
+        ));
+    }
+    response.json(body)
+}
+
+/// Authorizes disclosing a subject's data to a recipient.
+///
+/// The legal basis is the subject's consent (with `consent_evidence`) or a legal obligation
+/// (with `legal_reference`). The authorization covers the listed data categories for its
+/// validity period, until revoked, and only while the recipient is active.
+#[utoipa::path(
+    post, path = paths::AUTHORIZATIONS, tag = "disclosures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    request_body = NewAuthorization,
+    responses(
+        (status = 201, description = "Authorized", body = Authorization,
+         headers(("Location" = String, description = "The new authorization"), ("ETag" = String, description = "Its version"))),
+        (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresWrite>, NoSubject, JsonBody, Unavailable,
+    )
+)]
+pub async fn create_authorization(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: BodyAfterAuth<NewAuthorization>,
+) -> actix_web::Result<HttpResponse> {
+    let subject = id.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::DisclosuresWrite,
+            Action::DisclosureAuthorize,
+            Some(subject),
+        )
+        .await?;
+    let body = body?.0;
+    let now = Utc::now();
+    let valid_from = body.valid_from.unwrap_or(now);
+    if body.valid_until.is_some_and(|until| until <= valid_from) {
+        return Err(ApiError::invalid_field("valid_until", "must be after valid_from").into());
+    }
+    let categories: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
+    let row = NewAuthorizationRow {
+        id: Uuid::now_v7(),
+        subject_id: subject,
+        recipient_id: body.recipient_id,
+        legal_basis: body.legal_basis.as_str().to_owned(),
+        consent_evidence: body.consent_evidence,
+        legal_reference: body.legal_reference,
+        data_categories: DataCategory::names(&categories),
+        purpose: body.purpose,
+        valid_from,
+        valid_until: body.valid_until,
+        created_by: caller.actor.sub.clone(),
+        created_at: now,
+    };
+    let entry = caller.entry(Action::DisclosureAuthorize, Some(subject), Outcome::Allowed);
+    let (stored, recipient_active) = state
+        .db
+        .transaction(move |conn| {
+            model::require_subject(conn, subject)?;
+            model::require_recipient(conn, row.recipient_id)?;
+            model::insert_authorization(conn, &row)?;
+            access_log::record(conn, &[entry])?;
+            // Read back with the recipient's status, which `active` depends on.
+            model::authorization(conn, subject, row.id)
+        })
+        .await?;
+    let body = Authorization::from_row(stored, recipient_active, Utc::now())?;
+    Ok(single(StatusCode::CREATED, &body))
+}
+
+/// Lists a subject's disclosure authorizations.
+///
+/// All of them, revoked and expired ones included, oldest first, each with whether it is
+/// `active` now.
+#[utoipa::path(
+    get, path = paths::AUTHORIZATIONS, tag = "disclosures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses(
+        (status = 200, description = "The subject's authorizations", body = AuthorizationList),
+        BadId, Auth<DisclosuresRead>, NoSubject, LogUnavailable,
+    )
+)]
+pub async fn list_authorizations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let subject = id.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::DisclosuresRead,
+            Action::DisclosureRead,
+            Some(subject),
+        )
+        .await?;
+    let rows = state
+        .db
+        .run(move |conn| {
+            model::require_subject(conn, subject)?;
+            model::authorizations_of(conn, subject)
+        })
+        .await?;
+    state
+        .log_reads(vec![caller.entry(
+            Action::DisclosureRead,
+            Some(subject),
+            Outcome::Allowed,
+        )])
+        .await?;
+    let now = Utc::now();
+    let items = rows
+        .into_iter()
+        .map(|(row, recipient_active)| Authorization::from_row(row, recipient_active, now))
+        .collect::<ApiResult<_>>()?;
+    Ok(HttpResponse::Ok().json(AuthorizationList { items }))
+}
+
+/// Reads one disclosure authorization.
+#[utoipa::path(
+    get, path = paths::AUTHORIZATION, tag = "disclosures",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("aid" = Uuid, Path, description = "The authorization's id"),
+    ),
+    responses(
+        (status = 200, description = "The authorization", body = Authorization,
+         headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "An id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such authorization of this subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresRead>, LogUnavailable,
+    )
+)]
+pub async fn get_authorization(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (subject, id) = path.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::DisclosuresRead,
+            Action::DisclosureRead,
+            Some(subject),
+        )
+        .await?;
+    let (row, recipient_active) = state
+        .db
+        .run(move |conn| model::authorization(conn, subject, id))
+        .await?;
+    state
+        .log_reads(vec![caller.entry(
+            Action::DisclosureRead,
+            Some(subject),
+            Outcome::Allowed,
+        )])
+        .await?;
+    let body = Authorization::from_row(row, recipient_active, Utc::now())?;
+    Ok(single(StatusCode::OK, &body))
+}
+
+/// Revokes a disclosure authorization.
+///
+/// From the moment this returns, the authorization permits no disclosure. Revoking twice is a
+/// 409.
+#[utoipa::path(
+    post, path = paths::AUTHORIZATION_REVOKE, tag = "disclosures",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("aid" = Uuid, Path, description = "The authorization's id"),
+    ),
+    request_body = Revocation,
+    responses(
+        (status = 200, description = "Revoked", body = Authorization,
+         headers(("ETag" = String, description = "Its version"))),
+        (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such authorization of this subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already revoked", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresWrite>, JsonBody, Unavailable,
+    )
+)]
+pub async fn revoke_authorization(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: BodyAfterAuth<Revocation>,
+) -> actix_web::Result<HttpResponse> {
+    let (subject, id) = path.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::DisclosuresWrite,
+            Action::DisclosureRevoke,
+            Some(subject),
+        )
+        .await?;
+    let reason = body?.0.reason;
+    let actor = caller.actor.sub.clone();
+    let entry = caller.entry(Action::DisclosureRevoke, Some(subject), Outcome::Allowed);
+    let (row, recipient_active) = state
+        .db
+        .transaction(move |conn| {
+            model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
+            access_log::record(conn, &[entry])?;
+            model::authorization(conn, subject, id)
+        })
+        .await?;
+    let body = Authorization::from_row(row, recipient_active, Utc::now())?;
+    Ok(single(StatusCode::OK, &body))
+}

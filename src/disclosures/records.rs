@@ -1,0 +1,203 @@
+//! Staff handlers of disclosure records: record a disclosure made outside the partner endpoint
+//! (only when active authorizations cover it), and list a subject's disclosures.
+
+use super::api::{Disclosure, NewDisclosure};
+use super::model::{self, NewDisclosureRow};
+use super::{etag_of, not_authorized};
+use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::auth::Scope;
+use crate::caller::Caller;
+use crate::domain::disclosure::DataCategory;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::BodyAfterAuth;
+use crate::pagination::{Page, Params};
+use crate::paths;
+use crate::responses::{
+    Auth, Bearer, DisclosuresRead, JsonBody, LogUnavailable, NoSubject, Unavailable,
+};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use diesel::PgConnection;
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// Records a disclosure made by staff.
+///
+/// Accepted only when active authorizations of an active recipient for this subject together
+/// cover every category disclosed; otherwise 403 `disclosure-not-authorized`, and the refused
+/// attempt is logged.
+#[utoipa::path(
+    post, path = paths::DISCLOSURES, tag = "disclosures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    request_body = NewDisclosure,
+    responses(
+        (status = 201, description = "Recorded", body = Disclosure,
+         headers(("ETag" = String, description = "A tag of this representation"))),
+        (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `disclosures:write`, or no active authorization covers the disclosure (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        Bearer, NoSubject, JsonBody, Unavailable,
+    )
+)]
+pub async fn record_disclosure(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: BodyAfterAuth<NewDisclosure>,
+) -> actix_web::Result<HttpResponse> {
+    let subject = id.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::DisclosuresWrite,
+            Action::DisclosureRecord,
+            Some(subject),
+        )
+        .await?;
+    let request = Request {
+        subject,
+        body: body?.0,
+        entry: caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed),
+    };
+    match state
+        .db
+        .transaction(move |conn| record(conn, request))
+        .await?
+    {
+        Ok(stored) => {
+            let body = Disclosure::try_from(stored)?;
+            Ok(HttpResponse::Created()
+                .insert_header((header::ETAG, etag_of(&body)))
+                .json(body))
+        }
+        Err(missing) => Ok(state
+            .deny(
+                &caller,
+                Action::DisclosureRecord,
+                Some(subject),
+                uncovered(&missing),
+            )
+            .await?),
+    }
+}
+
+/// A disclosure to record, with its access-log entry.
+struct Request {
+    subject: Uuid,
+    body: NewDisclosure,
+    entry: NewEntry,
+}
+
+/// Records the disclosure and its entry when the recipient's active authorizations cover every
+/// category; otherwise changes nothing and names the categories not covered.
+fn record(
+    conn: &mut PgConnection,
+    request: Request,
+) -> ApiResult<Result<model::DisclosureRow, Vec<DataCategory>>> {
+    let Request {
+        subject,
+        body,
+        entry,
+    } = request;
+    model::require_subject(conn, subject)?;
+    model::require_recipient(conn, body.recipient_id)?;
+    let now = Utc::now();
+    // Share-locks the recipient and the grants, so that a concurrent revocation waits for us.
+    let grants = model::active_grants(conn, subject, body.recipient_id, now)?;
+    let wanted: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
+    let missing: Vec<DataCategory> = wanted
+        .difference(&model::covered(&grants)?)
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Err(missing));
+    }
+    let row = NewDisclosureRow {
+        id: Uuid::now_v7(),
+        subject_id: subject,
+        recipient_id: body.recipient_id,
+        data_categories: DataCategory::names(&wanted),
+        channel: body.channel.trim().to_owned(),
+        note: body.note,
+        authorization_ids: model::used_for(&grants, &wanted)?,
+        actor: entry.actor.clone(),
+        at: now,
+        request_id: entry.request_id.clone(),
+    };
+    let stored = model::insert_disclosure(conn, &row)?;
+    access_log::record(conn, &[entry])?;
+    Ok(Ok(stored))
+}
+
+/// The 403 for a disclosure its authorizations do not cover, naming what is missing.
+fn uncovered(missing: &[DataCategory]) -> ApiError {
+    let names: Vec<&str> = missing.iter().map(|c| c.as_str()).collect();
+    not_authorized(format!(
+        "no active authorization of an active recipient covers: {}",
+        names.join(", ")
+    ))
+}
+
+/// Lists the disclosures of a subject's data.
+///
+/// Oldest first: those recorded by staff and those made through the partner endpoint
+/// (channel `partner_api`).
+#[utoipa::path(
+    get, path = paths::DISCLOSURES, tag = "disclosures",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of disclosures", body = Page<Disclosure>),
+        (status = 400, description = "A bad id or query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        Auth<DisclosuresRead>, NoSubject, LogUnavailable,
+    )
+)]
+pub async fn list_disclosures(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let subject = id.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::DisclosuresRead,
+            Action::DisclosureRead,
+            Some(subject),
+        )
+        .await?;
+    let mut params = Params::new(query.into_inner());
+    let limit = params.limit();
+    let cursor = params.cursor::<Uuid>();
+    params.finish()?;
+    let rows = state
+        .db
+        .run(move |conn| {
+            model::require_subject(conn, subject)?;
+            model::disclosures_of(conn, subject, cursor, Some(limit))
+        })
+        .await?;
+    state
+        .log_reads(vec![caller.entry(
+            Action::DisclosureRead,
+            Some(subject),
+            Outcome::Allowed,
+        )])
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(Disclosure::try_from)
+        .collect::<ApiResult<_>>()?;
+    Ok(
+        HttpResponse::Ok().json(Page::from_rows(items, limit, |d: &Disclosure| {
+            d.id.to_string()
+        })),
+    )
+}

@@ -1,0 +1,81 @@
+//! Every URL of the API, written once: [`crate::router`] serves each one and the handler's OpenAPI
+//! annotation documents it under the same constant, so the two cannot drift apart.
+
+/// Liveness.
+pub const HEALTHZ: &str = "/healthz";
+/// Readiness.
+pub const READYZ: &str = "/readyz";
+/// Prometheus metrics.
+pub const METRICS: &str = "/metrics";
+/// The OpenAPI document.
+pub const OPENAPI_JSON: &str = "/openapi.json";
+/// The interactive documentation (its assets live below it).
+pub const DOCS: &str = "/docs";
+
+/// Subjects: list, create.
+pub const SUBJECTS: &str = "/v1/subjects";
+/// One subject: read, rectify.
+pub const SUBJECT: &str = "/v1/subjects/{id}";
+/// A subject's rectification history.
+pub const SUBJECT_RECTIFICATIONS: &str = "/v1/subjects/{id}/rectifications";
+/// Everything held about a subject.
+pub const SUBJECT_EXPORT: &str = "/v1/subjects/{id}/export";
+
+/// Purposes of processing: list, create.
+pub const PURPOSES: &str = "/v1/purposes";
+/// One purpose.
+pub const PURPOSE: &str = "/v1/purposes/{purpose}";
+/// A subject's flag for every purpose.
+pub const SUBJECT_CONSENTS: &str = "/v1/subjects/{id}/consents";
+/// A subject's consent events.
+pub const SUBJECT_CONSENT_HISTORY: &str = "/v1/subjects/{id}/consents/history";
+/// A subject's flag for one purpose.
+pub const SUBJECT_CONSENT: &str = "/v1/subjects/{id}/consents/{purpose}";
+/// The signed receipt of one consent event.
+pub const SUBJECT_CONSENT_RECEIPT: &str = "/v1/subjects/{id}/consents/history/{event_id}/receipt";
+/// The keys that sign consent receipts.
+pub const JWKS: &str = "/.well-known/jwks.json";
+/// Bulk eligibility for a purpose.
+pub const ELIGIBILITY: &str = "/v1/consents/eligibility";
+
+/// Recipients: register, list.
+pub const RECIPIENTS: &str = "/v1/recipients";
+/// One recipient: read, change.
+pub const RECIPIENT: &str = "/v1/recipients/{id}";
+
+/// A subject's disclosure authorizations: grant, list.
+pub const AUTHORIZATIONS: &str = "/v1/subjects/{id}/disclosure-authorizations";
+/// One authorization.
+pub const AUTHORIZATION: &str = "/v1/subjects/{id}/disclosure-authorizations/{aid}";
+/// Revoking one authorization.
+pub const AUTHORIZATION_REVOKE: &str = "/v1/subjects/{id}/disclosure-authorizations/{aid}/revoke";
+/// A subject's disclosures: record, list.
+pub const DISCLOSURES: &str = "/v1/subjects/{id}/disclosures";
+/// What a partner may list.
+pub const PARTNER_SUBJECTS: &str = "/v1/partner/subjects";
+/// What a partner may read about one subject.
+pub const PARTNER_SUBJECT: &str = "/v1/partner/subjects/{id}";
+
+/// Access-log search.
+pub const ACCESS_LOGS: &str = "/v1/access-logs";
+/// Verification of the hash chain.
+pub const ACCESS_LOG_VERIFY: &str = "/v1/access-logs/verify";
+/// The latest signed checkpoint of the access log's Merkle tree.
+pub const ACCESS_LOG_CHECKPOINT: &str = "/v1/access-logs/checkpoint";
+/// The checkpoints' verifier key.
+pub const ACCESS_LOG_CHECKPOINT_KEY: &str = "/v1/access-logs/checkpoint-key";
+/// One entry's inclusion proof.
+pub const ACCESS_LOG_INCLUSION_PROOF: &str = "/v1/access-logs/{entry_id}/inclusion-proof";
+/// A consistency proof between two checkpoints.
+pub const ACCESS_LOG_CONSISTENCY_PROOF: &str = "/v1/access-logs/consistency-proof";
+/// The access-log entries about one subject.
+pub const SUBJECT_ACCESS_LOGS: &str = "/v1/subjects/{id}/access-logs";
+
+/// Privacy requests: record, list.
+pub const PRIVACY_REQUESTS: &str = "/v1/privacy-requests";
+/// One privacy request.
+pub const PRIVACY_REQUEST: &str = "/v1/privacy-requests/{id}";
+/// Extending a privacy request's deadline.
+pub const PRIVACY_REQUEST_EXTEND: &str = "/v1/privacy-requests/{id}/extend";
+/// Closing a privacy request.
+pub const PRIVACY_REQUEST_CLOSE: &str = "/v1/privacy-requests/{id}/close";

@@ -1,0 +1,112 @@
+//! The whole API on one page: every route, with the handler that serves it. The paths are the
+//! constants of [`crate::paths`], which the handlers' OpenAPI annotations name too.
+
+use crate::extract::{BodyLimit, MAX_BULK_JSON_BYTES};
+use crate::paths::*;
+use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
+use actix_web::web::{self, get, patch, post, put, resource};
+use actix_web::{guard, HttpRequest, HttpResponse};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Registers every route, the documentation and the answer for anything else.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use access_log::proofs as proof;
+    use access_log::routes as log;
+    use consents::routes as consent;
+    use disclosures::{authorizations as authorization, partner, records as disclosure};
+    use recipients::routes as recipient;
+    use requests::routes as request;
+    use subjects::routes as subject;
+    cfg.route(HEALTHZ, get().to(ops::healthz))
+        .route(READYZ, get().to(ops::readyz))
+        .route(METRICS, get().to(ops::metrics))
+        // subjects
+        .service(
+            resource(SUBJECTS)
+                .route(get().to(subject::list_subjects))
+                .route(post().to(subject::create_subject)),
+        )
+        .service(
+            resource(SUBJECT)
+                .route(get().to(subject::get_subject))
+                .route(patch().to(subject::rectify_subject)),
+        )
+        .service(resource(SUBJECT_RECTIFICATIONS).route(get().to(subject::list_rectifications)))
+        .service(resource(SUBJECT_EXPORT).route(get().to(subject::export_subject)))
+        // consents
+        .service(
+            resource(PURPOSES)
+                .route(get().to(consent::list_purposes))
+                .route(post().to(consent::create_purpose)),
+        )
+        .service(resource(PURPOSE).route(get().to(consent::get_purpose)))
+        .service(resource(SUBJECT_CONSENTS).route(get().to(consent::list_consents)))
+        // Only GET: a PUT to `.../consents/history` sets the flag of a purpose named `history`.
+        .service(
+            resource(SUBJECT_CONSENT_HISTORY)
+                .guard(guard::Get())
+                .route(get().to(consent::consent_history)),
+        )
+        .service(resource(SUBJECT_CONSENT).route(put().to(consent::set_consent)))
+        .service(resource(SUBJECT_CONSENT_RECEIPT).route(get().to(receipts::routes::receipt)))
+        .service(resource(JWKS).route(get().to(receipts::routes::jwks)))
+        .service(
+            resource(ELIGIBILITY)
+                .app_data(BodyLimit(MAX_BULK_JSON_BYTES))
+                .route(post().to(consent::check_eligibility)),
+        )
+        // recipients
+        .service(
+            resource(RECIPIENTS)
+                .route(post().to(recipient::create_recipient))
+                .route(get().to(recipient::list_recipients)),
+        )
+        .service(
+            resource(RECIPIENT)
+                .route(get().to(recipient::get_recipient))
+                .route(patch().to(recipient::patch_recipient)),
+        )
+        // disclosures
+        .service(
+            resource(AUTHORIZATIONS)
+                .route(post().to(authorization::create_authorization))
+                .route(get().to(authorization::list_authorizations)),
+        )
+        .service(resource(AUTHORIZATION).route(get().to(authorization::get_authorization)))
+        .service(
+            resource(AUTHORIZATION_REVOKE).route(post().to(authorization::revoke_authorization)),
+        )
+        .service(
+            resource(DISCLOSURES)
+                .route(post().to(disclosure::record_disclosure))
+                .route(get().to(disclosure::list_disclosures)),
+        )
+        .service(resource(PARTNER_SUBJECTS).route(get().to(partner::list_subjects)))
+        .service(resource(PARTNER_SUBJECT).route(get().to(partner::read_subject)))
+        // access log
+        .service(resource(ACCESS_LOGS).route(get().to(log::search)))
+        .service(resource(ACCESS_LOG_VERIFY).route(get().to(log::verify)))
+        .service(resource(ACCESS_LOG_CHECKPOINT).route(get().to(proof::checkpoint)))
+        .service(resource(ACCESS_LOG_CHECKPOINT_KEY).route(get().to(proof::checkpoint_key)))
+        .service(resource(ACCESS_LOG_INCLUSION_PROOF).route(get().to(proof::inclusion_proof)))
+        .service(resource(ACCESS_LOG_CONSISTENCY_PROOF).route(get().to(proof::consistency_proof)))
+        .service(resource(SUBJECT_ACCESS_LOGS).route(get().to(log::subject_entries)))
+        // privacy requests
+        .service(
+            resource(PRIVACY_REQUESTS)
+                .route(get().to(request::list_requests))
+                .route(post().to(request::create_request)),
+        )
+        .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
+        .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(request::extend_request)))
+        .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(request::close_request)))
+        // documentation
+        .service(web::redirect(DOCS, "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_JSON, crate::openapi::document()))
+        .default_service(web::to(unmatched));
+}
+
+/// 405 (with `Allow`) for a documented path with another method, 404 for anything else.
+async fn unmatched(req: HttpRequest) -> HttpResponse {
+    crate::openapi::route_table::method_not_allowed(&req)
+}

@@ -1,0 +1,23 @@
+//! What every handler shares: the pool, the token verifier and the access log's background
+//! writers. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
+
+use crate::access_log::sealer::Sealer;
+use crate::access_log::writer::LogWriter;
+use crate::auth::Verifier;
+use crate::db::Db;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub verifier: Verifier,
+    pub log_writer: LogWriter,
+    pub sealer: Sealer,
+}
+
+impl AppState {
+    /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
+    pub fn shutdown(&self) {
+        self.log_writer.shutdown();
+        self.sealer.shutdown();
+    }
+}
