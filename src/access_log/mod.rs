@@ -72,7 +72,6 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-
     pub const ALL: [Action; 19] = [
         Action::SubjectCreate,
         Action::SubjectRead,
