@@ -446,7 +446,10 @@ row() { # name label
     proof) target="p99 < 10 ms"
       met=$(awk -v p="$sp99" 'BEGIN {print (p != "" && p + 0 < 10) ? "yes" : "no"}')
       [ "$met" = yes ] || [ -z "$sp99" ] || note="p99 over by $(awk -v p="$sp99" 'BEGIN {printf "%.1f ms", p - 10}')" ;;
-    partner|page1) target="— (no target)"; met="—" ;;
+    partner) target="≥ 1.5× baseline, 0 errors, p99 ≤ baseline's"
+      met=$(awk -v r="$r" -v p="$sp99" -v b="$bp99" 'BEGIN {print (r != "—" && r + 0 >= 1.5 && p != "" && b != "" && p + 0 <= b + 0) ? "yes" : "no"}')
+      [ "$met" = yes ] || note="ratio $r, p99 $sp99 against the baseline's $bp99" ;;
+    page1) target="— (no target)"; met="—" ;;
     eligibility)
       local s1 b1
       s1=$({ cat "$RESULTS"/eligibility-single-*.txt 2>/dev/null || true; } | median)

@@ -176,10 +176,11 @@ impl Verifier {
             .map_err(|e| ApiError::Unauthorized(format!("invalid token: {}", describe(&e))))?;
         let claims = data.claims;
         // The actor is stored in every record and log entry: control characters have no place
-        // there (a NUL cannot even be stored, and would fail a whole group commit of the log).
+        // there (a NUL cannot even be stored, and would fail a whole group commit of the log),
+        // nor have characters that would show a log reader another actor than the stored one.
         if claims.sub.trim().is_empty()
             || claims.sub.len() > 200
-            || claims.sub.chars().any(char::is_control)
+            || crate::domain::text::check_controls(&claims.sub, false).is_err()
         {
             return Err(ApiError::Unauthorized("invalid token: bad `sub`".into()));
         }

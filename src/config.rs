@@ -79,6 +79,13 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
     /// The keys and settings of the access log's proofs.
     pub proofs: crate::proof_keys::KeySettings,
+    /// How long a request body may take to arrive (`REQUEST_BODY_TIMEOUT_S`).
+    pub request_body_timeout: Duration,
+    /// Each request's deadline for all its database work, pool wait included, and the
+    /// statement timeout of every serving connection (`DB_STATEMENT_TIMEOUT_MS`).
+    pub db_statement_timeout: Duration,
+    /// Connections served at once, over all workers (`MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 /// Where variables are read from: the process environment, or a map in tests.
@@ -187,6 +194,15 @@ impl Config {
         let migrate_on_start = r.parsed("MIGRATE_ON_START", true, parse_bool);
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
+        let body_timeout_s = r.parsed("REQUEST_BODY_TIMEOUT_S", 10, |v| {
+            v.parse().ok().filter(|n| (1..=3600).contains(n))
+        });
+        let statement_timeout_ms = r.parsed("DB_STATEMENT_TIMEOUT_MS", 5000, |v| {
+            v.parse().ok().filter(|n| (100..=600_000).contains(n))
+        });
+        let max_connections = r.parsed("MAX_CONNECTIONS", 10_000, |v| {
+            v.parse().ok().filter(|n| (1000..=1_000_000).contains(n))
+        });
         let data_dir = r
             .raw("DATA_DIR")
             .unwrap_or_else(|| ".data".to_owned())
@@ -214,6 +230,9 @@ impl Config {
             migrate_on_start,
             data_dir,
             proofs,
+            request_body_timeout: Duration::from_secs(body_timeout_s),
+            db_statement_timeout: Duration::from_millis(statement_timeout_ms),
+            max_connections,
         })
     }
 }
@@ -312,10 +331,20 @@ mod tests {
             ("BIND_ADDR", "nowhere"),
             ("DB_POOL_SIZE", "zero"),
             ("JWT_SECRET", "short"),
+            ("REQUEST_BODY_TIMEOUT_S", "0"),
+            ("DB_STATEMENT_TIMEOUT_MS", "10"),
+            ("MAX_CONNECTIONS", "999"),
         ]))
         .unwrap_err()
         .to_string();
-        for name in ["BIND_ADDR", "DB_POOL_SIZE", "JWT_SECRET"] {
+        for name in [
+            "BIND_ADDR",
+            "DB_POOL_SIZE",
+            "JWT_SECRET",
+            "REQUEST_BODY_TIMEOUT_S",
+            "DB_STATEMENT_TIMEOUT_MS",
+            "MAX_CONNECTIONS",
+        ] {
             assert!(err.contains(name), "{name} missing from {err}");
         }
         assert!(!err.contains("short"), "a secret was printed: {err}");
@@ -352,5 +381,8 @@ mod tests {
         let config = Config::from_source(&source(&[])).unwrap();
         assert!(config.database_url.is_none() && config.jwt_key.is_none());
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.request_body_timeout, Duration::from_secs(10));
+        assert_eq!(config.db_statement_timeout, Duration::from_millis(5000));
+        assert!(config.max_connections >= 1000);
     }
 }

@@ -2,11 +2,9 @@
 //! naming each bad field, actix's own extractor errors included.
 
 use crate::error::{ApiError, FieldError};
-use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use actix_web::HttpRequest;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,10 +12,7 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-/// The largest JSON body accepted by default.
-pub const MAX_JSON_BYTES: usize = 256 * 1024;
-/// The largest body of a bulk call (100,000 ids).
-pub const MAX_BULK_JSON_BYTES: usize = 6 * 1024 * 1024;
+pub use crate::body::{too_large, BodyLimit, MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
 
 /// Semantic checks of a well-typed body, collecting every bad field.
 pub trait Validate {
@@ -26,10 +21,6 @@ pub trait Validate {
         Vec::new()
     }
 }
-
-/// A JSON object body whose fields have all been checked: unknown fields, wrong types, missing
-/// fields and semantic errors are all reported together in one 400.
-pub struct ValidJson<T>(pub T);
 
 /// The fields a body type declares, and which of them are required, read off its schema.
 fn declared_fields<T: PartialSchema>() -> (BTreeSet<String>, BTreeSet<String>) {
@@ -79,17 +70,28 @@ fn describe_json_error(error: &serde_json::Error) -> String {
     }
 }
 
+/// Parses JSON strictly: malformed JSON and repeated member names (each named) are a 400.
+pub fn strict_value(body: &[u8]) -> Result<Value, ApiError> {
+    crate::strict_json::parse(body).map_err(|e| match e {
+        crate::strict_json::StrictError::Syntax(e) => ApiError::invalid_field(
+            "body",
+            format!("not valid JSON: {}", describe_json_error(&e)),
+        ),
+        crate::strict_json::StrictError::Duplicates(names) => ApiError::invalid(
+            names
+                .into_iter()
+                .map(|name| FieldError::new(name, "appears more than once"))
+                .collect(),
+        ),
+    })
+}
+
 /// Parses a JSON object into `T`, collecting every problem.
 pub fn parse_object<T>(body: &[u8]) -> Result<T, ApiError>
 where
     T: DeserializeOwned + ToSchema + Validate,
 {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_field(
-            "body",
-            format!("not valid JSON: {}", describe_json_error(&e)),
-        )
-    })?;
+    let value = strict_value(body)?;
     let Value::Object(mut object) = value else {
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     };
@@ -204,72 +206,9 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
     }
 }
 
-impl<T> FromRequest for ValidJson<T>
-where
-    T: DeserializeOwned + ToSchema + Validate + 'static,
-{
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json_content = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let essence = v
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                essence == "application/json" || essence.ends_with("+json")
-            })
-            .unwrap_or(false);
-        let limit = req.app_data::<BodyLimit>().map_or(MAX_JSON_BYTES, |l| l.0);
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !json_content {
-                return Err(ApiError::client(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "the body must be application/json",
-                )
-                .into());
-            }
-            let body = bytes.await.map_err(|e| payload_error(&e))?;
-            if body.len() > limit {
-                return Err(too_large(limit).into());
-            }
-            Ok(ValidJson(parse_object::<T>(&body)?))
-        })
-    }
-}
-
-/// A body taken as a `Result`, so that the handler checks the caller's scope (and logs a refusal)
-/// before a malformed body can answer for it: unwrap it with `?` after `authorize`.
-pub type BodyAfterAuth<T> = Result<ValidJson<T>, actix_web::Error>;
-
-/// A per-route body limit, set with `.app_data(BodyLimit(n))`.
-#[derive(Clone, Copy)]
-pub struct BodyLimit(pub usize);
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::client(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        format!("the body exceeds {limit} bytes"),
-    )
-}
-
-fn payload_error(error: &actix_web::Error) -> ApiError {
-    let status = error.as_response_error().status_code();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::client(status, "payload-too-large", "the body is too large")
-    } else {
-        ApiError::invalid_field("body", "the body could not be read")
-    }
-}
+/// A JSON body read only after the handler has checked the caller's scope (and logged a
+/// refusal): a caller without it is refused whatever it sent, before a byte of the body is read.
+pub type BodyAfterAuth<T> = crate::body::JsonBody<T>;
 
 /// Maps actix's JSON extractor errors to problems.
 pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

@@ -28,9 +28,12 @@ pub async fn healthz() -> HttpResponse {
         (status = 503, description = "Database unreachable, migrations pending, or checkpoint signing refused because the database is behind the last signed checkpoint (`checkpoints-refused`, with the reason)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    // A probe must answer in time even while the database hangs.
     let current = state
         .db
-        .run(|conn| Ok(crate::db::migrations_current(conn)))
+        .run_within(READINESS_LIMIT, |conn| {
+            Ok(crate::db::migrations_current(conn))
+        })
         .await?;
     if !current {
         return Err(ApiError::Unavailable);
@@ -44,6 +47,9 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     }
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
+
+/// How long readiness waits on the database before answering 503.
+const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = paths::METRICS, tag = "operations",

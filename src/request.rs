@@ -9,8 +9,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError};
+use actix_web::{web, HttpMessage, ResponseError};
 use std::time::Instant;
+
+/// The longest path and query accepted (a cursor, filters and 200 ids fit many times over).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 fn acceptable_request_id(value: &str) -> bool {
     (1..=128).contains(&value.len())
@@ -36,13 +39,27 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = method_name(req.method());
     let route = route_table::route_of(req.path()).map_or("unmatched", |r| r.template.as_str());
-    let mut res = if req.uri().to_string().to_ascii_lowercase().contains("%00") {
+    let budget = req
+        .app_data::<web::Data<crate::AppState>>()
+        .map_or(std::time::Duration::from_secs(5), |s| s.db.budget());
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let mut res = if uri_len > MAX_URI_BYTES {
+        // actix reads heads of up to 128 KiB; a URL this long is no request of ours.
+        let problem = ApiError::client(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            format!("the path and query exceed {MAX_URI_BYTES} bytes"),
+        );
+        req.into_response(problem.error_response())
+            .map_into_right_body()
+    } else if req.uri().to_string().to_ascii_lowercase().contains("%00") {
         // PostgreSQL text cannot hold NUL: such a path or query is bad input, not a server fault.
         let problem = ApiError::invalid_field("url", "must not contain NUL characters");
         req.into_response(problem.error_response())
             .map_into_right_body()
     } else {
-        let res = next.call(req).await?;
+        // One deadline for all the request's database work (see db::with_deadline).
+        let res = crate::db::with_deadline(started + budget, next.call(req)).await?;
         if res.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem(&res) {
             // actix answers a known resource's unknown method itself, with an empty body.
             let (req, _) = res.into_parts();

@@ -26,8 +26,10 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let body_timeout = crate::body::BodyTimeout(state.body_timeout);
     App::new()
         .app_data(state)
+        .app_data(body_timeout)
         .app_data(
             web::JsonConfig::default()
                 .limit(MAX_JSON_BYTES)
@@ -49,7 +51,12 @@ impl AppState {
             config.jwt_audience.as_deref(),
         )
         .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
-        let db = Db::new(url, config.db_pool_size, config.db_pool_timeout);
+        let db = Db::new(
+            url,
+            config.db_pool_size,
+            config.db_pool_timeout,
+            config.db_statement_timeout,
+        );
         Ok(Self {
             sealer: Sealer::start(
                 db.clone(),
@@ -58,7 +65,13 @@ impl AppState {
             )?,
             db,
             verifier,
-            log_writer: LogWriter::start(url, LOG_WRITERS, crate::batched::operations())?,
+            body_timeout: config.request_body_timeout,
+            log_writer: LogWriter::start(
+                &crate::db::serving_url(url, config.db_statement_timeout),
+                LOG_WRITERS,
+                crate::batched::operations(),
+                config.db_statement_timeout,
+            )?,
         })
     }
 }
@@ -69,14 +82,62 @@ const SEAL_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
 /// Writer threads of the access log: one commits while the next gathers its batch.
 const LOG_WRITERS: usize = 2;
 
+/// Connections waiting to be accepted (the kernel caps it at `net.core.somaxconn`).
+const ACCEPT_BACKLOG: u32 = 4096;
+/// How long an idle keep-alive connection stays open.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a client may take to send a request's head (line and headers); the body has its
+/// own deadline, `REQUEST_BODY_TIMEOUT_S`.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a closing connection may take to shut down.
+const DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Raises the soft limit of open files towards `wanted` (within the hard limit), so that the
+/// connection limit is not cut short by the descriptor limit.
+fn raise_file_limit(wanted: usize) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        let wanted = libc::rlim_t::try_from(wanted).unwrap_or(libc::rlim_t::MAX);
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                log::warn!("could not raise the open-file limit");
+            }
+        }
+    }
+    if limit.rlim_cur < libc::rlim_t::try_from(wanted).unwrap_or(libc::rlim_t::MAX) {
+        log::warn!(
+            "the open-file limit ({}) is below MAX_CONNECTIONS; connections beyond it are refused",
+            limit.rlim_cur
+        );
+    }
+}
+
 /// Serves until SIGINT or SIGTERM, then finishes requests in flight and commits every pending
 /// access-log entry before returning.
 pub fn run(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<()> {
     let state = web::Data::new(AppState::new(config, url, key)?);
     let app_state = state.clone();
     let bind = config.bind_addr;
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    // The limit is per worker; the process must be allowed the descriptors it implies.
+    let per_worker = config.max_connections.div_ceil(workers);
+    raise_file_limit(config.max_connections + 256);
     let served = actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || build_app(app_state.clone()))
+            .workers(workers)
+            .max_connections(per_worker)
+            .backlog(ACCEPT_BACKLOG)
+            .keep_alive(KEEP_ALIVE)
+            .client_request_timeout(HEADER_TIMEOUT)
+            .client_disconnect_timeout(DISCONNECT_TIMEOUT)
             .bind(bind)?
             .shutdown_timeout(30)
             .run();

@@ -12,6 +12,8 @@ pub struct AppState {
     pub verifier: Verifier,
     pub log_writer: LogWriter,
     pub sealer: Sealer,
+    /// How long a request body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {

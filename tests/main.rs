@@ -3,14 +3,18 @@
 mod access_log;
 mod audit;
 mod auth;
+mod bounded;
 mod concurrency;
 mod consents;
 mod disclosures;
+mod hardening;
 #[allow(
     dead_code,
     reason = "a shared toolbox: not every test run uses every helper"
 )]
 mod harness;
+mod idempotency;
+mod instances;
 mod log_coverage;
 mod ops;
 mod outage;

@@ -482,8 +482,9 @@ const NASTY: [&str; 14] = [
     "$1 $$x$$ ? :name \\x00 \\u0000",
     "👩‍👩‍👧‍👦 😀 family",
     "Mari\u{301} e\u{301}\u{323} n\u{303}",
-    "\u{202E}kood\u{202C} \u{200F}שלום\u{200E} مرحبا",
-    "a\u{200B}b\u{200D}c\u{2060}d\u{FEFF}e",
+    // Right-to-left scripts are text; the controls that reorder it are not (see hardening.rs).
+    "kood שלום مرحبا",
+    "a\u{200D}b\u{00AD}c\u{034F}d",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠜎 🏳️‍🌈",
     "Õie Äär Öö Üü Šš Žž õäöüšž",
     "<script>alert(1)</script>",
@@ -702,7 +703,13 @@ async fn metacharacters_and_unicode_are_stored_and_returned_verbatim_in_every_te
             .into_iter()
             .find(|fields| fields.get(8) == Some(&request_id))
             .unwrap_or_else(|| panic!("no row for {request_id} in {csv}"));
-        assert_eq!(row[7], text);
+        // A cell a spreadsheet would run as a formula is defused with a leading `'`.
+        let shown = if text.starts_with(['=', '+', '-', '@']) {
+            format!("'{text}")
+        } else {
+            text.to_owned()
+        };
+        assert_eq!(row[7], shown);
     }
     // Still every table, every row.
     assert_eq!(

@@ -12,14 +12,12 @@ use super::sealing::Proofs;
 use super::tree;
 pub use super::verify::{verify, Verification};
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
+use crate::db::singleton::{self, Singleton};
 use crate::error::{ApiError, ApiResult};
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 use sha2::{Digest, Sha256};
 
-/// Names the advisory lock held while sealing.
-const SEAL_LOCK: i64 = 0x706c_616e_7072_6f02;
 /// Entries chained in one round at the most (a round is also cut at a transaction boundary).
 const ROUND_LIMIT: i64 = 20_000;
 
@@ -71,12 +69,6 @@ struct Horizon {
     xmin: i64,
 }
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
 /// The chain's head: its last position and hash.
 pub(super) fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
     let seal: Option<(i64, i64)> = access_log_seal::table
@@ -123,15 +115,9 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
             frontier: None,
         };
         if wait {
-            conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({SEAL_LOCK})"))?;
-        } else {
-            let got: Locked = diesel::sql_query(format!(
-                "SELECT pg_try_advisory_xact_lock({SEAL_LOCK}) AS locked"
-            ))
-            .get_result(conn)?;
-            if !got.locked {
-                return Ok(nothing);
-            }
+            singleton::hold(conn, Singleton::Sealer)?;
+        } else if !singleton::try_hold(conn, Singleton::Sealer)? {
+            return Ok(nothing);
         }
         let (horizon, last_pos, mut previous) = head(conn)?;
         // Entries and horizon must come from one snapshot: every transaction below xmin is
@@ -235,32 +221,59 @@ pub fn spawn_sealer(
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("access-log-sealer".into())
-        .spawn(move || loop {
-            let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
-            let result = db
-                .get()
-                .and_then(|mut conn| seal(&mut conn, stopping, &proofs));
-            let backlog = match result {
-                // A full round means more is waiting: go on at once, so that sealing keeps up
-                // with any append rate the round size allows.
-                Ok(chained) => chained as i64 >= ROUND_LIMIT / 2,
-                Err(e) => {
-                    if !matches!(e, ApiError::Unavailable) {
-                        log::warn!("sealing the access log failed: {e}");
-                    }
-                    false
+        .spawn(move || {
+            let mut purged = std::time::Instant::now();
+            loop {
+                let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
+                if purged.elapsed() >= PURGE_PERIOD {
+                    purged = std::time::Instant::now();
+                    purge_expired(&db);
                 }
-            };
-            if stopping {
-                return;
-            }
-            if backlog {
-                continue;
-            }
-            let mut slept = std::time::Duration::ZERO;
-            while slept < period && !stop.load(std::sync::atomic::Ordering::Acquire) {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                slept += std::time::Duration::from_millis(20);
+                let result = db
+                    .get()
+                    .and_then(|mut conn| seal(&mut conn, stopping, &proofs));
+                let backlog = match result {
+                    // A full round means more is waiting: go on at once, so that sealing keeps
+                    // up with any append rate the round size allows.
+                    Ok(chained) => chained as i64 >= ROUND_LIMIT / 2,
+                    Err(e) => {
+                        if !matches!(e, ApiError::Unavailable) {
+                            log::warn!("sealing the access log failed: {e}");
+                        }
+                        false
+                    }
+                };
+                if stopping {
+                    return;
+                }
+                if backlog {
+                    continue;
+                }
+                let mut slept = std::time::Duration::ZERO;
+                while slept < period && !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    slept += std::time::Duration::from_millis(20);
+                }
             }
         })
+}
+
+/// How often answers kept for idempotent retries are cleared once past their 24 hours.
+const PURGE_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The sealer's thread also clears expired idempotent answers, in one instance at a time.
+fn purge_expired(db: &crate::db::Db) {
+    let result = db.get().and_then(|mut conn| {
+        conn.transaction(|conn| {
+            if !singleton::try_hold(conn, Singleton::IdempotencyPurge)? {
+                return Ok(0);
+            }
+            crate::idempotency::purge(conn)
+        })
+    });
+    match result {
+        Ok(0) | Err(ApiError::Unavailable) => {}
+        Ok(n) => log::info!("removed {n} expired idempotent answers"),
+        Err(e) => log::warn!("removing expired idempotent answers failed: {e}"),
+    }
 }

@@ -32,6 +32,11 @@ pub trait GroupOp: 'static {
     fn weight(_job: &Self::Job) -> usize {
         1
     }
+
+    /// True when a job records more than its access-log entry: then a batch holding a job whose
+    /// request stopped waiting is rolled back rather than committed behind an answered 503. (An
+    /// entry of a read nobody waits for any more may commit: it over-reports, never hides.)
+    const CHANGES_DATA: bool = false;
 }
 
 /// Plain entries, such as those of reads whose data was fetched elsewhere, or of refusals.
@@ -99,6 +104,11 @@ pub(super) trait Pending: Send {
     /// Sends the answers `apply` prepared: only after the commit.
     fn answer(self: Box<Self>);
     fn fail(self: Box<Self>, error: fn() -> ApiError);
+    /// True when a request of the group that changes data no longer waits for its answer (it
+    /// passed its deadline and was answered 503, or its client went away): it must not commit.
+    fn abandoned(&self) -> bool;
+    /// Drops the jobs nobody waits for.
+    fn drop_abandoned(&mut self);
     /// One group per job, so that a job that fails can fail alone.
     fn split(self: Box<Self>) -> Vec<Box<dyn Pending>>;
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
@@ -171,6 +181,22 @@ impl<O: GroupOp> Pending for Group<O> {
         for reply in self.replies {
             let _ = reply.send(Err(error()));
         }
+    }
+
+    fn abandoned(&self) -> bool {
+        O::CHANGES_DATA && self.replies.iter().any(oneshot::Sender::is_closed)
+    }
+
+    fn drop_abandoned(&mut self) {
+        let jobs = std::mem::take(&mut self.jobs);
+        let replies = std::mem::take(&mut self.replies);
+        for (job, reply) in jobs.into_iter().zip(replies) {
+            if !reply.is_closed() {
+                self.jobs.push(job);
+                self.replies.push(reply);
+            }
+        }
+        self.answers.clear();
     }
 
     fn split(self: Box<Self>) -> Vec<Box<dyn Pending>> {

@@ -155,9 +155,19 @@ async fn page(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// Writes one CSV cell. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or
+/// a carriage return first: an actor or a stated purpose is caller-chosen text) is prefixed with
+/// `'`, which spreadsheets show as text.
 fn csv_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\n', '\r']) {
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quoted = value.contains([',', '"', '\n', '\r']);
+    if quoted {
         out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    if quoted {
         out.push_str(&value.replace('"', "\"\""));
         out.push('"');
     } else {
@@ -302,7 +312,35 @@ pub async fn verify(
     let proofs = state.sealer.proofs().clone();
     let verdict = state
         .db
-        .run(move |conn| chain::verify(conn, from, to, &proofs))
+        .run_watched(move |conn, progress| {
+            chain::verify(conn, from, to, &|| progress.tick(), &proofs)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(verdict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    fn cell(value: &str) -> String {
+        let mut out = String::new();
+        csv_field(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn formula_cells_are_defused_and_plain_ones_kept() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("+1"), "'+1");
+        assert_eq!(cell("-2"), "'-2");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("\tx"), "'\tx");
+        assert_eq!(cell("\rx"), "\"'\rx\"");
+        assert_eq!(cell("alice"), "alice");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("a-b=c"), "a-b=c");
+        assert_eq!(cell(""), "");
+    }
 }

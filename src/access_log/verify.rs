@@ -64,11 +64,12 @@ fn seal_up_to_now(
 
 /// Seals what is pending, then checks every link whose entry falls in `[from, to)` (all when
 /// unbounded), each entry's MAC, and looks for entries that bypassed the chain (among them those
-/// the sealer refused for want of a valid MAC).
+/// the sealer refused for want of a valid MAC). `progress` is called after each chunk is read.
 pub fn verify(
     conn: &mut PgConnection,
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
+    progress: &dyn Fn(),
     proofs: &Proofs,
 ) -> ApiResult<Verification> {
     seal_up_to_now(conn, std::time::Duration::from_secs(5), proofs)?;
@@ -91,9 +92,8 @@ pub fn verify(
             .optional()?
             .unwrap_or_else(|| GENESIS.to_vec())
     };
-    let (checked, mut first_bad) = check_links(conn, start, end, previous, &|e, mac| {
-        proofs.authentic(e, mac, cutover)
-    })?;
+    let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac, cutover);
+    let (checked, mut first_bad) = check_links(conn, (start, end), previous, progress, &authentic)?;
     if let Some(stray) = unchained_entry(conn, horizon, from, to)? {
         if first_bad.is_none_or(|(seq, _)| stray.0 < seq) {
             first_bad = Some(stray);
@@ -112,9 +112,9 @@ pub fn verify(
 /// checking the one before it overlap (the database and the hashing run at once).
 fn check_links(
     conn: &mut PgConnection,
-    start: i64,
-    end: i64,
+    (start, end): (i64, i64),
     mut previous: Vec<u8>,
+    progress: &dyn Fn(),
     authentic: &(dyn Fn(&Entry, Option<&[u8]>) -> bool + Sync),
 ) -> ApiResult<(i64, Option<(i64, Uuid)>)> {
     let mut checked = 0;
@@ -124,7 +124,9 @@ fn check_links(
             None;
         loop {
             let links = if pos <= end {
-                fetch_links(conn, pos, (pos + VERIFY_CHUNK - 1).min(end))?
+                let links = fetch_links(conn, pos, (pos + VERIFY_CHUNK - 1).min(end))?;
+                progress();
+                links
             } else {
                 Vec::new()
             };

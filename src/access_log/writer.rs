@@ -7,6 +7,12 @@
 //! folder, registered once in `crate::batched`. A batch that fails for a reason other than the
 //! database being out of reach is retried job by job, so that one bad job fails only its own
 //! request.
+//!
+//! A hung database holds no request for long: a request waits for its answer only until its
+//! deadline, and a job whose request no longer waits is dropped, or its batch rolled back and
+//! run again without it, so that no change commits after its caller was answered 503. A
+//! connection idle for a while is checked before it is used again, so the first batch after
+//! the database restarted does not fail on a dead connection.
 
 use super::group_commit::{AppendEntries, Group, GroupOp, GroupOps, Pending};
 use super::{record, NewEntry};
@@ -18,8 +24,11 @@ use std::any::TypeId;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+
+/// A writer connection idle this long is checked (one `SELECT 1`) before its next batch.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// Entries (about: the weight of the jobs) committed in one transaction at the most.
 const MAX_BATCH: usize = 4096;
@@ -35,11 +44,19 @@ pub struct LogWriter {
     jobs: Sender<Message>,
     ops: Arc<GroupOps>,
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// How long a request waits for its batch outside a request's own deadline.
+    budget: Duration,
 }
 
 impl LogWriter {
-    /// Starts `count` writer threads for the database at `url`, running `ops`.
-    pub fn start(url: &str, count: usize, ops: GroupOps) -> std::io::Result<Self> {
+    /// Starts `count` writer threads for the database at `url`, running `ops`; a request waits
+    /// for its batch until its deadline (or `budget` outside a request).
+    pub fn start(
+        url: &str,
+        count: usize,
+        ops: GroupOps,
+        budget: Duration,
+    ) -> std::io::Result<Self> {
         let (jobs, receiver) = mpsc::channel();
         let receiver = Arc::new(Mutex::new(receiver));
         let ops = Arc::new(ops);
@@ -58,6 +75,7 @@ impl LogWriter {
             jobs,
             ops,
             threads: Arc::new(Mutex::new(threads)),
+            budget,
         })
     }
 
@@ -74,7 +92,15 @@ impl LogWriter {
         self.jobs
             .send(Message::Job(Box::new(Group::<O>::single(job, reply))))
             .map_err(|_| ApiError::Unavailable)?;
-        done.await.unwrap_or(Err(ApiError::Unavailable))
+        let deadline = crate::db::current_deadline().unwrap_or(Instant::now() + self.budget);
+        match tokio::time::timeout_at(deadline.into(), done).await {
+            Ok(answer) => answer.unwrap_or(Err(ApiError::Unavailable)),
+            Err(_) => {
+                crate::metrics::record_db_error();
+                log::warn!("the access-log writer did not answer before the deadline");
+                Err(ApiError::Unavailable)
+            }
+        }
     }
 
     /// Appends entries; resolves once they are committed, or with 503 when they cannot be.
@@ -117,6 +143,17 @@ impl Batch {
         self.groups.iter().map(|(_, g)| g.jobs()).sum()
     }
 
+    fn abandoned(&self) -> bool {
+        self.groups.iter().any(|(_, g)| g.abandoned())
+    }
+
+    fn drop_abandoned(&mut self) {
+        for (_, group) in &mut self.groups {
+            group.drop_abandoned();
+        }
+        self.groups.retain(|(_, g)| g.jobs() > 0);
+    }
+
     /// One batch per job.
     fn singles(self) -> Vec<Batch> {
         self.groups
@@ -130,7 +167,7 @@ impl Batch {
 }
 
 fn run(url: &str, receiver: &Mutex<Receiver<Message>>, ops: &GroupOps) {
-    let mut conn: Option<PgConnection> = None;
+    let mut conn: Option<WriterConn> = None;
     loop {
         let Some((batch, stop)) = next_batch(receiver, ops) else {
             return;
@@ -177,8 +214,25 @@ fn next_batch(receiver: &Mutex<Receiver<Message>>, ops: &GroupOps) -> Option<(Ba
 }
 
 /// Commits a batch and answers each of its requests.
-fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, mut batch: Batch) {
-    let result = with_connection(url, conn, |c| c.transaction(|c| apply_all(c, &mut batch)));
+fn commit_and_answer(url: &str, conn: &mut Option<WriterConn>, mut batch: Batch) {
+    batch.drop_abandoned();
+    if batch.jobs() == 0 {
+        return;
+    }
+    let result = with_connection(url, conn, |c| {
+        c.transaction(|c| {
+            let written = apply_all(c, &mut batch)?;
+            // The last moment to keep a change from committing behind an answered 503.
+            if batch.abandoned() {
+                return Err(ApiError::Client {
+                    status: actix_web::http::StatusCode::REQUEST_TIMEOUT,
+                    code: "abandoned",
+                    detail: String::new(),
+                });
+            }
+            Ok(written)
+        })
+    });
     match result {
         Ok(written) => {
             crate::metrics::record_log_batch(written);
@@ -186,6 +240,7 @@ fn commit_and_answer(url: &str, conn: &mut Option<PgConnection>, mut batch: Batc
                 group.answer();
             }
         }
+        Err(Failure::Abandoned) => commit_and_answer(url, conn, batch),
         Err(Failure::Statement) if batch.jobs() > 1 => {
             for single in batch.singles() {
                 commit_and_answer(url, conn, single);
@@ -215,26 +270,58 @@ enum Failure {
     Unreachable,
     /// The transaction failed.
     Statement,
+    /// A request of the batch stopped waiting; the batch was rolled back.
+    Abandoned,
+}
+
+/// A writer's connection and when it was last used.
+struct WriterConn {
+    conn: PgConnection,
+    used: Instant,
 }
 
 /// Runs `work` on the writer's connection, connecting first when needed; a failure drops the
 /// connection so that the next batch starts on a fresh one.
 fn with_connection<T>(
     url: &str,
-    conn: &mut Option<PgConnection>,
+    conn: &mut Option<WriterConn>,
     work: impl FnOnce(&mut PgConnection) -> ApiResult<T>,
 ) -> Result<T, Failure> {
+    use diesel::connection::SimpleConnection;
+    let idle = conn
+        .as_ref()
+        .is_some_and(|c| c.used.elapsed() >= IDLE_CHECK);
+    if idle
+        && conn
+            .as_mut()
+            .is_some_and(|c| c.conn.batch_execute("SELECT 1").is_err())
+    {
+        log::info!("access-log writer: the idle connection is gone; reconnecting");
+        *conn = None;
+    }
     if conn.is_none() {
-        *conn = Some(PgConnection::establish(url).map_err(|e| {
+        let fresh = PgConnection::establish(url).map_err(|e| {
             crate::metrics::record_db_error();
             log::warn!("access-log writer cannot connect: {e}");
             Failure::Unreachable
-        })?);
+        })?;
+        *conn = Some(WriterConn {
+            conn: fresh,
+            used: Instant::now(),
+        });
     }
     let Some(c) = conn.as_mut() else {
         return Err(Failure::Unreachable);
     };
-    work(c).map_err(|e| {
+    let result = work(&mut c.conn);
+    c.used = Instant::now();
+    result.map_err(|e| {
+        if let ApiError::Client {
+            code: "abandoned", ..
+        } = e
+        {
+            return Failure::Abandoned;
+        }
         log::warn!("access-log group commit failed: {e}");
         *conn = None;
         match e {

@@ -221,7 +221,7 @@ impl Validate for EligibilityRequest {
                 format!("must hold at most {MAX_ELIGIBILITY_IDS} ids"),
             ));
         }
-        if self.purpose.chars().any(char::is_control) || self.purpose.len() > 200 {
+        if check_controls(&self.purpose, false).is_err() || self.purpose.len() > 200 {
             errors.push(FieldError::new("purpose", "is not a purpose id"));
         }
         errors

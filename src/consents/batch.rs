@@ -9,12 +9,15 @@
 //! stored flag always equals its newest event; stamping before the upsert would let a batch that
 //! waited overwrite a newer decision with an older-stamped one.
 
+use super::api::{Consent, ConsentEvent};
 use super::model::EventRow;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
 use crate::db::schema::{consent_events, consents, purposes, subjects};
 use crate::domain::consent::{Basis, Decision, Method};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::idempotency::{self, Answer, Key};
+use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
@@ -34,14 +37,36 @@ pub struct PendingChange {
     pub request_id: String,
     /// The `consent.change` entry, appended when the change is recorded.
     pub entry: NewEntry,
+    /// The request's `Idempotency-Key`: its answer is stored in the batch's transaction.
+    pub idempotency: Option<Key>,
 }
 
 /// What became of one change.
 #[derive(Debug)]
 pub enum ChangeOutcome {
-    Recorded { basis: Basis, event: EventRow },
+    Recorded {
+        basis: Basis,
+        event: EventRow,
+    },
+    /// A retry of a request already answered: that answer, nothing recorded again.
+    Replayed(Answer),
+    /// A key in use or reused with another body.
+    Refused(ApiError),
     NoSubject,
     NoPurpose,
+}
+
+/// The answer to a recorded change, with the event's id as its `ETag`.
+pub fn answer_of(basis: &Basis, event: EventRow) -> ApiResult<Answer> {
+    let event = ConsentEvent::try_from(event)?;
+    let etag = format!("\"{}\"", event.id);
+    let consent = Consent {
+        purpose: event.purpose,
+        status: Some(event.status).into(),
+        eligible: basis.eligible(Some(event.status)),
+        updated_at: Some(event.at),
+    };
+    Ok(Answer::json(StatusCode::OK, &consent)?.etag(etag))
 }
 
 #[derive(Insertable)]
@@ -219,12 +244,16 @@ pub struct ChangeConsent;
 impl GroupOp for ChangeConsent {
     type Job = PendingChange;
     type Answer = ChangeOutcome;
+    const CHANGES_DATA: bool = true;
 
     fn apply(
         conn: &mut PgConnection,
         jobs: &[PendingChange],
         entries: &mut Vec<NewEntry>,
     ) -> ApiResult<Vec<ChangeOutcome>> {
+        if jobs.iter().any(|j| j.idempotency.is_some()) {
+            return apply_keyed(conn, jobs, entries);
+        }
         let outcomes = record_changes(conn, jobs)?;
         entries.extend(
             jobs.iter()
@@ -234,4 +263,62 @@ impl GroupOp for ChangeConsent {
         );
         Ok(outcomes)
     }
+}
+
+/// A batch holding keyed changes: replays answered from their stored answers, the others
+/// recorded, and the answers of keyed ones stored in the same transaction.
+fn apply_keyed(
+    conn: &mut PgConnection,
+    jobs: &[PendingChange],
+    entries: &mut Vec<NewEntry>,
+) -> ApiResult<Vec<ChangeOutcome>> {
+    let mut settled: Vec<Option<ChangeOutcome>> = Vec::with_capacity(jobs.len());
+    let mut seen = HashSet::new();
+    for job in jobs {
+        let Some(key) = &job.idempotency else {
+            settled.push(None);
+            continue;
+        };
+        // The same key twice in one batch: the second is still in flight when the first runs.
+        if !seen.insert(key.clone()) {
+            settled.push(Some(ChangeOutcome::Refused(idempotency::in_use())));
+            continue;
+        }
+        settled.push(match idempotency::claim(conn, key, Some(&job.entry)) {
+            Ok(Some(answer)) => Some(ChangeOutcome::Replayed(answer)),
+            Ok(None) => None,
+            Err(e @ ApiError::Client { .. }) => Some(ChangeOutcome::Refused(e)),
+            Err(e) => return Err(e),
+        });
+    }
+    let fresh: Vec<PendingChange> = jobs
+        .iter()
+        .zip(&settled)
+        .filter(|(_, s)| s.is_none())
+        .map(|(job, _)| job.clone())
+        .collect();
+    let mut recorded = record_changes(conn, &fresh)?.into_iter();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for (job, settled) in jobs.iter().zip(settled) {
+        if let Some(outcome) = settled {
+            outcomes.push(outcome);
+            continue;
+        }
+        let outcome = recorded
+            .next()
+            .ok_or_else(|| ApiError::internal("a change without an outcome"))?;
+        if let ChangeOutcome::Recorded { basis, event } = &outcome {
+            entries.push(job.entry.clone());
+            if let Some(key) = &job.idempotency {
+                idempotency::store(
+                    conn,
+                    key,
+                    Some(&job.entry),
+                    &answer_of(basis, event.clone())?,
+                )?;
+            }
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }

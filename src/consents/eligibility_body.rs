@@ -3,21 +3,15 @@
 
 use super::api::EligibilityRequest;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::{parse_object, BodyLimit, Validate, MAX_JSON_BYTES};
-use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use crate::extract::{parse_object, strict_value, Validate};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The body of an eligibility check, read straight into its typed form.
-///
-/// [`crate::extract::ValidJson`] first builds a JSON tree and copies it, which for 100,000 ids
-/// is most of the request's time. A well-formed body is deserialized directly; any other is
-/// handed to the generic reader so that the problem names every bad field just as elsewhere.
-pub struct EligibilityBody(pub EligibilityRequest);
+// The generic reader first builds a JSON tree and copies it, which for 100,000 ids is most of
+// the request's time. A well-formed body is deserialized directly (serde's derive refuses a
+// repeated member); any other is handed to the generic reader so that the problem names every
+// bad field just as elsewhere.
 
 /// The strict, fast form of [`EligibilityRequest`]: anything it refuses goes the slow way.
 #[derive(Deserialize)]
@@ -54,7 +48,7 @@ const MAX_NAMED_IDS: usize = 100;
 /// item of an array (and then misreports the array as missing), so the ids are checked here, each
 /// bad one named `subject_ids[i]`, and the rest of the body is left to the generic reader.
 fn explain_eligibility(body: &[u8]) -> ApiResult<EligibilityRequest> {
-    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(body) else {
+    let Value::Object(mut object) = strict_value(body)? else {
         return parse_object::<EligibilityRequest>(body);
     };
     let mut bad_ids = Vec::new();
@@ -90,62 +84,6 @@ fn explain_eligibility(body: &[u8]) -> ApiResult<EligibilityRequest> {
             Err(ApiError::invalid(errors))
         }
         Err(other) => Err(other),
-    }
-}
-
-fn is_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let essence = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        })
-        .unwrap_or(false)
-}
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::client(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        format!("the body exceeds {limit} bytes"),
-    )
-}
-
-impl FromRequest for EligibilityBody {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(req);
-        let limit = req.app_data::<BodyLimit>().map_or(MAX_JSON_BYTES, |l| l.0);
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !json {
-                return Err(ApiError::client(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "the body must be application/json",
-                )
-                .into());
-            }
-            let body = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large(limit)
-                } else {
-                    ApiError::invalid_field("body", "the body could not be read")
-                }
-            })?;
-            if body.len() > limit {
-                return Err(too_large(limit).into());
-            }
-            Ok(Self(parse_eligibility(&body)?))
-        })
     }
 }
 

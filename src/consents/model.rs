@@ -94,7 +94,7 @@ pub fn flags_of(conn: &mut PgConnection, subject_id: Uuid) -> QueryResult<Vec<Fl
 }
 
 /// A consent event as stored: the receipt of one decision.
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = consent_events, check_for_backend(Pg))]
 pub struct EventRow {
     pub id: Uuid,

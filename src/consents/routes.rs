@@ -4,24 +4,26 @@ use super::api::{
     Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest, NewPurpose, Purpose,
     PurposeList,
 };
-use super::batch::{ChangeConsent, ChangeOutcome, PendingChange};
-use super::eligibility_body::EligibilityBody;
+use super::batch::{answer_of, ChangeConsent, ChangeOutcome, PendingChange};
+use super::eligibility_body::parse_eligibility;
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
+use crate::body::Body;
 use crate::caller::Caller;
 use crate::domain::consent::Basis;
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{BodyAfterAuth, ValidJson};
+use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::responses::{
     Auth, BadId, ConsentsRead, ConsentsWrite, JsonBody, LogUnavailable, NoSubject, Unavailable,
 };
 use crate::state::AppState;
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -96,28 +98,33 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
 pub async fn create_purpose(
     state: web::Data<AppState>,
     caller: Caller,
-    body: ValidJson<NewPurpose>,
-) -> ApiResult<HttpResponse> {
+    req: HttpRequest,
+    body: BodyAfterAuth<NewPurpose>,
+) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::ConsentsWrite)?;
-    let new = body.0.check().map_err(ApiError::invalid)?;
-    let row = state
+    let new = body.read().await?.check().map_err(ApiError::invalid)?;
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
-        .run(move |conn| {
-            model::insert_purpose(
-                conn,
-                &model::NewPurposeRow {
-                    id: new.id.as_str(),
-                    basis: new.basis.as_str(),
-                    description_et: &new.et,
-                    description_en: &new.en,
-                },
-            )
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), None, |conn| {
+                let row = model::insert_purpose(
+                    conn,
+                    &model::NewPurposeRow {
+                        id: new.id.as_str(),
+                        basis: new.basis.as_str(),
+                        description_et: &new.et,
+                        description_en: &new.en,
+                    },
+                )?;
+                let (location, etag) = (format!("/v1/purposes/{}", row.id), purpose_etag(&row));
+                Ok(Answer::json(StatusCode::CREATED, &Purpose::try_from(row)?)?
+                    .location(location)
+                    .etag(etag))
+            })
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/purposes/{}", row.id)))
-        .insert_header((header::ETAG, purpose_etag(&row)))
-        .json(Purpose::try_from(row)?))
+    Ok(answer.respond())
 }
 
 /// Reads the subject's consent and opt-out flags: one per purpose, `unset` included.
@@ -178,6 +185,7 @@ fn read_entry(caller: &Caller, subject: Uuid) -> NewEntry {
 pub async fn set_consent(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(Uuid, String)>,
     body: BodyAfterAuth<ConsentChange>,
 ) -> actix_web::Result<HttpResponse> {
@@ -191,7 +199,7 @@ pub async fn set_consent(
         )
         .await?;
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
-    let change = body?.0;
+    let change = body.read().await?;
     let pending = PendingChange {
         subject_id,
         purpose_id: purpose,
@@ -201,22 +209,16 @@ pub async fn set_consent(
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
         entry: caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed),
+        idempotency: idempotency::Key::of(&req, &caller)?,
     };
     // Committed with the other changes and reads of the moment (see consents::batch).
-    let (basis, event) = match state.log_writer.submit::<ChangeConsent>(pending).await? {
-        ChangeOutcome::Recorded { basis, event } => (basis, event),
-        ChangeOutcome::NoSubject => return Err(ApiError::not_found("subject").into()),
-        ChangeOutcome::NoPurpose => return Err(ApiError::not_found("purpose").into()),
-    };
-    let event = ConsentEvent::try_from(event)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", event.id)))
-        .json(Consent {
-            purpose: event.purpose,
-            status: Some(event.status).into(),
-            eligible: basis.eligible(Some(event.status)),
-            updated_at: Some(event.at),
-        }))
+    match state.log_writer.submit::<ChangeConsent>(pending).await? {
+        ChangeOutcome::Recorded { basis, event } => Ok(answer_of(&basis, event)?.respond()),
+        ChangeOutcome::Replayed(answer) => Ok(answer.respond()),
+        ChangeOutcome::Refused(problem) => Err(problem.into()),
+        ChangeOutcome::NoSubject => Err(ApiError::not_found("subject").into()),
+        ChangeOutcome::NoPurpose => Err(ApiError::not_found("purpose").into()),
+    }
 }
 
 /// Bulk eligibility checks running at once (one per core of the machine this was sized on).
@@ -290,7 +292,7 @@ pub async fn consent_history(
 pub async fn check_eligibility(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Result<EligibilityBody, actix_web::Error>,
+    body: Body,
 ) -> actix_web::Result<HttpResponse> {
     state
         .authorize(
@@ -304,7 +306,7 @@ pub async fn check_eligibility(
     let EligibilityRequest {
         purpose,
         mut subject_ids,
-    } = body?.0;
+    } = body.read_with(parse_eligibility).await?;
     // Each check holds a few MiB and a database core for a fraction of a second: more at once
     // only queue in PostgreSQL while multiplying the memory held.
     let _permit = BULK_CHECKS

@@ -257,6 +257,20 @@ diesel::joinable!(disclosure_authorizations -> recipients (recipient_id));
 diesel::joinable!(disclosures -> subjects (subject_id));
 diesel::joinable!(disclosures -> recipients (recipient_id));
 
+diesel::table! {
+    idempotency_keys (key_hash) {
+        key_hash -> Bytea,
+        body_hash -> Bytea,
+        status -> Int2,
+        body -> Bytea,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        entry_action -> Nullable<Text>,
+        entry_subject_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_chain,
@@ -276,5 +290,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     recipients,
     disclosure_authorizations,
     disclosures,
+    idempotency_keys,
     privacy_requests,
 );

@@ -9,32 +9,29 @@ use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::responses::{
     Auth, BadId, DisclosuresRead, DisclosuresWrite, JsonBody, LogUnavailable, NoSubject,
     Unavailable,
 };
 use crate::state::AppState;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// One authorization, with its `ETag` (and `Location` when just created).
-fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag_of(body)));
-    if status == StatusCode::CREATED {
-        response.insert_header((
-            header::LOCATION,
-            format!(
-                "/v1/subjects/{}/disclosure-authorizations/{}",
-                body.subject_id, body.id
-            ),
-        ));
+fn single(status: StatusCode, body: &Authorization) -> ApiResult<Answer> {
+    let answer = Answer::json(status, body)?.etag(etag_of(body));
+    if status != StatusCode::CREATED {
+        return Ok(answer);
     }
-    response.json(body)
+    Ok(answer.location(format!(
+        "/v1/subjects/{}/disclosure-authorizations/{}",
+        body.subject_id, body.id
+    )))
 }
 
 /// Authorizes disclosing a subject's data to a recipient.
@@ -57,6 +54,7 @@ fn single(status: StatusCode, body: &Authorization) -> HttpResponse {
 pub async fn create_authorization(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: BodyAfterAuth<NewAuthorization>,
 ) -> actix_web::Result<HttpResponse> {
@@ -69,7 +67,8 @@ pub async fn create_authorization(
             Some(subject),
         )
         .await?;
-    let body = body?.0;
+    let body = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller)?;
     let now = Utc::now();
     let valid_from = body.valid_from.unwrap_or(now);
     if body.valid_until.is_some_and(|until| until <= valid_from) {
@@ -91,19 +90,22 @@ pub async fn create_authorization(
         created_at: now,
     };
     let entry = caller.entry(Action::DisclosureAuthorize, Some(subject), Outcome::Allowed);
-    let (stored, recipient_active) = state
+    let answer = state
         .db
         .transaction(move |conn| {
-            model::require_subject(conn, subject)?;
-            model::require_recipient(conn, row.recipient_id)?;
-            model::insert_authorization(conn, &row)?;
-            access_log::record(conn, &[entry])?;
-            // Read back with the recipient's status, which `active` depends on.
-            model::authorization(conn, subject, row.id)
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                model::require_subject(conn, subject)?;
+                model::require_recipient(conn, row.recipient_id)?;
+                model::insert_authorization(conn, &row)?;
+                access_log::record(conn, &[entry])?;
+                // Read back with the recipient's status, which `active` depends on.
+                let (stored, recipient_active) = model::authorization(conn, subject, row.id)?;
+                let body = Authorization::from_row(stored, recipient_active, Utc::now())?;
+                single(StatusCode::CREATED, &body)
+            })
         })
         .await?;
-    let body = Authorization::from_row(stored, recipient_active, Utc::now())?;
-    Ok(single(StatusCode::CREATED, &body))
+    Ok(answer.respond())
 }
 
 /// Lists a subject's disclosure authorizations.
@@ -197,7 +199,7 @@ pub async fn get_authorization(
         )])
         .await?;
     let body = Authorization::from_row(row, recipient_active, Utc::now())?;
-    Ok(single(StatusCode::OK, &body))
+    Ok(single(StatusCode::OK, &body)?.respond())
 }
 
 /// Revokes a disclosure authorization.
@@ -224,6 +226,7 @@ pub async fn get_authorization(
 pub async fn revoke_authorization(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     body: BodyAfterAuth<Revocation>,
 ) -> actix_web::Result<HttpResponse> {
@@ -236,17 +239,21 @@ pub async fn revoke_authorization(
             Some(subject),
         )
         .await?;
-    let reason = body?.0.reason;
+    let reason = body.read().await?.reason;
+    let key = idempotency::Key::of(&req, &caller)?;
     let actor = caller.actor.sub.clone();
     let entry = caller.entry(Action::DisclosureRevoke, Some(subject), Outcome::Allowed);
-    let (row, recipient_active) = state
+    let answer = state
         .db
         .transaction(move |conn| {
-            model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
-            access_log::record(conn, &[entry])?;
-            model::authorization(conn, subject, id)
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
+                access_log::record(conn, &[entry])?;
+                let (row, recipient_active) = model::authorization(conn, subject, id)?;
+                let body = Authorization::from_row(row, recipient_active, Utc::now())?;
+                single(StatusCode::OK, &body)
+            })
         })
         .await?;
-    let body = Authorization::from_row(row, recipient_active, Utc::now())?;
-    Ok(single(StatusCode::OK, &body))
+    Ok(answer.respond())
 }

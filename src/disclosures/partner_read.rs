@@ -39,6 +39,8 @@ pub struct PartnerRead;
 impl GroupOp for PartnerRead {
     type Job = PartnerJob;
     type Answer = Release;
+    // A disclosure record says data went out: not for a partner that was answered 503.
+    const CHANGES_DATA: bool = true;
 
     fn apply(
         conn: &mut PgConnection,

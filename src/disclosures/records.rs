@@ -10,14 +10,15 @@ use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::responses::{
     Auth, Bearer, DisclosuresRead, JsonBody, LogUnavailable, NoSubject, Unavailable,
 };
 use crate::state::AppState;
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::PgConnection;
 use std::collections::{BTreeSet, HashMap};
@@ -44,6 +45,7 @@ use uuid::Uuid;
 pub async fn record_disclosure(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: BodyAfterAuth<NewDisclosure>,
 ) -> actix_web::Result<HttpResponse> {
@@ -56,22 +58,20 @@ pub async fn record_disclosure(
             Some(subject),
         )
         .await?;
+    let body = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller)?;
+    let entry = caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed);
     let request = Request {
         subject,
-        body: body?.0,
-        entry: caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed),
+        body,
+        entry: entry.clone(),
     };
     match state
         .db
-        .transaction(move |conn| record(conn, request))
+        .transaction(move |conn| record_keyed(conn, key.as_ref(), &entry, request))
         .await?
     {
-        Ok(stored) => {
-            let body = Disclosure::try_from(stored)?;
-            Ok(HttpResponse::Created()
-                .insert_header((header::ETAG, etag_of(&body)))
-                .json(body))
-        }
+        Ok(answer) => Ok(answer.respond()),
         Err(missing) => Ok(state
             .deny(
                 &caller,
@@ -81,6 +81,31 @@ pub async fn record_disclosure(
             )
             .await?),
     }
+}
+
+/// [`record`] under the request's idempotency key: a replay repeats the stored answer; a refusal
+/// is not stored.
+fn record_keyed(
+    conn: &mut PgConnection,
+    key: Option<&idempotency::Key>,
+    entry: &NewEntry,
+    request: Request,
+) -> ApiResult<Result<Answer, Vec<DataCategory>>> {
+    if let Some(key) = key {
+        if let Some(answer) = idempotency::claim(conn, key, Some(entry))? {
+            return Ok(Ok(answer));
+        }
+    }
+    let stored = match record(conn, request)? {
+        Ok(stored) => stored,
+        Err(missing) => return Ok(Err(missing)),
+    };
+    let body = Disclosure::try_from(stored)?;
+    let answer = Answer::json(StatusCode::CREATED, &body)?.etag(etag_of(&body));
+    if let Some(key) = key {
+        idempotency::store(conn, key, Some(entry), &answer)?;
+    }
+    Ok(Ok(answer))
 }
 
 /// A disclosure to record, with its access-log entry.

@@ -58,13 +58,40 @@ impl<const MAX: usize> Text<MAX> {
 }
 
 /// Refuses control characters (NUL, escape sequences, C1 controls, …), which no stored text may
-/// hold; text that may span lines keeps its line breaks and tabs.
+/// hold, and the characters that make text read other than it is stored (see [`is_hidden`]);
+/// text that may span lines keeps its line breaks and tabs.
 pub fn check_controls(text: &str, multi_line: bool) -> Result<(), String> {
     let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
     if text.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err("must not contain control characters".to_owned());
     }
+    if let Some(c) = text.chars().find(|c| is_hidden(*c)) {
+        return Err(format!(
+            "must not contain invisible or bidirectional formatting characters (U+{:04X})",
+            u32::from(c)
+        ));
+    }
     Ok(())
+}
+
+/// Characters that reorder or hide text, so that a log reader could be shown another actor or
+/// purpose than the one stored: bidirectional controls, zero-width and invisible operators, the
+/// line and paragraph separators, the byte-order mark and tag characters.
+pub fn is_hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 fn check_length(text: &str, max: usize) -> Result<(), String> {
@@ -139,6 +166,37 @@ mod tests {
             assert_eq!(check_controls(breaks, true), Ok(()));
             assert!(check_controls(breaks, false).is_err(), "{breaks:?}");
         }
-        assert_eq!(check_controls("Õie \u{202e}x\u{200d}y 😀", false), Ok(()));
+        // A zero-width joiner builds emoji and some scripts' ligatures: it stays.
+        assert_eq!(check_controls("Õie x\u{200d}y 👩\u{200d}🔬", false), Ok(()));
+    }
+
+    #[test]
+    fn hidden_characters_are_refused_everywhere() {
+        for c in [
+            '\u{061C}',
+            '\u{200B}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{FEFF}',
+            '\u{E0000}',
+            '\u{E0041}',
+            '\u{E007F}',
+        ] {
+            let text = format!("admin{c}x");
+            let message = check_controls(&text, true).unwrap_err();
+            assert!(message.contains("invisible"), "{c:?}: {message}");
+            assert!(Name::parse(&text).is_err() && LongText::parse(&text).is_err());
+        }
+        for fine in ['\u{2065}', '\u{206A}', '\u{E0080}', '\u{200D}', '\u{00AD}'] {
+            assert!(!is_hidden(fine), "{fine:?}");
+        }
     }
 }

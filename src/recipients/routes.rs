@@ -7,7 +7,8 @@ use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::recipient::{RecipientCategory, RecipientStatus};
 use crate::error::ApiResult;
-use crate::extract::ValidJson;
+use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::precondition;
@@ -15,19 +16,22 @@ use crate::responses::{
     Auth, BadId, JsonBody, Precondition, RecipientsRead, RecipientsWrite, Unavailable,
 };
 use crate::state::AppState;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, precondition::etag(recipient.version)));
-    if status == StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/v1/recipients/{}", recipient.id)));
+fn answer(status: StatusCode, recipient: Recipient) -> ApiResult<Answer> {
+    let answer = Answer::json(status, &recipient)?.etag(precondition::etag(recipient.version));
+    if status != StatusCode::CREATED {
+        return Ok(answer);
     }
-    response.json(recipient)
+    Ok(answer.location(format!("/v1/recipients/{}", recipient.id)))
+}
+
+fn respond(status: StatusCode, recipient: Recipient) -> ApiResult<HttpResponse> {
+    Ok(answer(status, recipient)?.respond())
 }
 
 /// Registers a recipient.
@@ -48,10 +52,11 @@ fn respond(status: StatusCode, recipient: Recipient) -> HttpResponse {
 pub async fn create_recipient(
     state: web::Data<AppState>,
     caller: Caller,
-    body: ValidJson<NewRecipient>,
-) -> ApiResult<HttpResponse> {
+    req: HttpRequest,
+    body: BodyAfterAuth<NewRecipient>,
+) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
-    let body = body.0;
+    let body = body.read().await?;
     let now = Utc::now();
     let row = NewRecipientRow {
         id: Uuid::now_v7(),
@@ -63,8 +68,19 @@ pub async fn create_recipient(
         created_at: now,
         updated_at: now,
     };
-    let stored = state.db.run(move |conn| model::insert(conn, &row)).await?;
-    Ok(respond(StatusCode::CREATED, Recipient::from_row(stored)?))
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
+        .db
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), None, |conn| {
+                answer(
+                    StatusCode::CREATED,
+                    Recipient::from_row(model::insert(conn, &row)?)?,
+                )
+            })
+        })
+        .await?;
+    Ok(answer.respond())
 }
 
 /// Lists recipients.
@@ -132,7 +148,7 @@ pub async fn get_recipient(
     caller.require(Scope::RecipientsRead)?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    Ok(respond(StatusCode::OK, Recipient::from_row(row)?))
+    respond(StatusCode::OK, Recipient::from_row(row)?)
 }
 
 /// Changes a recipient.
@@ -160,20 +176,27 @@ pub async fn patch_recipient(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: ValidJson<RecipientPatch>,
-) -> ApiResult<HttpResponse> {
+    body: BodyAfterAuth<RecipientPatch>,
+) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
     let id = id.into_inner();
+    // A malformed request is a 400 whatever its preconditions say.
+    let patch = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller)?;
     let expected = precondition::expected_version(req.headers(), "recipient")?;
-    let patch = body.0;
     let changes = Changes {
         name: patch.name.flatten().map(|n| n.trim().to_owned()),
         contact_email: patch.contact_email.flatten(),
         status: patch.status.flatten().map(|s| s.as_str().to_owned()),
     };
-    let row = state
+    let answer = state
         .db
-        .transaction(move |conn| model::update(conn, id, changes, |version| version == expected))
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), None, |conn| {
+                let row = model::update(conn, id, changes, |version| version == expected)?;
+                answer(StatusCode::OK, Recipient::from_row(row)?)
+            })
+        })
         .await?;
-    Ok(respond(StatusCode::OK, Recipient::from_row(row)?))
+    Ok(answer.respond())
 }

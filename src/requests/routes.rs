@@ -10,7 +10,8 @@ use crate::caller::Caller;
 use crate::domain::deadline::{due_on, tallinn_date};
 use crate::domain::privacy_request::{RequestKind, RequestOutcome, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{BodyAfterAuth, ValidJson};
+use crate::extract::BodyAfterAuth;
+use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::precondition;
@@ -33,12 +34,40 @@ const EXTENDED_MONTHS: u32 = 3;
 const STREAM_CHUNK: i64 = 1000;
 
 fn respond(status: StatusCode, row: RequestRow) -> ApiResult<HttpResponse> {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, precondition::etag(row.version)));
-    if status == StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/v1/privacy-requests/{}", row.id)));
+    Ok(answer(status, row)?.respond())
+}
+
+/// One request as a storable answer, with its `ETag` (and `Location` when just created).
+fn answer(status: StatusCode, row: RequestRow) -> ApiResult<Answer> {
+    let (id, etag) = (row.id, precondition::etag(row.version));
+    let answer = Answer::json(status, &PrivacyRequest::from_row(row)?)?.etag(etag);
+    if status != StatusCode::CREATED {
+        return Ok(answer);
     }
-    Ok(response.json(PrivacyRequest::from_row(row)?))
+    Ok(answer.location(format!("/v1/privacy-requests/{id}")))
+}
+
+/// Runs an update of a request under its idempotency key: a replay repeats the stored answer
+/// (with a `request.update` entry about the same subject); a new one is stored with its answer.
+fn keyed_update(
+    conn: &mut diesel::PgConnection,
+    key: Option<&idempotency::Key>,
+    caller: &Caller,
+    work: impl FnOnce(&mut diesel::PgConnection) -> ApiResult<RequestRow>,
+) -> ApiResult<Answer> {
+    if let Some(key) = key {
+        let template = entry(caller, Action::RequestUpdate, None);
+        if let Some(answer) = idempotency::claim(conn, key, Some(&template))? {
+            return Ok(answer);
+        }
+    }
+    let row = work(conn)?;
+    let logged = entry(caller, Action::RequestUpdate, row.subject_id);
+    let answer = answer(StatusCode::OK, row)?;
+    if let Some(key) = key {
+        idempotency::store(conn, key, Some(&logged), &answer)?;
+    }
+    Ok(answer)
 }
 
 fn entry(caller: &Caller, action: Action, subject: Option<Uuid>) -> NewEntry {
@@ -75,12 +104,13 @@ fn deadline(received_on: NaiveDate, months: u32) -> ApiResult<NaiveDate> {
 pub async fn create_request(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: BodyAfterAuth<NewPrivacyRequest>,
 ) -> actix_web::Result<HttpResponse> {
     state
         .authorize(&caller, Scope::RequestsWrite, Action::RequestCreate, None)
         .await?;
-    let ValidJson(body) = body?;
+    let body = body.read().await?;
     let received_at = body.received_at.trunc_subsecs(6);
     let received_on = tallinn_date(received_at);
     let due = deadline(received_on, MONTHS)?;
@@ -108,18 +138,21 @@ pub async fn create_request(
         updated_at: now,
     };
     let logged = entry(&caller, Action::RequestCreate, row.subject_id);
-    let row = state
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
         .transaction(move |conn| {
-            if let Some(subject) = row.subject_id {
-                model::require_subject(conn, subject)?;
-            }
-            model::insert(conn, &row)?;
-            access_log::record(conn, &[logged])?;
-            Ok(row)
+            idempotency::run(conn, key.as_ref(), Some(&logged.clone()), |conn| {
+                if let Some(subject) = row.subject_id {
+                    model::require_subject(conn, subject)?;
+                }
+                model::insert(conn, &row)?;
+                access_log::record(conn, &[logged])?;
+                answer(StatusCode::CREATED, row)
+            })
         })
         .await?;
-    Ok(respond(StatusCode::CREATED, row)?)
+    Ok(answer.respond())
 }
 
 /// Reads one privacy request.
@@ -319,49 +352,60 @@ pub async fn extend_request(
     state
         .authorize(&caller, Scope::RequestsWrite, Action::RequestUpdate, None)
         .await?;
-    let ValidJson(body) = body?;
+    let body = body.read().await?;
     let expected = precondition::expected_version(req.headers(), "privacy request")?;
     let id = id.into_inner();
     let actor = caller.clone();
-    let row = state
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
         .transaction(move |conn| {
-            let mut row = lock_open(conn, id, expected)?;
-            if body.subject_informed_at < row.received_at {
-                return Err(ApiError::invalid_field(
-                    "subject_informed_at",
-                    "must not be before the request was received",
-                ));
-            }
-            if row.extended {
-                return Err(ApiError::client(
-                    StatusCode::CONFLICT,
-                    "already-extended",
-                    "the deadline was already extended; it can be extended once",
-                ));
-            }
-            let today = tallinn_date(Utc::now());
-            if today > row.original_due_on
-                || tallinn_date(body.subject_informed_at) > row.original_due_on
-            {
-                return Err(ApiError::client(
-                    StatusCode::CONFLICT,
-                    "extension-too-late",
-                    format!(
-                        "the original deadline {} has passed: an extension must be made, and \
-                         the person told, by then",
-                        row.original_due_on
-                    ),
-                ));
-            }
-            row.due_on = deadline(row.received_on, EXTENDED_MONTHS)?;
-            row.extended = true;
-            row.extension_reason = trimmed(Some(body.reason));
-            row.subject_informed_at = Some(body.subject_informed_at.trunc_subsecs(6));
-            save(conn, &actor, row)
+            keyed_update(conn, key.as_ref(), &actor, |conn| {
+                extend(conn, &actor, id, expected, body)
+            })
         })
         .await?;
-    Ok(respond(StatusCode::OK, row)?)
+    Ok(answer.respond())
+}
+
+fn extend(
+    conn: &mut diesel::PgConnection,
+    actor: &Caller,
+    id: Uuid,
+    expected: i32,
+    body: Extension,
+) -> ApiResult<RequestRow> {
+    let mut row = lock_open(conn, id, expected)?;
+    if body.subject_informed_at < row.received_at {
+        return Err(ApiError::invalid_field(
+            "subject_informed_at",
+            "must not be before the request was received",
+        ));
+    }
+    if row.extended {
+        return Err(ApiError::client(
+            StatusCode::CONFLICT,
+            "already-extended",
+            "the deadline was already extended; it can be extended once",
+        ));
+    }
+    let today = tallinn_date(Utc::now());
+    if today > row.original_due_on || tallinn_date(body.subject_informed_at) > row.original_due_on {
+        return Err(ApiError::client(
+            StatusCode::CONFLICT,
+            "extension-too-late",
+            format!(
+                "the original deadline {} has passed: an extension must be made, and \
+                 the person told, by then",
+                row.original_due_on
+            ),
+        ));
+    }
+    row.due_on = deadline(row.received_on, EXTENDED_MONTHS)?;
+    row.extended = true;
+    row.extension_reason = trimmed(Some(body.reason));
+    row.subject_informed_at = Some(body.subject_informed_at.trunc_subsecs(6));
+    save(conn, actor, row)
 }
 
 /// Closes a request with its outcome.
@@ -395,37 +439,50 @@ pub async fn close_request(
     state
         .authorize(&caller, Scope::RequestsWrite, Action::RequestUpdate, None)
         .await?;
-    let ValidJson(body) = body?;
+    let body = body.read().await?;
     let expected = precondition::expected_version(req.headers(), "privacy request")?;
     let id = id.into_inner();
     let actor = caller.clone();
-    let row = state
+    let key = idempotency::Key::of(&req, &caller)?;
+    let answer = state
         .db
         .transaction(move |conn| {
-            let mut row = lock_open(conn, id, expected)?;
-            let erasure = row.kind == RequestKind::Erasure.as_str();
-            if erasure && body.outcome == RequestOutcome::Fulfilled {
-                let erased = match row.subject_id {
-                    Some(subject) => model::subject_erased(conn, subject)?,
-                    None => false,
-                };
-                if !erased {
-                    return Err(ApiError::client(
-                        StatusCode::CONFLICT,
-                        "request-not-fulfilled",
-                        "an erasure request is fulfilled only once its subject is erased: \
-                         erase the subject (naming this request), then close it",
-                    ));
-                }
-            }
-            row.status = RequestStatus::Closed.as_str().to_owned();
-            row.outcome = Some(body.outcome.as_str().to_owned());
-            row.outcome_reason = trimmed(body.reason);
-            row.closed_at = Some(now());
-            save(conn, &actor, row)
+            keyed_update(conn, key.as_ref(), &actor, |conn| {
+                close(conn, &actor, id, expected, body)
+            })
         })
         .await?;
-    Ok(respond(StatusCode::OK, row)?)
+    Ok(answer.respond())
+}
+
+fn close(
+    conn: &mut diesel::PgConnection,
+    actor: &Caller,
+    id: Uuid,
+    expected: i32,
+    body: Closing,
+) -> ApiResult<RequestRow> {
+    let mut row = lock_open(conn, id, expected)?;
+    let erasure = row.kind == RequestKind::Erasure.as_str();
+    if erasure && body.outcome == RequestOutcome::Fulfilled {
+        let erased = match row.subject_id {
+            Some(subject) => model::subject_erased(conn, subject)?,
+            None => false,
+        };
+        if !erased {
+            return Err(ApiError::client(
+                StatusCode::CONFLICT,
+                "request-not-fulfilled",
+                "an erasure request is fulfilled only once its subject is erased: \
+                 erase the subject (naming this request), then close it",
+            ));
+        }
+    }
+    row.status = RequestStatus::Closed.as_str().to_owned();
+    row.outcome = Some(body.outcome.as_str().to_owned());
+    row.outcome_reason = trimmed(body.reason);
+    row.closed_at = Some(now());
+    save(conn, actor, row)
 }
 
 /// Stores a change with a new version and its `request.update` entry.

@@ -13,7 +13,8 @@ use crate::caller::Caller;
 use crate::domain::email::Email;
 use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{BodyAfterAuth, ValidJson};
+use crate::extract::BodyAfterAuth;
+use crate::idempotency;
 use crate::pagination::{Page, Params};
 use crate::paths;
 use crate::precondition;
@@ -22,7 +23,7 @@ use crate::responses::{
     Unavailable,
 };
 use crate::state::AppState;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -62,26 +63,34 @@ fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
 pub async fn create_subject(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: BodyAfterAuth<SubjectFields>,
 ) -> actix_web::Result<HttpResponse> {
     state
         .authorize(&caller, Scope::SubjectsWrite, Action::SubjectCreate, None)
         .await?;
-    let ValidJson(fields) = body?;
+    let fields = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller)?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
     let id = Uuid::now_v7();
     let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
-    let row = state
+    let answer = state
         .db
         .transaction(move |conn| {
-            let row = model::insert(conn, id, data, Utc::now())?;
-            access_log::record(conn, &[entry])?;
-            Ok(row)
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                let row = model::insert(conn, id, data, Utc::now())?;
+                access_log::record(conn, &[entry])?;
+                Ok(answer_one(StatusCode::CREATED, &row)?.location(format!("/v1/subjects/{id}")))
+            })
         })
         .await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/subjects/{id}")));
-    Ok(one(response, &row))
+    Ok(answer.respond())
+}
+
+/// One subject as a storable answer, with its version as the `ETag`.
+fn answer_one(status: StatusCode, row: &SubjectRow) -> ApiResult<idempotency::Answer> {
+    Ok(idempotency::Answer::json(status, &Subject::from(row))?
+        .etag(precondition::etag(row.version)))
 }
 
 /// Reads one subject.
@@ -209,21 +218,27 @@ pub async fn rectify_subject(
         )
         .await?;
     // A malformed request is a 400 whatever its preconditions say.
-    let ValidJson(patch) = body?;
+    let patch = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller)?;
     let expected_version = precondition::expected_version(req.headers(), "subject")?;
     let (reason, patch) = patch.into_parts();
+    let entry = caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed);
     let request = rectify::Request {
         subject_id: id,
         expected_version,
         reason,
         patch,
-        entry: caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed),
+        entry: entry.clone(),
     };
-    let row = state
+    let answer = state
         .db
-        .transaction(move |conn| rectify::apply(conn, request))
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), Some(&entry), |conn| {
+                answer_one(StatusCode::OK, &rectify::apply(conn, request)?)
+            })
+        })
         .await?;
-    Ok(one(HttpResponse::Ok(), &row))
+    Ok(answer.respond())
 }
 
 /// Lists a subject's rectifications, oldest first.

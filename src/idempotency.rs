@@ -1,0 +1,329 @@
+//! Idempotent retries (IETF httpapi `Idempotency-Key`): a client that lost the answer to a
+//! `POST`, `PUT` or `PATCH` sends it again with the same key and gets the first answer, and the
+//! change is not made twice.
+//!
+//! Keys are scoped to the actor, method and path. The first request holds a transaction-scoped
+//! advisory lock on its key while it runs (a second one meanwhile gets 409
+//! `idempotency-key-in-use`) and stores its answer in its own transaction, so a committed change
+//! and its stored answer cannot part; an answer that is not a 2xx is never stored. A replay
+//! writes one access-log entry like the original's and changes nothing else. Without a key none
+//! of this costs a statement.
+
+use crate::access_log::{record, NewEntry};
+use crate::body::BodyDigest;
+use crate::caller::Caller;
+use crate::db::schema::idempotency_keys;
+use crate::error::{ApiError, ApiResult};
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use sha2::{Digest, Sha256};
+
+/// The request header naming a retry-safe request.
+pub const HEADER: &str = "idempotency-key";
+/// The longest key accepted.
+pub const MAX_KEY_CHARS: usize = 128;
+
+/// A request's key, scoped and hashed, with the hash of its body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    hash: [u8; 32],
+    body: [u8; 32],
+}
+
+impl Key {
+    /// The key of this request, if it sent one: 400 for a malformed key. Call after the body
+    /// was read (its hash is taken then).
+    pub fn of(req: &HttpRequest, caller: &Caller) -> ApiResult<Option<Self>> {
+        let Some(raw) = req.headers().get(HEADER) else {
+            return Ok(None);
+        };
+        let key = raw.to_str().ok().and_then(parse_key).ok_or_else(|| {
+            ApiError::invalid_field(
+                "Idempotency-Key",
+                "must be 1 to 128 visible ASCII characters, bare or as a quoted string",
+            )
+        })?;
+        let body = req
+            .extensions()
+            .get::<BodyDigest>()
+            .map_or_else(|| Sha256::digest(b"").into(), |d| d.0);
+        let mut hasher = Sha256::new();
+        for part in [
+            caller.actor.sub.as_str(),
+            req.method().as_str(),
+            req.path(),
+            key.as_str(),
+        ] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part.as_bytes());
+        }
+        Ok(Some(Self {
+            hash: hasher.finalize().into(),
+            body,
+        }))
+    }
+
+    fn lock_id(&self) -> i64 {
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&self.hash[..8]);
+        i64::from_be_bytes(first)
+    }
+}
+
+/// A key as sent: bare visible ASCII, or an RFC 8941 sf-string (`"..."` with `\"` and `\\`).
+fn parse_key(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let key = match raw.strip_prefix('"') {
+        None => raw.to_owned(),
+        Some(rest) => {
+            let inner = rest.strip_suffix('"')?;
+            let mut out = String::new();
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next()? {
+                        c @ ('"' | '\\') => out.push(c),
+                        _ => return None,
+                    },
+                    '"' => return None,
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+    };
+    let visible = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    (visible && (1..=MAX_KEY_CHARS).contains(&key.len())).then_some(key)
+}
+
+/// An answer as a handler gives it and a replay repeats it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    replayed: bool,
+}
+
+impl Answer {
+    /// A JSON answer.
+    pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> ApiResult<Self> {
+        Ok(Self {
+            status,
+            body: serde_json::to_vec(value).map_err(ApiError::internal)?,
+            location: None,
+            etag: None,
+            replayed: false,
+        })
+    }
+
+    /// The same answer with a `Location`.
+    pub fn location(mut self, location: String) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// The same answer with an `ETag`.
+    pub fn etag(mut self, etag: String) -> Self {
+        self.etag = Some(etag);
+        self
+    }
+
+    /// The HTTP response.
+    pub fn respond(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        if let Some(location) = self.location {
+            response.insert_header((header::LOCATION, location));
+        }
+        if let Some(etag) = self.etag {
+            response.insert_header((header::ETAG, etag));
+        }
+        if self.replayed {
+            response.insert_header(("Idempotent-Replayed", "true"));
+        }
+        response.body(self.body)
+    }
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+#[derive(Queryable)]
+struct Stored {
+    body_hash: Vec<u8>,
+    status: i16,
+    body: Vec<u8>,
+    location: Option<String>,
+    etag: Option<String>,
+    entry_action: Option<String>,
+    entry_subject_id: Option<uuid::Uuid>,
+}
+
+/// Runs `work` (which makes the change and writes `entry`) in the caller's transaction, unless
+/// `key` names a request already answered: then that answer is repeated, with one entry like
+/// `entry` about the original's subject.
+pub fn run(
+    conn: &mut PgConnection,
+    key: Option<&Key>,
+    entry: Option<&NewEntry>,
+    work: impl FnOnce(&mut PgConnection) -> ApiResult<Answer>,
+) -> ApiResult<Answer> {
+    let Some(key) = key else {
+        return work(conn);
+    };
+    if let Some(answer) = claim(conn, key, entry)? {
+        return Ok(answer);
+    }
+    let answer = work(conn)?;
+    store(conn, key, entry, &answer)?;
+    Ok(answer)
+}
+
+/// Takes the key for this transaction: the stored answer when there is one (its entry written),
+/// `None` when the request is new; 409 while another holds the key, 422 for another body.
+pub fn claim(
+    conn: &mut PgConnection,
+    key: &Key,
+    entry: Option<&NewEntry>,
+) -> ApiResult<Option<Answer>> {
+    let got: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+        .bind::<BigInt, _>(key.lock_id())
+        .get_result(conn)?;
+    if !got.locked {
+        return Err(in_use());
+    }
+    let since = chrono::Utc::now() - EXPIRY;
+    let stored: Option<Stored> = idempotency_keys::table
+        .filter(idempotency_keys::key_hash.eq(&key.hash[..]))
+        .filter(idempotency_keys::created_at.gt(since))
+        .select((
+            idempotency_keys::body_hash,
+            idempotency_keys::status,
+            idempotency_keys::body,
+            idempotency_keys::location,
+            idempotency_keys::etag,
+            idempotency_keys::entry_action,
+            idempotency_keys::entry_subject_id,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    if stored.body_hash != key.body {
+        return Err(ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "this Idempotency-Key was used with another body",
+        ));
+    }
+    if let (Some(entry), Some(action)) = (entry, stored.entry_action) {
+        let mut again = entry.clone();
+        again.id = uuid::Uuid::now_v7();
+        again.action = action;
+        again.subject_id = stored.entry_subject_id;
+        record(conn, &[again])?;
+    }
+    Ok(Some(Answer {
+        status: StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(200))
+            .map_err(ApiError::internal)?,
+        body: open(stored.body),
+        location: stored.location,
+        etag: stored.etag,
+        replayed: true,
+    }))
+}
+
+/// 409: a request with the key is still in flight.
+pub fn in_use() -> ApiError {
+    ApiError::client(
+        StatusCode::CONFLICT,
+        "idempotency-key-in-use",
+        "a request with this Idempotency-Key is still in progress; retry later",
+    )
+}
+
+/// Keeps a 2xx answer under the key, in the transaction that made the change.
+pub fn store(
+    conn: &mut PgConnection,
+    key: &Key,
+    entry: Option<&NewEntry>,
+    answer: &Answer,
+) -> ApiResult<()> {
+    if !answer.status.is_success() {
+        return Ok(());
+    }
+    let row = (
+        idempotency_keys::key_hash.eq(&key.hash[..]),
+        idempotency_keys::body_hash.eq(&key.body[..]),
+        idempotency_keys::status.eq(i16::try_from(answer.status.as_u16()).unwrap_or(200)),
+        idempotency_keys::body.eq(seal(&answer.body)),
+        idempotency_keys::location.eq(answer.location.as_deref()),
+        idempotency_keys::etag.eq(answer.etag.as_deref()),
+        idempotency_keys::entry_action.eq(entry.map(|e| e.action.as_str())),
+        idempotency_keys::entry_subject_id.eq(entry.and_then(|e| e.subject_id)),
+        idempotency_keys::created_at.eq(chrono::Utc::now()),
+    );
+    // An expired row under the same key is replaced.
+    diesel::insert_into(idempotency_keys::table)
+        .values(row.clone())
+        .on_conflict(idempotency_keys::key_hash)
+        .do_update()
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes answers past their 24 hours.
+pub fn purge(conn: &mut PgConnection) -> ApiResult<usize> {
+    let since = chrono::Utc::now() - EXPIRY;
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.le(since)))
+            .execute(conn)?,
+    )
+}
+
+/// How long an answer is kept.
+const EXPIRY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+// The seam for encryption at rest (a later issue): a stored answer holds personal values and
+// will be sealed under the subject's data key here, and opened on replay.
+fn seal(body: &[u8]) -> Vec<u8> {
+    body.to_vec()
+}
+
+fn open(stored: Vec<u8>) -> Vec<u8> {
+    stored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_key;
+
+    #[test]
+    fn keys_are_visible_ascii_bare_or_quoted() {
+        assert_eq!(parse_key("abc-123").as_deref(), Some("abc-123"));
+        assert_eq!(parse_key("\"abc\"").as_deref(), Some("abc"));
+        assert_eq!(parse_key(r#""a\"b\\c""#).as_deref(), Some(r#"a"b\c"#));
+        assert_eq!(parse_key(&"k".repeat(128)).map(|k| k.len()), Some(128));
+        for bad in [
+            "",
+            "\"\"",
+            "a b",
+            "\"a b\"",
+            "\"abc",
+            r#""a\nb""#,
+            "ä",
+            &"k".repeat(129),
+        ] {
+            assert_eq!(parse_key(bad), None, "{bad:?}");
+        }
+    }
+}
