@@ -23,7 +23,7 @@ for _ in $(seq 1 300); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
-scopes="subjects:read subjects:write consents:read consents:write recipients:read recipients:write disclosures:read disclosures:write access-logs:read partner"
+scopes="subjects:read subjects:write subjects:erase consents:read consents:write recipients:read recipients:write disclosures:read disclosures:write access-logs:read access-logs:checkpoint requests:read requests:write retention:read retention:write notifications:read notifications:write partner"
 recipient=$(python3 -c 'import uuid; print(uuid.uuid4())')
 token=$(target/debug/planpro-privacy token --sub schemathesis --scope "$scopes" --recipient-id "$recipient" --ttl 1h)
 
@@ -38,7 +38,10 @@ schemathesis --config-file fuzz/schemathesis.toml run "http://127.0.0.1:$port/op
   --seed "${SCHEMATHESIS_SEED:-20261126}" \
   --generation-database none \
   --suppress-health-check all \
-  --no-color || status=$?
+  --no-color 2>&1 | tee "$work/report.txt" || status=$?
+# Operations whose generated inputs the service mostly rejects: only the reviewed ones, each
+# listed with its reason in fuzz/reviewed-rejections.txt.
+python3 fuzz/check_rejections.py "$work/report.txt" fuzz/reviewed-rejections.txt || status=1
 if grep -E "panicked|internal error" "$work/service.log"; then
   echo "the service logged a panic or an internal error" >&2
   status=1

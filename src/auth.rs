@@ -4,7 +4,10 @@ use crate::config::{JwtKey, PublicKeyAlgorithm};
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use uuid::Uuid;
+
+pub mod jwks;
 
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -22,14 +25,19 @@ pub enum Scope {
     DisclosuresWrite,
     AccessLogsRead,
     Partner,
-    AccessLogsCheckpoint,
+    SubjectsErase,
+    RetentionRead,
+    RetentionWrite,
     RequestsRead,
     RequestsWrite,
+    NotificationsRead,
+    NotificationsWrite,
+    AccessLogsCheckpoint,
 }
 
 impl Scope {
-    /// Every scope, in the contract's order.
-    pub const ALL: [Scope; 13] = [
+    /// Every scope, in the contract's order (version 1, then version 2).
+    pub const ALL: [Scope; 18] = [
         Scope::SubjectsRead,
         Scope::SubjectsWrite,
         Scope::ConsentsRead,
@@ -40,9 +48,14 @@ impl Scope {
         Scope::DisclosuresWrite,
         Scope::AccessLogsRead,
         Scope::Partner,
-        Scope::AccessLogsCheckpoint,
+        Scope::SubjectsErase,
+        Scope::RetentionRead,
+        Scope::RetentionWrite,
         Scope::RequestsRead,
         Scope::RequestsWrite,
+        Scope::NotificationsRead,
+        Scope::NotificationsWrite,
+        Scope::AccessLogsCheckpoint,
     ];
 
     /// The scope's name in the `scope` claim.
@@ -58,10 +71,25 @@ impl Scope {
             Scope::DisclosuresWrite => "disclosures:write",
             Scope::AccessLogsRead => "access-logs:read",
             Scope::Partner => "partner",
-            Scope::AccessLogsCheckpoint => "access-logs:checkpoint",
+            Scope::SubjectsErase => "subjects:erase",
+            Scope::RetentionRead => "retention:read",
+            Scope::RetentionWrite => "retention:write",
             Scope::RequestsRead => "requests:read",
             Scope::RequestsWrite => "requests:write",
+            Scope::NotificationsRead => "notifications:read",
+            Scope::NotificationsWrite => "notifications:write",
+            Scope::AccessLogsCheckpoint => "access-logs:checkpoint",
         }
+    }
+
+    /// The scope of a name in the `scope` claim.
+    pub fn from_name(name: &str) -> Option<Scope> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Every scope name, space-separated: what an error lists as the valid ones.
+    pub fn names() -> String {
+        Self::ALL.map(Scope::as_str).join(" ")
     }
 
     fn bit(self) -> u32 {
@@ -90,7 +118,9 @@ pub struct Claims {
     pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Checked by the validation, which also takes an array (as identity providers send); only
+    /// written here, for the tokens this service signs.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -122,49 +152,81 @@ impl Actor {
     }
 }
 
-/// Verifies tokens with the configured key.
+/// Verifies tokens with the configured key or key set.
 pub struct Verifier {
-    key: DecodingKey,
-    validation: Validation,
+    keys: Keys,
+    /// The checks of every token: required claims, issuer, audience, leeway.
+    base: Validation,
 }
 
-fn algorithm(key: &JwtKey) -> Algorithm {
+enum Keys {
+    /// One key and the validation accepting only its algorithm.
+    One(Box<(DecodingKey, Validation)>),
+    /// An identity provider's set: each token names its key by `kid`.
+    Set(Arc<jwks::KeySet>),
+}
+
+fn single_algorithm(key: &JwtKey) -> Algorithm {
     match key {
-        JwtKey::Secret(_) => Algorithm::HS256,
         JwtKey::PublicKey { algorithm, .. } => match algorithm {
             PublicKeyAlgorithm::Rs256 => Algorithm::RS256,
             PublicKeyAlgorithm::Es256 => Algorithm::ES256,
             PublicKeyAlgorithm::EdDsa => Algorithm::EdDSA,
         },
+        JwtKey::Secret(_) | JwtKey::Jwks(_) => Algorithm::HS256,
     }
 }
 
+/// `base` accepting exactly one algorithm: the key's own, so no algorithm confusion.
+fn only(base: &Validation, algorithm: Algorithm) -> Validation {
+    let mut validation = base.clone();
+    validation.algorithms = vec![algorithm];
+    validation
+}
+
 impl Verifier {
-    /// A verifier accepting exactly one algorithm: the key's own, so no algorithm confusion.
+    /// A verifier for the configured key; a key set is fetched now and kept fresh from here on.
     pub fn new(
         key: &JwtKey,
         issuer: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Self, jsonwebtoken::errors::Error> {
-        let mut validation = Validation::new(algorithm(key));
-        validation.leeway = 5;
-        validation.validate_nbf = true;
+        let mut base = Validation::new(Algorithm::HS256);
+        base.leeway = 5;
+        base.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         required.extend(issuer.map(|_| "iss"));
         required.extend(audience.map(|_| "aud"));
-        validation.set_required_spec_claims(&required);
+        base.set_required_spec_claims(&required);
         match issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
-            None => validation.iss = None,
+            Some(iss) => base.set_issuer(&[iss]),
+            None => base.iss = None,
         }
         match audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
+            Some(aud) => base.set_audience(&[aud]),
+            None => base.validate_aud = false,
         }
-        Ok(Self {
-            key: key.decoding_key()?,
-            validation,
-        })
+        let keys = match key {
+            JwtKey::Jwks(config) => Keys::Set(jwks::KeySet::start(config).map_err(|why| {
+                log::error!("{why}");
+                jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)
+            })?),
+            single => Keys::One(Box::new((
+                single.decoding_key()?,
+                only(&base, single_algorithm(single)),
+            ))),
+        };
+        Ok(Self { keys, base })
+    }
+
+    /// When the token names a key that the set lacks and a fetch may be made now: the set, to
+    /// refresh (waiting at most [`jwks::ON_DEMAND_WAIT`]) before [`Verifier::verify`].
+    pub fn needs_refresh(&self, token: &str) -> Option<Arc<jwks::KeySet>> {
+        let Keys::Set(set) = &self.keys else {
+            return None;
+        };
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        (set.get(&kid).is_none() && set.claim_on_demand()).then(|| Arc::clone(set))
     }
 
     /// Checks a bearer token and returns its actor.
@@ -172,8 +234,25 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(ApiError::Unauthorized("the token is too large".into()));
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid token: {}", describe(&e))))?;
+        let refused = |e: jsonwebtoken::errors::Error| {
+            ApiError::Unauthorized(format!("invalid token: {}", describe(&e, token)))
+        };
+        let data = match &self.keys {
+            Keys::One(one) => jsonwebtoken::decode::<Claims>(token, &one.0, &one.1),
+            Keys::Set(set) => {
+                let header = jsonwebtoken::decode_header(token).map_err(refused)?;
+                let kid = header.kid.ok_or_else(|| {
+                    ApiError::Unauthorized("invalid token: the header names no `kid`, and tokens are checked against the identity provider's key set".into())
+                })?;
+                let key = set.get(&kid).ok_or_else(|| {
+                    ApiError::Unauthorized("invalid token: the header's `kid` names no key of the identity provider's key set".into())
+                })?;
+                let validation = only(&self.base, key.algorithm);
+                jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+            }
+        }
+        .map_err(refused)?;
+
         let claims = data.claims;
         // The actor is stored in every record and log entry: control characters have no place
         // there (a NUL cannot even be stored, and would fail a whole group commit of the log),
@@ -186,7 +265,7 @@ impl Verifier {
         }
         let mut scopes = 0;
         for name in claims.scope.as_deref().unwrap_or("").split_whitespace() {
-            if let Some(scope) = Scope::ALL.iter().find(|s| s.as_str() == name) {
+            if let Some(scope) = Scope::from_name(name) {
                 scopes |= scope.bit();
             }
         }
@@ -204,18 +283,68 @@ impl Verifier {
     }
 }
 
-fn describe(error: &jsonwebtoken::errors::Error) -> &'static str {
+/// What is wrong with a refused token, naming the claim where one is at fault.
+fn describe(error: &jsonwebtoken::errors::Error, token: &str) -> String {
     use jsonwebtoken::errors::ErrorKind as K;
     match error.kind() {
-        K::ExpiredSignature => "expired",
-        K::ImmatureSignature => "not yet valid",
-        K::InvalidIssuer => "wrong issuer",
-        K::InvalidAudience => "wrong audience",
-        K::InvalidAlgorithm => "algorithm not accepted",
-        K::InvalidSignature => "bad signature",
-        K::MissingRequiredClaim(_) => "a required claim is missing",
-        _ => "malformed",
+        K::ExpiredSignature => "the `exp` claim has passed: the token expired".into(),
+        K::ImmatureSignature => "the `nbf` claim is in the future: not yet valid".into(),
+        K::InvalidIssuer => "the `iss` claim is not the expected issuer".into(),
+        K::InvalidAudience => "the `aud` claim is not the expected audience".into(),
+        K::InvalidAlgorithm => "the header's `alg` is not accepted".into(),
+        K::InvalidSignature => "bad signature".into(),
+        K::MissingRequiredClaim(claim) => format!("the `{claim}` claim is missing"),
+        _ => malformed(token),
     }
+}
+
+/// Why a token that is not a well-formed JWT was refused: its shape, its header, or the claim
+/// whose type is wrong (never its value).
+fn malformed(token: &str) -> String {
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return "malformed: a JWT is three base64url parts joined by dots".into();
+    }
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+    };
+    let json = |part: &str| {
+        decode(part).and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    };
+    let Some(serde_json::Value::Object(_)) = json(parts[0]) else {
+        return "malformed: the header is not base64url-encoded JSON".into();
+    };
+    let Some(serde_json::Value::Object(claims)) = json(parts[1]) else {
+        return "malformed: the claims are not a base64url-encoded JSON object".into();
+    };
+    let numeric = ["exp", "nbf", "iat"];
+    let text = ["sub", "iss", "scope", "recipient_id", "jti"];
+    for (name, value) in &claims {
+        if numeric.contains(&name.as_str()) && value.as_u64().is_none() {
+            return format!(
+                "malformed: the `{name}` claim must be a number of seconds since 1970-01-01 UTC"
+            );
+        }
+        if text.contains(&name.as_str()) && !value.is_string() {
+            return format!("malformed: the `{name}` claim must be a string");
+        }
+        if name == "aud" && !(value.is_string() || value.is_array()) {
+            return "malformed: the `aud` claim must be a string or an array of strings".into();
+        }
+    }
+    if let Some(claim) = ["sub", "exp"]
+        .into_iter()
+        .find(|c| !claims.contains_key(*c))
+    {
+        return format!("the `{claim}` claim is missing");
+    }
+    if decode(parts[2]).is_none() {
+        return "malformed: the signature is not base64url".into();
+    }
+    "malformed".into()
 }
 
 /// Signs an HS256 token (the `token` command and the development token).

@@ -58,19 +58,7 @@ fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
+    let token = bearer_token(req)?;
     let actor = state.verifier.verify(token)?;
     let purpose = match req.headers().get(ACCESS_PURPOSE) {
         None => None,
@@ -102,11 +90,49 @@ fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
     })
 }
 
+/// The token of the `Authorization: Bearer` header.
+fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = futures_util::future::Either<
+        Ready<Result<Self, Self::Error>>,
+        futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>,
+    >;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller_from(req))
+        use futures_util::future::Either;
+        let refresh = req
+            .app_data::<web::Data<AppState>>()
+            .zip(bearer_token(req).ok())
+            .and_then(|(state, token)| state.verifier.needs_refresh(token));
+        let Some(set) = refresh else {
+            return Either::Left(ready(caller_from(req)));
+        };
+        // The token names a key the identity provider's set lacks: it may just have rotated.
+        // Fetch the set off the worker thread, wait for it a little, then check the token.
+        let req = req.clone();
+        Either::Right(Box::pin(async move {
+            let wait = crate::auth::jwks::ON_DEMAND_WAIT;
+            let fetch = web::block(move || set.refresh(wait));
+            if let Ok(Ok(Err(why))) = actix_web::rt::time::timeout(wait, fetch).await {
+                log::warn!("JWKS: fetch for an unknown `kid` failed ({why})");
+            }
+            caller_from(&req)
+        }))
     }
 }

@@ -7,6 +7,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod jwt;
+mod narrow;
+use jwt::read_jwt_key;
+pub use jwt::{JwksConfig, JwksSource};
+pub use narrow::{DatabaseSettings, SigningSettings};
+
 /// A value that must never be printed or logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -47,6 +53,8 @@ pub enum JwtKey {
         pem: Vec<u8>,
         algorithm: PublicKeyAlgorithm,
     },
+    /// An identity provider's key set: each token names its key by `kid`.
+    Jwks(JwksConfig),
 }
 
 impl JwtKey {
@@ -59,6 +67,8 @@ impl JwtKey {
                 PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
                 PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
             },
+            // A key set holds many keys, each found by the token's `kid` (see `auth::jwks`).
+            JwtKey::Jwks(_) => Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
         }
     }
 }
@@ -155,15 +165,95 @@ impl Reader<'_> {
         }
     }
 
-    fn parsed<T>(&mut self, name: &str, default: T, parse: impl Fn(&str) -> Option<T>) -> T {
+    /// A value `parse` accepts; a refused one is answered with the accepted form, `expected`.
+    fn parsed_as<T>(
+        &mut self,
+        name: &str,
+        default: T,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> T {
         match self.raw(name) {
             None => default,
             Some(v) => parse(v.trim()).unwrap_or_else(|| {
-                self.problems.push(format!("{name}: invalid value"));
+                self.problems.push(format!("{name}: expected {expected}"));
                 default
             }),
         }
     }
+
+    /// A whole number within `range`; the message names the range.
+    fn number<T>(&mut self, name: &str, default: T, range: std::ops::RangeInclusive<T>) -> T
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let expected = format!("a whole number from {} to {}", range.start(), range.end());
+        self.parsed_as(name, default, &expected, |v| {
+            v.parse().ok().filter(|n| range.contains(n))
+        })
+    }
+
+    /// `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        self.parsed_as(name, default, "true or false", parse_bool)
+    }
+
+    /// The listening address: an IP address or a host name (resolved now), with a port.
+    fn bind_addr(&mut self) -> SocketAddr {
+        let default = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let Some(value) = self.raw("BIND_ADDR") else {
+            return default;
+        };
+        match resolve_bind_addr(value.trim()) {
+            Ok(addr) => addr,
+            Err(problem) => {
+                self.problems.push(format!("BIND_ADDR: {problem}"));
+                default
+            }
+        }
+    }
+
+    /// Where the embedded cluster and development secrets live.
+    fn data_dir(&mut self) -> std::path::PathBuf {
+        self.raw("DATA_DIR")
+            .unwrap_or_else(|| ".data".to_owned())
+            .into()
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+}
+
+/// `HOST:PORT`, the host an IP address (IPv6 in brackets) or a name that resolves.
+fn resolve_bind_addr(value: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    const FORM: &str = "HOST:PORT, such as 127.0.0.1:8080, [::1]:8080 or localhost:8080";
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return Err(format!("expected {FORM}"));
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return Err(format!(
+            "expected {FORM}; the port is a number from 0 to 65535"
+        ));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("expected {FORM}"));
+    }
+    let mut found = (host, port)
+        .to_socket_addrs()
+        .map_err(|_| format!("the host `{host}` does not resolve; expected {FORM}"))?;
+    found
+        .next()
+        .ok_or_else(|| format!("the host `{host}` has no address; expected {FORM}"))
 }
 
 impl Config {
@@ -179,40 +269,25 @@ impl Config {
             problems: Vec::new(),
         };
         let database_url = r.raw("DATABASE_URL").map(Secret::new);
-        let bind_addr = r.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
-            v.parse().ok()
-        });
+        let bind_addr = r.bind_addr();
         let jwt_key = read_jwt_key(&mut r);
         let jwt_issuer = r.raw("JWT_ISSUER");
         let jwt_audience = r.raw("JWT_AUDIENCE");
-        let db_pool_size = r.parsed("DB_POOL_SIZE", 10, |v| {
-            v.parse().ok().filter(|n| (1..=1000).contains(n))
-        });
-        let timeout_ms = r.parsed("DB_POOL_TIMEOUT_MS", 2000, |v| {
-            v.parse().ok().filter(|n| (50..=60_000).contains(n))
-        });
-        let migrate_on_start = r.parsed("MIGRATE_ON_START", true, parse_bool);
+        let db_pool_size = r.number("DB_POOL_SIZE", 10, 1..=1000);
+        let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
+        let migrate_on_start = r.flag("MIGRATE_ON_START", true);
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
-        let body_timeout_s = r.parsed("REQUEST_BODY_TIMEOUT_S", 10, |v| {
-            v.parse().ok().filter(|n| (1..=3600).contains(n))
-        });
-        let statement_timeout_ms = r.parsed("DB_STATEMENT_TIMEOUT_MS", 5000, |v| {
-            v.parse().ok().filter(|n| (100..=600_000).contains(n))
-        });
-        let max_connections = r.parsed("MAX_CONNECTIONS", 10_000, |v| {
-            v.parse().ok().filter(|n| (1000..=1_000_000).contains(n))
-        });
-        let data_dir = r
-            .raw("DATA_DIR")
-            .unwrap_or_else(|| ".data".to_owned())
-            .into();
+        let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
+        let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
+        let max_connections = r.number("MAX_CONNECTIONS", 10_000, 1000..=1_000_000);
+        let data_dir = r.data_dir();
         if database_url.is_some()
             && jwt_key.is_none()
             && !r.problems.iter().any(|p| p.starts_with("JWT"))
         {
             r.problems.push(
-                "JWT_SECRET or JWT_PUBLIC_KEY_FILE: one is required when DATABASE_URL is set"
+                "JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL: one is required when DATABASE_URL is set"
                     .to_owned(),
             );
         }
@@ -242,74 +317,6 @@ fn parse_bool(v: &str) -> Option<bool> {
         "true" | "1" | "yes" | "on" => Some(true),
         "false" | "0" | "no" | "off" => Some(false),
         _ => None,
-    }
-}
-
-fn read_jwt_key(r: &mut Reader<'_>) -> Option<JwtKey> {
-    let secret = r.raw("JWT_SECRET");
-    // The public key is always a file; JWT_PUBLIC_KEY (inline PEM) is accepted too.
-    let pem = match r
-        .source
-        .get("JWT_PUBLIC_KEY_FILE")
-        .filter(|v| !v.is_empty())
-    {
-        Some(path) => match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                r.problems.push(format!(
-                    "JWT_PUBLIC_KEY_FILE: cannot read the file it names: {e}"
-                ));
-                None
-            }
-        },
-        None => r
-            .source
-            .get("JWT_PUBLIC_KEY")
-            .filter(|v| !v.is_empty())
-            .map(String::into_bytes),
-    };
-    let algorithm = r
-        .raw("JWT_ALGORITHM")
-        .map(|a| a.trim().to_ascii_uppercase());
-    match (secret, pem) {
-        (Some(_), Some(_)) => {
-            r.problems
-                .push("JWT_SECRET and JWT_PUBLIC_KEY_FILE are both set; choose one".to_owned());
-            None
-        }
-        (Some(secret), None) => {
-            if algorithm.as_deref().is_some_and(|a| a != "HS256") {
-                r.problems
-                    .push("JWT_ALGORITHM: must be HS256 with JWT_SECRET".to_owned());
-            }
-            if secret.len() < 32 {
-                r.problems
-                    .push("JWT_SECRET: must be at least 32 characters".to_owned());
-                return None;
-            }
-            Some(JwtKey::Secret(Secret::new(secret)))
-        }
-        (None, Some(pem)) => {
-            let algorithm = match algorithm.as_deref().unwrap_or("RS256") {
-                "RS256" => PublicKeyAlgorithm::Rs256,
-                "ES256" => PublicKeyAlgorithm::Es256,
-                "EDDSA" => PublicKeyAlgorithm::EdDsa,
-                _ => {
-                    r.problems.push(
-                        "JWT_ALGORITHM: must be RS256, ES256 or EdDSA with a public key".to_owned(),
-                    );
-                    return None;
-                }
-            };
-            let key = JwtKey::PublicKey { pem, algorithm };
-            if let Err(e) = key.decoding_key() {
-                r.problems
-                    .push(format!("JWT_PUBLIC_KEY_FILE: not a usable public key: {e}"));
-                return None;
-            }
-            Some(key)
-        }
-        (None, None) => None,
     }
 }
 
@@ -355,7 +362,7 @@ mod tests {
         let err = Config::from_source(&source(&[("DATABASE_URL", "postgres://x")])).unwrap_err();
         assert!(err
             .to_string()
-            .contains("JWT_SECRET or JWT_PUBLIC_KEY_FILE"));
+            .contains("JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL"));
     }
 
     #[test]
@@ -374,6 +381,28 @@ mod tests {
             other => panic!("unexpected key {other:?}"),
         }
         assert!(!format!("{:?}", config.database_url).contains("postgres"));
+    }
+
+    #[test]
+    fn a_refused_setting_names_what_is_accepted_and_a_host_name_binds() {
+        let err = Config::from_source(&source(&[
+            ("DB_POOL_SIZE", "0"),
+            ("MIGRATE_ON_START", "maybe"),
+            ("BIND_ADDR", "localhost"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("DB_POOL_SIZE: expected a whole number from 1 to 1000"),
+            "{err}"
+        );
+        assert!(
+            err.contains("MIGRATE_ON_START: expected true or false"),
+            "{err}"
+        );
+        assert!(err.contains("BIND_ADDR: expected HOST:PORT"), "{err}");
+        let config = Config::from_source(&source(&[("BIND_ADDR", "localhost:8080")])).unwrap();
+        assert!(config.bind_addr.ip().is_loopback() && config.bind_addr.port() == 8080);
     }
 
     #[test]

@@ -12,6 +12,9 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
+mod wording;
+pub use wording::UUID_EXAMPLE;
+
 pub use crate::body::{too_large, BodyLimit, MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
 
 /// Semantic checks of a well-typed body, collecting every bad field.
@@ -61,22 +64,27 @@ fn nested_fields<T: ToSchema>() -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
+/// A syntax error with where it is (line and column help find it); any other error in plain
+/// words without the value (see [`wording`]).
 fn describe_json_error(error: &serde_json::Error) -> String {
-    // serde's message ends with " at line L column C", which says nothing to a field-level caller.
     let text = error.to_string();
-    match text.find(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
+    let message = text.find(" at line ").map_or(text.as_str(), |i| &text[..i]);
+    if error.is_syntax() || error.is_eof() {
+        return format!(
+            "not valid JSON ({message} at line {}, column {})",
+            error.line(),
+            error.column()
+        );
     }
+    wording::expected(message)
 }
 
 /// Parses JSON strictly: malformed JSON and repeated member names (each named) are a 400.
 pub fn strict_value(body: &[u8]) -> Result<Value, ApiError> {
     crate::strict_json::parse(body).map_err(|e| match e {
-        crate::strict_json::StrictError::Syntax(e) => ApiError::invalid_field(
-            "body",
-            format!("not valid JSON: {}", describe_json_error(&e)),
-        ),
+        crate::strict_json::StrictError::Syntax(e) => {
+            ApiError::invalid_field("body", describe_json_error(&e))
+        }
         crate::strict_json::StrictError::Duplicates(names) => ApiError::invalid(
             names
                 .into_iter()
@@ -182,12 +190,13 @@ fn deserialize_reporting_each_field<T: DeserializeOwned>(
         };
         let path = error.path().to_string();
         let top = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+        let raw = error.inner().to_string();
         let message = describe_json_error(error.inner());
         if top.is_empty() || top == "?" || !object.contains_key(&top) {
             // A missing field (already named from the schema) or a whole-body problem.
             let already_named = errors.iter().any(|e| {
                 let named = e.field.split(['.', '[']).next().unwrap_or_default();
-                message.contains(&format!("`{named}`"))
+                raw.contains(&format!("`{named}`"))
             });
             if !already_named {
                 errors.push(FieldError::new(
@@ -231,7 +240,7 @@ pub fn path_error(error: PathError, req: &HttpRequest) -> actix_web::Error {
     let PathError::Deserialize(e) = &error else {
         return ApiError::invalid_field("path", "invalid path").into();
     };
-    let message = e.to_string();
+    let message = wording::expected(&e.to_string());
     let field = req
         .match_info()
         .iter()
@@ -243,15 +252,20 @@ pub fn path_error(error: PathError, req: &HttpRequest) -> actix_web::Error {
 
 /// Maps bad query parameters to a 400 naming the parameter when serde says which.
 pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let message = match &error {
+    let raw = match &error {
         QueryPayloadError::Deserialize(e) => e.to_string(),
-        _ => "invalid query string".to_owned(),
+        _ => String::new(),
     };
-    let field = message
+    let field = raw
         .split('`')
         .nth(1)
-        .filter(|_| message.contains("field"))
+        .filter(|_| raw.contains("field"))
         .unwrap_or("query")
         .to_owned();
+    let message = if raw.is_empty() {
+        "is not a valid query string".to_owned()
+    } else {
+        wording::expected(&raw)
+    };
     ApiError::invalid_field(&field, message).into()
 }

@@ -1,134 +1,156 @@
 //! Prometheus metrics: request counts and latency histograms per route and status, database
-//! errors, pool usage and access-log writer figures. Process-wide, since one process serves one app.
+//! errors, pool usage and access-log writer figures. Process-wide, since one process serves one
+//! app. Kept in `prometheus-client`'s registry, which also writes the exposition (OpenMetrics
+//! text), so that escaping, types and histogram series are its job, not ours.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::LazyLock;
 use std::time::Duration;
+
+/// The content type of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    total: u64,
-    sum: f64,
+/// A request's labels: the route template, never the raw path, so the series stay bounded.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: &'static str,
+    status: u16,
 }
 
-type Key = (&'static str, &'static str, u16);
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
 
-static REQUESTS: Mutex<BTreeMap<Key, Histogram>> = Mutex::new(BTreeMap::new());
-static DB_ERRORS: AtomicU64 = AtomicU64::new(0);
-static LOG_BATCHES: AtomicU64 = AtomicU64::new(0);
-static LOG_ENTRIES: AtomicU64 = AtomicU64::new(0);
+struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    db_errors: Counter,
+    log_commits: Counter,
+    log_entries: Counter,
+    pool_open: Gauge,
+    pool_idle: Gauge,
+    pool_max: Gauge,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let m = Metrics {
+        registry: Registry::default(),
+        requests: Family::default(),
+        durations: Family::new_with_constructor(latency_histogram),
+        db_errors: Counter::default(),
+        log_commits: Counter::default(),
+        log_entries: Counter::default(),
+        pool_open: Gauge::default(),
+        pool_idle: Gauge::default(),
+        pool_max: Gauge::default(),
+    };
+    let mut registry = Registry::default();
+    // Counters gain their `_total` suffix from the registry.
+    registry.register(
+        "http_requests",
+        "Requests by method, route template and status",
+        m.requests.clone(),
+    );
+    registry.register(
+        "http_request_duration_seconds",
+        "Request latency by method, route template and status",
+        m.durations.clone(),
+    );
+    registry.register(
+        "db_pool_connections",
+        "Open database connections",
+        m.pool_open.clone(),
+    );
+    registry.register(
+        "db_pool_idle_connections",
+        "Idle database connections",
+        m.pool_idle.clone(),
+    );
+    registry.register(
+        "db_pool_max_connections",
+        "Configured pool size",
+        m.pool_max.clone(),
+    );
+    registry.register(
+        "db_errors",
+        "Database errors: lost connections, pool timeouts, failed queries",
+        m.db_errors.clone(),
+    );
+    registry.register(
+        "access_log_commits",
+        "Group commits of access-log entries",
+        m.log_commits.clone(),
+    );
+    registry.register(
+        "access_log_entries",
+        "Access-log entries written by group commit",
+        m.log_entries.clone(),
+    );
+    Metrics { registry, ..m }
+});
 
 /// Records one finished request under its route template (never the raw path).
 pub fn record_request(method: &'static str, route: &'static str, status: u16, elapsed: Duration) {
-    let seconds = elapsed.as_secs_f64();
-    let Ok(mut map) = REQUESTS.lock() else { return };
-    let h = map.entry((method, route, status)).or_default();
-    for (i, bound) in BUCKETS.iter().enumerate() {
-        if seconds <= *bound {
-            h.counts[i] += 1;
-        }
-    }
-    h.total += 1;
-    h.sum += seconds;
+    let labels = RequestLabels {
+        method,
+        route,
+        status,
+    };
+    METRICS.requests.get_or_create(&labels).inc();
+    METRICS
+        .durations
+        .get_or_create(&labels)
+        .observe(elapsed.as_secs_f64());
 }
 
 /// Counts a database error (lost connection, pool timeout, failed query).
 pub fn record_db_error() {
-    DB_ERRORS.fetch_add(1, Ordering::Relaxed);
+    METRICS.db_errors.inc();
 }
 
 /// Counts one group commit of the access log and the entries it carried.
 pub fn record_log_batch(entries: usize) {
-    LOG_BATCHES.fetch_add(1, Ordering::Relaxed);
-    LOG_ENTRIES.fetch_add(entries as u64, Ordering::Relaxed);
+    METRICS.log_commits.inc();
+    METRICS.log_entries.inc_by(entries as u64);
 }
 
-/// The Prometheus text exposition of every metric.
-pub fn render(pool_connections: u32, pool_idle: u32, pool_max: u32) -> String {
+/// A gauge read at each scrape from elsewhere (such as the database): name, help, value.
+pub type ScrapedGauge = (&'static str, &'static str, i64);
+
+/// The exposition of every metric, with the pool figures as of now and the gauges `scraped`.
+pub fn render(
+    pool_connections: u32,
+    pool_idle: u32,
+    pool_max: u32,
+    scraped: &[ScrapedGauge],
+) -> String {
+    use prometheus_client::encoding::text::{encode_eof, encode_registry};
+    METRICS.pool_open.set(i64::from(pool_connections));
+    METRICS.pool_idle.set(i64::from(pool_idle));
+    METRICS.pool_max.set(i64::from(pool_max));
+    let mut now = Registry::default();
+    for (name, help, value) in scraped {
+        let gauge: Gauge = Gauge::default();
+        gauge.set(*value);
+        now.register(*name, *help, gauge);
+    }
     let mut out = String::new();
-    out.push_str("# HELP http_requests_total Requests by method, route template and status.\n");
-    out.push_str("# TYPE http_requests_total counter\n");
-    let map = REQUESTS.lock().map(|m| {
-        m.iter()
-            .map(|(k, h)| (*k, h.counts, h.total, h.sum))
-            .collect::<Vec<_>>()
-    });
-    let rows = map.unwrap_or_default();
-    for ((method, route, status), _, total, _) in &rows {
-        let _ = writeln!(
-            out,
-            "http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {total}"
-        );
-    }
-    out.push_str("# HELP http_request_duration_seconds Request latency by method, route template and status.\n");
-    out.push_str("# TYPE http_request_duration_seconds histogram\n");
-    for ((method, route, status), counts, total, sum) in &rows {
-        let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
-        for (bound, count) in BUCKETS.iter().zip(counts.iter()) {
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {total}"
-        );
-        let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
-        let _ = writeln!(
-            out,
-            "http_request_duration_seconds_count{{{labels}}} {total}"
-        );
-    }
-    let gauges = [
-        (
-            "db_pool_connections",
-            "Open database connections.",
-            pool_connections,
-        ),
-        (
-            "db_pool_idle_connections",
-            "Idle database connections.",
-            pool_idle,
-        ),
-        ("db_pool_max_connections", "Configured pool size.", pool_max),
-    ];
-    for (name, help, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
-    }
-    let counters = [
-        (
-            "db_errors_total",
-            "Database errors: lost connections, pool timeouts, failed queries.",
-            &DB_ERRORS,
-        ),
-        (
-            "access_log_commits_total",
-            "Group commits of access-log entries.",
-            &LOG_BATCHES,
-        ),
-        (
-            "access_log_entries_total",
-            "Access-log entries written by group commit.",
-            &LOG_ENTRIES,
-        ),
-    ];
-    for (name, help, value) in counters {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-            value.load(Ordering::Relaxed)
-        );
+    let encoded = encode_registry(&mut out, &METRICS.registry)
+        .and_then(|()| encode_registry(&mut out, &now))
+        .and_then(|()| encode_eof(&mut out));
+    if encoded.is_err() {
+        log::warn!("metrics could not be encoded");
     }
     out
 }

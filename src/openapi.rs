@@ -4,6 +4,8 @@ pub mod route_table;
 
 use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+mod fixups;
 use utoipa::{Modify, OpenApi};
 
 /// The whole API: every operation (served by [`crate::router`]) and every schema.
@@ -53,10 +55,10 @@ use utoipa::{Modify, OpenApi};
         receipts::routes::receipt,
         receipts::routes::jwks,
         requests::routes::create_request,
-        requests::routes::list_requests,
+        requests::list::list_requests,
         requests::routes::get_request,
-        requests::routes::extend_request,
-        requests::routes::close_request,
+        requests::changes::extend_request,
+        requests::changes::close_request,
     ),
     components(schemas(
         crate::error::Problem,
@@ -159,6 +161,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The document as served and committed: [`document`] with what holds for every operation
+/// (see `fixups.rs`).
+pub fn document_json() -> serde_json::Value {
+    fixups::apply(&document())
+}
+
 /// Every change (`POST`, `PUT`, `PATCH`) accepts an `Idempotency-Key`; said once here rather
 /// than on every handler. The bulk eligibility check is a read, safe to retry as it is.
 fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
@@ -241,8 +249,7 @@ fn describe_every_operation(doc: &mut utoipa::openapi::OpenApi) {
 
 /// The document as committed in `openapi/openapi.json`: pretty JSON with a final newline.
 pub fn to_json() -> String {
-    let mut text = document()
-        .to_pretty_json()
+    let mut text = serde_json::to_string_pretty(&document_json())
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text

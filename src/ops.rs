@@ -51,14 +51,13 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 /// How long readiness waits on the database before answering 503.
 const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the OpenMetrics text format (which Prometheus scrapes natively).
 #[utoipa::path(get, path = paths::METRICS, tag = "operations",
-    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
-    let mut body = crate::metrics::render(open, idle, max);
-    body.push_str(&crate::requests::gauges(&state).await);
+    let scraped = crate::requests::gauges(&state).await;
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(body)
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .body(crate::metrics::render(open, idle, max, &scraped))
 }

@@ -15,6 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use recipients::routes as recipient;
+    use requests::changes as change;
     use requests::routes as request;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
@@ -94,15 +95,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // privacy requests
         .service(
             resource(PRIVACY_REQUESTS)
-                .route(get().to(request::list_requests))
+                .route(get().to(requests::list::list_requests))
                 .route(post().to(request::create_request)),
         )
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
-        .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(request::extend_request)))
-        .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(request::close_request)))
+        .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
+        .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_JSON, crate::openapi::document()))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked(OPENAPI_JSON, crate::openapi::document_json()),
+        )
         .default_service(web::to(unmatched));
 }
 

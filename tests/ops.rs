@@ -58,6 +58,24 @@ async fn metrics_count_requests_per_route_template_and_status() {
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("db_pool_max_connections 4"));
     assert!(text.contains("db_errors_total"));
+    for name in [
+        "http_request_duration_seconds_count",
+        "http_request_duration_seconds_sum",
+        "db_pool_connections",
+        "db_pool_idle_connections",
+        "access_log_commits_total",
+        "access_log_entries_total",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    assert!(
+        text.contains(r#"http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/healthz",status="200"} "#),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    assert!(res
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/openmetrics-text")));
 }
 
 #[actix_web::test]

@@ -168,14 +168,112 @@ fn the_token_command_prints_a_token_the_service_accepts() {
     )
     .unwrap();
     assert_eq!(verifier.verify(&token).unwrap().sub, "cli");
-    let bad = Command::new(BIN)
-        .args(["token", "--scope", "x", "--ttl", "forever"])
+    // Only the signing settings are read: a bad pool size is no reason to refuse.
+    let unrelated = Command::new(BIN)
+        .args(["token", "--sub", "cli", "--scope", "subjects:erase"])
+        .env_clear()
         .env("JWT_SECRET", SECRET)
+        .env("DATABASE_URL", "postgres://unused")
+        .env("DB_POOL_SIZE", "0")
+        .env("BIND_ADDR", "nowhere")
         .output()
         .unwrap();
-    assert!(!bad.status.success());
-    let text = String::from_utf8_lossy(&bad.stderr);
-    assert!(text.contains("--sub") && text.contains("--ttl"), "{text}");
+    assert!(
+        unrelated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unrelated.stderr)
+    );
+}
+
+/// Runs `token` with `args` and the test secret; returns its exit success and stderr.
+fn token_command(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .arg("token")
+        .args(args)
+        .env_clear()
+        .env("JWT_SECRET", SECRET)
+        .env("DATABASE_URL", "postgres://unused")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.stdout.is_empty(),
+        "a refused token was printed"
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_token_command_names_what_is_wrong_and_the_accepted_form() {
+    let (ok, text) = token_command(&["--scope", "subjects:read"]);
+    assert!(!ok && text.contains("--sub"), "{text}");
+    let (ok, text) = token_command(&["--sub", "a", "--scope", "subjects:read", "--ttl", "forever"]);
+    assert!(
+        !ok && text.contains("--ttl") && text.contains("15m"),
+        "{text}"
+    );
+    let (ok, text) = token_command(&["--sub", "a", "--scope", "subjects:read subject:write"]);
+    assert!(!ok && text.contains("subject:write"), "{text}");
+    for valid in [
+        "subjects:write",
+        "requests:write",
+        "access-logs:checkpoint",
+        "partner",
+    ] {
+        assert!(text.contains(valid), "{valid} not listed: {text}");
+    }
+    let (ok, text) = token_command(&["--sub", "a", "--scope", "partner", "--recipient-id", "42"]);
+    assert!(
+        !ok && text.contains("--recipient-id") && text.contains("UUID"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_command_has_help_that_only_helps() {
+    for (command, reads) in [
+        (
+            "serve",
+            &["DATABASE_URL", "BIND_ADDR", "DB_POOL_SIZE", "JWT_JWKS_URL"][..],
+        ),
+        ("migrate", &["DATABASE_URL", "DATA_DIR"][..]),
+        (
+            "token",
+            &["JWT_SECRET", "--sub", "--scope", "--ttl", "--recipient-id"][..],
+        ),
+        ("openapi", &["OpenAPI"][..]),
+    ] {
+        let started = Instant::now();
+        // A database that cannot be reached and a busy address: help must touch neither.
+        let out = Command::new(BIN)
+            .args([command, "--help"])
+            .env_clear()
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .env("JWT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command} --help failed: {text}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(text.contains("Usage: planpro-privacy"), "{command}: {text}");
+        for name in reads {
+            assert!(
+                text.contains(name),
+                "{command} --help does not mention {name}: {text}"
+            );
+        }
+        assert!(
+            !text.contains("openapi\":"),
+            "{command} --help printed the document"
+        );
+    }
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "migrate", "token", "openapi"] {
+        assert!(text.contains(command), "{text}");
+    }
 }
 
 #[test]
@@ -280,4 +378,125 @@ fn server_logs_hold_no_personal_data_or_tokens() {
     ] {
         assert!(!log.contains(secret), "the log contains {secret}:\n{log}");
     }
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Stops a relocated cluster and removes it and the project directory, whatever the test did.
+struct RootOnlyProject {
+    home: std::path::PathBuf,
+    cluster: Option<std::path::PathBuf>,
+}
+
+impl Drop for RootOnlyProject {
+    fn drop(&mut self) {
+        if let Some(cluster) = &self.cluster {
+            let pgdata = cluster.join("pgdata");
+            if pgdata.join("postmaster.pid").exists() {
+                let _ = Command::new("runuser")
+                    .args(["-u", "postgres", "--"])
+                    .arg(planpro_pg_ctl())
+                    .args(["-D"])
+                    .arg(&pgdata)
+                    .args(["-m", "immediate", "stop"])
+                    .output();
+            }
+            let _ = std::fs::remove_dir_all(cluster);
+        }
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn planpro_pg_ctl() -> std::path::PathBuf {
+    let mut bins: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin/pg_ctl"))
+        .filter(|p| p.is_file())
+        .collect();
+    bins.sort();
+    bins.pop().unwrap_or_else(|| "pg_ctl".into())
+}
+
+#[test]
+fn embedded_mode_runs_as_root_from_a_root_only_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    if !running_as_root() {
+        eprintln!("skipped: this test needs root");
+        return;
+    }
+    // Like root's own home: nobody else may even enter it.
+    let mut project = RootOnlyProject {
+        home: std::env::temp_dir().join(format!("root-only-{}", uuid::Uuid::new_v4().simple())),
+        cluster: None,
+    };
+    let work = project.home.join("planpro-privacy");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::set_permissions(&project.home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let log = project.home.join("service.log");
+    let mut child = Command::new(BIN)
+        .current_dir(&work)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND_ADDR", addr.to_string())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut ready = false;
+    while Instant::now() < deadline && !ready {
+        if let Some(cluster) = read_log().lines().find_map(|l| {
+            l.split_once("so the cluster lives in ")
+                .map(|(_, p)| p.trim().to_owned())
+        }) {
+            project.cluster = Some(cluster.into());
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        ready = TcpStream::connect(addr).is_ok() && http(addr, "GET", "/readyz", &[], "").0 == 200;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = read_log();
+    assert!(ready, "the service did not become ready:\n{text}");
+    let cluster = project
+        .cluster
+        .clone()
+        .expect("the log names where the cluster lives");
+    assert!(cluster.starts_with("/var/lib/planpro-privacy/"), "{text}");
+    assert!(cluster.join("pgdata/PG_VERSION").exists());
+    assert!(work
+        .join(".data/postgres/WHERE-IS-THE-CLUSTER.txt")
+        .exists());
+    // The development token it printed works against the data it serves.
+    let token = text
+        .lines()
+        .skip_while(|l| !l.starts_with("development token"))
+        .nth(1)
+        .expect("a development token")
+        .trim()
+        .to_owned();
+    let auth = format!("Bearer {token}");
+    let (status, body) = http(addr, "GET", "/v1/subjects", &[("Authorization", &auth)], "");
+    assert_eq!(status, 200, "{body}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", read_log());
+    assert!(
+        !cluster.join("pgdata/postmaster.pid").exists(),
+        "the cluster was stopped"
+    );
 }

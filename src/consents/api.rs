@@ -60,8 +60,9 @@ pub struct NewDescriptions {
 /// A purpose to add.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewPurpose {
-    /// `^[a-z][a-z0-9_]{1,63}$`.
-    #[schema(example = "newsletter")]
+    /// The purpose's id, used in paths: a lowercase letter, then 1 to 63 lowercase letters,
+    /// digits or underscores.
+    #[schema(example = "newsletter", pattern = r"^[a-z][a-z0-9_]{1,63}$")]
     pub id: String,
     pub basis: Basis,
     pub description: NewDescriptions,
@@ -209,6 +210,7 @@ pub struct EligibilityRequest {
     /// The purpose's id.
     pub purpose: String,
     /// Up to 100,000 subject ids; duplicates are answered once.
+    #[schema(max_items = 100_000, example = json!(["0190b6a2-7c3e-7d1a-9f00-2b6c1d8e4a10"]))]
     pub subject_ids: Vec<Uuid>,
 }
 

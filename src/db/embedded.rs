@@ -3,7 +3,9 @@
 //!
 //! It listens only on a Unix socket inside its own directory (mode 0700), so it needs no free
 //! port and no password, and no other local user can reach it. `initdb` refuses to run as root,
-//! so under root the PostgreSQL processes run as an unprivileged account.
+//! so under root the PostgreSQL processes run as an unprivileged account; when that account cannot
+//! enter the asked-for directory (a project under root's own `drwx------` home), the cluster moves
+//! to a directory of its own under `/var/lib/planpro-privacy/` and the start-up log says so.
 
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -14,9 +16,20 @@ use std::process::Command;
 pub struct EmbeddedPostgres {
     root: PathBuf,
     bin: PathBuf,
-    run_as: Option<(u32, u32)>,
+    run_as: Option<Account>,
     started_here: bool,
 }
+
+/// The unprivileged account PostgreSQL runs as when we are root.
+#[derive(Clone)]
+struct Account {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+/// Where a cluster goes when the PostgreSQL account cannot enter the asked-for directory.
+const RELOCATION_BASE: &str = "/var/lib/planpro-privacy/embedded";
 
 /// Options for a cluster.
 pub struct Options {
@@ -65,7 +78,7 @@ fn lookup_user(name: &str) -> Option<(u32, u32)> {
 }
 
 /// Under root: the account that runs PostgreSQL (`EMBEDDED_PG_USER`, else `postgres`, else `nobody`).
-fn unprivileged_account() -> Result<Option<(u32, u32)>, String> {
+fn unprivileged_account() -> Result<Option<Account>, String> {
     let euid = std::fs::metadata("/proc/self")
         .map(|m| m.uid())
         .unwrap_or(1);
@@ -78,11 +91,75 @@ fn unprivileged_account() -> Result<Option<(u32, u32)>, String> {
         .map(String::as_str)
         .chain(["postgres", "nobody"]);
     for name in names {
-        if let Some(ids) = lookup_user(name).filter(|(uid, _)| *uid != 0) {
-            return Ok(Some(ids));
+        if let Some((uid, gid)) = lookup_user(name).filter(|(uid, _)| *uid != 0) {
+            return Ok(Some(Account {
+                name: name.to_owned(),
+                uid,
+                gid,
+            }));
         }
     }
-    Err("running as root, and no unprivileged account (postgres or nobody) exists to run PostgreSQL".into())
+    Err("running as root, and no unprivileged account (postgres or nobody) exists to run PostgreSQL: create one, name it in EMBEDDED_PG_USER, or set DATABASE_URL".into())
+}
+
+/// True when the account can enter `dir`: probed by starting a PostgreSQL tool there as the
+/// account, exactly as initdb and pg_ctl will be started (so ACLs and groups count too).
+fn reachable(bin: &Path, dir: &Path, account: &Account) -> bool {
+    Command::new(bin.join("pg_ctl"))
+        .arg("--version")
+        .current_dir(dir)
+        .uid(account.uid)
+        .gid(account.gid)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The directory the cluster lives in: `wanted`, or under root, when the PostgreSQL account
+/// cannot enter `wanted`, a directory of its own under [`RELOCATION_BASE`], named after `wanted`
+/// so that every later start finds the same cluster. A note in `wanted` says where it went.
+fn place(wanted: &Path, bin: &Path, run_as: Option<&Account>) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(wanted).map_err(|e| {
+        format!(
+            "cannot create {}: {e}; set DATA_DIR to a directory you can write, or set DATABASE_URL",
+            wanted.display()
+        )
+    })?;
+    let wanted = wanted
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve {}: {e}", wanted.display()))?;
+    let Some(account) = run_as.filter(|a| !reachable(bin, &wanted, a)) else {
+        return Ok(wanted);
+    };
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(wanted.as_os_str().as_encoded_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let moved = Path::new(RELOCATION_BASE).join(name);
+    let cannot = |why: String| {
+        format!(
+            "the PostgreSQL account `{}` cannot enter {} and {why}; set DATA_DIR to a directory it can enter (every parent needs o+x), or set DATABASE_URL",
+            account.name,
+            wanted.display()
+        )
+    };
+    std::fs::create_dir_all(&moved)
+        .map_err(|e| cannot(format!("{} cannot be created ({e})", moved.display())))?;
+    if !reachable(bin, &moved, account) {
+        return Err(cannot(format!("cannot enter {} either", moved.display())));
+    }
+    let note = format!(
+        "The PostgreSQL account `{}` cannot enter this directory, so the embedded cluster of this\ndirectory lives in {}\n",
+        account.name,
+        moved.display()
+    );
+    // Only a pointer for people: losing it loses nothing, since the place is derived again.
+    let _ = std::fs::write(wanted.join("WHERE-IS-THE-CLUSTER.txt"), note);
+    log::info!(
+        "embedded PostgreSQL: the account `{}` cannot enter {}, so the cluster lives in {}",
+        account.name,
+        wanted.display(),
+        moved.display()
+    );
+    Ok(moved)
 }
 
 impl EmbeddedPostgres {
@@ -90,12 +167,7 @@ impl EmbeddedPostgres {
     pub fn start(options: &Options) -> Result<Self, String> {
         let bin = find_bin_dir()?;
         let run_as = unprivileged_account()?;
-        std::fs::create_dir_all(&options.root)
-            .map_err(|e| format!("cannot create {}: {e}", options.root.display()))?;
-        let root = options
-            .root
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve {}: {e}", options.root.display()))?;
+        let root = place(&options.root, &bin, run_as.as_ref())?;
         let this = Self {
             root,
             bin,
@@ -142,6 +214,11 @@ impl EmbeddedPostgres {
         })
     }
 
+    /// The directory the cluster lives in (see [`place`]).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn pgdata(&self) -> PathBuf {
         self.root.join("pgdata")
     }
@@ -151,8 +228,8 @@ impl EmbeddedPostgres {
     }
 
     fn own(&self, path: &Path) -> Result<(), String> {
-        if let Some((uid, gid)) = self.run_as {
-            std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| {
+        if let Some(account) = &self.run_as {
+            std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid)).map_err(|e| {
                 format!(
                     "cannot hand {} to the PostgreSQL account: {e}",
                     path.display()
@@ -165,8 +242,8 @@ impl EmbeddedPostgres {
     fn command(&self, tool: &str) -> Command {
         let mut cmd = Command::new(self.bin.join(tool));
         cmd.current_dir(&self.root).env_remove("PGDATA");
-        if let Some((uid, gid)) = self.run_as {
-            cmd.uid(uid).gid(gid);
+        if let Some(account) = &self.run_as {
+            cmd.uid(account.uid).gid(account.gid);
         }
         cmd
     }

@@ -93,6 +93,7 @@ pub async fn read_subject(
 /// suspended recipient gets 403 `disclosure-not-authorized`.
 #[utoipa::path(
     get, path = paths::PARTNER_SUBJECTS, tag = "partner", security(("bearer" = [])),
+    operation_id = "list_partner_subjects",
     params(
         ("limit" = Option<i64>, Query, description = "Page size, 1..1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),

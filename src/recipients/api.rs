@@ -35,7 +35,7 @@ fn check_name(name: &str) -> Result<(), String> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewRecipient {
     /// The organisation's name.
-    #[schema(example = "Partner OÜ", max_length = 200)]
+    #[schema(example = "Partner OÜ", min_length = 1, max_length = 200)]
     pub name: String,
     /// The Estonian registry code (8 digits, check digit verified); unique among recipients.
     #[schema(example = "12345678", pattern = "^[0-9]{8}$")]
@@ -43,7 +43,7 @@ pub struct NewRecipient {
     /// What kind of organisation it is.
     pub category: RecipientCategory,
     /// Where the organisation is reached about data protection.
-    #[schema(example = "privacy@partner.ee", max_length = 254)]
+    #[schema(example = "privacy@partner.ee", format = Email, max_length = 254)]
     pub contact_email: String,
 }
 

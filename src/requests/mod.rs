@@ -3,6 +3,8 @@
 //! its one possible extension and its outcome.
 
 pub mod api;
+pub mod changes;
+pub mod list;
 pub mod model;
 pub mod routes;
 
@@ -22,31 +24,26 @@ pub fn export_for(
 
 /// The Prometheus gauges of privacy requests, computed from the database at each scrape;
 /// nothing when it cannot be reached (the scrape still answers).
-pub async fn gauges(state: &crate::AppState) -> String {
+pub async fn gauges(state: &crate::AppState) -> Vec<crate::metrics::ScrapedGauge> {
     let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
     let Ok(counts) = state.db.run(move |conn| model::counts(conn, today)).await else {
-        return String::new();
+        return Vec::new();
     };
-    [
+    vec![
         (
             "privacy_requests_open",
-            "Privacy requests not yet closed.",
+            "Privacy requests not yet closed",
             counts.open,
         ),
         (
             "privacy_requests_overdue",
-            "Open privacy requests whose due_on has passed (Europe/Tallinn dates).",
+            "Open privacy requests whose due_on has passed (Europe/Tallinn dates)",
             counts.overdue,
         ),
         (
             "privacy_requests_due_within_7_days",
-            "Open privacy requests due today or in the next six days.",
+            "Open privacy requests due today or in the next six days",
             counts.due_within_week,
         ),
     ]
-    .iter()
-    .map(|(name, help, value)| {
-        format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
-    })
-    .collect()
 }

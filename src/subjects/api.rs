@@ -21,16 +21,16 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Address {
     /// Street, house and flat (at most 200 characters).
-    #[schema(example = "Pikk 1-2")]
+    #[schema(example = "Pikk 1-2", min_length = 1, max_length = 200)]
     pub street: Option<String>,
     /// City or parish (at most 200 characters).
-    #[schema(example = "Tallinn")]
+    #[schema(example = "Tallinn", min_length = 1, max_length = 200)]
     pub city: Option<String>,
     /// Postal code (at most 200 characters).
-    #[schema(example = "10123")]
+    #[schema(example = "10123", min_length = 1, max_length = 200)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code, upper case.
-    #[schema(example = "EE")]
+    #[schema(example = "EE", pattern = r"^[A-Z]{2}$")]
     pub country: Option<String>,
 }
 
@@ -43,16 +43,20 @@ pub struct Source {
     #[schema(value_type = SourceType)]
     pub kind: String,
     /// Who provided the data (at most 200 characters).
-    #[schema(example = "Partner OÜ")]
+    #[schema(example = "Partner OÜ", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// The provider's reference, such as a contract (at most 200 characters).
-    #[schema(example = "contract 2026-17")]
+    #[schema(example = "contract 2026-17", min_length = 1, max_length = 200)]
     pub reference: Option<String>,
     /// When the data was collected (RFC 3339); not in the future.
     pub collected_at: Option<DateTime<Utc>>,
     /// The provider's assurance of lawful collection (at most 500 characters); required for
     /// `third_party`.
-    #[schema(example = "signed statement 2026-17-A")]
+    #[schema(
+        example = "signed statement 2026-17-A",
+        min_length = 1,
+        max_length = 500
+    )]
     pub lawful_collection_attestation: Option<String>,
 }
 
@@ -68,29 +72,40 @@ const SOURCE_KEYS: [&str; 5] = [
 /// The fields of a subject that staff set: the body of `POST /v1/subjects`. A fixed set (data
 /// minimisation): there is no place for other personal data.
 ///
-/// Serde only reads the shape here; every rule is checked in [`SubjectFields::to_data`]. So
-/// required fields are options (required in the schema) and the nested objects raw JSON: a
-/// missing or malformed field then never hides the others, and every bad one is named at once,
-/// nested ones dotted.
+/// Every field is checked and every bad one named at once, nested ones dotted (`source.name`).
+// Only the shape is read on deserializing; every rule is checked in `SubjectFields::to_data`. So
+// required fields are options (required in the schema) and the nested objects raw JSON: a
+// missing or malformed field then never hides the others.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "client",
+    "given_name": "Mari",
+    "family_name": "Maasikas",
+    "personal_code": "49403136526",
+    "email": "mari@example.ee",
+    "phone": "+3725551234",
+    "address": {"street": "Pikk 1-2", "city": "Tallinn", "postal_code": "10123", "country": "EE"},
+    "preferred_language": "et",
+    "source": {"type": "data_subject", "collected_at": "2026-11-01T10:00:00Z"}
+}))]
 pub struct SubjectFields {
     /// `client` or `contact`.
     #[schema(value_type = SubjectKind, required = true)]
     pub kind: Option<String>,
     /// Given name(s): 1 to 200 characters.
-    #[schema(value_type = String, required = true, example = "Mari")]
+    #[schema(value_type = String, required = true, example = "Mari", min_length = 1, max_length = 200)]
     pub given_name: Option<String>,
     /// Family name: 1 to 200 characters.
-    #[schema(value_type = String, required = true, example = "Maasikas")]
+    #[schema(value_type = String, required = true, example = "Maasikas", min_length = 1, max_length = 200)]
     pub family_name: Option<String>,
     /// Estonian personal identification code (isikukood), checksum verified; unique.
-    #[schema(example = "49403136526")]
+    #[schema(example = "49403136526", pattern = r"^[1-6][0-9]{10}$")]
     pub personal_code: Option<String>,
     /// E-mail address; its domain is stored in lower case.
-    #[schema(example = "mari@example.ee")]
+    #[schema(example = "mari@example.ee", format = Email, max_length = 254)]
     pub email: Option<String>,
     /// Phone number in E.164 form.
-    #[schema(example = "+3725551234")]
+    #[schema(example = "+3725551234", pattern = r"^\+[1-9][0-9]{7,14}$")]
     pub phone: Option<String>,
     /// Postal address.
     #[schema(value_type = Option<Address>)]

@@ -153,24 +153,24 @@ pub struct SubjectExport {
     /// The record, its source included.
     pub subject: Subject,
     /// The person's consent and opt-out flags, one per purpose.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::consents::api::Consent>)]
     pub consents: Value,
     /// Every consent decision, newest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::consents::api::ConsentEvent>)]
     pub consent_history: Value,
     /// Permissions to disclose the person's data to recipients.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::disclosures::api::Authorization>)]
     pub disclosure_authorizations: Value,
     /// Every disclosure of the person's data made.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::disclosures::api::Disclosure>)]
     pub disclosures: Value,
     /// Every correction of the record, oldest first.
     pub rectifications: Vec<Rectification>,
     /// Every access-log entry about the person, oldest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::access_log::model::Entry>)]
     pub access_log: Value,
     /// The person's privacy requests with their deadlines and outcomes, oldest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::requests::api::PrivacyRequest>)]
     pub privacy_requests: Value,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,

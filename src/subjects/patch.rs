@@ -17,7 +17,11 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SubjectPatch {
     /// Why the data is corrected, as the person asked or as found (1 to 500 characters).
-    #[schema(example = "the person reported a new e-mail address")]
+    #[schema(
+        example = "the person reported a new e-mail address",
+        min_length = 1,
+        max_length = 500
+    )]
     pub reason: String,
     /// `client` or `contact`.
     #[serde(default, deserialize_with = "present")]
@@ -25,23 +29,23 @@ pub struct SubjectPatch {
     pub kind: Option<Value>,
     /// Given name(s).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub given_name: Option<Value>,
     /// Family name.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub family_name: Option<Value>,
     /// Estonian personal identification code; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[1-6][0-9]{10}$")]
     pub personal_code: Option<Value>,
     /// E-mail address; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Value>,
     /// Phone number in E.164 form; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\+[1-9][0-9]{7,14}$")]
     pub phone: Option<Value>,
     /// Lines of the address to change; `null` clears the address or one line.
     #[serde(default, deserialize_with = "present")]

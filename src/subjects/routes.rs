@@ -189,10 +189,8 @@ pub async fn list_subjects(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("If-Match" = String, Header, description = "The subject's current ETag, such as \"3\""),
     ),
-    request_body(content(
-        (SubjectPatch = "application/merge-patch+json"),
-        (SubjectPatch = "application/json"),
-    )),
+    request_body(content = SubjectPatch, content_type = "application/merge-patch+json",
+        description = "A JSON merge patch (RFC 7396); sent as `application/json` it is taken the same way"),
     responses(
         (status = 200, description = "The rectified subject", body = Subject, headers(
             ("ETag" = String, description = "The new version, quoted"),
