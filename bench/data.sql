@@ -1,6 +1,7 @@
 -- Benchmark data, generated set-based inside PostgreSQL (no client round trip per row).
 --
---   psql -v subjects=1000000 -v entries=10000000 -v eligibility=100000 -f bench/data.sql planpro
+--   psql -v subjects=1000000 -v entries=10000000 -v eligibility=100000 -v access_log_key=BASE64 \
+--        -f bench/data.sql planpro
 --
 -- Loads, on a freshly migrated database:
 --   * `subjects` subjects (UUID v7 ids, valid Estonian personal codes, mixed optional fields and
@@ -16,6 +17,9 @@
 --     on the 1 % "hot" subjects (n % 100 = 1, about 500 entries each at full size, so that a page of
 --     100 is really full), half spread pseudo-randomly over every subject.
 --
+-- The access-log rows are keyed like the service's own (bench/mac.sql: the HMAC under the
+-- service's ACCESS_LOG_KEY, given as `access_log_key`), so the sealer checks each MAC and admits
+-- them to the Merkle tree as it would any entry; without the key they would be refused.
 -- The access-log rows are valid entries, but they are not hash-chained when they are inserted:
 -- like every entry, they are chained afterwards by the service's background sealer (bench/run.sh
 -- waits until it has caught up before measuring). The transactions are kept at 10,000 rows so that
@@ -39,11 +43,18 @@
 \else
   \set eligibility 10000
 \endif
+\if :{?access_log_key}
+\else
+  \echo 'access_log_key (the service''s ACCESS_LOG_KEY, base64) is required'
+  \quit
+\endif
 
 SET client_min_messages = warning;
 
 DROP SCHEMA IF EXISTS bench CASCADE;
 CREATE SCHEMA bench;
+\ir mac.sql
+SET bench.access_log_key = :'access_log_key';
 
 -- Time bases (epoch milliseconds): subjects were created between two years and one year ago,
 -- the access log covers the last year.
@@ -192,24 +203,29 @@ DECLARE
   e0 constant bigint := current_setting('bench.e0')::bigint;
   estep constant bigint := current_setting('bench.estep')::bigint;
   batch constant bigint := 10000;
+  mac_key constant bytea := decode(current_setting('bench.access_log_key'), 'base64');
   lo bigint := 1;
 BEGIN
   WHILE lo <= total LOOP
-    INSERT INTO access_log (id, at, actor, recipient_id, action, subject_id, outcome, purpose, request_id, count)
-    SELECT bench.uuid7(ms, i + (1::bigint << 58)), to_timestamp(ms / 1000.0),
-           'staff-' || (i % 17), NULL,
+    INSERT INTO access_log (id, at, actor, recipient_id, action, subject_id, outcome, purpose, request_id, count, mac)
+    SELECT e.*, bench.entry_mac(mac_key, e.id, e.at, e.actor, e.recipient_id, e.action, e.subject_id,
+                                e.outcome, e.purpose, e.request_id, e.count)
+    FROM (
+    SELECT bench.uuid7(ms, i + (1::bigint << 58)) AS id, to_timestamp(ms / 1000.0) AS at,
+           'staff-' || (i % 17) AS actor, NULL::uuid AS recipient_id,
            (ARRAY['subject.read', 'subject.read', 'subject.read', 'subject.read', 'subject.read',
-                  'subject.read', 'consent.read', 'consent.change', 'subject.list', 'subject.export'])[i % 10 + 1],
-           bench.subject_id(sn),
-           CASE WHEN i % 100 = 99 THEN 'denied' ELSE 'allowed' END,
-           CASE WHEN i % 3 = 0 THEN 'customer support call' END,
-           'bench-load-' || i, NULL
+                  'subject.read', 'consent.read', 'consent.change', 'subject.list', 'subject.export'])[i % 10 + 1] AS action,
+           bench.subject_id(sn) AS subject_id,
+           CASE WHEN i % 100 = 99 THEN 'denied' ELSE 'allowed' END AS outcome,
+           CASE WHEN i % 3 = 0 THEN 'customer support call' END AS purpose,
+           'bench-load-' || i AS request_id, NULL::integer AS count
     FROM (
       SELECT i, e0 + i * estep AS ms,
              CASE WHEN i % 2 = 0 THEN 1 + 100 * ((i / 2) % hot)
                   ELSE 1 + (i * 2654435761) % nsubj END AS sn
       FROM generate_series(lo, least(lo + batch - 1, total)) i
-    ) g;
+    ) g
+    ) e;
     COMMIT;
     lo := lo + batch;
   END LOOP;

@@ -87,6 +87,8 @@ pub struct Config {
     pub db_pool_timeout: Duration,
     pub migrate_on_start: bool,
     pub data_dir: std::path::PathBuf,
+    /// The keys and settings of the access log's proofs.
+    pub proofs: crate::proof_keys::KeySettings,
     /// How long a request body may take to arrive (`REQUEST_BODY_TIMEOUT_S`).
     pub request_body_timeout: Duration,
     /// Each request's deadline for all its database work, pool wait included, and the
@@ -274,6 +276,8 @@ impl Config {
         let db_pool_size = r.number("DB_POOL_SIZE", 10, 1..=1000);
         let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
         let migrate_on_start = r.flag("MIGRATE_ON_START", true);
+        let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
         let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
         let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
         let max_connections = r.number("MAX_CONNECTIONS", 10_000, 1000..=1_000_000);
@@ -300,6 +304,7 @@ impl Config {
             db_pool_timeout: Duration::from_millis(timeout_ms),
             migrate_on_start,
             data_dir,
+            proofs,
             request_body_timeout: Duration::from_secs(body_timeout_s),
             db_statement_timeout: Duration::from_millis(statement_timeout_ms),
             max_connections,

@@ -1,6 +1,7 @@
 //! planpro-privacy: the service that makes PlanPro OÜ's privacy promises true in software.
 
 pub mod access_log;
+pub mod audit;
 pub mod auth;
 pub mod batched;
 pub mod body;
@@ -21,6 +22,8 @@ pub mod ops;
 pub mod pagination;
 pub mod paths;
 pub mod precondition;
+pub mod proof_keys;
+pub mod receipts;
 pub mod recipients;
 pub mod request;
 pub mod requests;

@@ -2,7 +2,7 @@
 
 pub mod route_table;
 
-use crate::{access_log, consents, disclosures, ops, recipients, requests, subjects};
+use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 mod fixups;
@@ -48,6 +48,12 @@ use utoipa::{Modify, OpenApi};
         access_log::routes::search,
         access_log::routes::subject_entries,
         access_log::routes::verify,
+        access_log::proofs::checkpoint,
+        access_log::proofs::checkpoint_key,
+        access_log::proofs::inclusion_proof,
+        access_log::proofs::consistency_proof,
+        receipts::routes::receipt,
+        receipts::routes::jwks,
         requests::routes::create_request,
         requests::list::list_requests,
         requests::routes::get_request,
@@ -57,6 +63,8 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         crate::error::Problem,
         crate::error::FieldError,
+        access_log::proofs::InclusionProof,
+        access_log::proofs::ConsistencyProof,
         subjects::api::Address,
         subjects::api::Source,
         subjects::api::SubjectFields,

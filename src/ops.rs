@@ -25,7 +25,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = paths::READYZ, tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
-        (status = 503, description = "Database unreachable or migrations pending", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, migrations pending, or checkpoint signing refused because the database is behind the last signed checkpoint (`checkpoints-refused`, with the reason)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     // A probe must answer in time even while the database hangs.
@@ -37,6 +37,13 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .await?;
     if !current {
         return Err(ApiError::Unavailable);
+    }
+    if let Some(why) = state.sealer.proofs().alarm() {
+        return Err(ApiError::client(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "checkpoints-refused",
+            why,
+        ));
     }
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }

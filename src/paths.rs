@@ -31,6 +31,10 @@ pub const SUBJECT_CONSENTS: &str = "/v1/subjects/{id}/consents";
 pub const SUBJECT_CONSENT_HISTORY: &str = "/v1/subjects/{id}/consents/history";
 /// A subject's flag for one purpose.
 pub const SUBJECT_CONSENT: &str = "/v1/subjects/{id}/consents/{purpose}";
+/// The signed receipt of one consent event.
+pub const SUBJECT_CONSENT_RECEIPT: &str = "/v1/subjects/{id}/consents/history/{event_id}/receipt";
+/// The keys that sign consent receipts.
+pub const JWKS: &str = "/.well-known/jwks.json";
 /// Bulk eligibility for a purpose.
 pub const ELIGIBILITY: &str = "/v1/consents/eligibility";
 
@@ -56,6 +60,14 @@ pub const PARTNER_SUBJECT: &str = "/v1/partner/subjects/{id}";
 pub const ACCESS_LOGS: &str = "/v1/access-logs";
 /// Verification of the hash chain.
 pub const ACCESS_LOG_VERIFY: &str = "/v1/access-logs/verify";
+/// The latest signed checkpoint of the access log's Merkle tree.
+pub const ACCESS_LOG_CHECKPOINT: &str = "/v1/access-logs/checkpoint";
+/// The checkpoints' verifier key.
+pub const ACCESS_LOG_CHECKPOINT_KEY: &str = "/v1/access-logs/checkpoint-key";
+/// One entry's inclusion proof.
+pub const ACCESS_LOG_INCLUSION_PROOF: &str = "/v1/access-logs/{entry_id}/inclusion-proof";
+/// A consistency proof between two checkpoints.
+pub const ACCESS_LOG_CONSISTENCY_PROOF: &str = "/v1/access-logs/consistency-proof";
 /// The access-log entries about one subject.
 pub const SUBJECT_ACCESS_LOGS: &str = "/v1/subjects/{id}/access-logs";
 

@@ -3,13 +3,14 @@
 
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
-use crate::{access_log, consents, disclosures, ops, recipients, requests, subjects};
+use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
 use actix_web::web::{self, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Registers every route, the documentation and the answer for anything else.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use access_log::proofs as proof;
     use access_log::routes as log;
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
@@ -48,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(consent::consent_history)),
         )
         .service(resource(SUBJECT_CONSENT).route(put().to(consent::set_consent)))
+        .service(resource(SUBJECT_CONSENT_RECEIPT).route(get().to(receipts::routes::receipt)))
+        .service(resource(JWKS).route(get().to(receipts::routes::jwks)))
         .service(
             resource(ELIGIBILITY)
                 .app_data(BodyLimit(MAX_BULK_JSON_BYTES))
@@ -84,6 +87,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // access log
         .service(resource(ACCESS_LOGS).route(get().to(log::search)))
         .service(resource(ACCESS_LOG_VERIFY).route(get().to(log::verify)))
+        .service(resource(ACCESS_LOG_CHECKPOINT).route(get().to(proof::checkpoint)))
+        .service(resource(ACCESS_LOG_CHECKPOINT_KEY).route(get().to(proof::checkpoint_key)))
+        .service(resource(ACCESS_LOG_INCLUSION_PROOF).route(get().to(proof::inclusion_proof)))
+        .service(resource(ACCESS_LOG_CONSISTENCY_PROOF).route(get().to(proof::consistency_proof)))
         .service(resource(SUBJECT_ACCESS_LOGS).route(get().to(log::subject_entries)))
         // privacy requests
         .service(

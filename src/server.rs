@@ -59,7 +59,11 @@ impl AppState {
             config.db_statement_timeout,
         );
         Ok(Self {
-            sealer: Sealer::start(db.clone(), SEAL_PERIOD)?,
+            sealer: Sealer::start(
+                db.clone(),
+                SEAL_PERIOD,
+                crate::access_log::sealing::Proofs::start(config)?,
+            )?,
             db,
             verifier,
             body_timeout: config.request_body_timeout,

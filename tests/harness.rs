@@ -217,15 +217,47 @@ pub struct TestApp {
     call: Call,
 }
 
+/// The access-log key of every test (base64 of 32 bytes).
+pub const ACCESS_LOG_KEY: &str = "dGVzdC1hY2Nlc3MtbG9nLWtleS0zMi1ieXRlcy0hISE=";
+
+/// The checkpoint and receipt signing keys of every test (PKCS#8 PEM), made once per run.
+pub fn signing_keys() -> &'static (String, String) {
+    static KEYS: OnceLock<(String, String)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        (
+            planpro_privacy::proof_keys::new_pem(),
+            planpro_privacy::proof_keys::new_pem(),
+        )
+    })
+}
+
+/// The environment tests run with besides the database: keys, a data folder of the test's own
+/// (it keeps the last signed checkpoint) and a short checkpoint interval.
+pub fn test_env() -> Vec<(String, String)> {
+    let (checkpoint, receipt) = signing_keys();
+    let data_dir = std::env::temp_dir().join(format!("planpro-data-{}", Uuid::new_v4().simple()));
+    [
+        ("JWT_SECRET", SECRET),
+        ("ACCESS_LOG_KEY", ACCESS_LOG_KEY),
+        ("CHECKPOINT_SIGNING_KEY", checkpoint),
+        ("RECEIPT_SIGNING_KEY", receipt),
+        ("CHECKPOINT_INTERVAL_MS", "200"),
+        ("DATA_DIR", data_dir.to_str().expect("a UTF-8 temp dir")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 /// The configuration tests run with (HS256 with [`SECRET`]).
 pub fn test_config(url: &str) -> Config {
-    let mut config = Config::from_source(&std::collections::HashMap::from([
+    let mut env: std::collections::HashMap<String, String> = test_env().into_iter().collect();
+    env.extend([
         ("DATABASE_URL".to_owned(), url.to_owned()),
-        ("JWT_SECRET".to_owned(), SECRET.to_owned()),
         ("DB_POOL_SIZE".to_owned(), "4".to_owned()),
         ("DB_POOL_TIMEOUT_MS".to_owned(), "1500".to_owned()),
-    ]))
-    .expect("test configuration");
+    ]);
+    let mut config = Config::from_source(&env).expect("test configuration");
     config.migrate_on_start = false;
     config
 }
@@ -258,6 +290,30 @@ impl TestApp {
             })
         });
         Self { db, state, call }
+    }
+
+    /// Waits until a signed checkpoint holds every entry committed so far; returns its size.
+    pub async fn wait_for_checkpoint(&self) -> u64 {
+        let wanted = self.db.count(
+            "SELECT 1 FROM access_log a WHERE NOT EXISTS \
+             (SELECT 1 FROM access_log_refused r WHERE r.entry_seq = a.seq)",
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let size: i64 = self
+                .db
+                .scalar("SELECT coalesce(max(size), 0) FROM access_log_checkpoint")
+                .parse()
+                .expect("a size");
+            if size >= wanted && size > 0 {
+                return size as u64;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint of {wanted} entries within 15 s (latest: {size})"
+            );
+            actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// A token with these scopes for the actor `tester`.

@@ -38,8 +38,8 @@ const CONTRACT_ACTIONS: [&str; 17] = [
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
-/// records, which no contract action describes.
-const ADDED_ACTIONS: [&str; 1] = ["disclosure.read"];
+/// records, which no contract action describes; and `consent.receipt` (contract version 2).
+const ADDED_ACTIONS: [&str; 2] = ["disclosure.read", "consent.receipt"];
 
 /// `METHOD /path/template`, as the OpenAPI document spells the path.
 type Operation = (String, String);
@@ -507,6 +507,19 @@ fn builders() -> Vec<Builder> {
             build: |fx, _| Plan::about(fx.subject),
         },
         Builder {
+            method: "GET",
+            template: "/v1/subjects/{id}/consents/history/{event_id}/receipt",
+            action: "consent.receipt",
+            scope: Scope::ConsentsRead,
+            build: |fx, app| {
+                let event = app.db.scalar(&format!(
+                    "SELECT id FROM consent_events WHERE subject_id = '{}' ORDER BY id LIMIT 1",
+                    fx.subject
+                ));
+                Plan::about(fx.subject).param("event_id", event)
+            },
+        },
+        Builder {
             method: "PUT",
             template: "/v1/subjects/{id}/consents/{purpose}",
             action: "consent.change",
@@ -625,6 +638,20 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "GET",
+            template: "/v1/access-logs/{entry_id}/inclusion-proof",
+            action: "access_log.read",
+            scope: Scope::AccessLogsRead,
+            build: |fx, app| Plan {
+                params: vec![(
+                    "entry_id",
+                    checkpointed_entry_about(app, fx.subject).to_string(),
+                )],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
             template: "/v1/subjects/{id}/access-logs",
             action: "access_log.read",
             scope: Scope::AccessLogsRead,
@@ -688,6 +715,27 @@ fn builders() -> Vec<Builder> {
             build: |fx, app| request_change(fx, app).body(json!({"outcome": "fulfilled"})),
         },
     ]
+}
+
+/// An entry about the subject that a signed checkpoint holds (waiting for the checkpoint).
+fn checkpointed_entry_about(app: &TestApp, subject: Uuid) -> Uuid {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found = app.db.scalar(&format!(
+            "SELECT coalesce((SELECT l.entry_id::text FROM access_log_leaf l \
+             JOIN access_log a ON a.seq = l.entry_seq WHERE a.subject_id = '{subject}' \
+             AND l.idx < (SELECT coalesce(max(size), 0) FROM access_log_checkpoint) \
+             ORDER BY l.idx LIMIT 1), '')"
+        ));
+        if let Ok(id) = Uuid::parse_str(&found) {
+            return id;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpointed entry about the subject"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// A change of the fixture privacy request, with its current version in `If-Match`.

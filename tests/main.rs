@@ -1,6 +1,7 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod audit;
 mod auth;
 mod bounded;
 mod concurrency;
@@ -21,6 +22,8 @@ mod ops;
 mod outage;
 mod problems;
 mod process;
+mod proofs;
+mod receipts;
 mod recipients;
 mod requests;
 mod security;

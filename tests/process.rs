@@ -63,7 +63,7 @@ impl Server {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", url)
-            .env("JWT_SECRET", SECRET)
+            .envs(crate::harness::test_env())
             .env("BIND_ADDR", addr.to_string())
             .env("RUST_LOG", "debug")
             .envs(extra_env.iter().copied())

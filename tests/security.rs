@@ -18,6 +18,11 @@ struct Fixture {
     subject: Uuid,
     recipient: Uuid,
     authorization: Uuid,
+    /// A consent event of the subject.
+    event: Uuid,
+    /// An access-log entry in a signed checkpoint, and that checkpoint's size.
+    entry: Uuid,
+    size: u64,
     /// Open privacy requests about the subject: one to extend, one to close.
     request: Uuid,
     closable: Uuid,
@@ -79,6 +84,27 @@ async fn arrange(app: &TestApp) -> Fixture {
         authorization_body(recipient),
     )
     .await;
+    app.call(
+        actix_web::http::Method::PUT,
+        &format!("/v1/subjects/{subject}/consents/marketing_partners"),
+        &staff(),
+        Some(serde_json::json!({"status": "granted", "method": "web_form"})),
+    )
+    .await
+    .assert_status(200);
+    let event = app
+        .db
+        .scalar(&format!(
+            "SELECT id FROM consent_events WHERE subject_id = '{subject}'"
+        ))
+        .parse()
+        .expect("an event");
+    let size = app.wait_for_checkpoint().await;
+    let entry = app
+        .db
+        .scalar("SELECT entry_id FROM access_log_leaf WHERE idx = 0")
+        .parse()
+        .expect("a leaf");
     let request = created(
         app,
         "/v1/privacy-requests",
@@ -97,6 +123,9 @@ async fn arrange(app: &TestApp) -> Fixture {
         subject,
         recipient,
         authorization,
+        event,
+        entry,
+        size,
         request,
         closable,
     }
@@ -1225,10 +1254,17 @@ fn concrete(template: &str, fx: &Fixture) -> String {
     } else {
         fx.subject
     };
-    template
+    let path = template
         .replace("{id}", &id.to_string())
         .replace("{aid}", &fx.authorization.to_string())
-        .replace("{purpose}", "marketing_partners")
+        .replace("{entry_id}", &fx.entry.to_string())
+        .replace("{event_id}", &fx.event.to_string())
+        .replace("{purpose}", "marketing_partners");
+    if path.ends_with("/consistency-proof") {
+        format!("{path}?from={size}&to={size}", size = fx.size)
+    } else {
+        path
+    }
 }
 
 #[actix_web::test]
@@ -1250,7 +1286,11 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
     let mut tried = 0;
     let mut attempts_on_the_subject = Vec::new();
     for (method, template) in operations() {
-        if !template.starts_with("/v1/") || template.starts_with("/v1/partner/") {
+        // The checkpoint's verifier key is public: it needs no token at all.
+        if !template.starts_with("/v1/")
+            || template.starts_with("/v1/partner/")
+            || template == "/v1/access-logs/checkpoint-key"
+        {
             continue;
         }
         let path = concrete(&template, &fx);

@@ -6,21 +6,20 @@
 //! then `seq` order, so an entry committed late is never skipped. One instance seals at a time
 //! (an advisory lock); the others simply find nothing to do.
 
+use super::merkle::Frontier;
 use super::model::Entry;
+use super::sealing::Proofs;
+use super::tree;
+pub use super::verify::{verify, Verification};
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::db::singleton::{self, Singleton};
 use crate::error::{ApiError, ApiResult};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Entries chained in one round at the most (a round is also cut at a transaction boundary).
 const ROUND_LIMIT: i64 = 20_000;
-/// Chain links read per query while verifying.
-const VERIFY_CHUNK: i64 = 20_000;
 
 /// The hash before the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -71,7 +70,7 @@ struct Horizon {
 }
 
 /// The chain's head: its last position and hash.
-fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
+pub(super) fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
     let seal: Option<(i64, i64)> = access_log_seal::table
         .select((access_log_seal::horizon, access_log_seal::last_pos))
         .order(access_log_seal::id.desc())
@@ -91,23 +90,30 @@ fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
 
 /// Runs one sealing round; returns how many entries it chained. With `wait`, waits for another
 /// sealer to finish instead of leaving the work to it.
-pub fn seal(conn: &mut PgConnection, wait: bool) -> ApiResult<usize> {
-    seal_round(conn, wait).map(|round| round.chained)
+pub fn seal(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult<usize> {
+    seal_round(conn, wait, proofs).map(|round| round.chained)
 }
 
 /// What one round did.
-struct Round {
+pub(super) struct Round {
     chained: usize,
+    /// The tree's right edge after the round (`None` when another sealer held the lock).
+    frontier: Option<Frontier>,
     /// Every transaction below this is now chained (when the round was not cut short).
-    complete_below: i64,
+    pub(super) complete_below: i64,
 }
 
-fn seal_round(conn: &mut PgConnection, wait: bool) -> ApiResult<Round> {
-    let nothing = Round {
-        chained: 0,
-        complete_below: 0,
-    };
-    conn.transaction(|conn| {
+/// Also extends the Merkle tree with the same entries (those with a valid MAC) and signs a
+/// checkpoint when one is due; the tree's right edge in memory changes only once committed.
+pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult<Round> {
+    let mut cached = proofs.tree.lock();
+    let mut note = None;
+    let round = conn.transaction::<Round, ApiError, _>(|conn| {
+        let nothing = Round {
+            chained: 0,
+            complete_below: 0,
+            frontier: None,
+        };
         if wait {
             singleton::hold(conn, Singleton::Sealer)?;
         } else if !singleton::try_hold(conn, Singleton::Sealer)? {
@@ -120,18 +126,23 @@ fn seal_round(conn: &mut PgConnection, wait: bool) -> ApiResult<Round> {
             "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
         )
         .get_result(conn)?;
-        let rows: Vec<(i64, Entry)> = access_log::table
+        let rows: Vec<Row> = access_log::table
             .filter(access_log::txid.ge(horizon))
             .filter(access_log::txid.lt(xmin.xmin))
             .order((access_log::txid, access_log::seq))
-            .select((access_log::txid, Entry::as_select()))
+            .select((access_log::txid, Entry::as_select(), access_log::mac))
             .limit(ROUND_LIMIT + 1)
             .load(conn)?;
         let (rows, new_horizon) = cut_at_transaction(rows, xmin.xmin, conn)?;
-        if rows.is_empty() {
+        let mut frontier = tree::current(conn, &cached)?;
+        let seen = rows.len();
+        let rows = proofs.admit(conn, rows, &mut frontier)?;
+        note = proofs.maybe_sign(conn, &frontier)?;
+        if seen == 0 {
             return Ok(Round {
                 chained: 0,
                 complete_below: xmin.xmin,
+                frontier: Some(frontier),
             });
         }
         let mut links = Vec::with_capacity(rows.len());
@@ -159,188 +170,46 @@ fn seal_round(conn: &mut PgConnection, wait: bool) -> ApiResult<Round> {
         Ok(Round {
             chained: rows.len(),
             complete_below: new_horizon,
+            frontier: Some(frontier),
         })
-    })
+    });
+    let mut round = round?;
+    if let Some(frontier) = round.frontier.take() {
+        *cached = Some(frontier);
+    }
+    if let Some(note) = note {
+        proofs.keep(&note);
+    }
+    Ok(round)
 }
+
+/// A row a round reads: the writing transaction, the entry and its MAC.
+type Row = (i64, Entry, Option<Vec<u8>>);
+/// An entry and its MAC.
+type Keyed = (Entry, Option<Vec<u8>>);
 
 /// Keeps whole transactions: when a round is full, the last transaction waits for the next round
 /// (unless it alone fills the round, when all of it is taken now).
 fn cut_at_transaction(
-    mut rows: Vec<(i64, Entry)>,
+    mut rows: Vec<Row>,
     xmin: i64,
     conn: &mut PgConnection,
-) -> ApiResult<(Vec<Entry>, i64)> {
+) -> ApiResult<(Vec<Keyed>, i64)> {
+    let strip = |rows: Vec<Row>| rows.into_iter().map(|(_, e, m)| (e, m)).collect();
     if rows.len() as i64 <= ROUND_LIMIT {
-        return Ok((rows.into_iter().map(|(_, e)| e).collect(), xmin));
+        return Ok((strip(rows), xmin));
     }
-    let last_txid = rows.last().map_or(0, |(t, _)| *t);
-    if rows.first().is_some_and(|(t, _)| *t == last_txid) {
-        let all: Vec<Entry> = access_log::table
+    let last_txid = rows.last().map_or(0, |(t, _, _)| *t);
+    if rows.first().is_some_and(|(t, _, _)| *t == last_txid) {
+        let all = access_log::table
             .filter(access_log::txid.eq(last_txid))
             .order(access_log::seq)
-            .select(Entry::as_select())
+            .select((Entry::as_select(), access_log::mac))
             .load(conn)?;
         return Ok((all, last_txid + 1));
     }
-    rows.retain(|(t, _)| *t != last_txid);
-    Ok((rows.into_iter().map(|(_, e)| e).collect(), last_txid))
-}
-
-/// The outcome of a verification.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Verification {
-    /// True when every checked entry is intact and in place.
-    pub ok: bool,
-    /// How many chained entries were checked.
-    pub checked: i64,
-    /// The first entry found changed, removed, inserted or out of place.
-    pub first_bad_id: Option<Uuid>,
-    /// The chain's last position and hash (hex): record them elsewhere to detect a wholesale rewrite.
-    pub head_pos: i64,
-    pub head_hash: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-type Link = (i64, i64, Uuid, Vec<u8>, Option<Entry>);
-
-#[derive(QueryableByName)]
-struct NextXid {
-    #[diesel(sql_type = BigInt)]
-    xmax: i64,
-}
-
-/// Seals until every transaction that had finished when this call began is chained. A
-/// transaction still open elsewhere in the cluster holds the horizon back; after `patience`
-/// the verification goes on with what is sealed.
-fn seal_up_to_now(conn: &mut PgConnection, patience: std::time::Duration) -> ApiResult<()> {
-    let target: NextXid =
-        diesel::sql_query("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax")
-            .get_result(conn)?;
-    let deadline = std::time::Instant::now() + patience;
-    loop {
-        let round = seal_round(conn, true)?;
-        if round.complete_below >= target.xmax || std::time::Instant::now() >= deadline {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
-/// Seals what is pending, then checks every link whose entry falls in `[from, to)` (all when
-/// unbounded) and looks for entries that bypassed the chain. `progress` is called after each
-/// chunk: a long walk is no hung database.
-pub fn verify(
-    conn: &mut PgConnection,
-    from: Option<chrono::DateTime<chrono::Utc>>,
-    to: Option<chrono::DateTime<chrono::Utc>>,
-    progress: &dyn Fn(),
-) -> ApiResult<Verification> {
-    seal_up_to_now(conn, std::time::Duration::from_secs(5))?;
-    let (horizon, head_pos, head_hash) = head(conn)?;
-    let start = first_pos_at_or_after(conn, from)?;
-    let end = match to {
-        Some(to) => first_pos_at_or_after(conn, Some(to))?
-            .saturating_sub(1)
-            .min(head_pos),
-        None => head_pos,
-    };
-    let mut previous = if start <= 1 {
-        GENESIS.to_vec()
-    } else {
-        access_log_chain::table
-            .find(start - 1)
-            .select(access_log_chain::hash)
-            .first(conn)
-            .optional()?
-            .unwrap_or_else(|| GENESIS.to_vec())
-    };
-    let mut checked = 0;
-    let mut first_bad: Option<(i64, Uuid)> = None;
-    let mut pos = start;
-    while pos <= end && first_bad.is_none() {
-        let links: Vec<Link> = access_log_chain::table
-            .left_join(access_log::table.on(access_log::seq.eq(access_log_chain::entry_seq)))
-            .filter(access_log_chain::pos.between(pos, (pos + VERIFY_CHUNK - 1).min(end)))
-            .order(access_log_chain::pos)
-            .select((
-                access_log_chain::pos,
-                access_log_chain::entry_seq,
-                access_log_chain::entry_id,
-                access_log_chain::hash,
-                Option::<Entry>::as_select(),
-            ))
-            .load(conn)?;
-        progress();
-        if links.is_empty() {
-            break;
-        }
-        for (link_pos, entry_seq, entry_id, stored, entry) in links {
-            let expected_pos = pos;
-            pos = link_pos + 1;
-            let intact = link_pos == expected_pos
-                && entry.as_ref().is_some_and(|e| {
-                    let hash = link(&previous, e);
-                    e.id == entry_id && hash[..] == stored[..]
-                });
-            if !intact {
-                first_bad = Some((entry_seq, entry_id));
-                break;
-            }
-            checked += 1;
-            previous = stored;
-        }
-    }
-    if let Some(stray) = unchained_entry(conn, horizon, from, to)? {
-        if first_bad.is_none_or(|(seq, _)| stray.0 < seq) {
-            first_bad = Some(stray);
-        }
-    }
-    Ok(Verification {
-        ok: first_bad.is_none(),
-        checked,
-        first_bad_id: first_bad.map(|(_, id)| id),
-        head_pos,
-        head_hash: hex(&head_hash),
-    })
-}
-
-fn first_pos_at_or_after(
-    conn: &mut PgConnection,
-    at: Option<chrono::DateTime<chrono::Utc>>,
-) -> ApiResult<i64> {
-    let Some(at) = at else { return Ok(1) };
-    let pos: Option<i64> = access_log_chain::table
-        .inner_join(access_log::table.on(access_log::seq.eq(access_log_chain::entry_seq)))
-        .filter(access_log::at.ge(at))
-        .select(diesel::dsl::min(access_log_chain::pos))
-        .first(conn)?;
-    Ok(pos.unwrap_or(i64::MAX))
-}
-
-/// An entry of a finished transaction that is not in the chain: inserted behind the service's back.
-fn unchained_entry(
-    conn: &mut PgConnection,
-    horizon: i64,
-    from: Option<chrono::DateTime<chrono::Utc>>,
-    to: Option<chrono::DateTime<chrono::Utc>>,
-) -> ApiResult<Option<(i64, Uuid)>> {
-    let mut query = access_log::table
-        .left_join(access_log_chain::table.on(access_log_chain::entry_seq.eq(access_log::seq)))
-        .filter(access_log_chain::pos.is_null())
-        .filter(access_log::txid.lt(horizon))
-        .select((access_log::seq, access_log::id))
-        .order(access_log::seq)
-        .into_boxed();
-    if let Some(from) = from {
-        query = query.filter(access_log::at.ge(from));
-    }
-    if let Some(to) = to {
-        query = query.filter(access_log::at.lt(to));
-    }
-    Ok(query.first(conn).optional()?)
+    rows.retain(|(t, _, _)| *t != last_txid);
+    Ok((strip(rows), last_txid))
 }
 
 /// Seals in the background every `period` until `stop` is set; the last round runs after it is.
@@ -348,6 +217,7 @@ pub fn spawn_sealer(
     db: crate::db::Db,
     period: std::time::Duration,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    proofs: std::sync::Arc<Proofs>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("access-log-sealer".into())
@@ -359,14 +229,25 @@ pub fn spawn_sealer(
                     purged = std::time::Instant::now();
                     purge_expired(&db);
                 }
-                let result = db.get().and_then(|mut conn| seal(&mut conn, stopping));
-                if let Err(e) = result {
-                    if !matches!(e, ApiError::Unavailable) {
-                        log::warn!("sealing the access log failed: {e}");
+                let result = db
+                    .get()
+                    .and_then(|mut conn| seal(&mut conn, stopping, &proofs));
+                let backlog = match result {
+                    // A full round means more is waiting: go on at once, so that sealing keeps
+                    // up with any append rate the round size allows.
+                    Ok(chained) => chained as i64 >= ROUND_LIMIT / 2,
+                    Err(e) => {
+                        if !matches!(e, ApiError::Unavailable) {
+                            log::warn!("sealing the access log failed: {e}");
+                        }
+                        false
                     }
-                }
+                };
                 if stopping {
                     return;
+                }
+                if backlog {
+                    continue;
                 }
                 let mut slept = std::time::Duration::ZERO;
                 while slept < period && !stop.load(std::sync::atomic::Ordering::Acquire) {

@@ -5,10 +5,17 @@
 
 pub mod audit;
 pub mod chain;
+pub mod checkpoint;
 pub mod group_commit;
+pub mod keyed;
+pub mod merkle;
 pub mod model;
+pub mod proofs;
 pub mod routes;
 pub mod sealer;
+pub mod sealing;
+pub mod tree;
+pub mod verify;
 pub mod writer;
 
 use crate::auth::Actor;
@@ -54,6 +61,8 @@ pub enum Action {
     PartnerList,
     #[serde(rename = "access_log.read")]
     AccessLogRead,
+    #[serde(rename = "consent.receipt")]
+    ConsentReceipt,
     #[serde(rename = "request.create")]
     RequestCreate,
     #[serde(rename = "request.update")]
@@ -64,7 +73,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -80,6 +89,7 @@ impl Action {
         Action::PartnerRead,
         Action::PartnerList,
         Action::AccessLogRead,
+        Action::ConsentReceipt,
         Action::RequestCreate,
         Action::RequestUpdate,
         Action::RequestRead,
@@ -103,6 +113,7 @@ impl Action {
             Action::PartnerRead => "partner.read",
             Action::PartnerList => "partner.list",
             Action::AccessLogRead => "access_log.read",
+            Action::ConsentReceipt => "consent.receipt",
             Action::RequestCreate => "request.create",
             Action::RequestUpdate => "request.update",
             Action::RequestRead => "request.read",
@@ -183,10 +194,16 @@ impl NewEntry {
 }
 
 /// Appends entries on the caller's connection: inside a transaction, they commit with the change.
+/// Each carries its MAC under the access-log key: this is the only way entries are written.
 pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {
+    let key = keyed::key().ok_or_else(|| ApiError::internal("no access-log key installed"))?;
     for chunk in entries.chunks(5000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|entry| (entry, access_log::mac.eq(key.mac(&keyed::leaf_data(entry)))))
+            .collect();
         diesel::insert_into(access_log::table)
-            .values(chunk)
+            .values(rows)
             .execute(conn)?;
     }
     Ok(())

@@ -16,6 +16,8 @@ pub struct Entry {
     #[serde(skip)]
     pub seq: i64,
     pub id: Uuid,
+    /// Always with six fractional digits, as in the entry's Merkle leaf.
+    #[serde(serialize_with = "micros")]
     pub at: DateTime<Utc>,
     /// The token's `sub`: who acted.
     pub actor: String,
@@ -31,6 +33,10 @@ pub struct Entry {
     pub request_id: String,
     /// For bulk operations, the number of ids the request named.
     pub count: Option<i32>,
+}
+
+fn micros<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::keyed::micros(at))
 }
 
 /// Filters of a search; all optional and combined with AND.

@@ -309,9 +309,12 @@ pub async fn verify(
     let from = params.with("from", parse_time);
     let to = params.with("to", parse_time);
     params.finish()?;
+    let proofs = state.sealer.proofs().clone();
     let verdict = state
         .db
-        .run_watched(move |conn, progress| chain::verify(conn, from, to, &|| progress.tick()))
+        .run_watched(move |conn, progress| {
+            chain::verify(conn, from, to, &|| progress.tick(), &proofs)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(verdict))
 }

@@ -104,7 +104,7 @@ pub fn record_changes(
     let known = Known::load(conn, changes)?;
     lock_flags(conn, changes, &known)?;
     let stamped = stamp_events(changes, &known)?;
-    write_events(conn, &stamped)?;
+    write_events(conn, &stamped, &known)?;
     Ok(stamped.outcomes)
 }
 
@@ -234,8 +234,8 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
     Ok(stamped)
 }
 
-/// Points every changed flag at its newest event, then appends the events.
-fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()> {
+/// Points every changed flag at its newest event, then appends the events and their receipts.
+fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>, known: &Known) -> ApiResult<()> {
     if stamped.stamps.is_empty() {
         return Ok(());
     }
@@ -263,6 +263,23 @@ fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()>
             .values(chunk)
             .execute(conn)?;
     }
+    let receipts: Vec<crate::receipts::Event<'_>> = stamped
+        .events
+        .iter()
+        .map(|e| crate::receipts::Event {
+            id: e.id,
+            subject_id: e.subject_id,
+            purpose_id: e.purpose_id,
+            basis: known
+                .bases
+                .get(e.purpose_id)
+                .map_or("opt_in", String::as_str),
+            status: e.status,
+            method: e.method,
+            at: e.at,
+        })
+        .collect();
+    crate::receipts::record(conn, &receipts)?;
     Ok(())
 }
 

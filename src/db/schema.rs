@@ -14,6 +14,49 @@ diesel::table! {
         request_id -> Text,
         count -> Nullable<Int4>,
         txid -> Int8,
+        mac -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    access_log_cutover (only_row) {
+        only_row -> Bool,
+        seq -> Int8,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    access_log_leaf (idx) {
+        idx -> Int8,
+        entry_seq -> Int8,
+        entry_id -> Uuid,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    access_log_node (level, idx) {
+        level -> Int2,
+        idx -> Int8,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    access_log_refused (entry_seq) {
+        entry_seq -> Int8,
+        entry_id -> Uuid,
+        refused_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    access_log_checkpoint (size) {
+        size -> Int8,
+        root -> Bytea,
+        note -> Text,
+        signed_at -> Timestamptz,
     }
 }
 
@@ -162,6 +205,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    receipt_keys (kid) {
+        kid -> Text,
+        x -> Text,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consent_receipts (event_id) {
+        event_id -> Uuid,
+        kid -> Text,
+        jws -> Text,
+    }
+}
+
+diesel::table! {
     privacy_requests (id) {
         id -> Uuid,
         version -> Int4,
@@ -186,6 +245,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(consent_receipts -> consent_events (event_id));
+diesel::joinable!(consent_events -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
 diesel::joinable!(privacy_requests -> subjects (subject_id));
 diesel::joinable!(consents -> subjects (subject_id));
@@ -214,6 +275,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_chain,
     access_log_seal,
+    access_log_cutover,
+    access_log_leaf,
+    access_log_node,
+    access_log_refused,
+    access_log_checkpoint,
+    receipt_keys,
+    consent_receipts,
     subjects,
     rectifications,
     purposes,

@@ -1,0 +1,2 @@
+DROP TABLE consent_receipts;
+DROP TABLE receipt_keys;

@@ -1,0 +1,237 @@
+//! Signed consent receipts: for every consent event, a Kantara Consent Receipt v1.1 signed as a
+//! compact JWS (EdDSA, `kid` the RFC 7638 thumbprint of the key), written in the event's own
+//! transaction, so the person and anyone they show it to can check what was recorded without
+//! trusting the database. The keys are published at `/.well-known/jwks.json`.
+
+pub mod routes;
+
+use crate::db::schema::{consent_events, consent_receipts, purposes};
+use crate::error::{ApiError, ApiResult};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+use ed25519_dalek::{Signer as _, SigningKey};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+/// The data controller named in every receipt.
+const CONTROLLER: &str = "PlanPro OÜ";
+const CONTROLLER_EMAIL: &str = "privacy@planpro.ee";
+const CONTROLLER_ADDRESS: &str = "Tartu, Estonia";
+/// Where the privacy policy the consent refers to is published.
+const POLICY_URL: &str = "https://planpro.ee/privacy";
+
+/// The receipt signing key and its published form.
+pub struct ReceiptKey {
+    key: SigningKey,
+    /// The RFC 7638 thumbprint.
+    pub kid: String,
+    /// The public key, base64url.
+    pub x: String,
+}
+
+impl ReceiptKey {
+    /// Wraps a signing key.
+    pub fn new(key: SigningKey) -> Self {
+        let x = B64URL.encode(key.verifying_key().as_bytes());
+        Self {
+            key,
+            kid: thumbprint(&x),
+            x,
+        }
+    }
+
+    /// The compact JWS of a payload.
+    pub fn sign(&self, payload: &serde_json::Value) -> String {
+        let header = json!({"alg": "EdDSA", "kid": self.kid, "typ": "kantara-cr+jwt"});
+        let input = format!(
+            "{}.{}",
+            B64URL.encode(header.to_string()),
+            B64URL.encode(payload.to_string())
+        );
+        let signature = self.key.sign(input.as_bytes());
+        format!("{input}.{}", B64URL.encode(signature.to_bytes()))
+    }
+}
+
+/// RFC 7638: SHA-256 of the required members in lexicographic order, base64url.
+pub fn thumbprint(x: &str) -> String {
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    B64URL.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// The OKP JWK of a public key.
+pub fn jwk(kid: &str, x: &str) -> serde_json::Value {
+    json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA"})
+}
+
+/// The process's key: receipts are written inside the consent batch's transaction, which holds
+/// no application state; installed once at start, like the access-log key.
+static KEY: OnceLock<ReceiptKey> = OnceLock::new();
+
+/// Installs the key; a second, different key in the same process is refused.
+pub fn install(key: SigningKey) -> Result<(), String> {
+    let wanted = ReceiptKey::new(key);
+    let kid = wanted.kid.clone();
+    if KEY.get_or_init(|| wanted).kid != kid {
+        return Err("RECEIPT_SIGNING_KEY cannot change while the process runs".into());
+    }
+    Ok(())
+}
+
+/// The installed key.
+pub fn key() -> ApiResult<&'static ReceiptKey> {
+    KEY.get()
+        .ok_or_else(|| ApiError::internal("no receipt key installed"))
+}
+
+/// One consent event, as its receipt states it.
+pub struct Event<'a> {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub purpose_id: &'a str,
+    /// `opt_in` or `opt_out`.
+    pub basis: &'a str,
+    /// `granted` or `withdrawn`.
+    pub status: &'a str,
+    pub method: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// What kind of consent the event is: the withdrawal of an opt-out purpose is an objection
+/// (Art. 21), not a consent; granting one lifts that objection.
+fn consent_type(basis: &str, status: &str) -> &'static str {
+    match (basis, status) {
+        ("opt_out", "withdrawn") => "objection",
+        ("opt_out", _) => "implicit",
+        _ => "explicit",
+    }
+}
+
+/// The Kantara Consent Receipt v1.1 payload of an event.
+pub fn payload(event: &Event<'_>, description: &str) -> serde_json::Value {
+    json!({
+        "version": "KI-CR-v1.1.0",
+        "jurisdiction": "EE",
+        "consentTimestamp": event.at.timestamp(),
+        "collectionMethod": event.method,
+        "consentReceiptID": event.id,
+        "language": "en",
+        "piiPrincipalId": event.subject_id,
+        "piiControllers": [{
+            "piiController": CONTROLLER,
+            "contact": "Data protection",
+            "address": CONTROLLER_ADDRESS,
+            "email": CONTROLLER_EMAIL,
+            "onBehalf": false,
+        }],
+        "policyUrl": POLICY_URL,
+        "services": [{
+            "service": "PlanPro contact and marketing",
+            "purposes": [{
+                "purpose": description,
+                "purposeCategory": [event.purpose_id],
+                "consentType": consent_type(event.basis, event.status),
+                "piiCategory": ["contact"],
+                "primaryPurpose": false,
+                "termination": "until withdrawn",
+                "thirdPartyDisclosure": event.purpose_id.contains("partner"),
+            }],
+        }],
+        "sensitive": false,
+        "spiCat": [],
+        "status": event.status,
+    })
+}
+
+/// The English descriptions of the purposes the events name (one query for a whole batch).
+fn descriptions(
+    conn: &mut PgConnection,
+    events: &[Event<'_>],
+) -> ApiResult<HashMap<String, String>> {
+    let ids: Vec<&str> = events.iter().map(|e| e.purpose_id).collect();
+    Ok(purposes::table
+        .filter(purposes::id.eq_any(&ids))
+        .select((purposes::id, purposes::description_en))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Signs and stores the receipts of these events, in the caller's transaction: one statement,
+/// which also lists the key among the published ones the first time it signs.
+pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let key = key()?;
+    let described = descriptions(conn, events)?;
+    let mut ids = Vec::with_capacity(events.len());
+    let mut receipts = Vec::with_capacity(events.len());
+    for event in events {
+        let description = described
+            .get(event.purpose_id)
+            .map_or(event.purpose_id, String::as_str);
+        ids.push(event.id);
+        receipts.push(key.sign(&payload(event, description)));
+    }
+    diesel::sql_query(
+        "WITH k AS (INSERT INTO receipt_keys (kid, x) VALUES ($1, $2) ON CONFLICT DO NOTHING) \
+         INSERT INTO consent_receipts (event_id, kid, jws) \
+         SELECT e, $1, j FROM unnest($3::uuid[], $4::text[]) AS v(e, j) \
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind::<Text, _>(&key.kid)
+    .bind::<Text, _>(&key.x)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Text>, _>(receipts)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The receipt of one of the subject's events: stored, or (for an event recorded before
+/// receipts existed) signed now and stored. `None` when the subject has no such event.
+pub fn find(conn: &mut PgConnection, subject: Uuid, event_id: Uuid) -> ApiResult<Option<String>> {
+    let stored: Option<String> = consent_receipts::table
+        .inner_join(consent_events::table)
+        .filter(consent_events::subject_id.eq(subject))
+        .filter(consent_receipts::event_id.eq(event_id))
+        .select(consent_receipts::jws)
+        .first(conn)
+        .optional()?;
+    if stored.is_some() {
+        return Ok(stored);
+    }
+    let event: Option<(String, String, String, String, DateTime<Utc>)> = consent_events::table
+        .inner_join(purposes::table)
+        .filter(consent_events::id.eq(event_id))
+        .filter(consent_events::subject_id.eq(subject))
+        .select((
+            consent_events::purpose_id,
+            purposes::basis,
+            consent_events::status,
+            consent_events::method,
+            consent_events::at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((purpose_id, basis, status, method, at)) = event else {
+        return Ok(None);
+    };
+    let event = Event {
+        id: event_id,
+        subject_id: subject,
+        purpose_id: &purpose_id,
+        basis: &basis,
+        status: &status,
+        method: &method,
+        at,
+    };
+    conn.transaction(|conn| record(conn, std::slice::from_ref(&event)))?;
+    find(conn, subject, event_id)
+}

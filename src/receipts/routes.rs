@@ -1,0 +1,91 @@
+//! The receipt endpoints: one consent event's signed receipt, and the published keys.
+
+use crate::access_log::{Action, Outcome};
+use crate::auth::Scope;
+use crate::caller::Caller;
+use crate::db::schema::receipt_keys;
+use crate::domain::ids::SubjectId;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::paths;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+/// Returns the signed receipt of one consent event.
+///
+/// A compact JWS (`alg` `EdDSA`, `kid` naming a key of `/.well-known/jwks.json`) whose payload is
+/// a Kantara Consent Receipt v1.1: `consentReceiptID` is the event id, `piiPrincipalId` the
+/// subject id, `status` `granted` or `withdrawn`; the purpose's `consentType` is `explicit` for an
+/// opt-in purpose and `objection` for the withdrawal of an opt-out one. The read is logged
+/// (`consent.receipt`). A receipt is not a token: presented as one, it is refused.
+#[utoipa::path(get, path = paths::SUBJECT_CONSENT_RECEIPT, tag = "consents", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The subject's id"),
+        ("event_id" = Uuid, Path, description = "The consent event's id (from the history)"),
+    ),
+    responses(
+        (status = 200, description = "The receipt", body = String, content_type = "application/jose"),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `consents:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such consent event of this subject", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database or the access log is unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (subject, event) = path.into_inner();
+    state
+        .authorize(
+            &caller,
+            Scope::ConsentsRead,
+            Action::ConsentReceipt,
+            Some(SubjectId(subject)),
+        )
+        .await?;
+    let jws = state
+        .db
+        .run(move |conn| super::find(conn, subject, event))
+        .await?
+        .ok_or_else(|| ApiError::not_found("consent event"))?;
+    let entry = caller.entry(
+        Action::ConsentReceipt,
+        Some(SubjectId(subject)),
+        Outcome::Allowed,
+    );
+    state.log_reads(vec![entry]).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/jose")
+        .body(jws))
+}
+
+/// Lists the keys that sign consent receipts, as a JWK set; needs no token.
+///
+/// Each key is an OKP Ed25519 JWK with `kid`, `use` `sig` and `alg` `EdDSA`. Retired keys stay
+/// listed so that every receipt ever issued can still be checked.
+#[utoipa::path(get, path = paths::JWKS, tag = "consents",
+    responses(
+        (status = 200, description = "The JWK set", body = Object),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn jwks(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let current = super::key()?;
+    let stored: Vec<(String, String)> = state
+        .db
+        .run(|conn| {
+            Ok(receipt_keys::table
+                .select((receipt_keys::kid, receipt_keys::x))
+                .order(receipt_keys::added_at)
+                .load(conn)?)
+        })
+        .await?;
+    let mut keys: Vec<serde_json::Value> =
+        stored.iter().map(|(kid, x)| super::jwk(kid, x)).collect();
+    if !stored.iter().any(|(kid, _)| *kid == current.kid) {
+        keys.push(super::jwk(&current.kid, &current.x));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": keys })))
+}

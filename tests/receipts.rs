@@ -1,0 +1,190 @@
+//! Signed consent receipts: one per consent event, written with it, verifiable with the published
+//! JWK set (checked here with a second Ed25519 library), refused as a bearer token.
+
+use crate::harness::{staff, Resp, TestApp};
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use planpro_privacy::auth::Scope;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+async fn subject(app: &TestApp) -> Uuid {
+    let res = app
+        .post(
+            "/v1/subjects",
+            json!({"kind": "client", "given_name": "Mari", "family_name": "Maasikas",
+                   "source": {"type": "data_subject"}}),
+        )
+        .await;
+    res.assert_status(201);
+    res.json()["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn decide(app: &TestApp, subject: Uuid, purpose: &str, status: &str) -> Uuid {
+    app.call(
+        Method::PUT,
+        &format!("/v1/subjects/{subject}/consents/{purpose}"),
+        &staff(),
+        Some(json!({"status": status, "method": "unsubscribe_link"})),
+    )
+    .await
+    .assert_status(200);
+    let history = app
+        .get(&format!(
+            "/v1/subjects/{subject}/consents/history?purpose={purpose}"
+        ))
+        .await
+        .json();
+    history["items"][0]["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn receipt(app: &TestApp, subject: Uuid, event: Uuid) -> Resp {
+    app.call(
+        Method::GET,
+        &format!("/v1/subjects/{subject}/consents/history/{event}/receipt"),
+        &[Scope::ConsentsRead],
+        None,
+    )
+    .await
+}
+
+/// Verifies a compact JWS with the JWK set (ed25519-compact) and returns header and payload.
+fn verify(jws: &str, jwks: &Value) -> (Value, Value) {
+    let parts: Vec<&str> = jws.split('.').collect();
+    assert_eq!(parts.len(), 3, "a compact JWS");
+    let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();
+    let payload: Value = serde_json::from_slice(&B64URL.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the kid is published");
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
+    assert_eq!(
+        (key["use"].as_str(), key["alg"].as_str()),
+        (Some("sig"), Some("EdDSA"))
+    );
+    let x = key["x"].as_str().unwrap();
+    let thumbprint = B64URL.encode(Sha256::digest(
+        format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#).as_bytes(),
+    ));
+    assert_eq!(header["kid"], thumbprint, "kid is the RFC 7638 thumbprint");
+    let public = ed25519_compact::PublicKey::from_slice(&B64URL.decode(x).unwrap()).unwrap();
+    let signature =
+        ed25519_compact::Signature::from_slice(&B64URL.decode(parts[2]).unwrap()).unwrap();
+    public
+        .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+        .expect("the receipt's signature verifies");
+    (header, payload)
+}
+
+#[actix_web::test]
+async fn every_consent_event_has_a_signed_kantara_receipt() {
+    let app = TestApp::spawn().await;
+    let s = subject(&app).await;
+    let granted = decide(&app, s, "marketing_partners", "granted").await;
+    let objected = decide(&app, s, "marketing_planpro", "withdrawn").await;
+    assert_eq!(
+        app.db.count("SELECT 1 FROM consent_receipts"),
+        app.db.count("SELECT 1 FROM consent_events"),
+        "each event's receipt is written with it"
+    );
+    let jwks = app
+        .send(TestRequest::get().uri("/.well-known/jwks.json"))
+        .await
+        .assert_status(200)
+        .json();
+    let res = receipt(&app, s, granted).await;
+    res.assert_status(200);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("application/jose")
+    );
+    let (_, p) = verify(std::str::from_utf8(&res.body).unwrap(), &jwks);
+    assert_eq!(p["version"], "KI-CR-v1.1.0");
+    assert_eq!(p["jurisdiction"], "EE");
+    assert_eq!(p["consentReceiptID"], granted.to_string());
+    assert_eq!(p["piiPrincipalId"], s.to_string());
+    assert_eq!(p["collectionMethod"], "unsubscribe_link");
+    assert_eq!(p["status"], "granted");
+    assert!(p["consentTimestamp"].as_i64().unwrap() > 1_700_000_000);
+    assert!(p["piiControllers"][0]["piiController"].is_string() && p["policyUrl"].is_string());
+    assert_eq!(p["services"][0]["purposes"][0]["consentType"], "explicit");
+    let res = receipt(&app, s, objected).await;
+    let (_, p) = verify(std::str::from_utf8(&res.body).unwrap(), &jwks);
+    assert_eq!(p["status"], "withdrawn");
+    assert_eq!(
+        p["services"][0]["purposes"][0]["consentType"], "objection",
+        "withdrawing an opt-out purpose is an objection"
+    );
+    let reads = app
+        .db
+        .count("SELECT 1 FROM access_log WHERE action = 'consent.receipt'");
+    assert_eq!(reads, 2);
+    // Another subject's event, or none, is not found.
+    let other = subject(&app).await;
+    receipt(&app, other, granted)
+        .await
+        .assert_problem(404, "not-found");
+    receipt(&app, s, Uuid::now_v7())
+        .await
+        .assert_problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn a_receipt_is_not_a_bearer_token() {
+    let app = TestApp::spawn().await;
+    let s = subject(&app).await;
+    let event = decide(&app, s, "marketing_partners", "granted").await;
+    let jws = String::from_utf8(receipt(&app, s, event).await.body).unwrap();
+    let res = app
+        .send(
+            TestRequest::get()
+                .uri(&format!("/v1/subjects/{s}"))
+                .insert_header(("Authorization", format!("Bearer {jws}"))),
+        )
+        .await;
+    res.assert_status(401);
+}
+
+#[actix_web::test]
+async fn retired_keys_stay_listed_and_old_events_get_receipts() {
+    let app = TestApp::spawn().await;
+    let s = subject(&app).await;
+    let event = decide(&app, s, "marketing_partners", "granted").await;
+    // An event recorded before receipts existed has none stored: it is signed when first asked.
+    app.db.exec(&format!(
+        "ALTER TABLE consent_receipts DISABLE TRIGGER consent_receipts_append_only;
+         DELETE FROM consent_receipts WHERE event_id = '{event}';
+         ALTER TABLE consent_receipts ENABLE TRIGGER consent_receipts_append_only;
+         INSERT INTO receipt_keys (kid, x, added_at) VALUES ('retired-kid', 'AAAA', now() - interval '1 year');"
+    ));
+    let first = receipt(&app, s, event).await;
+    first.assert_status(200);
+    assert_eq!(
+        receipt(&app, s, event).await.body,
+        first.body,
+        "stored once, then the same"
+    );
+    let jwks = app
+        .send(TestRequest::get().uri("/.well-known/jwks.json"))
+        .await
+        .json();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids.len(), 2, "{jwks}");
+    assert_eq!(kids[0], "retired-kid");
+    verify(std::str::from_utf8(&first.body).unwrap(), &jwks);
+}
