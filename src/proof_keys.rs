@@ -2,7 +2,7 @@
 //! consent-receipt signing key. Read from the environment (`X` or `X_FILE`); required with
 //! `DATABASE_URL`, generated (mode 0600, under `DATA_DIR`) only in embedded mode.
 
-use crate::config::Secret;
+use crate::config::secret::Secret;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};

@@ -1,7 +1,9 @@
 //! How tokens are checked: one shared secret, one public key, or an identity provider's key set.
 //! Exactly one of them; two at once is a start-up error, since which one wins would be a guess.
 
-use super::{JwtKey, PublicKeyAlgorithm, Reader, Secret};
+use super::reader::Reader;
+use super::secret::Secret;
+use jsonwebtoken::DecodingKey;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +21,44 @@ pub enum JwksSource {
 pub struct JwksConfig {
     pub source: JwksSource,
     pub refresh: Duration,
+}
+
+/// Algorithms accepted for a public verification key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicKeyAlgorithm {
+    Rs256,
+    Es256,
+    EdDsa,
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    /// HS256 with a shared secret (which also lets `token` sign).
+    Secret(Secret),
+    /// A PEM public key for the named algorithm.
+    PublicKey {
+        pem: Vec<u8>,
+        algorithm: PublicKeyAlgorithm,
+    },
+    /// An identity provider's key set: each token names its key by `kid`.
+    Jwks(JwksConfig),
+}
+
+impl JwtKey {
+    /// The key in the form the token library verifies with.
+    pub fn decoding_key(&self) -> Result<DecodingKey, jsonwebtoken::errors::Error> {
+        match self {
+            JwtKey::Secret(secret) => Ok(DecodingKey::from_secret(secret.expose().as_bytes())),
+            JwtKey::PublicKey { pem, algorithm } => match algorithm {
+                PublicKeyAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
+                PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(pem),
+                PublicKeyAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
+            },
+            // A key set holds many keys, each found by the token's `kid` (see `auth::jwks`).
+            JwtKey::Jwks(_) => Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+        }
+    }
 }
 
 /// Reads the token-checking key, noting every problem.

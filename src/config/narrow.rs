@@ -1,7 +1,8 @@
 //! The few settings a command other than `serve` reads, so that a bad unrelated setting (a pool
 //! size, a listening address) does not stop `migrate` or `token`.
 
-use super::{ConfigError, Reader, Secret, Source};
+use super::reader::{ConfigError, Reader, Source};
+use super::secret::Secret;
 
 /// What `migrate` reads: where the database is.
 #[derive(Debug, Clone)]
