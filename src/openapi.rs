@@ -109,7 +109,7 @@ use utoipa::{Modify, OpenApi};
         disclosures::api::PartnerAddress,
         access_log::model::Entry,
         crate::pagination::Page<access_log::model::Entry>,
-        access_log::chain::Verification,
+        access_log::verify::Verification,
         access_log::Action,
         access_log::Outcome,
         crate::pagination::SortOrder,

@@ -10,7 +10,6 @@ use super::merkle::Frontier;
 use super::model::Entry;
 use super::sealing::Proofs;
 use super::tree;
-pub use super::verify::{verify, Verification};
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::db::singleton::{self, Singleton};
 use crate::error::{ApiError, ApiResult};

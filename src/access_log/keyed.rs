@@ -3,8 +3,6 @@
 //! The MAC covers the entry's leaf data, the one canonical encoding that the Merkle tree and
 //! outside auditors use as well.
 
-use super::model::Entry;
-use super::NewEntry;
 use chrono::{DateTime, Utc};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
@@ -48,40 +46,6 @@ pub struct Fields<'a> {
     pub purpose: Option<&'a str>,
     pub request_id: &'a str,
     pub count: Option<i32>,
-}
-
-impl<'a> From<&'a Entry> for Fields<'a> {
-    fn from(e: &'a Entry) -> Self {
-        Self {
-            id: &e.id,
-            at: &e.at,
-            actor: &e.actor,
-            recipient_id: e.recipient_id.as_ref(),
-            action: &e.action,
-            subject_id: e.subject_id.as_ref(),
-            outcome: &e.outcome,
-            purpose: e.purpose.as_deref(),
-            request_id: &e.request_id,
-            count: e.count,
-        }
-    }
-}
-
-impl<'a> From<&'a NewEntry> for Fields<'a> {
-    fn from(e: &'a NewEntry) -> Self {
-        Self {
-            id: &e.id,
-            at: &e.at,
-            actor: &e.actor,
-            recipient_id: e.recipient_id.as_ref(),
-            action: &e.action,
-            subject_id: e.subject_id.as_ref(),
-            outcome: &e.outcome,
-            purpose: e.purpose.as_deref(),
-            request_id: &e.request_id,
-            count: e.count,
-        }
-    }
 }
 
 /// The entry's leaf data: the RFC 8785 canonical JSON of its ten members, nulls included.
@@ -158,6 +122,7 @@ pub fn key() -> Option<&'static MacKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access_log::model::Entry;
 
     #[test]
     fn leaf_data_is_canonical_json_with_nulls_and_microseconds() {

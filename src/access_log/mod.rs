@@ -193,6 +193,24 @@ impl NewEntry {
     }
 }
 
+/// The new entry's members as its leaf data reads them (and its MAC covers).
+impl<'a> From<&'a NewEntry> for keyed::Fields<'a> {
+    fn from(e: &'a NewEntry) -> Self {
+        Self {
+            id: &e.id,
+            at: &e.at,
+            actor: &e.actor,
+            recipient_id: e.recipient_id.as_ref(),
+            action: &e.action,
+            subject_id: e.subject_id.as_ref(),
+            outcome: &e.outcome,
+            purpose: e.purpose.as_deref(),
+            request_id: &e.request_id,
+            count: e.count,
+        }
+    }
+}
+
 /// Appends entries on the caller's connection: inside a transaction, they commit with the change.
 /// Each carries its MAC under the access-log key: this is the only way entries are written.
 pub fn record(conn: &mut PgConnection, entries: &[NewEntry]) -> ApiResult<()> {

@@ -1,5 +1,6 @@
 //! Stored access-log entries and the queries that search them.
 
+use super::keyed::{micros as micros_text, Fields};
 use crate::db::schema::access_log;
 use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
@@ -36,7 +37,25 @@ pub struct Entry {
 }
 
 fn micros<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&super::keyed::micros(at))
+    s.serialize_str(&micros_text(at))
+}
+
+/// The entry's members as its leaf data reads them.
+impl<'a> From<&'a Entry> for Fields<'a> {
+    fn from(e: &'a Entry) -> Self {
+        Self {
+            id: &e.id,
+            at: &e.at,
+            actor: &e.actor,
+            recipient_id: e.recipient_id.as_ref(),
+            action: &e.action,
+            subject_id: e.subject_id.as_ref(),
+            outcome: &e.outcome,
+            purpose: e.purpose.as_deref(),
+            request_id: &e.request_id,
+            count: e.count,
+        }
+    }
 }
 
 /// Filters of a search; all optional and combined with AND.

@@ -1,8 +1,8 @@
 //! The access log's own endpoints: search (paged, or streamed whole as NDJSON or CSV), one
 //! subject's entries, and verification of the hash chain.
 
-use super::chain::{self, Verification};
 use super::model::{self, Entry, Filter};
+use super::verify::{self, Verification};
 use super::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
@@ -313,7 +313,7 @@ pub async fn verify(
     let verdict = state
         .db
         .run_watched(move |conn, progress| {
-            chain::verify(conn, from, to, &|| progress.tick(), &proofs)
+            verify::verify(conn, from, to, &|| progress.tick(), &proofs)
         })
         .await?;
     Ok(HttpResponse::Ok().json(verdict))
