@@ -1,5 +1,6 @@
 //! Request and response bodies of the subjects resource.
 
+use super::checker::{collection_time, Checker};
 use super::model::{RectificationRow, SubjectData, SubjectRow};
 use crate::domain::country::CountryCode;
 use crate::domain::email::Email;
@@ -12,9 +13,9 @@ use crate::domain::subject_kind::SubjectKind;
 use crate::domain::text::{LongText, Name, ShortText};
 use crate::error::FieldError;
 use crate::extract::Validate;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// A postal address; every line is optional, and an address with no line is no address.
@@ -116,96 +117,6 @@ pub struct SubjectFields {
     /// Where the data came from.
     #[schema(value_type = Source, required = true)]
     pub source: Option<Value>,
-}
-
-/// Collects the field errors of parsing several values.
-#[derive(Default)]
-struct Checker(Vec<FieldError>);
-
-impl Checker {
-    fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        parsed
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
-    }
-
-    fn optional<T>(
-        &mut self,
-        field: &str,
-        value: Option<&str>,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        value.and_then(|raw| self.check(field, parse(raw)))
-    }
-
-    fn required<T>(
-        &mut self,
-        field: &str,
-        value: Option<&str>,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        if value.is_none() {
-            self.0.push(FieldError::new(field, "is required"));
-        }
-        self.optional(field, value, parse)
-    }
-
-    /// A nested object (absent and `null` are none), naming its unknown keys.
-    fn object<'a>(
-        &mut self,
-        name: &str,
-        value: Option<&'a Value>,
-        known: &[&str],
-    ) -> Option<&'a Map<String, Value>> {
-        match value {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(object)) => {
-                for key in object.keys().filter(|k| !known.contains(&k.as_str())) {
-                    self.0
-                        .push(FieldError::new(format!("{name}.{key}"), "unknown field"));
-                }
-                Some(object)
-            }
-            Some(_) => {
-                self.0.push(FieldError::new(name, "must be an object"));
-                None
-            }
-        }
-    }
-
-    /// A text field of a nested object (`null` is none), as `name.key`.
-    fn text<'a>(
-        &mut self,
-        object: Option<&'a Map<String, Value>>,
-        name: &str,
-        key: &str,
-    ) -> Option<&'a str> {
-        match object?.get(key)? {
-            Value::Null => None,
-            Value::String(text) => Some(text),
-            _ => {
-                self.0
-                    .push(FieldError::new(format!("{name}.{key}"), "must be a string"));
-                None
-            }
-        }
-    }
-}
-
-/// Collection times may run this far ahead of our clock before they count as in the future.
-const CLOCK_SKEW_SECS: i64 = 300;
-
-/// A collection time: RFC 3339, not in the future.
-fn collection_time(raw: &str) -> Result<DateTime<Utc>, String> {
-    let at = DateTime::parse_from_rfc3339(raw.trim())
-        .map_err(|_| "must be an RFC 3339 date-time such as 2026-11-01T10:00:00Z".to_owned())?
-        .with_timezone(&Utc)
-        // Postgres keeps microseconds; truncating here keeps an unchanged time unchanged.
-        .trunc_subsecs(6);
-    if (at - Utc::now()).num_seconds() > CLOCK_SKEW_SECS {
-        return Err("must not be in the future".to_owned());
-    }
-    Ok(at)
 }
 
 impl SubjectFields {

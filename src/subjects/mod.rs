@@ -2,6 +2,7 @@
 //! and the right-of-access export.
 
 pub mod api;
+mod checker;
 pub mod export;
 pub mod model;
 pub mod patch;
