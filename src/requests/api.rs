@@ -1,6 +1,7 @@
 //! Request and response bodies of privacy requests.
 
 use super::model::RequestRow;
+use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::domain::privacy_request::{RequestChannel, RequestKind, RequestOutcome, RequestStatus};
 use crate::domain::text::{LongText, ShortText};
 use crate::error::{ApiResult, FieldError};
@@ -8,7 +9,6 @@ use crate::extract::Validate;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// A privacy request as received.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,7 +20,8 @@ pub struct NewPrivacyRequest {
     pub kind: RequestKind,
     /// The subject the request is about, when known (404 when no such subject exists).
     #[serde(default)]
-    pub subject_id: Option<Uuid>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub subject_id: Option<SubjectId>,
     pub channel: RequestChannel,
     /// When the request reached PlanPro; not in the future. Its Europe/Tallinn date starts the
     /// deadline.
@@ -108,10 +109,11 @@ impl Validate for Closing {
 /// A privacy request with its deadline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PrivacyRequest {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: PrivacyRequestId,
     pub kind: RequestKind,
-    #[schema(required = true)]
-    pub subject_id: Option<Uuid>,
+    #[schema(required = true, value_type = Option<uuid::Uuid>)]
+    pub subject_id: Option<SubjectId>,
     pub channel: RequestChannel,
     pub received_at: DateTime<Utc>,
     #[schema(required = true)]

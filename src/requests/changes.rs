@@ -9,6 +9,7 @@ use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::deadline::tallinn_date;
+use crate::domain::ids::PrivacyRequestId;
 use crate::domain::privacy_request::{RequestKind, RequestOutcome, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::idempotency::{self};
@@ -20,10 +21,13 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{SubsecRound, Utc};
-use uuid::Uuid;
 
 /// Loads the request for a change: 404, 412 on a stale `If-Match`, 409 once closed.
-fn lock_open(conn: &mut diesel::PgConnection, id: Uuid, expected: i32) -> ApiResult<RequestRow> {
+fn lock_open(
+    conn: &mut diesel::PgConnection,
+    id: PrivacyRequestId,
+    expected: i32,
+) -> ApiResult<RequestRow> {
     let row = model::lock(conn, id)?;
     if row.version != expected {
         return Err(precondition::stale("privacy request"));
@@ -63,7 +67,7 @@ pub async fn extend_request(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<PrivacyRequestId>,
     body: BodyAfterAuth<Extension>,
 ) -> actix_web::Result<HttpResponse> {
     state
@@ -88,7 +92,7 @@ pub async fn extend_request(
 fn extend(
     conn: &mut diesel::PgConnection,
     actor: &Caller,
-    id: Uuid,
+    id: PrivacyRequestId,
     expected: i32,
     body: Extension,
 ) -> ApiResult<RequestRow> {
@@ -150,7 +154,7 @@ pub async fn close_request(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<PrivacyRequestId>,
     body: BodyAfterAuth<Closing>,
 ) -> actix_web::Result<HttpResponse> {
     state
@@ -175,7 +179,7 @@ pub async fn close_request(
 fn close(
     conn: &mut diesel::PgConnection,
     actor: &Caller,
-    id: Uuid,
+    id: PrivacyRequestId,
     expected: i32,
     body: Closing,
 ) -> ApiResult<RequestRow> {

@@ -7,7 +7,7 @@ use super::routes::entry;
 use crate::access_log::Action;
 use crate::auth::Scope;
 use crate::caller::Caller;
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::PrivacyRequestId;
 use crate::domain::privacy_request::{RequestKind, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::pagination::{Page, Params};
@@ -19,7 +19,6 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Rows fetched per query while streaming.
 const STREAM_CHUNK: i64 = 1000;
@@ -75,11 +74,11 @@ pub async fn list_requests(
             &caller,
             Scope::RequestsRead,
             Action::RequestRead,
-            filter.subject_id.map(SubjectId),
+            filter.subject_id,
         )
         .await?;
     let limit = params.limit();
-    let cursor = params.cursor::<Uuid>();
+    let cursor = params.cursor::<PrivacyRequestId>();
     params.finish()?;
     let streamed = req
         .headers()
@@ -121,7 +120,7 @@ fn ndjson(rows: Vec<RequestRow>) -> ApiResult<Bytes> {
 
 /// Streams every matching request, one bounded query at a time.
 fn stream(state: std::sync::Arc<AppState>, filter: Filter) -> HttpResponse {
-    let body = futures_util::stream::unfold(Some(None::<Uuid>), move |cursor| {
+    let body = futures_util::stream::unfold(Some(None::<PrivacyRequestId>), move |cursor| {
         let state = state.clone();
         let filter = filter.clone();
         async move {

@@ -1,20 +1,19 @@
 //! Privacy-request rows and their queries.
 
 use crate::db::schema::{privacy_requests as requests, subjects};
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 /// A stored privacy request.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = requests, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct RequestRow {
-    pub id: Uuid,
+    pub id: PrivacyRequestId,
     pub version: i32,
     pub kind: String,
-    pub subject_id: Option<Uuid>,
+    pub subject_id: Option<SubjectId>,
     pub channel: String,
     pub received_at: DateTime<Utc>,
     pub received_on: NaiveDate,
@@ -38,13 +37,13 @@ pub struct RequestRow {
 pub struct Filter {
     pub status: Option<String>,
     pub kind: Option<String>,
-    pub subject_id: Option<Uuid>,
+    pub subject_id: Option<SubjectId>,
     /// Only open requests due before this date.
     pub overdue_on: Option<NaiveDate>,
 }
 
 /// 404 unless the subject exists.
-pub fn require_subject(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
+pub fn require_subject(conn: &mut PgConnection, id: SubjectId) -> ApiResult<()> {
     let found: bool =
         diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)?;
     if found {
@@ -55,7 +54,7 @@ pub fn require_subject(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
 }
 
 /// Whether the subject has been erased.
-pub fn subject_erased(conn: &mut PgConnection, id: Uuid) -> ApiResult<bool> {
+pub fn subject_erased(conn: &mut PgConnection, id: SubjectId) -> ApiResult<bool> {
     let erased_at: Option<Option<DateTime<Utc>>> = subjects::table
         .find(id)
         .select(subjects::erased_at)
@@ -73,7 +72,7 @@ pub fn insert(conn: &mut PgConnection, row: &RequestRow) -> ApiResult<()> {
 }
 
 /// The request, or 404.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<RequestRow> {
+pub fn find(conn: &mut PgConnection, id: PrivacyRequestId) -> ApiResult<RequestRow> {
     requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -83,7 +82,7 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<RequestRow> {
 }
 
 /// The request locked for a change, or 404.
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<RequestRow> {
+pub fn lock(conn: &mut PgConnection, id: PrivacyRequestId) -> ApiResult<RequestRow> {
     requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -105,7 +104,7 @@ pub fn update(conn: &mut PgConnection, row: &RequestRow) -> ApiResult<()> {
 pub fn list(
     conn: &mut PgConnection,
     filter: &Filter,
-    cursor: Option<Uuid>,
+    cursor: Option<PrivacyRequestId>,
     limit: i64,
 ) -> ApiResult<Vec<RequestRow>> {
     let mut query = requests::table

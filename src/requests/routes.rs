@@ -9,7 +9,7 @@ use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::deadline::{due_on, tallinn_date};
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::domain::privacy_request::RequestStatus;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::idempotency::{self, Answer};
@@ -23,7 +23,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use uuid::Uuid;
 
 /// Months to answer, and to answer once extended (GDPR Art. 12(3)).
 pub(super) const MONTHS: u32 = 1;
@@ -66,8 +65,8 @@ pub(super) fn keyed_update(
     Ok(answer)
 }
 
-pub(super) fn entry(caller: &Caller, action: Action, subject: Option<Uuid>) -> NewEntry {
-    caller.entry(action, subject.map(SubjectId), Outcome::Allowed)
+pub(super) fn entry(caller: &Caller, action: Action, subject: Option<SubjectId>) -> NewEntry {
+    caller.entry(action, subject, Outcome::Allowed)
 }
 
 /// Now, as PostgreSQL stores it (microseconds), so that an answer equals a later read.
@@ -112,7 +111,7 @@ pub async fn create_request(
     let due = deadline(received_on, MONTHS)?;
     let now = now();
     let row = RequestRow {
-        id: Uuid::now_v7(),
+        id: PrivacyRequestId::new(),
         version: 1,
         kind: body.kind.as_str().to_owned(),
         subject_id: body.subject_id,
@@ -166,7 +165,7 @@ pub async fn create_request(
 pub async fn get_request(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    id: web::Path<PrivacyRequestId>,
 ) -> ApiResult<HttpResponse> {
     state
         .authorize(&caller, Scope::RequestsRead, Action::RequestRead, None)
