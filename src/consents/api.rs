@@ -1,6 +1,7 @@
 //! Request and response bodies of the consents resource.
 
 use crate::domain::consent::{Basis, ConsentStatus, Decision, Method};
+use crate::domain::ids::{EventId, SubjectId};
 use crate::domain::purpose_id::PurposeId;
 use crate::domain::text::check_controls;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -8,7 +9,6 @@ use crate::extract::Validate;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// The longest purpose description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -191,7 +191,8 @@ impl Validate for ConsentChange {
 /// The receipt of one recorded decision.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentEvent {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: EventId,
     /// The purpose's id.
     pub purpose: String,
     pub status: Decision,
@@ -210,8 +211,8 @@ pub struct EligibilityRequest {
     /// The purpose's id.
     pub purpose: String,
     /// Up to 100,000 subject ids; duplicates are answered once.
-    #[schema(max_items = 100_000, example = json!(["0190b6a2-7c3e-7d1a-9f00-2b6c1d8e4a10"]))]
-    pub subject_ids: Vec<Uuid>,
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 100_000, example = json!(["0190b6a2-7c3e-7d1a-9f00-2b6c1d8e4a10"]))]
+    pub subject_ids: Vec<SubjectId>,
 }
 
 impl Validate for EligibilityRequest {
@@ -235,11 +236,14 @@ impl Validate for EligibilityRequest {
 pub struct Eligibility {
     pub purpose: String,
     /// Subjects that may be contacted for the purpose now.
-    pub eligible: Vec<Uuid>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub eligible: Vec<SubjectId>,
     /// Subjects that may not.
-    pub not_eligible: Vec<Uuid>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub not_eligible: Vec<SubjectId>,
     /// Ids that are no subject.
-    pub unknown: Vec<Uuid>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub unknown: Vec<SubjectId>,
 }
 
 impl TryFrom<super::model::PurposeRow> for Purpose {

@@ -15,6 +15,7 @@ use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
 use crate::db::schema::{consent_events, consents, purposes, subjects};
 use crate::domain::consent::{Basis, Decision, Method};
+use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer, Key};
 use actix_web::http::StatusCode;
@@ -23,12 +24,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use uuid::Uuid;
 
 /// A decision waiting for its batch.
 #[derive(Debug, Clone)]
 pub struct PendingChange {
-    pub subject_id: Uuid,
+    pub subject_id: SubjectId,
     pub purpose_id: String,
     pub status: Decision,
     pub method: Method,
@@ -72,21 +72,21 @@ pub fn answer_of(basis: &Basis, event: EventRow) -> ApiResult<Answer> {
 #[derive(Insertable)]
 #[diesel(table_name = consents)]
 struct FlagLock<'a> {
-    subject_id: Uuid,
+    subject_id: SubjectId,
     purpose_id: &'a str,
     status: &'a str,
     method: &'a str,
     evidence: Option<&'a str>,
     updated_at: DateTime<Utc>,
     updated_by: &'a str,
-    last_event_id: Uuid,
+    last_event_id: EventId,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = consent_events)]
 struct NewEvent<'a> {
-    id: Uuid,
-    subject_id: Uuid,
+    id: EventId,
+    subject_id: SubjectId,
     purpose_id: &'a str,
     status: &'a str,
     method: &'a str,
@@ -110,17 +110,17 @@ pub fn record_changes(
 
 /// The subjects and purposes of a batch that exist, with each purpose's stored basis.
 struct Known {
-    subjects: HashSet<Uuid>,
+    subjects: HashSet<SubjectId>,
     bases: HashMap<String, String>,
 }
 
 impl Known {
     fn load(conn: &mut PgConnection, changes: &[PendingChange]) -> ApiResult<Self> {
-        let subject_ids: Vec<Uuid> = changes.iter().map(|c| c.subject_id).collect();
+        let subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
         let subjects = subjects::table
             .filter(subjects::id.eq_any(&subject_ids))
             .select(subjects::id)
-            .load::<Uuid>(conn)?
+            .load::<SubjectId>(conn)?
             .into_iter()
             .collect();
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
@@ -141,7 +141,7 @@ impl Known {
 /// Upserts every flag the batch changes, which takes their row locks in key order (the map's
 /// order), so that two batches never deadlock; the last change of each flag decides it.
 fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known) -> ApiResult<()> {
-    let mut last: BTreeMap<(Uuid, &str), &PendingChange> = BTreeMap::new();
+    let mut last: BTreeMap<(SubjectId, &str), &PendingChange> = BTreeMap::new();
     for change in changes.iter().filter(|c| known.valid(c)) {
         last.insert((change.subject_id, change.purpose_id.as_str()), change);
     }
@@ -159,7 +159,7 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
             evidence: c.evidence.as_deref(),
             updated_at: provisional,
             updated_by: &c.actor,
-            last_event_id: Uuid::now_v7(),
+            last_event_id: EventId::new(),
         })
         .collect();
     diesel::insert_into(consents::table)
@@ -180,7 +180,7 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
 struct Stamped<'a> {
     outcomes: Vec<ChangeOutcome>,
     /// The newest event of each flag: what the flag points at.
-    stamps: HashMap<(Uuid, &'a str), (Uuid, DateTime<Utc>)>,
+    stamps: HashMap<(SubjectId, &'a str), (EventId, DateTime<Utc>)>,
     events: Vec<NewEvent<'a>>,
 }
 
@@ -200,7 +200,7 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
             stamped.outcomes.push(ChangeOutcome::NoPurpose);
             continue;
         };
-        let id = Uuid::now_v7();
+        let id = EventId::new();
         let at = Utc::now().trunc_subsecs(6);
         stamped
             .stamps

@@ -2,6 +2,7 @@
 //! reader's copies of the JSON tree would be most of the request's time.
 
 use super::api::EligibilityRequest;
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{parse_object, strict_value, Validate};
 use serde::Deserialize;
@@ -18,7 +19,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 struct StrictEligibility {
     purpose: String,
-    subject_ids: Vec<Uuid>,
+    subject_ids: Vec<SubjectId>,
 }
 
 /// Parses an eligibility body, naming every bad field on failure.
@@ -101,7 +102,7 @@ mod tests {
 
     #[test]
     fn a_well_formed_eligibility_body_is_read_directly() {
-        let id = Uuid::now_v7();
+        let id = SubjectId::new();
         let body = format!(r#"{{"purpose": "p_1", "subject_ids": ["{id}", "{id}"]}}"#);
         let request = parse_eligibility(body.as_bytes()).unwrap();
         assert_eq!(request.purpose, "p_1");

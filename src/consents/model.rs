@@ -1,14 +1,13 @@
 //! Rows, insert forms and queries of purposes, consent flags and consent events.
 
 use crate::db::schema::{consent_events, consents, purposes};
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{Array, Bool, Text, Uuid as SqlUuid};
-use uuid::Uuid;
 
 /// A purpose as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -93,8 +92,8 @@ pub fn flags_of(conn: &mut PgConnection, subject_id: SubjectId) -> QueryResult<V
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = consent_events, check_for_backend(Pg))]
 pub struct EventRow {
-    pub id: Uuid,
-    pub subject_id: Uuid,
+    pub id: EventId,
+    pub subject_id: SubjectId,
     pub purpose_id: String,
     pub status: String,
     pub method: String,
@@ -110,7 +109,7 @@ pub fn history(
     conn: &mut PgConnection,
     subject_id: SubjectId,
     purpose: Option<&str>,
-    before: Option<Uuid>,
+    before: Option<EventId>,
     limit: Option<i64>,
 ) -> QueryResult<Vec<EventRow>> {
     let mut query = consent_events::table
@@ -134,11 +133,11 @@ pub fn history(
 #[derive(Debug, QueryableByName)]
 pub struct Sorted {
     #[diesel(sql_type = Array<SqlUuid>)]
-    pub eligible: Vec<Uuid>,
+    pub eligible: Vec<SubjectId>,
     #[diesel(sql_type = Array<SqlUuid>)]
-    pub not_eligible: Vec<Uuid>,
+    pub not_eligible: Vec<SubjectId>,
     #[diesel(sql_type = Array<SqlUuid>)]
-    pub unknown: Vec<Uuid>,
+    pub unknown: Vec<SubjectId>,
 }
 
 /// One pass over the ids: each is looked up once in `subjects` and in `consents`, and the answer
@@ -157,7 +156,7 @@ LEFT JOIN consents c ON c.subject_id = i.id AND c.purpose_id = $2";
 /// where nothing was recorded.
 pub fn eligibility(
     conn: &mut PgConnection,
-    ids: &[Uuid],
+    ids: &[SubjectId],
     purpose: &str,
     unset_eligible: bool,
 ) -> QueryResult<Sorted> {

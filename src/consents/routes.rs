@@ -13,7 +13,7 @@ use crate::body::Body;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::consent::Basis;
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{EventId, SubjectId};
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
@@ -27,7 +27,6 @@ use crate::subjects::path::SubjectPath;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Lists every purpose of processing and its legal basis.
 ///
@@ -201,7 +200,7 @@ pub async fn set_consent(
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
     let change = body.read().await?;
     let pending = PendingChange {
-        subject_id: subject_id.uuid(),
+        subject_id,
         purpose_id: purpose,
         status: change.status,
         method: change.method,
@@ -249,7 +248,7 @@ pub async fn consent_history(
         .await?;
     let mut params = Params::new(query.into_inner());
     let limit = params.limit();
-    let before = params.cursor::<Uuid>();
+    let before = params.cursor::<EventId>();
     let purpose = params.text("purpose", purpose_id::MAX_LEN);
     params.finish()?;
     let rows = state
@@ -319,7 +318,7 @@ pub async fn check_eligibility(
             let unset_eligible = Basis::from_db(&row.basis)?.eligible(None);
             // Sorting puts duplicates side by side, so each id is asked and answered once, and
             // hands the ids to the index lookups in key order. It runs here, off the async workers.
-            subject_ids.sort_unstable_by_key(|id| id.as_u128());
+            subject_ids.sort_unstable_by_key(|id| id.uuid().as_u128());
             subject_ids.dedup();
             let sorted = model::eligibility(conn, &subject_ids, &purpose, unset_eligible)?;
             Ok((purpose, subject_ids.len(), sorted))

@@ -6,6 +6,7 @@
 pub mod routes;
 
 use crate::db::schema::{consent_events, consent_receipts, purposes};
+use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
@@ -17,7 +18,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use uuid::Uuid;
 
 /// The data controller named in every receipt.
 const CONTROLLER: &str = "PlanPro OÜ";
@@ -92,8 +92,8 @@ pub fn key() -> ApiResult<&'static ReceiptKey> {
 
 /// One consent event, as its receipt states it.
 pub struct Event<'a> {
-    pub id: Uuid,
-    pub subject_id: Uuid,
+    pub id: EventId,
+    pub subject_id: SubjectId,
     pub purpose_id: &'a str,
     /// `opt_in` or `opt_out`.
     pub basis: &'a str,
@@ -196,7 +196,11 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
 
 /// The receipt of one of the subject's events: stored, or (for an event recorded before
 /// receipts existed) signed now and stored. `None` when the subject has no such event.
-pub fn find(conn: &mut PgConnection, subject: Uuid, event_id: Uuid) -> ApiResult<Option<String>> {
+pub fn find(
+    conn: &mut PgConnection,
+    subject: SubjectId,
+    event_id: EventId,
+) -> ApiResult<Option<String>> {
     let stored: Option<String> = consent_receipts::table
         .inner_join(consent_events::table)
         .filter(consent_events::subject_id.eq(subject))

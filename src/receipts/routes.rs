@@ -4,13 +4,12 @@ use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::db::schema::receipt_keys;
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::paths;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 /// Returns the signed receipt of one consent event.
 ///
@@ -35,7 +34,7 @@ use uuid::Uuid;
 pub async fn receipt(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(SubjectId, EventId)>,
 ) -> ApiResult<HttpResponse> {
     let (subject, event) = path.into_inner();
     state
@@ -43,7 +42,7 @@ pub async fn receipt(
             &caller,
             Scope::ConsentsRead,
             Action::ConsentReceipt,
-            Some(SubjectId(subject)),
+            Some(subject),
         )
         .await?;
     let jws = state
@@ -51,11 +50,7 @@ pub async fn receipt(
         .run(move |conn| super::find(conn, subject, event))
         .await?
         .ok_or_else(|| ApiError::not_found("consent event"))?;
-    let entry = caller.entry(
-        Action::ConsentReceipt,
-        Some(SubjectId(subject)),
-        Outcome::Allowed,
-    );
+    let entry = caller.entry(Action::ConsentReceipt, Some(subject), Outcome::Allowed);
     state.log_reads(vec![entry]).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/jose")
