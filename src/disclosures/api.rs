@@ -3,6 +3,7 @@
 
 use super::model::{AuthorizationRow, DisclosureRow, SubjectFields};
 use crate::domain::disclosure::{DataCategory, LegalBasis};
+use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::domain::text::check_controls;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::Validate;
@@ -10,7 +11,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Checks a required text: not blank, no control characters but line breaks and tabs, at most
 /// `max` characters.
@@ -47,7 +47,8 @@ fn categories(errors: &mut Vec<FieldError>, field: &str, values: &[DataCategory]
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewAuthorization {
     /// The recipient allowed to receive the data.
-    pub recipient_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub recipient_id: RecipientId,
     /// The legal basis of the disclosure.
     pub legal_basis: LegalBasis,
     /// How the subject's consent was given (required for `consent`).
@@ -109,9 +110,12 @@ impl Validate for NewAuthorization {
 /// A disclosure authorization as stored, with whether it applies now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Authorization {
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    pub recipient_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: AuthorizationId,
+    #[schema(value_type = uuid::Uuid)]
+    pub subject_id: SubjectId,
+    #[schema(value_type = uuid::Uuid)]
+    pub recipient_id: RecipientId,
     pub legal_basis: LegalBasis,
     pub consent_evidence: Option<String>,
     pub legal_reference: Option<String>,
@@ -187,7 +191,8 @@ impl Validate for Revocation {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewDisclosure {
     /// Who received the data.
-    pub recipient_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub recipient_id: RecipientId,
     /// Which of the subject's data was disclosed: at least one category, none twice.
     pub data_categories: Vec<DataCategory>,
     /// How it was sent, such as `email`, `api`, `paper` or `portal`.
@@ -214,15 +219,19 @@ impl Validate for NewDisclosure {
 /// A disclosure that was made: by staff on record, or to a partner through its endpoint.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Disclosure {
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    pub recipient_id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: DisclosureId,
+    #[schema(value_type = uuid::Uuid)]
+    pub subject_id: SubjectId,
+    #[schema(value_type = uuid::Uuid)]
+    pub recipient_id: RecipientId,
     pub data_categories: Vec<DataCategory>,
     /// `partner_api` for disclosures through the partner endpoint.
     pub channel: String,
     pub note: Option<String>,
     /// The authorizations that permitted it.
-    pub authorization_ids: Vec<Uuid>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub authorization_ids: Vec<AuthorizationId>,
     /// Who disclosed (staff) or received (partner) the data.
     pub actor: String,
     pub at: DateTime<Utc>,
@@ -264,7 +273,8 @@ pub struct PartnerAddress {
 /// field of any other category is absent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerSubject {
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: SubjectId,
     /// Category `identity`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -293,7 +303,7 @@ pub struct PartnerSubject {
 
 impl PartnerSubject {
     /// Keeps only the fields of `covered` categories.
-    pub fn release(id: Uuid, fields: SubjectFields, covered: &BTreeSet<DataCategory>) -> Self {
+    pub fn release(id: SubjectId, fields: SubjectFields, covered: &BTreeSet<DataCategory>) -> Self {
         let has = |c| covered.contains(&c);
         let identity = has(DataCategory::Identity);
         let contact = has(DataCategory::Contact);

@@ -22,7 +22,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::BTreeSet;
-use uuid::Uuid;
 
 /// One authorization, with its `ETag` (and `Location` when just created).
 fn single(status: StatusCode, body: &Authorization) -> ApiResult<Answer> {
@@ -78,8 +77,8 @@ pub async fn create_authorization(
     }
     let categories: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
     let row = NewAuthorizationRow {
-        id: Uuid::now_v7(),
-        subject_id: subject.uuid(),
+        id: AuthorizationId::new(),
+        subject_id: subject,
         recipient_id: body.recipient_id,
         legal_basis: body.legal_basis.as_str().to_owned(),
         consent_evidence: body.consent_evidence,
@@ -101,8 +100,7 @@ pub async fn create_authorization(
                 model::insert_authorization(conn, &row)?;
                 access_log::record(conn, &[entry])?;
                 // Read back with the recipient's status, which `active` depends on.
-                let (stored, recipient_active) =
-                    model::authorization(conn, subject, AuthorizationId(row.id))?;
+                let (stored, recipient_active) = model::authorization(conn, subject, row.id)?;
                 let body = Authorization::from_row(stored, recipient_active, Utc::now())?;
                 single(StatusCode::CREATED, &body)
             })

@@ -2,21 +2,20 @@
 
 use crate::db::schema::{disclosure_authorizations as auths, disclosures, recipients, subjects};
 use crate::domain::disclosure::DataCategory;
-use crate::domain::ids::{AuthorizationId, SubjectId};
+use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::recipients::model::ACTIVE;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::BTreeSet;
-use uuid::Uuid;
 
 /// A stored disclosure authorization.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = auths, check_for_backend(diesel::pg::Pg))]
 pub struct AuthorizationRow {
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    pub recipient_id: Uuid,
+    pub id: AuthorizationId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
     pub legal_basis: String,
     pub consent_evidence: Option<String>,
     pub legal_reference: Option<String>,
@@ -56,9 +55,9 @@ pub(super) fn in_force(now: DateTime<Utc>) -> _ {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = auths)]
 pub struct NewAuthorizationRow {
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    pub recipient_id: Uuid,
+    pub id: AuthorizationId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
     pub legal_basis: String,
     pub consent_evidence: Option<String>,
     pub legal_reference: Option<String>,
@@ -74,13 +73,13 @@ pub struct NewAuthorizationRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disclosures, check_for_backend(diesel::pg::Pg))]
 pub struct DisclosureRow {
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    pub recipient_id: Uuid,
+    pub id: DisclosureId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
     pub data_categories: Vec<String>,
     pub channel: String,
     pub note: Option<String>,
-    pub authorization_ids: Vec<Uuid>,
+    pub authorization_ids: Vec<AuthorizationId>,
     pub actor: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
@@ -90,13 +89,13 @@ pub struct DisclosureRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = disclosures)]
 pub struct NewDisclosureRow {
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    pub recipient_id: Uuid,
+    pub id: DisclosureId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
     pub data_categories: Vec<String>,
     pub channel: String,
     pub note: Option<String>,
-    pub authorization_ids: Vec<Uuid>,
+    pub authorization_ids: Vec<AuthorizationId>,
     pub actor: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
@@ -118,11 +117,11 @@ pub struct SubjectFields {
 }
 
 /// 400 naming `recipient_id` unless the recipient exists.
-pub fn require_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
+pub fn require_recipient(conn: &mut PgConnection, id: RecipientId) -> ApiResult<()> {
     recipients::table
         .find(id)
         .select(recipients::id)
-        .first::<Uuid>(conn)
+        .first::<RecipientId>(conn)
         .optional()?
         .map(|_| ())
         .ok_or_else(|| ApiError::invalid_field("recipient_id", "no recipient has this id"))
@@ -130,7 +129,7 @@ pub fn require_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
 
 /// True when the recipient exists and is active, holding a share lock on it until the
 /// transaction ends so that a suspension cannot commit between this check and the disclosure.
-fn lock_active_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<bool> {
+fn lock_active_recipient(conn: &mut PgConnection, id: RecipientId) -> ApiResult<bool> {
     let status: Option<String> = recipients::table
         .find(id)
         .select(recipients::status)
@@ -142,7 +141,10 @@ fn lock_active_recipient(conn: &mut PgConnection, id: Uuid) -> ApiResult<bool> {
 
 /// Of `ids`, the recipients that exist and are active, each share-locked (in id order) until
 /// the transaction ends, like [`lock_active_recipient`] for one.
-pub fn lock_active_recipients(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Uuid>> {
+pub fn lock_active_recipients(
+    conn: &mut PgConnection,
+    ids: &[RecipientId],
+) -> ApiResult<Vec<RecipientId>> {
     Ok(recipients::table
         .filter(recipients::id.eq_any(ids))
         .filter(recipients::status.eq(ACTIVE))
@@ -231,7 +233,7 @@ pub fn revoke(
 pub fn active_grants(
     conn: &mut PgConnection,
     subject: SubjectId,
-    recipient: Uuid,
+    recipient: RecipientId,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<AuthorizationRow>> {
     if !lock_active_recipient(conn, recipient)? {
@@ -260,7 +262,7 @@ pub fn covered(grants: &[AuthorizationRow]) -> ApiResult<BTreeSet<DataCategory>>
 pub fn used_for(
     grants: &[AuthorizationRow],
     wanted: &BTreeSet<DataCategory>,
-) -> ApiResult<Vec<Uuid>> {
+) -> ApiResult<Vec<AuthorizationId>> {
     let mut used = Vec::new();
     for grant in grants {
         let categories = DataCategory::from_db_all(&grant.data_categories)?;
@@ -287,7 +289,7 @@ pub fn insert_disclosure(
 pub fn disclosures_of(
     conn: &mut PgConnection,
     subject: SubjectId,
-    cursor: Option<Uuid>,
+    cursor: Option<DisclosureId>,
     limit: Option<i64>,
 ) -> ApiResult<Vec<DisclosureRow>> {
     let mut query = disclosures::table
@@ -307,8 +309,8 @@ pub fn disclosures_of(
 /// The fields of each of `ids` that exists.
 pub fn subject_fields_of(
     conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> ApiResult<Vec<(Uuid, SubjectFields)>> {
+    ids: &[SubjectId],
+) -> ApiResult<Vec<(SubjectId, SubjectFields)>> {
     Ok(subjects::table
         .filter(subjects::id.eq_any(ids))
         .select((subjects::id, SubjectFields::as_select()))
@@ -319,11 +321,11 @@ pub fn subject_fields_of(
 /// at `now`; `None` when the recipient is suspended or unknown.
 pub fn receivable_subjects(
     conn: &mut PgConnection,
-    recipient: Uuid,
+    recipient: RecipientId,
     now: DateTime<Utc>,
-    cursor: Option<Uuid>,
+    cursor: Option<SubjectId>,
     limit: i64,
-) -> ApiResult<Option<Vec<Uuid>>> {
+) -> ApiResult<Option<Vec<SubjectId>>> {
     if !lock_active_recipient(conn, recipient)? {
         return Ok(None);
     }

@@ -8,7 +8,7 @@ use super::{etag_of, not_authorized};
 use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{RecipientId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Params};
 use crate::paths;
@@ -19,7 +19,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The one refusal a partner gets for a subject it may not receive, whether or not the subject
 /// exists, so that the endpoint reveals nothing about who is on file.
@@ -33,12 +32,12 @@ async fn recipient_of(
     caller: &Caller,
     action: Action,
     subject: Option<SubjectId>,
-) -> ApiResult<Uuid> {
+) -> ApiResult<RecipientId> {
     state
         .authorize(caller, Scope::Partner, action, subject)
         .await?;
     match caller.actor.recipient_id {
-        Some(recipient) => Ok(recipient),
+        Some(recipient) => Ok(RecipientId(recipient)),
         None => {
             let error = ApiError::client(
                 StatusCode::FORBIDDEN,
@@ -75,7 +74,7 @@ pub async fn read_subject(
     let subject = path.id();
     let recipient = recipient_of(&state, &caller, Action::PartnerRead, Some(subject)).await?;
     let job = PartnerJob {
-        subject: subject.uuid(),
+        subject,
         recipient,
         entry: caller.entry(Action::PartnerRead, Some(subject), Outcome::Allowed),
     };
@@ -83,7 +82,7 @@ pub async fn read_subject(
     let Some((fields, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
         return Err(refused());
     };
-    let body = PartnerSubject::release(subject.uuid(), fields, &covered);
+    let body = PartnerSubject::release(subject, fields, &covered);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag_of(&body)))
         .json(body))
@@ -115,7 +114,7 @@ pub async fn list_subjects(
     let recipient = recipient_of(&state, &caller, Action::PartnerList, None).await?;
     let mut params = Params::new(query.into_inner());
     let limit = params.limit();
-    let cursor = params.cursor::<Uuid>();
+    let cursor = params.cursor::<SubjectId>();
     params.finish()?;
     let ids = state
         .db
@@ -127,11 +126,11 @@ pub async fn list_subjects(
         let error = not_authorized("your organisation may not receive data now");
         return state.deny(&caller, Action::PartnerList, None, error).await;
     };
-    let page = Page::from_rows(ids, limit, Uuid::to_string);
+    let page = Page::from_rows(ids, limit, SubjectId::to_string);
     let entries = page
         .items
         .iter()
-        .map(|id| caller.entry(Action::PartnerList, Some(SubjectId(*id)), Outcome::Allowed))
+        .map(|id| caller.entry(Action::PartnerList, Some(*id), Outcome::Allowed))
         .collect();
     state.log_reads(entries).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -12,19 +12,19 @@ use crate::access_log::group_commit::GroupOp;
 use crate::access_log::{NewEntry, Outcome};
 use crate::db::schema::{disclosure_authorizations as auths, disclosures};
 use crate::domain::disclosure::DataCategory;
+use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
-use uuid::Uuid;
 
 /// The channel of disclosures made through the partner endpoints.
 pub const PARTNER_CHANNEL: &str = "partner_api";
 
 /// One partner's read of one subject.
 pub struct PartnerJob {
-    pub subject: Uuid,
-    pub recipient: Uuid,
+    pub subject: SubjectId,
+    pub recipient: RecipientId,
     /// The `partner.read` entry; appended as allowed or, when nothing may be released, denied.
     pub entry: NewEntry,
 }
@@ -56,13 +56,13 @@ impl GroupOp for PartnerRead {
                 None => Ok(BTreeSet::new()),
             })
             .collect::<ApiResult<_>>()?;
-        let wanted: Vec<Uuid> = jobs
+        let wanted: Vec<SubjectId> = jobs
             .iter()
             .zip(&covered)
             .filter(|(_, c)| !c.is_empty())
             .map(|(job, _)| job.subject)
             .collect();
-        let fields: HashMap<Uuid, SubjectFields> = if wanted.is_empty() {
+        let fields: HashMap<SubjectId, SubjectFields> = if wanted.is_empty() {
             HashMap::new()
         } else {
             model::subject_fields_of(conn, &wanted)?
@@ -102,16 +102,16 @@ fn grants_of(
     conn: &mut PgConnection,
     jobs: &[PartnerJob],
     now: DateTime<Utc>,
-) -> ApiResult<HashMap<(Uuid, Uuid), Vec<AuthorizationRow>>> {
-    let mut recipients: Vec<Uuid> = jobs.iter().map(|j| j.recipient).collect();
+) -> ApiResult<HashMap<(SubjectId, RecipientId), Vec<AuthorizationRow>>> {
+    let mut recipients: Vec<RecipientId> = jobs.iter().map(|j| j.recipient).collect();
     recipients.sort_unstable();
     recipients.dedup();
     let active = model::lock_active_recipients(conn, &recipients)?;
-    let mut grants: HashMap<(Uuid, Uuid), Vec<AuthorizationRow>> = HashMap::new();
+    let mut grants: HashMap<(SubjectId, RecipientId), Vec<AuthorizationRow>> = HashMap::new();
     if active.is_empty() {
         return Ok(grants);
     }
-    let subjects: Vec<Uuid> = jobs.iter().map(|j| j.subject).collect();
+    let subjects: Vec<SubjectId> = jobs.iter().map(|j| j.subject).collect();
     let rows: Vec<AuthorizationRow> = auths::table
         .filter(auths::subject_id.eq_any(&subjects))
         .filter(auths::recipient_id.eq_any(&active))
@@ -138,11 +138,11 @@ fn denied(entry: &NewEntry) -> NewEntry {
 fn disclosure(
     job: &PartnerJob,
     covered: &BTreeSet<DataCategory>,
-    authorization_ids: Vec<Uuid>,
+    authorization_ids: Vec<AuthorizationId>,
     at: DateTime<Utc>,
 ) -> NewDisclosureRow {
     NewDisclosureRow {
-        id: Uuid::now_v7(),
+        id: DisclosureId::new(),
         subject_id: job.subject,
         recipient_id: job.recipient,
         data_categories: DataCategory::names(covered),

@@ -9,6 +9,7 @@ use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
+use crate::domain::ids::DisclosureId;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
@@ -23,7 +24,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::PgConnection;
 use std::collections::{BTreeSet, HashMap};
-use uuid::Uuid;
 
 /// Records a disclosure made by staff.
 ///
@@ -137,8 +137,8 @@ fn record(
         return Ok(Err(missing));
     }
     let row = NewDisclosureRow {
-        id: Uuid::now_v7(),
-        subject_id: subject.uuid(),
+        id: DisclosureId::new(),
+        subject_id: subject,
         recipient_id: body.recipient_id,
         data_categories: DataCategory::names(&wanted),
         channel: body.channel.trim().to_owned(),
@@ -197,7 +197,7 @@ pub async fn list_disclosures(
         .await?;
     let mut params = Params::new(query.into_inner());
     let limit = params.limit();
-    let cursor = params.cursor::<Uuid>();
+    let cursor = params.cursor::<DisclosureId>();
     params.finish()?;
     let rows = state
         .db
