@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::Value;
-use uuid::Uuid;
 
 /// The fields staff set, validated: what a create inserts and a rectification overwrites.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -190,7 +189,7 @@ pub struct Filter {
 pub fn list(
     conn: &mut PgConnection,
     filter: Filter,
-    after: Option<Uuid>,
+    after: Option<SubjectId>,
     limit: i64,
 ) -> ApiResult<Vec<SubjectRow>> {
     let mut query = subjects::table

@@ -29,7 +29,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::Utc;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Commits the read's access-log entry about the subject: only then may its data go out.
 async fn log_read(
@@ -164,7 +163,7 @@ pub async fn list_subjects(
         }),
     };
     let limit = params.limit();
-    let after = params.cursor::<Uuid>();
+    let after = params.cursor::<SubjectId>();
     params.finish()?;
     let rows = state
         .db
