@@ -5,7 +5,7 @@
 \set r random(1, :nids)
 SELECT id AS eid FROM bench.entry_ids WHERE n = :r \gset
 BEGIN;
-SELECT idx, entry_seq FROM access_log_leaf WHERE entry_id = :'eid' ORDER BY idx LIMIT 1 \gset
+SELECT idx, entry_seq FROM access_log_leaf WHERE entry_id = :eid ORDER BY idx LIMIT 1 \gset
 SELECT size, root, note FROM access_log_checkpoint ORDER BY size DESC LIMIT 1;
 SELECT id, at, actor, recipient_id, action, subject_id, outcome, purpose, request_id, count
   FROM access_log WHERE seq = :entry_seq;
