@@ -22,9 +22,10 @@ cleanup() {
 trap cleanup EXIT
 
 cat > "$work/config.yml" <<'YAML'
-# Bodies of these types are JSON (and Prometheus text) to a client.
+# Bodies of these types are JSON (and Prometheus text, and a consent receipt's compact JWS) to a client.
 content_type_overrides:
   application/openmetrics-text: text/plain
+  application/jose: text/plain
   application/merge-patch+json: application/json
 post_hooks: []
 YAML
