@@ -139,7 +139,9 @@ fn declare_parameters(doc: &mut Value) {
                     }
                 }
             }
-            if path.starts_with("/v1/") {
+            // X-Access-Purpose is read with the caller's token: an operation without one (the
+            // checkpoint's verifier key) neither reads nor refuses it.
+            if path.starts_with("/v1/") && operation.contains_key("security") {
                 declare_request_headers(operation);
             }
         }
