@@ -42,6 +42,37 @@ fn lock_open(
     Ok(row)
 }
 
+/// What every change of a request does around its own rule: the scope check (logged when
+/// refused), the body, `If-Match`, the idempotency key, and one transaction that locks the open
+/// request, applies the change and stores it with its `request.update` entry.
+async fn change<B: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    id: PrivacyRequestId,
+    body: impl std::future::Future<Output = Result<B, actix_web::Error>>,
+    apply: fn(&mut diesel::PgConnection, RequestRow, B) -> ApiResult<RequestRow>,
+) -> actix_web::Result<HttpResponse> {
+    state
+        .authorize(caller, Scope::RequestsWrite, Action::RequestUpdate, None)
+        .await?;
+    let body = body.await?;
+    let expected = precondition::expected_version(req.headers(), "privacy request")?;
+    let key = idempotency::Key::of(req, &caller.actor)?;
+    let actor = caller.clone();
+    let answer = state
+        .db
+        .transaction(move |conn| {
+            keyed_update(conn, key.as_ref(), &actor, |conn| {
+                let row = lock_open(conn, id, expected)?;
+                let row = apply(conn, row, body)?;
+                save(conn, &actor, row)
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
 /// Extends the deadline to three months after receipt.
 ///
 /// Allowed once, and only while the original deadline has not passed: neither today's
@@ -70,33 +101,14 @@ pub async fn extend_request(
     id: web::Path<PrivacyRequestId>,
     body: BodyAfterAuth<Extension>,
 ) -> actix_web::Result<HttpResponse> {
-    state
-        .authorize(&caller, Scope::RequestsWrite, Action::RequestUpdate, None)
-        .await?;
-    let body = body.read().await?;
-    let expected = precondition::expected_version(req.headers(), "privacy request")?;
-    let id = id.into_inner();
-    let actor = caller.clone();
-    let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            keyed_update(conn, key.as_ref(), &actor, |conn| {
-                extend(conn, &actor, id, expected, body)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    change(&state, &caller, &req, id.into_inner(), body.read(), extend).await
 }
 
 fn extend(
-    conn: &mut diesel::PgConnection,
-    actor: &Caller,
-    id: PrivacyRequestId,
-    expected: i32,
+    _: &mut diesel::PgConnection,
+    mut row: RequestRow,
     body: Extension,
 ) -> ApiResult<RequestRow> {
-    let mut row = lock_open(conn, id, expected)?;
     if body.subject_informed_at < row.received_at {
         return Err(ApiError::invalid_field(
             "subject_informed_at",
@@ -126,7 +138,7 @@ fn extend(
     row.extended = true;
     row.extension_reason = trimmed(Some(body.reason));
     row.subject_informed_at = Some(body.subject_informed_at.trunc_subsecs(6));
-    save(conn, actor, row)
+    Ok(row)
 }
 
 /// Closes a request with its outcome.
@@ -157,33 +169,14 @@ pub async fn close_request(
     id: web::Path<PrivacyRequestId>,
     body: BodyAfterAuth<Closing>,
 ) -> actix_web::Result<HttpResponse> {
-    state
-        .authorize(&caller, Scope::RequestsWrite, Action::RequestUpdate, None)
-        .await?;
-    let body = body.read().await?;
-    let expected = precondition::expected_version(req.headers(), "privacy request")?;
-    let id = id.into_inner();
-    let actor = caller.clone();
-    let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            keyed_update(conn, key.as_ref(), &actor, |conn| {
-                close(conn, &actor, id, expected, body)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    change(&state, &caller, &req, id.into_inner(), body.read(), close).await
 }
 
 fn close(
     conn: &mut diesel::PgConnection,
-    actor: &Caller,
-    id: PrivacyRequestId,
-    expected: i32,
+    mut row: RequestRow,
     body: Closing,
 ) -> ApiResult<RequestRow> {
-    let mut row = lock_open(conn, id, expected)?;
     let erasure = row.kind == RequestKind::Erasure.as_str();
     if erasure && body.outcome == RequestOutcome::Fulfilled {
         let erased = match row.subject_id {
@@ -203,7 +196,7 @@ fn close(
     row.outcome = Some(body.outcome.as_str().to_owned());
     row.outcome_reason = trimmed(body.reason);
     row.closed_at = Some(now());
-    save(conn, actor, row)
+    Ok(row)
 }
 
 /// Stores a change with a new version and its `request.update` entry.
