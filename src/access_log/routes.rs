@@ -6,6 +6,7 @@ use super::verify::{self, Verification};
 use super::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
+use crate::db::stream::keyset_stream;
 use crate::error::{ApiResult, Problem};
 use crate::pagination::{Page, PageParams, Params, SortOrder};
 use crate::paths;
@@ -212,26 +213,11 @@ fn encode(rows: &[Entry], format: Format) -> Bytes {
 fn stream(state: std::sync::Arc<AppState>, filter: Filter, format: Format) -> HttpResponse {
     let header_line = (format == Format::Csv).then(|| Bytes::from_static(CSV_HEADER.as_bytes()));
     let head = futures_util::stream::iter(header_line.map(Ok::<_, crate::error::ApiError>));
-    let body = futures_util::stream::unfold(Some(None::<i64>), move |cursor| {
-        let state = state.clone();
-        let filter = filter.clone();
-        async move {
-            let after = cursor?;
-            let result = state
-                .db
-                .run(move |conn| model::search(conn, &filter, after, STREAM_CHUNK))
-                .await;
-            match result {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let last = rows.last().map(|e| e.seq);
-                    let done = (rows.len() as i64) < STREAM_CHUNK;
-                    Some((Ok(encode(&rows, format)), (!done).then_some(last)))
-                }
-                Err(e) => Some((Err(e), None)),
-            }
-        }
-    });
+    let fetch =
+        move |conn: &mut diesel::PgConnection, after, n| model::search(conn, &filter, after, n);
+    let key: fn(&Entry) -> i64 = |e| e.seq;
+    let encode = move |rows: Vec<Entry>| Ok(encode(&rows, format));
+    let body = keyset_stream(state.db.clone(), STREAM_CHUNK, fetch, key, encode);
     let content_type = match format {
         Format::Csv => "text/csv; charset=utf-8",
         _ => "application/x-ndjson",

@@ -10,6 +10,7 @@
 pub mod embedded;
 pub mod schema;
 pub mod singleton;
+pub mod stream;
 
 use crate::error::{ApiError, ApiResult};
 use diesel::pg::PgConnection;

@@ -7,6 +7,7 @@ use super::routes::entry;
 use crate::access_log::Action;
 use crate::auth::Scope;
 use crate::caller::Caller;
+use crate::db::stream::keyset_stream;
 use crate::domain::ids::PrivacyRequestId;
 use crate::domain::privacy_request::{RequestKind, RequestStatus};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -120,26 +121,10 @@ fn ndjson(rows: Vec<RequestRow>) -> ApiResult<Bytes> {
 
 /// Streams every matching request, one bounded query at a time.
 fn stream(state: std::sync::Arc<AppState>, filter: Filter) -> HttpResponse {
-    let body = futures_util::stream::unfold(Some(None::<PrivacyRequestId>), move |cursor| {
-        let state = state.clone();
-        let filter = filter.clone();
-        async move {
-            let after = cursor?;
-            let result = state
-                .db
-                .run(move |conn| model::list(conn, &filter, after, STREAM_CHUNK))
-                .await;
-            match result {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let last = rows.last().map(|r| r.id);
-                    let more = rows.len() as i64 == STREAM_CHUNK;
-                    Some((ndjson(rows), more.then_some(last)))
-                }
-                Err(e) => Some((Err(e), None)),
-            }
-        }
-    });
+    let fetch =
+        move |conn: &mut diesel::PgConnection, after, n| model::list(conn, &filter, after, n);
+    let key: fn(&RequestRow) -> PrivacyRequestId = |r| r.id;
+    let body = keyset_stream(state.db.clone(), STREAM_CHUNK, fetch, key, ndjson);
     HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(body)
