@@ -42,17 +42,6 @@ pub struct Filter {
     pub overdue_on: Option<NaiveDate>,
 }
 
-/// 404 unless the subject exists.
-pub fn require_subject(conn: &mut PgConnection, id: SubjectId) -> ApiResult<()> {
-    let found: bool =
-        diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)?;
-    if found {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("subject"))
-    }
-}
-
 /// Whether the subject has been erased.
 pub fn subject_erased(conn: &mut PgConnection, id: SubjectId) -> ApiResult<bool> {
     let erased_at: Option<Option<DateTime<Utc>>> = subjects::table

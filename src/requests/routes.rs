@@ -139,7 +139,7 @@ pub async fn create_request(
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&logged.clone()), |conn| {
                 if let Some(subject) = row.subject_id {
-                    model::require_subject(conn, subject)?;
+                    crate::subjects::path::require(conn, subject)?;
                 }
                 model::insert(conn, &row)?;
                 access_log::record(conn, &[logged])?;

@@ -171,7 +171,7 @@ pub fn find_many(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Su
         .load(conn)?)
 }
 
-/// True when the subject exists (see [`super::path::SubjectPath::check`], the one caller).
+/// True when the subject exists (see [`super::path::require`], the one caller).
 pub fn exists(conn: &mut PgConnection, id: SubjectId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)
 }

@@ -30,11 +30,17 @@ impl SubjectPath {
 
     /// The id, once the subject is known to exist: 404 otherwise.
     pub fn check(self, conn: &mut PgConnection) -> ApiResult<SubjectId> {
-        if model::exists(conn, self.0)? {
-            Ok(self.0)
-        } else {
-            Err(not_found())
-        }
+        require(conn, self.0)
+    }
+}
+
+/// The one existence check of a subject, wherever its id comes from (a path, or a body such as
+/// a privacy request's `subject_id`): the id, or 404.
+pub fn require(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectId> {
+    if model::exists(conn, id)? {
+        Ok(id)
+    } else {
+        Err(not_found())
     }
 }
 
