@@ -15,6 +15,7 @@ pub mod privacy_request;
 pub mod purpose_id;
 pub mod recipient;
 pub mod registry_code;
+pub mod retention;
 pub mod source_type;
 pub mod stored;
 pub mod subject_kind;

@@ -72,6 +72,8 @@ pub struct SubjectRow {
     pub data: SubjectData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Creation, or the last rectification, consent change or staff disclosure record.
+    pub last_activity_at: DateTime<Utc>,
 }
 
 /// A new subject (its version starts at the column default, 1).
@@ -83,6 +85,7 @@ struct NewSubjectRow {
     data: SubjectData,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    last_activity_at: DateTime<Utc>,
 }
 
 /// A rectification as stored.
@@ -134,12 +137,14 @@ fn duplicate_code_is_conflict(error: DieselError) -> ApiError {
     }
 }
 
-/// Inserts a new subject.
+/// Inserts a new subject, last active at `last_activity_at` (its creation, or an earlier moment
+/// for a record imported from an older system).
 pub fn insert(
     conn: &mut PgConnection,
     id: SubjectId,
     data: SubjectData,
     now: DateTime<Utc>,
+    last_activity_at: DateTime<Utc>,
 ) -> ApiResult<SubjectRow> {
     diesel::insert_into(subjects::table)
         .values(NewSubjectRow {
@@ -147,6 +152,7 @@ pub fn insert(
             data,
             created_at: now,
             updated_at: now,
+            last_activity_at,
         })
         .returning(SubjectRow::as_returning())
         .get_result(conn)
@@ -209,6 +215,56 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
+/// Notes activity about a subject (a consent change or a staff disclosure record): its
+/// `last_activity_at` moves to `at`, never back; the version stays. False when there is no such
+/// subject.
+pub fn touch(conn: &mut PgConnection, id: SubjectId, at: DateTime<Utc>) -> ApiResult<bool> {
+    let updated = diesel::update(subjects::table.find(id))
+        .set(subjects::last_activity_at.eq(latest(at)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Notes activity about every subject of `ids` at `at` (a batch of consent changes) in one
+/// statement, locking their rows in id order (so two batches never deadlock, and a concurrent
+/// erasure or rectification of one of them waits for the batch); the ids that exist.
+pub fn touch_many(
+    conn: &mut PgConnection,
+    ids: &[SubjectId],
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<SubjectId>> {
+    #[derive(QueryableByName)]
+    struct Touched {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: SubjectId,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Touched> = diesel::sql_query(
+        "UPDATE subjects s SET last_activity_at = greatest(s.last_activity_at, $2) \
+         FROM (SELECT id FROM subjects WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) l \
+         WHERE s.id = l.id RETURNING s.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<diesel::sql_types::Timestamptz, _>(at)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+diesel::define_sql_function! {
+    /// SQL's `greatest` of two moments: activity moves `last_activity_at` forward only (an
+    /// imported record, or a clock a little behind another instance's, never moves it back).
+    fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+
+/// `last_activity_at` moved to `at`, never back.
+fn latest(
+    at: DateTime<Utc>,
+) -> greatest<subjects::last_activity_at, diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz>> {
+    greatest(subjects::last_activity_at, at)
+}
+
 /// Overwrites the fields if the subject is still at `version`, bumping it; `None` when another
 /// change came first. The version condition in the UPDATE itself makes the check atomic: of two
 /// concurrent updates from the same version, the second matches no row.
@@ -228,6 +284,7 @@ pub fn update(
         data,
         subjects::version.eq(subjects::version + 1),
         subjects::updated_at.eq(now),
+        subjects::last_activity_at.eq(latest(now)),
     ))
     .returning(SubjectRow::as_returning())
     .get_result(conn)
