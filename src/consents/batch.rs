@@ -105,7 +105,21 @@ pub fn record_changes(
     lock_flags(conn, changes, &known)?;
     let stamped = stamp_events(changes, &known)?;
     write_events(conn, &stamped, &known)?;
+    mark_active(conn, &stamped)?;
     Ok(stamped.outcomes)
+}
+
+/// A consent change is activity about the person (retention counts from it): one statement for
+/// the whole batch, after the flags' locks, taking the subjects' row locks in id order.
+fn mark_active(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()> {
+    let Some(at) = stamped.stamps.values().map(|(_, at)| *at).max() else {
+        return Ok(());
+    };
+    let mut ids: Vec<SubjectId> = stamped.stamps.keys().map(|(s, _)| *s).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    crate::subjects::model::touch_many(conn, &ids, at)?;
+    Ok(())
 }
 
 /// The subjects and purposes of a batch that exist, with each purpose's stored basis.
@@ -115,40 +129,21 @@ struct Known {
 }
 
 impl Known {
-    /// The purposes first; then, in one statement, the subjects of the changes that will be
-    /// recorded are found, row-locked and marked active (`last_activity_at`). Only changes
-    /// naming an unknown purpose need a separate look at their subjects (for the 404's wording).
     fn load(conn: &mut PgConnection, changes: &[PendingChange]) -> ApiResult<Self> {
+        let subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
+        let subjects = subjects::table
+            .filter(subjects::id.eq_any(&subject_ids))
+            .select(subjects::id)
+            .load::<SubjectId>(conn)?
+            .into_iter()
+            .collect();
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
-        let bases: HashMap<String, String> = purposes::table
+        let bases = purposes::table
             .filter(purposes::id.eq_any(&purpose_ids))
             .select((purposes::id, purposes::basis))
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        let (recordable, other): (Vec<&PendingChange>, Vec<&PendingChange>) =
-            changes.iter().partition(|c| bases.contains_key(&c.purpose_id));
-        let mut ids: Vec<SubjectId> = recordable.iter().map(|c| c.subject_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let now = Utc::now().trunc_subsecs(6);
-        let mut subjects: HashSet<SubjectId> =
-            crate::subjects::model::touch_many(conn, &ids, now)?
-                .into_iter()
-                .collect();
-        let unknown: Vec<SubjectId> = other
-            .iter()
-            .map(|c| c.subject_id)
-            .filter(|id| ids.binary_search(id).is_err())
-            .collect();
-        if !unknown.is_empty() {
-            subjects.extend(
-                subjects::table
-                    .filter(subjects::id.eq_any(&unknown))
-                    .select(subjects::id)
-                    .load::<SubjectId>(conn)?,
-            );
-        }
         Ok(Self { subjects, bases })
     }
 
