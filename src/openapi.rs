@@ -2,7 +2,9 @@
 
 pub mod route_table;
 
-use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
+use crate::{
+    access_log, consents, disclosures, ops, receipts, recipients, requests, retention, subjects,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 mod fixups;
@@ -59,6 +61,12 @@ use utoipa::{Modify, OpenApi};
         requests::routes::get_request,
         requests::changes::extend_request,
         requests::changes::close_request,
+        retention::rules::create_rule,
+        retention::rules::list_rules,
+        retention::rules::change_rule,
+        retention::due::list_due,
+        retention::runs::start_run,
+        retention::runs::get_run,
     ),
     components(schemas(
         crate::error::Problem,
@@ -121,6 +129,14 @@ use utoipa::{Modify, OpenApi};
         crate::domain::privacy_request::RequestChannel,
         crate::domain::privacy_request::RequestStatus,
         crate::domain::privacy_request::RequestOutcome,
+        retention::api::NewRule,
+        retention::api::RuleChange,
+        retention::api::Rule,
+        retention::api::Rules,
+        retention::api::DueSubject,
+        retention::api::Run,
+        retention::api::RunStarted,
+        crate::domain::retention::RunStatus,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -132,6 +148,7 @@ use utoipa::{Modify, OpenApi};
         (name = "partner", description = "What recipients' own integrations may read"),
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
         (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
+        (name = "retention", description = "How long each kind of subject is kept after its last activity, who is due for erasure, and the runs that erase them (storage limitation, GDPR Art. 5(1)(e))"),
     )
 )]
 pub struct ApiDoc;

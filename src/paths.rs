@@ -79,3 +79,14 @@ pub const PRIVACY_REQUEST: &str = "/v1/privacy-requests/{id}";
 pub const PRIVACY_REQUEST_EXTEND: &str = "/v1/privacy-requests/{id}/extend";
 /// Closing a privacy request.
 pub const PRIVACY_REQUEST_CLOSE: &str = "/v1/privacy-requests/{id}/close";
+
+/// Retention rules: create, list.
+pub const RETENTION_RULES: &str = "/v1/retention/rules";
+/// One retention rule.
+pub const RETENTION_RULE: &str = "/v1/retention/rules/{id}";
+/// The subjects due for erasure on a day.
+pub const RETENTION_DUE: &str = "/v1/retention/due";
+/// Retention runs: start one.
+pub const RETENTION_RUNS: &str = "/v1/retention/runs";
+/// One retention run.
+pub const RETENTION_RUN: &str = "/v1/retention/runs/{id}";

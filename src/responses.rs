@@ -63,6 +63,9 @@ scope_markers!(
     AccessLogsRead,
     RequestsRead,
     RequestsWrite,
+    RetentionRead,
+    RetentionWrite,
+    SubjectsErase,
 );
 
 /// 401 without a valid bearer token, 403 when it lacks the scope `S`.

@@ -3,7 +3,9 @@
 
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
-use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
+use crate::{
+    access_log, consents, disclosures, ops, receipts, recipients, requests, retention, subjects,
+};
 use actix_web::web::{self, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
 use utoipa_swagger_ui::SwaggerUi;
@@ -101,6 +103,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
         .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
+        // retention
+        .service(
+            resource(RETENTION_RULES)
+                .route(get().to(retention::rules::list_rules))
+                .route(post().to(retention::rules::create_rule)),
+        )
+        .service(resource(RETENTION_RULE).route(patch().to(retention::rules::change_rule)))
+        .service(resource(RETENTION_DUE).route(get().to(retention::due::list_due)))
+        .service(resource(RETENTION_RUNS).route(post().to(retention::runs::start_run)))
+        .service(resource(RETENTION_RUN).route(get().to(retention::runs::get_run)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(

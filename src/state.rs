@@ -1,5 +1,5 @@
 //! What every handler shares: the pool, the token verifier and the access log's background
-//! writers. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
+//! writers, the retention thread. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
 
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
@@ -14,11 +14,14 @@ pub struct AppState {
     pub sealer: Sealer,
     /// How long a request body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// The retention thread, which carries out retention runs.
+    pub retention: crate::retention::worker::Runner,
 }
 
 impl AppState {
     /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
     pub fn shutdown(&self) {
+        self.retention.shutdown();
         self.log_writer.shutdown();
         self.sealer.shutdown();
     }

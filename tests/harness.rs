@@ -243,6 +243,8 @@ pub fn test_env() -> Vec<(String, String)> {
         ("RECEIPT_SIGNING_KEY", receipt),
         ("CHECKPOINT_INTERVAL_MS", "200"),
         ("DATA_DIR", data_dir.to_str().expect("a UTF-8 temp dir")),
+        // Tests start runs themselves (tests/retention.rs turns the schedule on where it is tested).
+        ("RETENTION_AUTORUN", "false"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -69,11 +69,18 @@ pub enum Action {
     RequestUpdate,
     #[serde(rename = "request.read")]
     RequestRead,
+    #[serde(rename = "retention.read")]
+    RetentionRead,
+    #[serde(rename = "retention.run")]
+    RetentionRun,
+    /// A retention rule created or changed (added by the service: the contract names none).
+    #[serde(rename = "retention.update")]
+    RetentionUpdate,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -93,6 +100,9 @@ impl Action {
         Action::RequestCreate,
         Action::RequestUpdate,
         Action::RequestRead,
+        Action::RetentionRead,
+        Action::RetentionRun,
+        Action::RetentionUpdate,
     ];
 
     /// The stored name.
@@ -117,6 +127,9 @@ impl Action {
             Action::RequestCreate => "request.create",
             Action::RequestUpdate => "request.update",
             Action::RequestRead => "request.read",
+            Action::RetentionRead => "retention.read",
+            Action::RetentionRun => "retention.run",
+            Action::RetentionUpdate => "retention.update",
         }
     }
 

@@ -111,4 +111,8 @@ typed_id! {
     RectificationId;
     /// A privacy request's id.
     PrivacyRequestId;
+    /// A retention rule's id.
+    RetentionRuleId;
+    /// A retention run's id.
+    RetentionRunId;
 }

@@ -5,8 +5,21 @@
 //! module proves equal to the date rule, so the list is one indexed range per rule.
 
 use super::deadline::{plus_months, tallinn_date};
+use super::stored::stored_enum;
 use chrono::{DateTime, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Tallinn;
+
+stored_enum! {
+    /// Where a retention run stands.
+    RunStatus {
+        /// Erasing.
+        Running = "running",
+        /// Done: every subject due on its day was erased or counted as on hold.
+        Finished = "finished",
+        /// Stopped by an error; the next run continues the work.
+        Failed = "failed",
+    }
+}
 
 /// The last day a subject whose last activity was at `last_activity` is kept: the Tallinn date
 /// plus `months` calendar months (the same day number, or the month's last day). `None` past the
@@ -56,7 +69,11 @@ fn tallinn_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
         .earliest()
         .or_else(|| {
             (1..=3)
-                .filter_map(|h| Tallinn.from_local_datetime(&day.and_hms_opt(h, 0, 0)?).earliest())
+                .filter_map(|h| {
+                    Tallinn
+                        .from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
+                        .earliest()
+                })
                 .next()
         })
         .map(|t| t.with_timezone(&Utc))

@@ -261,7 +261,10 @@ diesel::define_sql_function! {
 /// `last_activity_at` moved to `at`, never back.
 fn latest(
     at: DateTime<Utc>,
-) -> greatest<subjects::last_activity_at, diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz>> {
+) -> greatest<
+    subjects::last_activity_at,
+    diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz>,
+> {
     greatest(subjects::last_activity_at, at)
 }
 

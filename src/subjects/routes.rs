@@ -79,7 +79,9 @@ pub async fn create_subject(
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
     let now = Utc::now();
-    let last_activity_at = fields.last_activity_at.map_or(now, |at| at.trunc_subsecs(6));
+    let last_activity_at = fields
+        .last_activity_at
+        .map_or(now, |at| at.trunc_subsecs(6));
     let id = SubjectId::new();
     let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
     let answer = state
