@@ -26,5 +26,6 @@ mod proofs;
 mod receipts;
 mod recipients;
 mod requests;
+mod retention;
 mod security;
 mod subjects;

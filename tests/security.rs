@@ -26,6 +26,9 @@ struct Fixture {
     /// Open privacy requests about the subject: one to extend, one to close.
     request: Uuid,
     closable: Uuid,
+    /// A retention rule (nothing is due under it) and a finished run.
+    rule: Uuid,
+    run: Uuid,
 }
 
 fn staff_token() -> String {
@@ -119,7 +122,25 @@ async fn arrange(app: &TestApp) -> Fixture {
                "received_at": "2026-11-30T11:00:00Z"}),
     )
     .await;
+    let rule = created(
+        app,
+        "/v1/retention/rules",
+        json!({"subject_kind": "client", "keep_months": 1200, "legal_basis": "by law"}),
+    )
+    .await;
+    let run = app
+        .call(
+            actix_web::http::Method::POST,
+            "/v1/retention/runs",
+            &staff(),
+            None,
+        )
+        .await;
+    run.assert_status(202);
+    let run = id_of(&run);
     Fixture {
+        rule,
+        run,
         subject,
         recipient,
         authorization,
@@ -258,6 +279,18 @@ fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
             json!({"outcome": "fulfilled"}),
             Some("\"1\""),
         ),
+        e(
+            Method::POST,
+            "/v1/retention/rules".into(),
+            json!({"subject_kind": "contact", "keep_months": 24, "legal_basis": "by law"}),
+            None,
+        ),
+        e(
+            Method::PATCH,
+            format!("/v1/retention/rules/{}", fx.rule),
+            json!({"legal_basis": "Accounting Act § 12"}),
+            Some("\"1\""),
+        ),
     ]
 }
 
@@ -319,7 +352,7 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
     let when = json!("2020-01-01T00:00:00Z");
     let some_id = json!(Uuid::now_v7());
     // Per endpoint (in the order of `body_endpoints`), the fields a client must not set.
-    let forbidden: [&[(&str, Value)]; 13] = [
+    let forbidden: [&[(&str, Value)]; 15] = [
         &[
             ("id", some_id.clone()),
             ("version", json!(7)),
@@ -413,6 +446,18 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
             ("status", json!("open")),
             ("closed_at", when.clone()),
             ("outcome_reason", json!("forged")),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("version", json!(7)),
+            ("created_at", when.clone()),
+            ("updated_at", when.clone()),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("subject_kind", json!("contact")),
+            ("version", json!(7)),
+            ("created_at", when.clone()),
         ],
     ];
     let endpoints = body_endpoints(&fx);
@@ -1251,6 +1296,10 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         fx.closable
     } else if template.starts_with("/v1/privacy-requests/") {
         fx.request
+    } else if template.starts_with("/v1/retention/rules/") {
+        fx.rule
+    } else if template.starts_with("/v1/retention/runs/") {
+        fx.run
     } else {
         fx.subject
     };
@@ -1307,8 +1356,9 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
                 req = req.insert_header(("If-Match", tag));
             }
         } else {
+            // Starting a retention run is the one change without a body.
             assert!(
-                method == Method::GET,
+                method == Method::GET || template == "/v1/retention/runs",
                 "{method} {template} has no body to send"
             );
         }

@@ -10,7 +10,9 @@ UPDATE subjects s SET last_activity_at = greatest(
     (SELECT max(e.at) FROM consent_events e WHERE e.subject_id = s.id),
     (SELECT max(d.at) FROM disclosures d WHERE d.subject_id = s.id AND d.channel <> 'partner_api')
 );
-ALTER TABLE subjects ALTER COLUMN last_activity_at SET NOT NULL;
+-- Rows written behind the service's back (bulk loads) count as active when written.
+ALTER TABLE subjects ALTER COLUMN last_activity_at SET NOT NULL,
+    ALTER COLUMN last_activity_at SET DEFAULT now();
 -- The due list and the run: one range per rule (kind, last activity before a bound), in keyset
 -- order, over the subjects not yet erased.
 CREATE INDEX subjects_retention ON subjects (kind, last_activity_at, id) WHERE erased_at IS NULL;

@@ -102,7 +102,7 @@ mod tests {
         assert!(is_due(last, 12, date("2026-02-01")));
         let bound = due_before(date("2026-02-01"), 12).unwrap();
         assert!(last < bound);
-        assert!(!(last < due_before(date("2026-01-31"), 12).unwrap()));
+        assert!(last >= due_before(date("2026-01-31"), 12).unwrap());
     }
 
     #[test]
