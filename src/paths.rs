@@ -90,3 +90,13 @@ pub const RETENTION_DUE: &str = "/v1/retention/due";
 pub const RETENTION_RUNS: &str = "/v1/retention/runs";
 /// One retention run.
 pub const RETENTION_RUN: &str = "/v1/retention/runs/{id}";
+/// Erasing a subject.
+pub const SUBJECT_ERASURE: &str = "/v1/subjects/{id}/erasure";
+/// Restricting the processing of a subject's data.
+pub const SUBJECT_RESTRICTION: &str = "/v1/subjects/{id}/restriction";
+/// Lifting a subject's restriction.
+pub const SUBJECT_RESTRICTION_LIFT: &str = "/v1/subjects/{id}/restriction/lift";
+/// A subject's holds: place, list.
+pub const SUBJECT_HOLDS: &str = "/v1/subjects/{id}/holds";
+/// Releasing one hold.
+pub const SUBJECT_HOLD_RELEASE: &str = "/v1/subjects/{id}/holds/{hid}/release";

@@ -185,6 +185,16 @@ impl BodyEndpoint {
 }
 
 /// Every endpoint that takes a body, each with a valid one.
+/// Endpoints taking a body that [`body_endpoints`] does not list yet (erasure, restriction and
+/// holds); the partner-token check sends them an empty one.
+const SCOPE_FIRST_ONLY: [&str; 5] = [
+    "/v1/subjects/{id}/erasure",
+    "/v1/subjects/{id}/restriction",
+    "/v1/subjects/{id}/restriction/lift",
+    "/v1/subjects/{id}/holds",
+    "/v1/subjects/{id}/holds/{hid}/release",
+];
+
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
     let s = fx.subject;
     let e = |method: Method, path: String, body: Value, if_match| BodyEndpoint {
@@ -1306,6 +1316,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
     let path = template
         .replace("{id}", &id.to_string())
         .replace("{aid}", &fx.authorization.to_string())
+        .replace("{hid}", &fx.authorization.to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners");
@@ -1355,6 +1366,9 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
             if let Some(tag) = endpoint.if_match {
                 req = req.insert_header(("If-Match", tag));
             }
+        } else if SCOPE_FIRST_ONLY.contains(&template.as_str()) {
+            // Refused by the scope check before the body is read: any body will do.
+            req = req.set_json(json!({}));
         } else {
             // Starting a retention run is the one change without a body.
             assert!(

@@ -76,11 +76,23 @@ pub enum Action {
     /// A retention rule created or changed (added by the service: the contract names none).
     #[serde(rename = "retention.update")]
     RetentionUpdate,
+    #[serde(rename = "subject.erase")]
+    SubjectErase,
+    #[serde(rename = "subject.restrict")]
+    SubjectRestrict,
+    #[serde(rename = "subject.restriction_lift")]
+    SubjectRestrictionLift,
+    #[serde(rename = "hold.create")]
+    HoldCreate,
+    #[serde(rename = "hold.release")]
+    HoldRelease,
+    #[serde(rename = "hold.read")]
+    HoldRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 28] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -103,6 +115,12 @@ impl Action {
         Action::RetentionRead,
         Action::RetentionRun,
         Action::RetentionUpdate,
+        Action::SubjectErase,
+        Action::SubjectRestrict,
+        Action::SubjectRestrictionLift,
+        Action::HoldCreate,
+        Action::HoldRelease,
+        Action::HoldRead,
     ];
 
     /// The stored name.
@@ -130,6 +148,12 @@ impl Action {
             Action::RetentionRead => "retention.read",
             Action::RetentionRun => "retention.run",
             Action::RetentionUpdate => "retention.update",
+            Action::SubjectErase => "subject.erase",
+            Action::SubjectRestrict => "subject.restrict",
+            Action::SubjectRestrictionLift => "subject.restriction_lift",
+            Action::HoldCreate => "hold.create",
+            Action::HoldRelease => "hold.release",
+            Action::HoldRead => "hold.read",
         }
     }
 

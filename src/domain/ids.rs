@@ -115,4 +115,8 @@ typed_id! {
     RetentionRuleId;
     /// A retention run's id.
     RetentionRunId;
+    /// A hold's id.
+    HoldId;
+    /// A restriction's id.
+    RestrictionId;
 }

@@ -8,5 +8,4 @@ pub mod model;
 pub mod rules;
 pub mod run;
 pub mod runs;
-mod seam;
 pub mod worker;

@@ -174,6 +174,11 @@ impl DueRow {
     }
 }
 
+/// True when an active hold covers the subject `s` (a probe of the partial index of active
+/// holds): the same rule as `holds::active_hold`, which the erasure itself checks.
+const ACTIVE_HOLD: &str =
+    "EXISTS (SELECT 1 FROM holds h WHERE h.subject_id = s.id AND h.released_at IS NULL)";
+
 /// Up to `limit` subjects past their keep date after `after`, in (last activity, id) order:
 /// per rule an index range (`LATERAL`, each with its own limit), merged. `with_held` keeps the
 /// subjects an active hold covers (flagged `on_hold`), which a run counts; the due list leaves
@@ -188,7 +193,7 @@ pub fn past_keep_date(
     if cutoffs.kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let held = super::seam::ACTIVE_HOLD_SQL;
+    let held = ACTIVE_HOLD;
     let filter = if with_held {
         String::new()
     } else {

@@ -11,6 +11,7 @@ use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::RetentionRunId;
 use crate::domain::retention::RunStatus;
 use crate::error::{ApiError, ApiResult};
+use crate::subjects::erasure::EraseCommand;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,14 +186,16 @@ fn erase_one(
             "retention rule {}: kept {} months after the last activity",
             rule.id, rule.keep_months
         );
-        super::seam::erase(conn, row.subject_id, &reason, request_id)?;
+        let command = EraseCommand::by_system(row.subject_id, ACTOR, request_id, &reason);
+        crate::subjects::erasure::erase(conn, &command)?;
         model::advance(conn, run, 1, skipped_before, row.key())?;
         Ok::<_, ApiError>(Step::Erased)
     });
     match outcome {
-        Err(e) if super::seam::is_on_hold(&e) => Ok(Step::OnHold),
+        // A hold placed since the batch was read.
+        Err(ApiError::OnHold(_)) => Ok(Step::OnHold),
         // Erased or gone meanwhile.
-        Err(ApiError::Client { .. }) => Ok(Step::NotDue),
+        Err(ApiError::Erased(_) | ApiError::Client { .. }) => Ok(Step::NotDue),
         other => other,
     }
 }

@@ -259,6 +259,18 @@ pub struct Subject {
     /// Its creation (or the last activity an import brought), then its last rectification,
     /// consent change or staff disclosure record: what retention counts from.
     pub last_activity_at: DateTime<Utc>,
+    /// The restriction of processing in force (Art. 18); `null` when none is.
+    pub restriction: Option<SubjectRestriction>,
+}
+
+/// A restriction of processing in force, as the subject record shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectRestriction {
+    /// The Art. 18(1) ground.
+    #[schema(value_type = crate::domain::restriction::RestrictionGround)]
+    pub ground: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
 }
 
 impl From<&SubjectRow> for Subject {
@@ -296,6 +308,13 @@ impl From<&SubjectRow> for Subject {
             created_at: row.created_at,
             updated_at: row.updated_at,
             last_activity_at: row.last_activity_at,
+            restriction: match (&row.restriction_ground, row.restricted_since) {
+                (Some(ground), Some(since)) => Some(SubjectRestriction {
+                    ground: ground.clone(),
+                    since,
+                }),
+                _ => None,
+            },
         }
     }
 }

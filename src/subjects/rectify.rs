@@ -35,7 +35,7 @@ pub fn stale() -> ApiError {
 /// nothing; otherwise the record, its rectifications and the access-log entry are written
 /// together. A patch that changes nothing leaves the version as it was.
 pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<SubjectRow> {
-    let current = model::find(conn, request.subject_id)?;
+    let current = model::find_for_rectification(conn, request.subject_id)?;
     if current.version != request.expected_version {
         return Err(stale());
     }
@@ -90,6 +90,7 @@ fn merged(
             "created_at",
             "updated_at",
             "last_activity_at",
+            "restriction",
         ] {
             fields.remove(kept);
         }
