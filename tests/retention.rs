@@ -692,3 +692,88 @@ async fn the_schedule_runs_at_start_when_the_last_run_is_over_a_day_old() {
         1
     );
 }
+
+async fn hold(app: &TestApp, subject: Uuid) -> String {
+    let res = app
+        .post(
+            &format!("/v1/subjects/{subject}/holds"),
+            json!({"ground": "legal_claims", "legal_reference": "case 2-26-17",
+                   "review_on": "2099-01-01"}),
+        )
+        .await;
+    res.assert_status(201);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn held_subjects_are_not_due_and_a_run_counts_them_and_erases_the_rest() {
+    let app = TestApp::spawn().await;
+    rule(&app, "client", 24).await;
+    let held = subject(&app, "client", Some("2020-03-01T10:00:00Z")).await;
+    let released = subject(&app, "client", Some("2020-04-01T10:00:00Z")).await;
+    let free = subject(&app, "client", Some("2020-05-01T10:00:00Z")).await;
+    // The free one has a consent and an authorization, which the erasure withdraws and revokes.
+    app.call(
+        Method::PUT,
+        &format!("/v1/subjects/{free}/consents/marketing_planpro"),
+        &staff(),
+        Some(json!({"status": "granted", "method": "email", "evidence": "mail"})),
+    )
+    .await
+    .assert_status(200);
+    // The consent change made it active again: back-date it, as if it were long ago.
+    app.db.exec(&format!(
+        "UPDATE subjects SET last_activity_at = '2020-05-01T10:00:00Z' WHERE id = '{free}'"
+    ));
+    hold(&app, held).await;
+    let hid = hold(&app, released).await;
+    app.post(
+        &format!("/v1/subjects/{released}/holds/{hid}/release"),
+        json!({"reason": "the case ended"}),
+    )
+    .await
+    .assert_status(200);
+
+    assert_eq!(ids(&due(&app, "").await), [released, free]);
+    let run = start_run(&app).await;
+    let done = finished(&app, &run).await;
+    assert_eq!(done["status"], "finished");
+    assert_eq!(done["erased"], 2);
+    assert_eq!(done["skipped_on_hold"], 1);
+    assert_eq!(
+        app.db.scalar(&format!(
+            "SELECT erased_at IS NULL FROM subjects WHERE id = '{held}'"
+        )),
+        "true"
+    );
+    // Erased as by the endpoint: 410 afterwards, consents withdrawn by system:retention.
+    let res = app.get(&format!("/v1/subjects/{free}")).await;
+    res.assert_problem(410, "subject-erased");
+    assert!(
+        app.db.count(&format!(
+            "SELECT 1 FROM consents WHERE subject_id = '{free}'"
+        )) >= 1
+    );
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT 1 FROM consents WHERE subject_id = '{free}' \
+             AND (status <> 'withdrawn' OR updated_by <> 'system:retention')"
+        )),
+        0
+    );
+    assert_eq!(
+        entries(&app, &format!(
+            "action = 'subject.erase' AND actor = 'system:retention' AND subject_id IN ('{free}', '{released}')"
+        )),
+        2
+    );
+    let verify = app.get("/v1/access-logs/verify").await;
+    assert_eq!(verify.json()["ok"], true);
+    // The held subject is still past its keep date: the next run counts it again.
+    let again = start_run(&app).await;
+    let done = finished(&app, &again).await;
+    assert_eq!(
+        (done["erased"].clone(), done["skipped_on_hold"].clone()),
+        (json!(0), json!(1))
+    );
+}
