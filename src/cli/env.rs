@@ -24,6 +24,8 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
                         seconds a request body may take to arrive, 1 to 3600 [default: 10]
   MAX_CONNECTIONS       connections accepted at once, 1000 to 1000000 [default: 10000]
   MIGRATE_ON_START      true or false: apply migrations first [default: true]
+  RETENTION_AUTORUN     true or false: run retention by itself once a day [default: true]
+  RETENTION_RUN_AT      HH:MM, Europe/Tallinn time, of the daily retention run [default: 03:00]
   DATA_DIR              embedded cluster and development secrets [default: .data]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
   RUST_LOG              log filter, env_logger syntax [default: info]";

@@ -93,6 +93,18 @@ mod tests {
     }
 
     #[test]
+    fn run_statuses_round_trip_and_others_are_refused() {
+        for status in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(status.as_str()), Ok(status));
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(status.as_str())
+            );
+        }
+        assert!(RunStatus::parse("done").is_err());
+    }
+
+    #[test]
     fn the_contracts_example_holds() {
         // 2025-01-31 in Tallinn (noon UTC is 14:00 there).
         let last = at("2025-01-31T12:00:00Z");
