@@ -116,12 +116,12 @@ curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: applic
 DUE_NOW=$(scalar "SELECT count(*) FROM subjects WHERE kind = 'client' AND erased_at IS NULL")
 say "$DUE_NOW subjects due"
 
-reads() { # seconds result-file
+reads() { # seconds result-file; exec, so that a background call's pid is wrk's (SIGINT ends it)
   BENCH_TOKEN=$TOKEN BENCH_IDS=$OUT/read_ids.txt BENCH_RESULT=$2 \
-    wrk -t "$THREADS" -c "$CONNS" -d "$1" --latency -s "$BENCH/wrk/read.lua" "$BASE" >"$2.log" 2>&1
+    exec wrk -t "$THREADS" -c "$CONNS" -d "$1" --latency -s "$BENCH/wrk/read.lua" "$BASE" >"$2.log" 2>&1
 }
 say "quiet reads for ${READ_SECONDS}s"
-reads "${READ_SECONDS}s" "$OUT/quiet.txt"
+(reads "${READ_SECONDS}s" "$OUT/quiet.txt")
 
 say "retention run, reads alongside"
 reads 600s "$OUT/during.txt" &

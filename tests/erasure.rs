@@ -109,7 +109,7 @@ async fn an_erasure_withdraws_revokes_forgets_and_leaves_ids_and_history() {
     let app = TestApp::spawn().await;
     let id = subject(&app, Some(CODE)).await;
     let partner = recipient(&app).await;
-    authorize(&app, id, partner).await;
+    let grant = authorize(&app, id, partner).await;
     put(
         &app,
         &format!("/v1/subjects/{id}/consents/marketing_partners"),
@@ -226,6 +226,26 @@ async fn an_erasure_withdraws_revokes_forgets_and_leaves_ids_and_history() {
                         "purpose": "offers"})),
         ),
         (Method::GET, format!("/v1/subjects/{id}/disclosures"), None),
+        (
+            Method::GET,
+            format!("/v1/subjects/{id}/disclosure-authorizations/{grant}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1/subjects/{id}/disclosure-authorizations/{grant}/revoke"),
+            Some(json!({"reason": "again"})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/subjects/{id}/restriction/lift"),
+            Some(json!({"reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/subjects/{id}/holds/{}/release", Uuid::now_v7()),
+            Some(json!({"reason": "x"})),
+        ),
         (
             Method::POST,
             format!("/v1/subjects/{id}/disclosures"),

@@ -29,6 +29,10 @@ struct Fixture {
     /// A retention rule (nothing is due under it) and a finished run.
     rule: Uuid,
     run: Uuid,
+    /// An active hold on the subject (to release).
+    hold: Uuid,
+    /// A second subject, to erase.
+    erasable: Uuid,
 }
 
 fn staff_token() -> String {
@@ -138,6 +142,14 @@ async fn arrange(app: &TestApp) -> Fixture {
         .await;
     run.assert_status(202);
     let run = id_of(&run);
+    let hold = created(
+        app,
+        &format!("/v1/subjects/{subject}/holds"),
+        json!({"ground": "legal_claims", "legal_reference": "case 2-26-17",
+               "review_on": "2099-01-01"}),
+    )
+    .await;
+    let erasable = created(app, "/v1/subjects", subject_body("Jaan")).await;
     Fixture {
         rule,
         run,
@@ -149,6 +161,8 @@ async fn arrange(app: &TestApp) -> Fixture {
         size,
         request,
         closable,
+        hold,
+        erasable,
     }
 }
 
@@ -166,6 +180,9 @@ fn snapshot(app: &TestApp) -> String {
            (SELECT count(*) || ':' || count(revoked_at) FROM disclosure_authorizations), \
            (SELECT count(*) FROM disclosures), \
            (SELECT count(*) || ':' || coalesce(string_agg(version::text, ',' ORDER BY id), '') FROM privacy_requests), \
+           (SELECT count(*) || ':' || count(released_at) FROM holds), \
+           (SELECT count(*) || ':' || count(lifted_at) FROM restrictions), \
+           (SELECT count(*) FROM erasures), \
            (SELECT count(*) FROM access_log WHERE outcome = 'allowed'))",
     )
 }
@@ -185,15 +202,10 @@ impl BodyEndpoint {
 }
 
 /// Every endpoint that takes a body, each with a valid one.
-/// Endpoints taking a body that [`body_endpoints`] does not list yet (erasure, restriction and
-/// holds); the partner-token check sends them an empty one.
-const SCOPE_FIRST_ONLY: [&str; 5] = [
-    "/v1/subjects/{id}/erasure",
-    "/v1/subjects/{id}/restriction",
-    "/v1/subjects/{id}/restriction/lift",
-    "/v1/subjects/{id}/holds",
-    "/v1/subjects/{id}/holds/{hid}/release",
-];
+/// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
+/// partner-token check, which sends every template with the fixture's subject, sends them an
+/// empty one.
+const SCOPE_FIRST_ONLY: [&str; 1] = ["/v1/subjects/{id}/erasure"];
 
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
     let s = fx.subject;
@@ -301,6 +313,38 @@ fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
             json!({"legal_basis": "Accounting Act § 12"}),
             Some("\"1\""),
         ),
+        e(
+            Method::POST,
+            format!("/v1/subjects/{s}/restriction"),
+            json!({"ground": "accuracy_contested", "reason": "the address is contested"}),
+            None,
+        ),
+        e(
+            Method::POST,
+            format!("/v1/subjects/{s}/restriction/lift"),
+            json!({"reason": "the address was verified"}),
+            None,
+        ),
+        e(
+            Method::POST,
+            format!("/v1/subjects/{s}/holds"),
+            json!({"ground": "legal_obligation", "legal_reference": "Accounting Act § 12",
+                   "review_on": "2099-06-30"}),
+            None,
+        ),
+        e(
+            Method::POST,
+            format!("/v1/subjects/{s}/holds/{}/release", fx.hold),
+            json!({"reason": "the case ended"}),
+            None,
+        ),
+        // Last, and of another subject: it erases.
+        e(
+            Method::POST,
+            format!("/v1/subjects/{}/erasure", fx.erasable),
+            json!({"reason": "asked for by the person"}),
+            None,
+        ),
     ]
 }
 
@@ -362,7 +406,7 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
     let when = json!("2020-01-01T00:00:00Z");
     let some_id = json!(Uuid::now_v7());
     // Per endpoint (in the order of `body_endpoints`), the fields a client must not set.
-    let forbidden: [&[(&str, Value)]; 15] = [
+    let forbidden: [&[(&str, Value)]; 20] = [
         &[
             ("id", some_id.clone()),
             ("version", json!(7)),
@@ -468,6 +512,29 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
             ("subject_kind", json!("contact")),
             ("version", json!(7)),
             ("created_at", when.clone()),
+        ],
+        &[
+            ("since", when.clone()),
+            ("id", some_id.clone()),
+            ("lifted_at", when.clone()),
+            ("restricted_by", json!("root")),
+        ],
+        &[("lifted_at", when.clone()), ("lifted_by", json!("root"))],
+        &[
+            ("id", some_id.clone()),
+            ("created_at", when.clone()),
+            ("created_by", json!("root")),
+            ("released_at", when.clone()),
+            ("subject_id", some_id.clone()),
+        ],
+        &[
+            ("released_at", when.clone()),
+            ("released_by", json!("root")),
+        ],
+        &[
+            ("erased_at", when.clone()),
+            ("subject_id", some_id.clone()),
+            ("actor", json!("root")),
         ],
     ];
     let endpoints = body_endpoints(&fx);
@@ -769,7 +836,7 @@ async fn metacharacters_and_unicode_are_stored_and_returned_verbatim_in_every_te
     // Still every table, every row.
     assert_eq!(
         app.db.count("SELECT 1 FROM subjects"),
-        NASTY.len() as i64 + 1
+        NASTY.len() as i64 + 2
     );
     assert!(app.db.count("SELECT 1 FROM access_log") > 0);
 }
@@ -1316,7 +1383,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
     let path = template
         .replace("{id}", &id.to_string())
         .replace("{aid}", &fx.authorization.to_string())
-        .replace("{hid}", &fx.authorization.to_string())
+        .replace("{hid}", &fx.hold.to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners");

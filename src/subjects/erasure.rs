@@ -192,6 +192,10 @@ fn checked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<LongTex
 
 /// Every purpose whose flag is not already `withdrawn` becomes so, each with its consent event
 /// (method `api`, no evidence) and receipt, exactly as a change through the consent endpoint.
+///
+/// Notices (issue 14): an erasure queues one `subject.erased` notice per recipient and no
+/// `consent.withdrawn` ones, so where the consent batch queues withdrawal notices, this call
+/// must ask it not to.
 fn withdraw_every_consent(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<()> {
     let id = command.subject_id;
     let open: Vec<String> = purposes::table

@@ -89,7 +89,13 @@ pub struct Standing {
 }
 
 /// The row lock a change takes on its subject before anything else, so that it and an erasure
-/// or a restriction of the subject happen one after the other, never interleaved.
+/// or a restriction of the subject happen one after the other, never interleaved. Taking it
+/// first is also the lock order that keeps them free of deadlocks: an erasure locks the subject,
+/// then its consents and authorizations; every change locks the subject, then those rows.
+///
+/// A change that will also update the subject's row later in its transaction must take
+/// [`Lock::NoKeyUpdate`] up front, never [`Lock::KeyShare`] and then an `UPDATE`: two such
+/// transactions holding the share lock would each wait for the other to upgrade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lock {
     /// No lock: a read.

@@ -62,7 +62,7 @@ pub fn lock(
 }
 
 /// 410 for an erased subject, else its restriction in force.
-pub fn restriction_of(standing: &Standing) -> ApiResult<Option<RestrictionGround>> {
+fn restriction_of(standing: &Standing) -> ApiResult<Option<RestrictionGround>> {
     if let Some(at) = standing.erased_at {
         return Err(ApiError::Erased(at));
     }
