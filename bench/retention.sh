@@ -5,7 +5,8 @@
 #   bench/retention.sh                     # 100,000 due subjects among 200,000 (the target)
 #   bench/retention.sh --due 10000         # a smaller set, for a quick look
 #   options: --bin PATH (skip the release build), --port P, --read-seconds S (the quiet read
-#            measurement, default 20), --threads T --conns C (wrk, default 2 and 16)
+#            measurement, default 20), --threads T --conns C (wrk, default 2 and 16), --no-reads
+#            (the run alone: its erasures per second without competing reads)
 #
 # A fresh cluster made by the service's embedded mode (durable settings), bench/data.sql for the
 # subjects (consents, authorizations, a few access-log entries), then half the subjects made due:
@@ -24,6 +25,7 @@ PORT=18095
 READ_SECONDS=20
 THREADS=2
 CONNS=16
+NO_READS=0
 
 die() { echo "bench/retention: $*" >&2; exit 2; }
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --read-seconds) READ_SECONDS=${2:?}; shift ;;
     --threads) THREADS=${2:?}; shift ;;
     --conns) CONNS=${2:?}; shift ;;
+    --no-reads) NO_READS=1 ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -90,7 +93,9 @@ fi
 rm -rf "$DATA"
 say "new cluster in $DATA, migrations"
 "$BIN" migrate >"$OUT/migrate.log" 2>&1 || { cat "$OUT/migrate.log" >&2; die "migrate failed"; }
-as_pg_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/postgres.log" -w -t 120 start >/dev/null
+# BENCH_PG_OPTS: extra server options, e.g. "-c shared_preload_libraries=pg_stat_statements".
+as_pg_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/postgres.log" -w -t 120 \
+  ${BENCH_PG_OPTS:+-o "$BENCH_PG_OPTS"} start >/dev/null
 say "loading $SUBJECTS subjects"
 psql_ -v subjects="$SUBJECTS" -v entries=10000 -v eligibility=1000 -v access_log_key="$ACCESS_LOG_KEY" \
   -f "$BENCH/data.sql" >"$OUT/data.log"
@@ -120,13 +125,17 @@ reads() { # seconds result-file; exec, so that a background call's pid is wrk's 
   BENCH_TOKEN=$TOKEN BENCH_IDS=$OUT/read_ids.txt BENCH_RESULT=$2 \
     exec wrk -t "$THREADS" -c "$CONNS" -d "$1" --latency -s "$BENCH/wrk/read.lua" "$BASE" >"$2.log" 2>&1
 }
-say "quiet reads for ${READ_SECONDS}s"
-(reads "${READ_SECONDS}s" "$OUT/quiet.txt")
-
-say "retention run, reads alongside"
-reads 600s "$OUT/during.txt" &
-WRK_PID=$!
-sleep 1
+rm -f "$OUT/quiet.txt" "$OUT/during.txt"
+if [ "$NO_READS" = 0 ]; then
+  say "quiet reads for ${READ_SECONDS}s"
+  (reads "${READ_SECONDS}s" "$OUT/quiet.txt")
+  say "retention run, reads alongside"
+  reads 600s "$OUT/during.txt" &
+  WRK_PID=$!
+  sleep 1
+else
+  say "retention run, no reads"
+fi
 t0=$(date +%s.%N)
 RUN=$(curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$BASE/v1/retention/runs" | sed -E 's/.*"id":"([^"]+)".*/\1/')
 [ -n "$RUN" ] || die "the run did not start"
@@ -135,9 +144,11 @@ while :; do
   case "$STATE" in *'"status":"running"'*) sleep 0.2 ;; *) break ;; esac
 done
 t1=$(date +%s.%N)
-kill -INT "$WRK_PID" 2>/dev/null || true
-wait "$WRK_PID" 2>/dev/null || true
-WRK_PID=""
+if [ -n "$WRK_PID" ]; then
+  kill -INT "$WRK_PID" 2>/dev/null || true
+  wait "$WRK_PID" 2>/dev/null || true
+  WRK_PID=""
+fi
 
 ERASED=$(echo "$STATE" | sed -E 's/.*"erased":([0-9]+).*/\1/')
 SECONDS_RUN=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
@@ -148,6 +159,8 @@ kv() { awk -F= -v k="$2" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$1"; }
   echo "due=$DUE_NOW erased=$ERASED seconds=$SECONDS_RUN erasures_per_second=$RATE"
   echo "target: $DUE_NOW in under 120 s: $(awk -v s="$SECONDS_RUN" -v n="$DUE_NOW" 'BEGIN {t = 120 * n / 100000; print (s < t ? "met" : "missed")}') (scaled to $DUE_NOW subjects)"
   for phase in quiet during; do
+    [ -f "$OUT/$phase.txt" ] || continue
     echo "reads $phase: rps=$(kv "$OUT/$phase.txt" rps) p50_ms=$(kv "$OUT/$phase.txt" p50_ms) p99_ms=$(kv "$OUT/$phase.txt" p99_ms) non2xx=$(kv "$OUT/$phase.txt" non2xx)"
   done
 } | tee "$OUT/summary.txt"
+if [ -n "${BENCH_KEEP_SERVICE:-}" ]; then say "kept running; press enter to stop"; read -r _; fi
