@@ -210,27 +210,30 @@ pub fn insert(
 
 /// The subject with this id: 404 when there is none, 410 when it is erased.
 pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
-    let row = subjects::table
-        .find(id)
-        .select(SubjectRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("subject"))?;
-    match row.erased_at {
-        Some(at) => Err(ApiError::Erased(at)),
-        None => Ok(row),
-    }
+    live(
+        subjects::table
+            .find(id)
+            .select(SubjectRow::as_select())
+            .first(conn)
+            .optional()?,
+    )
 }
 
 /// [`find`], holding the row for a rectification until the transaction ends.
 pub fn find_for_rectification(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
-    let row = subjects::table
-        .find(id)
-        .select(SubjectRow::as_select())
-        .for_no_key_update()
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("subject"))?;
+    live(
+        subjects::table
+            .find(id)
+            .select(SubjectRow::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .optional()?,
+    )
+}
+
+/// The row found: 404 for none, 410 for an erased one.
+fn live(row: Option<SubjectRow>) -> ApiResult<SubjectRow> {
+    let row = row.ok_or_else(|| ApiError::not_found("subject"))?;
     match row.erased_at {
         Some(at) => Err(ApiError::Erased(at)),
         None => Ok(row),
