@@ -573,7 +573,7 @@ async fn a_run_cut_short_is_continued_by_the_next_and_erases_each_subject_once()
     let (row, created) = planpro_privacy::retention::run::start(&mut conn, "tester").unwrap();
     assert!(created);
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let partial = planpro_privacy::retention::run::carry_out(&mut conn, &stop, Some(3))
+    let partial = planpro_privacy::retention::run::carry_out(&mut conn, &mut [], &stop, Some(3))
         .unwrap()
         .unwrap();
     assert_eq!(partial.status, "running");

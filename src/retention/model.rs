@@ -289,8 +289,16 @@ pub fn last_started(conn: &mut PgConnection) -> QueryResult<Option<DateTime<Utc>
         .first(conn)
 }
 
-/// Notes progress in the run's row: counts added and how far it got, in the transaction of the
-/// erasure it follows (so a crash loses neither or both).
+/// Counts one erasure in the run's row, in the erasure's transaction (so a crash loses neither
+/// or both).
+pub fn count_erased(conn: &mut PgConnection, run: RetentionRunId) -> ApiResult<()> {
+    diesel::update(runs::table.find(run))
+        .set(runs::erased.eq(runs::erased + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Notes progress in the run's row: counts added and how far it got.
 pub fn advance(
     conn: &mut PgConnection,
     run: RetentionRunId,

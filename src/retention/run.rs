@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::subjects::erasure::EraseCommand;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The actor of everything a run does.
 pub const ACTOR: &str = "system:retention";
@@ -77,9 +77,12 @@ enum Step {
 
 /// Carries out the run under way, if any, holding the run's lock on this connection; stops
 /// early (leaving the run `running`, to be continued) when `stop` is set or after `budget`
-/// subjects. `Ok(None)` when another instance holds the lock or nothing is under way.
+/// subjects. `helpers` are further connections that erase alongside this one (each subject still
+/// in a transaction of its own). `Ok(None)` when another instance holds the lock or nothing is
+/// under way.
 pub fn carry_out(
     conn: &mut PgConnection,
+    helpers: &mut [PgConnection],
     stop: &AtomicBool,
     budget: Option<usize>,
 ) -> ApiResult<Option<RunRow>> {
@@ -87,7 +90,7 @@ pub fn carry_out(
         return Ok(None);
     }
     let result = match model::running(conn) {
-        Ok(Some(run)) => work(conn, &run, stop, budget).map(Some),
+        Ok(Some(run)) => work(conn, helpers, &run, stop, budget).map(Some),
         Ok(None) => Ok(None),
         Err(e) => Err(e.into()),
     };
@@ -105,10 +108,36 @@ pub fn carry_out(
     result
 }
 
+/// What a batch's erasers share: the run, its rules, when to stop, and how many subjects were
+/// taken on so far.
+struct Shared<'a> {
+    run: RetentionRunId,
+    cutoffs: &'a Cutoffs,
+    request_id: &'a str,
+    stop: &'a AtomicBool,
+    budget: Option<usize>,
+    taken: AtomicUsize,
+}
+
+impl Shared<'_> {
+    /// Takes on one more subject, unless the run is to stop.
+    fn take(&self) -> bool {
+        if self.stop.load(Ordering::Acquire) {
+            return false;
+        }
+        let taken = self.taken.fetch_add(1, Ordering::AcqRel);
+        self.budget.is_none_or(|b| taken < b)
+    }
+}
+
 /// The run's loop: batches of subjects past their keep date after the run's position, the rules
-/// read again for each batch.
+/// read again for each batch, the batch's subjects shared among the connections. Erasures count
+/// as they commit; the holds counted and the position commit once the whole batch is done, so a
+/// run cut short mid-batch looks at that batch again (its erased subjects are no longer there,
+/// its held ones are counted then).
 fn work(
     conn: &mut PgConnection,
+    helpers: &mut [PgConnection],
     run: &RunRow,
     stop: &AtomicBool,
     budget: Option<usize>,
@@ -121,7 +150,7 @@ fn work(
                 last_activity_at,
                 subject_id,
             });
-    let mut done = 0usize;
+    let taken = AtomicUsize::new(0);
     loop {
         let cutoffs = Cutoffs::on(model::all_rules(conn)?, run.as_of);
         let batch = model::past_keep_date(conn, &cutoffs, after, BATCH, true)?;
@@ -129,51 +158,75 @@ fn work(
             model::end(conn, run.id, RunStatus::Finished.as_str())?;
             return model::find_run(conn, run.id);
         };
-        let mut skipped = 0i64;
-        for row in &batch {
-            if stop.load(Ordering::Acquire) || budget.is_some_and(|b| done >= b) {
-                flush(conn, run.id, skipped, after)?;
-                return model::find_run(conn, run.id);
+        let shared = Shared {
+            run: run.id,
+            cutoffs: &cutoffs,
+            request_id: &request_id,
+            stop,
+            budget,
+            taken: AtomicUsize::new(taken.load(Ordering::Acquire)),
+        };
+        let lanes = helpers.len() + 1;
+        let outcome: ApiResult<(i64, bool)> = std::thread::scope(|scope| {
+            let shared = &shared;
+            let batch = &batch;
+            let others: Vec<_> = helpers
+                .iter_mut()
+                .enumerate()
+                .map(|(i, helper)| {
+                    scope.spawn(move || erase_lane(helper, shared, batch, i + 1, lanes))
+                })
+                .collect();
+            let mut total = erase_lane(conn, shared, batch, 0, lanes);
+            for other in others {
+                let lane = other
+                    .join()
+                    .unwrap_or_else(|_| Err(ApiError::internal("a retention eraser panicked")));
+                total = match (total, lane) {
+                    (Ok((a, x)), Ok((b, y))) => Ok((a + b, x && y)),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
             }
-            done += 1;
-            let key = row.key();
-            match erase_one(conn, run.id, &cutoffs, row, skipped, &request_id)? {
-                Step::Erased | Step::NotDue => skipped = 0,
-                Step::OnHold => skipped += 1,
-            }
-            after = Some(key);
+            total
+        });
+        let (skipped, whole) = outcome?;
+        taken.store(shared.taken.load(Ordering::Acquire), Ordering::Release);
+        if !whole {
+            return model::find_run(conn, run.id);
         }
-        flush(conn, run.id, skipped, Some(last))?;
+        model::advance(conn, run.id, 0, skipped, last)?;
         after = Some(last);
     }
 }
 
-/// Commits counts not yet committed with an erasure.
-fn flush(
+/// Erases the subjects of one lane of a batch (every `lanes`-th from `lane`); the holds it
+/// counted, and whether it got through its share.
+fn erase_lane(
     conn: &mut PgConnection,
-    run: RetentionRunId,
-    skipped: i64,
-    after: Option<model::DueKey>,
-) -> ApiResult<()> {
-    match after {
-        Some(key) if skipped > 0 => model::advance(conn, run, 0, skipped, key),
-        _ => Ok(()),
+    shared: &Shared<'_>,
+    batch: &[DueRow],
+    lane: usize,
+    lanes: usize,
+) -> ApiResult<(i64, bool)> {
+    let mut skipped = 0i64;
+    for row in batch.iter().skip(lane).step_by(lanes) {
+        if !shared.take() {
+            return Ok((skipped, false));
+        }
+        if let Step::OnHold = erase_one(conn, shared, row)? {
+            skipped += 1;
+        }
     }
+    Ok((skipped, true))
 }
 
-/// Erases one subject in its own transaction, if it is still due and no hold covers it, with
-/// the run's progress (and the holds counted since the last erasure).
-fn erase_one(
-    conn: &mut PgConnection,
-    run: RetentionRunId,
-    cutoffs: &Cutoffs,
-    row: &DueRow,
-    skipped_before: i64,
-    request_id: &str,
-) -> ApiResult<Step> {
+/// Erases one subject in its own transaction, if it is still due and no hold covers it, and
+/// counts it in the run in that transaction.
+fn erase_one(conn: &mut PgConnection, shared: &Shared<'_>, row: &DueRow) -> ApiResult<Step> {
     if row.on_hold {
         return Ok(Step::OnHold);
     }
+    let cutoffs = shared.cutoffs;
     let (Some(rule), Some(before)) = (cutoffs.rule_of(&row.kind), cutoffs.before_of(&row.kind))
     else {
         return Ok(Step::NotDue);
@@ -186,9 +239,9 @@ fn erase_one(
             "retention rule {}: kept {} months after the last activity",
             rule.id, rule.keep_months
         );
-        let command = EraseCommand::by_system(row.subject_id, ACTOR, request_id, &reason);
+        let command = EraseCommand::by_system(row.subject_id, ACTOR, shared.request_id, &reason);
         crate::subjects::erasure::erase(conn, &command)?;
-        model::advance(conn, run, 1, skipped_before, row.key())?;
+        model::count_erased(conn, shared.run)?;
         Ok::<_, ApiError>(Step::Erased)
     });
     match outcome {

@@ -16,6 +16,10 @@ use std::sync::{Arc, Mutex};
 
 pub use crate::config::RetentionSchedule as Schedule;
 
+/// Connections that erase at once during a run (each subject still in its own transaction):
+/// one erasure is mostly round trips, so a few in flight keep the database busy.
+const ERASERS: usize = 3;
+
 /// How often the thread looks for a run left behind by an instance that is gone.
 const TAKE_OVER_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -141,7 +145,17 @@ fn round(url: &str, reason: Wake, stop: &AtomicBool) -> ApiResult<()> {
     if let Wake::Scheduled(since) = reason {
         start_scheduled(&mut conn, since)?;
     }
-    if let Some(done) = run::carry_out(&mut conn, stop, None)? {
+    // Nothing to do unless a run is under way: helpers are connected only then.
+    if crate::retention::model::running(&mut conn)?.is_none() {
+        return Ok(());
+    }
+    let mut helpers = Vec::with_capacity(ERASERS - 1);
+    for _ in 1..ERASERS {
+        let mut helper = crate::db::connect(url)?;
+        diesel::sql_query("SET synchronous_commit = off").execute(&mut helper)?;
+        helpers.push(helper);
+    }
+    if let Some(done) = run::carry_out(&mut conn, &mut helpers, stop, None)? {
         log::info!(
             "retention run {} {}: {} erased, {} on hold",
             done.id,
