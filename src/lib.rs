@@ -17,6 +17,7 @@ pub mod extract;
 pub mod http_client;
 pub mod idempotency;
 pub mod metrics;
+pub mod notices;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;

@@ -63,6 +63,8 @@ scope_markers!(
     AccessLogsRead,
     RequestsRead,
     RequestsWrite,
+    NotificationsRead,
+    NotificationsWrite,
 );
 
 /// 401 without a valid bearer token, 403 when it lacks the scope `S`.

@@ -69,11 +69,17 @@ pub enum Action {
     RequestUpdate,
     #[serde(rename = "request.read")]
     RequestRead,
+    #[serde(rename = "notification.read")]
+    NotificationRead,
+    #[serde(rename = "notification.update")]
+    NotificationUpdate,
+    #[serde(rename = "notification.send")]
+    NotificationSend,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -93,6 +99,9 @@ impl Action {
         Action::RequestCreate,
         Action::RequestUpdate,
         Action::RequestRead,
+        Action::NotificationRead,
+        Action::NotificationUpdate,
+        Action::NotificationSend,
     ];
 
     /// The stored name.
@@ -117,6 +126,9 @@ impl Action {
             Action::RequestCreate => "request.create",
             Action::RequestUpdate => "request.update",
             Action::RequestRead => "request.read",
+            Action::NotificationRead => "notification.read",
+            Action::NotificationUpdate => "notification.update",
+            Action::NotificationSend => "notification.send",
         }
     }
 

@@ -280,6 +280,14 @@ fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>, known: &Known) -
         })
         .collect();
     crate::receipts::record(conn, &receipts)?;
+    // Art. 19: recipients of the subject's data learn of each withdrawal, in one statement.
+    let withdrawals: Vec<crate::notices::Event> = stamped
+        .events
+        .iter()
+        .filter(|e| e.status == Decision::Withdrawn.as_str())
+        .map(|e| crate::notices::Event::consent_withdrawn(e.subject_id, e.purpose_id))
+        .collect();
+    crate::notices::queue_all(conn, &withdrawals)?;
     Ok(())
 }
 

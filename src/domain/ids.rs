@@ -111,4 +111,8 @@ typed_id! {
     RectificationId;
     /// A privacy request's id.
     PrivacyRequestId;
+    /// A notice's id, also its `webhook-id`.
+    NoticeId;
+    /// A webhook's id.
+    WebhookId;
 }

@@ -9,6 +9,7 @@ pub mod email;
 pub mod ids;
 pub mod language;
 pub mod mod11;
+pub mod notice;
 pub mod personal_code;
 pub mod phone;
 pub mod privacy_request;

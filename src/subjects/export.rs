@@ -76,6 +76,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                 crate::disclosures::export_for(conn, subject_id)?;
             let access_log = crate::access_log::export_for(conn, subject_id)?;
             let privacy_requests = crate::requests::export_for(conn, subject_id)?;
+            let notifications = crate::notices::export_for(conn, subject_id)?;
             let consent_purposes = model::purposes(conn)?;
             let purposes = SERVICE_PURPOSES
                 .iter()
@@ -103,6 +104,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                     .collect(),
                 access_log,
                 privacy_requests,
+                notifications,
                 purposes,
                 recipient_categories: RECIPIENT_CATEGORIES
                     .iter()
@@ -172,6 +174,10 @@ pub struct SubjectExport {
     /// The person's privacy requests with their deadlines and outcomes, oldest first.
     #[schema(value_type = Vec<crate::requests::api::PrivacyRequest>)]
     pub privacy_requests: Value,
+    /// Every notice to a recipient about the person's data (who was told of a correction,
+    /// erasure, restriction or withdrawn consent, and whether it arrived), oldest first.
+    #[schema(value_type = Vec<crate::notices::api::Notice>)]
+    pub notifications: Value,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
     /// Who the data may be disclosed to.
