@@ -1100,6 +1100,7 @@ async fn the_export_holds_every_key_and_is_logged() {
             "disclosure_authorizations",
             "disclosures",
             "generated_at",
+            "notifications",
             "privacy_requests",
             "purposes",
             "recipient_categories",
@@ -1347,7 +1348,7 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
 
 /// The export key that holds each table's rows about the subject. A new table with a
 /// `subject_id` column fails the test below until the export (and this map) covers it.
-const EXPORTED_TABLES: [(&str, &str); 8] = [
+const EXPORTED_TABLES: [(&str, &str); 9] = [
     ("subjects", "subject"),
     ("rectifications", "rectifications"),
     ("consents", "consents"),
@@ -1356,6 +1357,7 @@ const EXPORTED_TABLES: [(&str, &str); 8] = [
     ("disclosures", "disclosures"),
     ("access_log", "access_log"),
     ("privacy_requests", "privacy_requests"),
+    ("notices", "notifications"),
 ];
 
 #[actix_web::test]
@@ -1402,6 +1404,15 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     )
     .await
     .assert_status(201);
+    // A withdrawal after the disclosure: the recipient gets a notice.
+    app.call(
+        Method::PUT,
+        &format!("/v1/subjects/{id}/consents/marketing_partners"),
+        &staff(),
+        Some(json!({"status": "withdrawn", "method": "email"})),
+    )
+    .await
+    .assert_status(200);
 
     app.post(
         "/v1/privacy-requests",

@@ -168,11 +168,34 @@ impl Webhook {
 /// A webhook with its signing secret: only in the answer that made the secret.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookWithSecret {
-    #[serde(flatten)]
-    pub webhook: Webhook,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: WebhookId,
+    #[schema(value_type = uuid::Uuid)]
+    pub recipient_id: RecipientId,
+    pub url: String,
+    pub status: WebhookStatus,
+    pub created_at: DateTime<Utc>,
+    /// Until when the secret replaced by the last rotation still signs beside the new one.
+    pub previous_secret_until: Option<DateTime<Utc>>,
     /// `whsec_` and the base64 of 32 random bytes (Standard Webhooks). Shown only here: keep it.
     #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
     pub secret: String,
+}
+
+impl WebhookWithSecret {
+    /// A stored webhook with the secret just made for it.
+    pub fn new(row: &WebhookRow, secret: String) -> ApiResult<Self> {
+        let webhook = Webhook::from_row(row)?;
+        Ok(Self {
+            id: webhook.id,
+            recipient_id: webhook.recipient_id,
+            url: webhook.url,
+            status: webhook.status,
+            created_at: webhook.created_at,
+            previous_secret_until: webhook.previous_secret_until,
+            secret,
+        })
+    }
 }
 
 /// A recipient's webhooks.

@@ -61,10 +61,7 @@ pub async fn create_webhook(
             webhooks::insert(conn, recipient, &url, &secret)
         })
         .await?;
-    let created = WebhookWithSecret {
-        webhook: Webhook::from_row(&row)?,
-        secret: shown,
-    };
+    let created = WebhookWithSecret::new(&row, shown)?;
     Ok(HttpResponse::Created()
         .insert_header((
             "Location",
@@ -173,8 +170,5 @@ pub async fn rotate_secret(
             webhooks::rotate(conn, &row, &secret)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(WebhookWithSecret {
-        webhook: Webhook::from_row(&row)?,
-        secret: shown,
-    }))
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::new(&row, shown)?))
 }
