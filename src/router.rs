@@ -16,9 +16,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use access_log::routes as log;
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
-    use recipients::routes as recipient;
     use notices::routes as notice;
     use notices::webhook_routes as webhook;
+    use recipients::routes as recipient;
     use requests::changes as change;
     use requests::routes as request;
     use subjects::routes as subject;

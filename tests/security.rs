@@ -138,7 +138,9 @@ async fn arrange(app: &TestApp) -> Fixture {
     .assert_status(200);
     let notice = app
         .db
-        .scalar(&format!("SELECT id FROM notices WHERE subject_id = '{subject}'"))
+        .scalar(&format!(
+            "SELECT id FROM notices WHERE subject_id = '{subject}'"
+        ))
         .parse()
         .expect("a notice");
     let webhook = created(

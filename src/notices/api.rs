@@ -94,7 +94,10 @@ impl Notice {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Acknowledgement {
     /// For example "told by registered letter 2026-12-02".
-    #[schema(example = "told by e-mail to privacy@partner.ee on 2026-12-02", max_length = 1000)]
+    #[schema(
+        example = "told by e-mail to privacy@partner.ee on 2026-12-02",
+        max_length = 1000
+    )]
     pub note: String,
 }
 

@@ -226,11 +226,23 @@ fn next_attempt(attempts: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 pub fn record(conn: &mut PgConnection, attempts: &[Attempt]) -> ApiResult<()> {
     let now = Utc::now();
     let n = attempts.len();
-    let (mut ids, mut leases, mut states) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut codes, mut errors, mut next) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut ids, mut leases, mut states) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut codes, mut errors, mut next) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut gone = Vec::new();
     for a in attempts {
-        let due = if a.delivered() { None } else { next_attempt(a.attempts, now) };
+        let due = if a.delivered() {
+            None
+        } else {
+            next_attempt(a.attempts, now)
+        };
         let state = match (a.delivered(), due, a.status) {
             (true, _, _) => "delivered",
             (false, _, Some(410)) => "pending",
@@ -246,7 +258,11 @@ pub fn record(conn: &mut PgConnection, attempts: &[Attempt]) -> ApiResult<()> {
         states.push(state);
         codes.push(a.status.map(i32::from));
         errors.push(a.error.clone());
-        next.push(if state == "pending" { due.or(Some(now)) } else { None });
+        next.push(if state == "pending" {
+            due.or(Some(now))
+        } else {
+            None
+        });
     }
     conn.transaction(|conn| {
         diesel::sql_query(

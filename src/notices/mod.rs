@@ -104,12 +104,12 @@ pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> 
     for event in events {
         subjects.push(event.subject_id);
         kinds.push(event.kind.as_str());
-        categories.push(event.categories.as_ref().map(|c| {
-            c.iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        }));
+        categories.push(
+            event
+                .categories
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")),
+        );
         purposes.push(event.purpose.clone());
     }
     // `seq` follows the SELECT's order, which keeps each pair's notices in the events' order.

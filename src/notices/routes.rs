@@ -99,11 +99,20 @@ pub async fn get_notice(
     id: web::Path<NoticeId>,
 ) -> ApiResult<HttpResponse> {
     state
-        .authorize(&caller, Scope::NotificationsRead, Action::NotificationRead, None)
+        .authorize(
+            &caller,
+            Scope::NotificationsRead,
+            Action::NotificationRead,
+            None,
+        )
         .await?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    let logged = caller.entry(Action::NotificationRead, Some(row.subject_id), Outcome::Allowed);
+    let logged = caller.entry(
+        Action::NotificationRead,
+        Some(row.subject_id),
+        Outcome::Allowed,
+    );
     state.log_reads(vec![logged]).await?;
     Ok(HttpResponse::Ok().json(Notice::from_row(row)?))
 }
@@ -128,7 +137,12 @@ pub async fn retry_notice(
     id: web::Path<NoticeId>,
 ) -> ApiResult<HttpResponse> {
     state
-        .authorize(&caller, Scope::NotificationsWrite, Action::NotificationUpdate, None)
+        .authorize(
+            &caller,
+            Scope::NotificationsWrite,
+            Action::NotificationUpdate,
+            None,
+        )
         .await?;
     let id = id.into_inner();
     let key = idempotency::Key::of(&req, &caller.actor)?;
@@ -136,19 +150,22 @@ pub async fn retry_notice(
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), None, |conn| {
-            let row = model::lock(conn, id)?;
-            let status = NoticeStatus::from_db(&row.status)?;
-            if !matches!(status, NoticeStatus::Dead | NoticeStatus::Pending) {
-                return Err(ApiError::conflict(format!(
-                    "a {} notice is not retried",
-                    status.as_str()
-                )));
-            }
-            let row = model::retry(conn, &row)?;
-            let logged =
-                caller.entry(Action::NotificationUpdate, Some(row.subject_id), Outcome::Allowed);
-            access_log::record(conn, &[logged])?;
-            Answer::json(StatusCode::ACCEPTED, &Notice::from_row(row)?)
+                let row = model::lock(conn, id)?;
+                let status = NoticeStatus::from_db(&row.status)?;
+                if !matches!(status, NoticeStatus::Dead | NoticeStatus::Pending) {
+                    return Err(ApiError::conflict(format!(
+                        "a {} notice is not retried",
+                        status.as_str()
+                    )));
+                }
+                let row = model::retry(conn, &row)?;
+                let logged = caller.entry(
+                    Action::NotificationUpdate,
+                    Some(row.subject_id),
+                    Outcome::Allowed,
+                );
+                access_log::record(conn, &[logged])?;
+                Answer::json(StatusCode::ACCEPTED, &Notice::from_row(row)?)
             })
         })
         .await?;
@@ -179,7 +196,12 @@ pub async fn acknowledge_notice(
     body: BodyAfterAuth<Acknowledgement>,
 ) -> actix_web::Result<HttpResponse> {
     state
-        .authorize(&caller, Scope::NotificationsWrite, Action::NotificationUpdate, None)
+        .authorize(
+            &caller,
+            Scope::NotificationsWrite,
+            Action::NotificationUpdate,
+            None,
+        )
         .await?;
     let note = body.read().await?.note.trim().to_owned();
     let id = id.into_inner();
@@ -188,19 +210,22 @@ pub async fn acknowledge_notice(
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), None, |conn| {
-            let row = model::lock(conn, id)?;
-            let status = NoticeStatus::from_db(&row.status)?;
-            if !matches!(status, NoticeStatus::Manual | NoticeStatus::Dead) {
-                return Err(ApiError::conflict(format!(
-                    "a {} notice is not acknowledged",
-                    status.as_str()
-                )));
-            }
-            let row = model::acknowledge(conn, id, &caller.actor.sub, &note)?;
-            let logged =
-                caller.entry(Action::NotificationUpdate, Some(row.subject_id), Outcome::Allowed);
-            access_log::record(conn, &[logged])?;
-            Answer::json(StatusCode::OK, &Notice::from_row(row)?)
+                let row = model::lock(conn, id)?;
+                let status = NoticeStatus::from_db(&row.status)?;
+                if !matches!(status, NoticeStatus::Manual | NoticeStatus::Dead) {
+                    return Err(ApiError::conflict(format!(
+                        "a {} notice is not acknowledged",
+                        status.as_str()
+                    )));
+                }
+                let row = model::acknowledge(conn, id, &caller.actor.sub, &note)?;
+                let logged = caller.entry(
+                    Action::NotificationUpdate,
+                    Some(row.subject_id),
+                    Outcome::Allowed,
+                );
+                access_log::record(conn, &[logged])?;
+                Answer::json(StatusCode::OK, &Notice::from_row(row)?)
             })
         })
         .await?;

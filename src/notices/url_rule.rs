@@ -55,7 +55,10 @@ pub fn check(url: &str, allow_private: bool) -> Result<(), String> {
     if authority.as_str().contains('@') {
         return Err("must not carry a user name or password".to_owned());
     }
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     if host.is_empty() {
         return Err("must name a host".to_owned());
     }
@@ -114,10 +117,18 @@ mod tests {
 
     #[test]
     fn urls_are_checked_for_form_scheme_and_address() {
-        assert!(check("not a url", false).unwrap_err().contains("absolute URL"));
-        assert!(check("http://8.8.8.8/x", false).unwrap_err().contains("https"));
-        assert!(check("https://127.0.0.1/x", false).unwrap_err().contains("loopback"));
-        assert!(check("https://[::1]:8443/x", false).unwrap_err().contains("loopback"));
+        assert!(check("not a url", false)
+            .unwrap_err()
+            .contains("absolute URL"));
+        assert!(check("http://8.8.8.8/x", false)
+            .unwrap_err()
+            .contains("https"));
+        assert!(check("https://127.0.0.1/x", false)
+            .unwrap_err()
+            .contains("loopback"));
+        assert!(check("https://[::1]:8443/x", false)
+            .unwrap_err()
+            .contains("loopback"));
         assert!(check("https://u:p@8.8.8.8/x", false).is_err());
         assert!(check("https://8.8.8.8/x", false).is_ok());
         assert!(check("http://127.0.0.1:9/x", true).is_ok());

@@ -155,7 +155,9 @@ fn finish(db: &Db, mut in_flight: usize, mut outcomes: Vec<Attempt>, done: &Rece
     if outcomes.is_empty() {
         return;
     }
-    let recorded = db.get().and_then(|mut conn| delivery::record(&mut conn, &outcomes));
+    let recorded = db
+        .get()
+        .and_then(|mut conn| delivery::record(&mut conn, &outcomes));
     if let Err(e) = recorded {
         log::warn!("notices: attempts left unrecorded at stop (they will be sent again): {e}");
     }
