@@ -282,6 +282,46 @@ async fn a_rectification_is_delivered_signed_and_without_personal_values() {
         .await
         .json();
     assert_eq!(export["notifications"][0]["status"], "delivered");
+
+    // After a rotation both secrets sign, for 24 hours.
+    let wid = app.db.scalar("SELECT id FROM webhooks");
+    let rotated = app
+        .post(
+            &format!("/v1/recipients/{recipient}/webhooks/{wid}/rotate-secret"),
+            json!({}),
+        )
+        .await;
+    rotated.assert_status(200);
+    let new_secret = rotated.json()["secret"].as_str().unwrap().to_owned();
+    rectify(
+        &app,
+        &subject,
+        json!({"reason": "asked", "given_name": "Maria"}),
+    )
+    .await
+    .assert_status(200);
+    eventually("second delivery", || receiver.requests().len() == 2).await;
+    let got = &receiver.requests()[1];
+    assert_eq!(got.header("webhook-signature").split(' ').count(), 2);
+    assert!(signed_by(got, secret.as_deref().unwrap()));
+    assert!(signed_by(got, &new_secret));
+    let body: Value = serde_json::from_str(&got.body).unwrap();
+    assert_eq!(body["data"]["categories"], json!(["identity"]));
+    // Once the overlap is over only the new one signs.
+    app.db
+        .exec("UPDATE webhooks SET previous_until = now() - interval '1 second'");
+    rectify(
+        &app,
+        &subject,
+        json!({"reason": "asked", "given_name": "Mari"}),
+    )
+    .await
+    .assert_status(200);
+    eventually("third delivery", || receiver.requests().len() == 3).await;
+    let got = &receiver.requests()[2];
+    assert_eq!(got.header("webhook-signature").split(' ').count(), 1);
+    assert!(signed_by(got, &new_secret));
+    assert!(!signed_by(got, secret.as_deref().unwrap()));
 }
 
 #[actix_web::test]
@@ -553,4 +593,105 @@ async fn webhook_urls_must_be_https_and_public_and_rotation_signs_twice() {
         .await
         .assert_status(204);
     assert_eq!(app.db.count("SELECT 1 FROM webhooks"), 0);
+}
+
+/// The JSON body of a raw response.
+fn body_of(text: &str) -> Value {
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+#[test]
+fn a_notice_cut_short_by_kill_9_is_sent_again_with_the_same_webhook_id() {
+    use crate::process::{http, Server};
+    let db = TestDb::new();
+    // The receiver takes the first request and never answers it; later ones get 200.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (got_tx, got_rx) = std::sync::mpsc::channel::<Received>();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            let Some(request) = read_request(&mut stream) else {
+                continue;
+            };
+            let _ = got_tx.send(request);
+            if n == 0 {
+                held.push(stream);
+            } else {
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        }
+    });
+    let mut server = Server::start(&db);
+    let token = crate::harness::token_for("kill-tester", &staff(), None);
+    let auth = format!("Bearer {token}");
+    let json_headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let post = |server: &Server, path: &str, body: Value| {
+        let (status, text) = http(server.addr, "POST", path, &json_headers, &body.to_string());
+        assert_eq!(status, 201, "{path}: {text}");
+        body_of(&text)["id"].as_str().unwrap().to_owned()
+    };
+    let subject = post(&server, "/v1/subjects", mari());
+    let recipient = post(
+        &server,
+        "/v1/recipients",
+        json!({"name": "Partner OÜ", "category": "platform_service_provider",
+               "contact_email": "privacy@partner.ee"}),
+    );
+    post(
+        &server,
+        &format!("/v1/subjects/{subject}/disclosure-authorizations"),
+        json!({"recipient_id": recipient, "legal_basis": "consent", "consent_evidence": "form",
+               "data_categories": ["identity"], "purpose": "offers"}),
+    );
+    post(
+        &server,
+        &format!("/v1/subjects/{subject}/disclosures"),
+        json!({"recipient_id": recipient, "data_categories": ["identity"], "channel": "email"}),
+    );
+    post(
+        &server,
+        &format!("/v1/recipients/{recipient}/webhooks"),
+        json!({ "url": url }),
+    );
+    let patch_headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+        ("If-Match", "\"1\""),
+    ];
+    let (status, text) = http(
+        server.addr,
+        "PATCH",
+        &format!("/v1/subjects/{subject}"),
+        &patch_headers,
+        &json!({"reason": "asked", "given_name": "Maria"}).to_string(),
+    );
+    assert_eq!(status, 200, "{text}");
+    let first = got_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the first POST");
+    // The POST reached the receiver; the service dies before it hears back.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert_eq!(db.scalar("SELECT status FROM notices"), "pending");
+    assert_eq!(db.scalar("SELECT attempts FROM notices"), "1");
+    // Its lease would run out in a minute; the test does not wait for it.
+    db.exec("UPDATE notices SET lease_until = now() - interval '1 second'");
+    let _again = Server::start(&db);
+    let second = got_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a redelivery");
+    assert_eq!(second.header("webhook-id"), first.header("webhook-id"));
+    assert_eq!(second.body, first.body);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.scalar("SELECT status FROM notices") != "delivered" {
+        assert!(Instant::now() < deadline, "not marked delivered");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(db.scalar("SELECT attempts FROM notices"), "2");
 }
