@@ -495,6 +495,13 @@ async fn a_recipient_without_a_webhook_gets_manual_notices_and_refused_changes_q
     assert_eq!(page["items"][0]["status"], "manual");
     assert_eq!(page["items"][0]["type"], "consent.withdrawn");
     assert_eq!(page["items"][0]["purpose"], "marketing_planpro");
+    let metrics = String::from_utf8(app.get("/metrics").await.body).unwrap();
+    assert!(metrics.contains("notices_manual 1"), "{metrics}");
+    assert!(metrics.contains("notices_pending 0"), "{metrics}");
+    assert!(
+        metrics.contains("notices_oldest_pending_age_seconds 0"),
+        "{metrics}"
+    );
     // A granted consent tells nobody.
     app.call(
         Method::PUT,
@@ -694,4 +701,37 @@ fn a_notice_cut_short_by_kill_9_is_sent_again_with_the_same_webhook_id() {
         std::thread::sleep(Duration::from_millis(25));
     }
     assert_eq!(db.scalar("SELECT attempts FROM notices"), "2");
+}
+
+#[actix_web::test]
+async fn the_address_is_checked_again_at_every_attempt() {
+    let db = TestDb::new();
+    let mut config = test_config(&db.url);
+    config.webhook_allow_private = false;
+    let app = TestApp::on(
+        db,
+        &config,
+        &JwtKey::Secret(Secret::new(crate::harness::SECRET)),
+    )
+    .await;
+    let receiver = Receiver::start(vec![200]);
+    let (subject, _, _) = arrange(&app, Some("https://8.8.8.8/hook")).await;
+    // The name now leads somewhere else (as a changed DNS answer would): to loopback.
+    app.db
+        .exec(&format!("UPDATE webhooks SET url = '{}'", receiver.url));
+    rectify(
+        &app,
+        &subject,
+        json!({"reason": "asked", "given_name": "Maria"}),
+    )
+    .await
+    .assert_status(200);
+    eventually("refused attempt", || {
+        app.db
+            .scalar("SELECT coalesce(last_error, '') FROM notices")
+            == "address refused"
+    })
+    .await;
+    assert_eq!(app.db.scalar("SELECT status FROM notices"), "pending");
+    assert!(receiver.requests().is_empty());
 }

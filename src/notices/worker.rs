@@ -44,15 +44,15 @@ impl Worker {
         let (jobs_tx, jobs_rx) = channel::<Job>();
         let (done_tx, done_rx) = channel::<Attempt>();
         let jobs_rx = Arc::new(Mutex::new(jobs_rx));
-        let mut threads = Vec::with_capacity(SENDERS + 1);
+        // Senders are not joined at stop: one may be waiting out a receiver's 15 s, and it ends
+        // by itself once the dispatcher is gone (what it sent is then sent again after its lease).
         for n in 0..SENDERS {
             let (client, jobs, done) = (client.clone(), jobs_rx.clone(), done_tx.clone());
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("notice-sender-{n}"))
-                    .spawn(move || sender(&client, &jobs, &done))?,
-            );
+            std::thread::Builder::new()
+                .name(format!("notice-sender-{n}"))
+                .spawn(move || sender(&client, &jobs, &done))?;
         }
+        let mut threads = Vec::with_capacity(1);
         drop(done_tx);
         let flag = stop.clone();
         threads.push(
@@ -66,7 +66,7 @@ impl Worker {
         })
     }
 
-    /// Stops the worker: attempts in flight finish (briefly) and are recorded.
+    /// Stops the worker: attempts in flight that finish within a few seconds are recorded.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
         super::wake();
