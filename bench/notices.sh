@@ -91,7 +91,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 load_arrivals() {
-  scalar "CREATE TABLE IF NOT EXISTS bench_arrivals (id uuid, micros bigint); TRUNCATE bench_arrivals" >/dev/null
+  scalar "SET client_min_messages = warning; CREATE TABLE IF NOT EXISTS bench_arrivals (id uuid, micros bigint); TRUNCATE bench_arrivals" >/dev/null
   psql -h "$SOCK" -U postgres -X -q -v ON_ERROR_STOP=1 planpro \
     -c "\\copy bench_arrivals FROM '$ARRIVALS' WITH (FORMAT text, DELIMITER ' ')"
 }
