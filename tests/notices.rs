@@ -735,3 +735,41 @@ async fn the_address_is_checked_again_at_every_attempt() {
     assert_eq!(app.db.scalar("SELECT status FROM notices"), "pending");
     assert!(receiver.requests().is_empty());
 }
+
+#[actix_web::test]
+async fn two_instances_never_send_one_notice_twice() {
+    let app = TestApp::spawn().await;
+    // A second instance on the same database: its own worker, claiming from the same outbox.
+    let other = planpro_privacy::AppState::new(
+        &test_config(&app.db.url),
+        &app.db.url,
+        &JwtKey::Secret(Secret::new(crate::harness::SECRET)),
+    )
+    .unwrap();
+    let receiver = Receiver::start(vec![200]);
+    let (_, recipient, _) = arrange(&app, Some(&receiver.url)).await;
+    app.db.exec(&format!(
+        "INSERT INTO subjects (id, version, kind, given_name, family_name, source_type, created_at, updated_at) \
+         SELECT gen_random_uuid(), 1, 'client', 'N', 'N' || n, 'data_subject', now(), now() \
+         FROM generate_series(1, 300) n; \
+         INSERT INTO notices (id, recipient_id, subject_id, type, purpose, webhook_id, status, next_attempt_at, created_at) \
+         SELECT gen_random_uuid(), '{recipient}', s.id, 'consent.withdrawn', 'p', \
+           (SELECT id FROM webhooks), 'pending', now(), now() FROM subjects s"
+    ));
+    planpro_privacy::notices::wake();
+    eventually("every notice delivered", || {
+        app.db
+            .count("SELECT 1 FROM notices WHERE status = 'delivered'")
+            == 301
+    })
+    .await;
+    let ids: Vec<String> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.header("webhook-id"))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), 301);
+    assert_eq!(distinct.len(), 301, "a notice was sent twice");
+    other.shutdown();
+}
