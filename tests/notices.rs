@@ -591,15 +591,20 @@ async fn webhook_urls_must_be_https_and_public_and_rotation_signs_twice() {
     let second = rotated.json()["secret"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
     assert!(rotated.json()["previous_secret_until"].is_string());
-    // Both sign until the overlap ends.
-    let row = app
-        .db
-        .scalar(&format!("SELECT id FROM webhooks WHERE id = '{wid}'"));
-    assert_eq!(row, wid);
     app.call(Method::DELETE, &format!("{path}/{wid}"), &staff(), None)
         .await
         .assert_status(204);
-    assert_eq!(app.db.count("SELECT 1 FROM webhooks"), 0);
+    // Gone from the list, its secrets destroyed; a second delete finds nothing.
+    assert_eq!(app.get(&path).await.json()["items"], json!([]));
+    assert_eq!(
+        app.db.count(
+            "SELECT 1 FROM webhooks WHERE length(secret) > 0 OR previous_secret IS NOT NULL"
+        ),
+        0
+    );
+    app.call(Method::DELETE, &format!("{path}/{wid}"), &staff(), None)
+        .await
+        .assert_problem(404, "not-found");
 }
 
 /// The JSON body of a raw response.
@@ -772,4 +777,54 @@ async fn two_instances_never_send_one_notice_twice() {
     assert_eq!(ids.len(), 301);
     assert_eq!(distinct.len(), 301, "a notice was sent twice");
     other.shutdown();
+}
+
+#[actix_web::test]
+async fn deleting_a_webhook_hands_its_waiting_notices_to_staff() {
+    let app = TestApp::spawn().await;
+    // A receiver that is down: the notice waits for its retry.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let (subject, recipient, _) = arrange(&app, Some(&url)).await;
+    rectify(
+        &app,
+        &subject,
+        json!({"reason": "asked", "email": "mari@uus.ee"}),
+    )
+    .await
+    .assert_status(200);
+    eventually("failed attempt", || {
+        !app.db
+            .scalar("SELECT coalesce(last_error, '') FROM notices")
+            .is_empty()
+    })
+    .await;
+    let wid = app.db.scalar("SELECT id FROM webhooks");
+    app.call(
+        Method::DELETE,
+        &format!("/v1/recipients/{recipient}/webhooks/{wid}"),
+        &staff(),
+        None,
+    )
+    .await
+    .assert_status(204);
+    assert_eq!(app.db.scalar("SELECT status FROM notices"), "manual");
+    // A notice queued to it at the same moment (its transaction saw the webhook still active)
+    // is handed to staff when the worker claims it, and nothing is sent.
+    app.db.exec(&format!(
+        "INSERT INTO notices (id, recipient_id, subject_id, type, purpose, webhook_id, status, \
+         next_attempt_at, created_at) VALUES (gen_random_uuid(), '{recipient}', '{subject}', \
+         'consent.withdrawn', 'p', '{wid}', 'pending', now(), now())"
+    ));
+    planpro_privacy::notices::wake();
+    eventually("manual", || {
+        app.db
+            .count("SELECT 1 FROM notices WHERE status = 'manual'")
+            == 2
+    })
+    .await;
 }

@@ -1,6 +1,7 @@
 -- Where a recipient receives its notices (Art. 19): an https endpoint and its signing secret,
 -- sealed under the service's data key (never stored in the clear). `previous_secret` keeps
--- signing beside the new one until `previous_until` after a rotation.
+-- signing beside the new one until `previous_until` after a rotation. A deleted webhook keeps its
+-- row (so that a notice queued concurrently still has what it references) without its secrets.
 CREATE TABLE webhooks (
     id uuid PRIMARY KEY,
     recipient_id uuid NOT NULL REFERENCES recipients (id),
@@ -8,7 +9,7 @@ CREATE TABLE webhooks (
     secret bytea NOT NULL,
     previous_secret bytea,
     previous_until timestamptz,
-    status text NOT NULL CHECK (status IN ('active', 'disabled')),
+    status text NOT NULL CHECK (status IN ('active', 'disabled', 'deleted')),
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     CHECK ((previous_secret IS NULL) = (previous_until IS NULL))
@@ -29,7 +30,7 @@ CREATE TABLE notices (
         'subject.restriction_lifted', 'consent.withdrawn')),
     categories text[],
     purpose text,
-    webhook_id uuid REFERENCES webhooks (id) ON DELETE SET NULL,
+    webhook_id uuid REFERENCES webhooks (id),
     status text NOT NULL CHECK (status IN ('pending', 'delivered', 'dead', 'manual', 'acknowledged')),
     attempts integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz,

@@ -34,6 +34,8 @@ pub struct Job {
     url: String,
     keys: Vec<Vec<u8>>,
     body: Vec<u8>,
+    /// The webhook is no longer active: nothing is sent, the notice becomes `manual`.
+    orphaned: bool,
 }
 
 /// What an attempt came to.
@@ -44,6 +46,7 @@ pub struct Attempt {
     webhook: Option<WebhookId>,
     status: Option<u16>,
     error: Option<String>,
+    orphaned: bool,
 }
 
 impl Attempt {
@@ -112,7 +115,11 @@ pub fn claim(conn: &mut PgConnection, limit: usize) -> ApiResult<Vec<Job>> {
         claimed
             .into_iter()
             .map(|c| {
-                let hook = c.webhook_id.and_then(|w| hooks.get(&w));
+                // Deleted or disabled since the notice was queued: staff must tell the recipient.
+                let hook = c
+                    .webhook_id
+                    .and_then(|w| hooks.get(&w))
+                    .filter(|h| webhooks::active(h));
                 Ok(Job {
                     id: c.id,
                     lease,
@@ -124,6 +131,7 @@ pub fn claim(conn: &mut PgConnection, limit: usize) -> ApiResult<Vec<Job>> {
                         .and_then(|h| webhooks::signing_keys(h, now).ok())
                         .unwrap_or_default(),
                     body: body(&c)?,
+                    orphaned: hook.is_none(),
                 })
             })
             .collect()
@@ -173,7 +181,11 @@ pub fn send(client: &HttpClient, job: Job) -> Attempt {
         webhook: job.webhook,
         status: None,
         error: None,
+        orphaned: job.orphaned,
     };
+    if job.orphaned {
+        return attempt;
+    }
     if job.keys.is_empty() || job.url.is_empty() {
         attempt.error = Some("no usable webhook".into());
         return attempt;
@@ -244,6 +256,7 @@ pub fn record(conn: &mut PgConnection, attempts: &[Attempt]) -> ApiResult<()> {
             next_attempt(a.attempts, now)
         };
         let state = match (a.delivered(), due, a.status) {
+            _ if a.orphaned => "manual",
             (true, _, _) => "delivered",
             (false, _, Some(410)) => "pending",
             (false, Some(_), _) => "pending",
@@ -252,7 +265,9 @@ pub fn record(conn: &mut PgConnection, attempts: &[Attempt]) -> ApiResult<()> {
         if a.status == Some(410) {
             gone.extend(a.webhook);
         }
-        crate::metrics::record_notice_attempt(state == "delivered");
+        if !a.orphaned {
+            crate::metrics::record_notice_attempt(state == "delivered");
+        }
         ids.push(a.id);
         leases.push(a.lease);
         states.push(state);

@@ -63,10 +63,14 @@ pub fn insert(
         .get_result(conn)?)
 }
 
+/// The stored status of a deleted webhook (never shown: deleted webhooks are not listed).
+const DELETED: &str = "deleted";
+
 /// The webhooks of a recipient, oldest first.
 pub fn of_recipient(conn: &mut PgConnection, recipient: RecipientId) -> ApiResult<Vec<WebhookRow>> {
     Ok(webhooks::table
         .filter(webhooks::recipient_id.eq(recipient))
+        .filter(webhooks::status.ne(DELETED))
         .order((webhooks::created_at, webhooks::id))
         .select(WebhookRow::as_select())
         .load(conn)?)
@@ -81,6 +85,7 @@ pub fn lock(
     webhooks::table
         .find(id)
         .filter(webhooks::recipient_id.eq(recipient))
+        .filter(webhooks::status.ne(DELETED))
         .select(WebhookRow::as_select())
         .for_update()
         .first(conn)
@@ -102,11 +107,26 @@ pub fn rotate(conn: &mut PgConnection, row: &WebhookRow, secret: &str) -> ApiRes
         .get_result(conn)?)
 }
 
-/// Removes a webhook; its pending notices become `manual` first.
+/// Deletes a webhook: its secrets are destroyed and its pending notices become `manual`. The row
+/// stays (marked deleted, never listed) so that a notice queued at the same moment still has what
+/// it references; the worker turns such a notice `manual` when it claims it.
 pub fn delete(conn: &mut PgConnection, id: WebhookId) -> ApiResult<()> {
+    diesel::update(webhooks::table.find(id))
+        .set((
+            webhooks::status.eq(DELETED),
+            webhooks::secret.eq(Vec::<u8>::new()),
+            webhooks::previous_secret.eq(None::<Vec<u8>>),
+            webhooks::previous_until.eq(None::<DateTime<Utc>>),
+            webhooks::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
     super::model::orphan(conn, id)?;
-    diesel::delete(webhooks::table.find(id)).execute(conn)?;
     Ok(())
+}
+
+/// Whether a webhook receives notices now.
+pub fn active(row: &WebhookRow) -> bool {
+    row.status == WebhookStatus::Active.as_str()
 }
 
 /// Disables a webhook whose receiver answered 410 Gone; its pending notices become `manual`.
