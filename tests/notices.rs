@@ -828,3 +828,27 @@ async fn deleting_a_webhook_hands_its_waiting_notices_to_staff() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_keyed_withdrawal_queues_its_notice_once() {
+    let app = TestApp::spawn().await;
+    let (subject, _, _) = arrange(&app, None).await;
+    let withdraw = || {
+        TestRequest::put()
+            .uri(&format!(
+                "/v1/subjects/{subject}/consents/marketing_partners"
+            ))
+            .insert_header(("Authorization", format!("Bearer {}", app.token(&staff()))))
+            .insert_header(("Idempotency-Key", "withdraw-1"))
+            .set_json(json!({"status": "withdrawn", "method": "email"}))
+    };
+    app.send(withdraw()).await.assert_status(200);
+    let again = app.send(withdraw()).await;
+    again.assert_status(200);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(
+        app.db
+            .count("SELECT 1 FROM notices WHERE type = 'consent.withdrawn' AND status = 'manual'"),
+        1
+    );
+}
