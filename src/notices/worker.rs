@@ -101,27 +101,31 @@ fn dispatcher(db: &Db, stop: &AtomicBool, jobs: Sender<Job>, done: &Receiver<Att
         let mut claimed_all = false;
         match db.get() {
             Ok(mut conn) => {
-                if !outcomes.is_empty() {
-                    match delivery::record(&mut conn, &outcomes) {
-                        Ok(()) => outcomes.clear(),
-                        // Kept to record again; the leases outlive a short outage.
-                        Err(e) => log::warn!("notices: recording attempts failed: {e}"),
+                let room = if stopping { 0 } else { IN_FLIGHT - in_flight };
+                // Recording and the next claim share one transaction: one commit (and its WAL
+                // flush) per round instead of two.
+                let round = diesel::Connection::transaction(&mut *conn, |conn| {
+                    if !outcomes.is_empty() {
+                        delivery::record(conn, &outcomes)?;
                     }
-                }
-                let room = IN_FLIGHT - in_flight;
-                if !stopping && room > 0 {
-                    match delivery::claim(&mut conn, room) {
-                        Ok(claimed) => {
-                            claimed_all = claimed.len() == room;
-                            for job in claimed {
-                                in_flight += 1;
-                                if jobs.send(job).is_err() {
-                                    return;
-                                }
+                    if room == 0 {
+                        return Ok(Vec::new());
+                    }
+                    delivery::claim(conn, room)
+                });
+                match round {
+                    Ok(claimed) => {
+                        outcomes.clear();
+                        claimed_all = room > 0 && claimed.len() == room;
+                        for job in claimed {
+                            in_flight += 1;
+                            if jobs.send(job).is_err() {
+                                return;
                             }
                         }
-                        Err(e) => log::warn!("notices: claiming failed: {e}"),
                     }
+                    // Outcomes are kept to record again; the leases outlive a short outage.
+                    Err(e) => log::warn!("notices: a delivery round failed: {e}"),
                 }
             }
             Err(e) => log::warn!("notices: no database connection: {e}"),
