@@ -9,9 +9,10 @@
 //! writes one access-log entry like the original's and changes nothing else. Without a key none
 //! of this costs a statement.
 
-use crate::access_log::{record, NewEntry};
+use crate::access_log::{record, Action, NewEntry};
 use crate::auth::Actor;
 use crate::db::schema::idempotency_keys;
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
@@ -227,6 +228,14 @@ pub fn claim(
             "idempotency-key-reused",
             "this Idempotency-Key was used with another body",
         ));
+    }
+    // A stored answer about an erased subject holds its former values: it is not repeated. The
+    // erasure's own answer (an id and a time) is.
+    if let Some(subject) = stored.entry_subject_id {
+        let erase = stored.entry_action.as_deref() == Some(Action::SubjectErase.as_str());
+        if !erase {
+            crate::subjects::path::require(conn, SubjectId(subject))?;
+        }
     }
     if let (Some(entry), Some(action)) = (entry, stored.entry_action) {
         let mut again = entry.clone();

@@ -94,3 +94,14 @@ pub const NOTIFICATION: &str = "/v1/notifications/{id}";
 pub const NOTIFICATION_RETRY: &str = "/v1/notifications/{id}/retry";
 /// Recording that staff delivered a notice another way.
 pub const NOTIFICATION_ACKNOWLEDGE: &str = "/v1/notifications/{id}/acknowledge";
+
+/// Erasing a subject.
+pub const SUBJECT_ERASURE: &str = "/v1/subjects/{id}/erasure";
+/// Restricting the processing of a subject's data.
+pub const SUBJECT_RESTRICTION: &str = "/v1/subjects/{id}/restriction";
+/// Lifting a subject's restriction.
+pub const SUBJECT_RESTRICTION_LIFT: &str = "/v1/subjects/{id}/restriction/lift";
+/// A subject's holds: place, list.
+pub const SUBJECT_HOLDS: &str = "/v1/subjects/{id}/holds";
+/// Releasing one hold.
+pub const SUBJECT_HOLD_RELEASE: &str = "/v1/subjects/{id}/holds/{hid}/release";

@@ -7,6 +7,7 @@ mod bounded;
 mod concurrency;
 mod consents;
 mod disclosures;
+mod erasure;
 mod hardening;
 #[allow(
     dead_code,

@@ -852,3 +852,43 @@ async fn a_keyed_withdrawal_queues_its_notice_once() {
         1
     );
 }
+
+#[actix_web::test]
+async fn restriction_lift_and_erasure_tell_every_recipient_once() {
+    let app = TestApp::spawn().await;
+    let (subject, recipient, _) = arrange(&app, None).await;
+    app.call(
+        Method::PUT,
+        &format!("/v1/subjects/{subject}/consents/marketing_partners"),
+        &staff(),
+        Some(json!({"status": "granted", "method": "email"})),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/v1/subjects/{subject}/restriction"),
+        json!({"ground": "accuracy_contested", "reason": "the address is contested"}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/v1/subjects/{subject}/restriction/lift"),
+        json!({"reason": "the address was verified"}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/v1/subjects/{subject}/erasure"),
+        json!({"reason": "asked for by the person"}),
+    )
+    .await
+    .assert_status(200);
+    let types = app.db.scalar(&format!(
+        "SELECT string_agg(type || ':' || status, ',' ORDER BY seq) FROM notices \
+         WHERE recipient_id = '{recipient}' AND subject_id = '{subject}'"
+    ));
+    assert_eq!(
+        types,
+        "subject.restricted:manual,subject.restriction_lifted:manual,subject.erased:manual"
+    );
+}

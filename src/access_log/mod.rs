@@ -75,11 +75,23 @@ pub enum Action {
     NotificationUpdate,
     #[serde(rename = "notification.send")]
     NotificationSend,
+    #[serde(rename = "subject.erase")]
+    SubjectErase,
+    #[serde(rename = "subject.restrict")]
+    SubjectRestrict,
+    #[serde(rename = "subject.restriction_lift")]
+    SubjectRestrictionLift,
+    #[serde(rename = "hold.create")]
+    HoldCreate,
+    #[serde(rename = "hold.release")]
+    HoldRelease,
+    #[serde(rename = "hold.read")]
+    HoldRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 28] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -102,6 +114,12 @@ impl Action {
         Action::NotificationRead,
         Action::NotificationUpdate,
         Action::NotificationSend,
+        Action::SubjectErase,
+        Action::SubjectRestrict,
+        Action::SubjectRestrictionLift,
+        Action::HoldCreate,
+        Action::HoldRelease,
+        Action::HoldRead,
     ];
 
     /// The stored name.
@@ -129,6 +147,12 @@ impl Action {
             Action::NotificationRead => "notification.read",
             Action::NotificationUpdate => "notification.update",
             Action::NotificationSend => "notification.send",
+            Action::SubjectErase => "subject.erase",
+            Action::SubjectRestrict => "subject.restrict",
+            Action::SubjectRestrictionLift => "subject.restriction_lift",
+            Action::HoldCreate => "hold.create",
+            Action::HoldRelease => "hold.release",
+            Action::HoldRead => "hold.read",
         }
     }
 

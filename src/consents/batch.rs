@@ -53,6 +53,8 @@ pub enum ChangeOutcome {
     /// A key in use or reused with another body.
     Refused(ApiError),
     NoSubject,
+    /// The subject was erased at this time: 410.
+    Erased(DateTime<Utc>),
     NoPurpose,
 }
 
@@ -110,19 +112,35 @@ pub fn record_changes(
 
 /// The subjects and purposes of a batch that exist, with each purpose's stored basis.
 struct Known {
+    /// The subjects that exist and are not erased.
     subjects: HashSet<SubjectId>,
+    erased: HashMap<SubjectId, DateTime<Utc>>,
     bases: HashMap<String, String>,
 }
 
 impl Known {
+    /// Key-share locks the subjects first (in id order), as every change about a subject does:
+    /// an erasure under way makes the batch wait and then see it, and one that comes later
+    /// waits for the batch (see `subjects::model::Lock`).
     fn load(conn: &mut PgConnection, changes: &[PendingChange]) -> ApiResult<Self> {
-        let subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
-        let subjects = subjects::table
+        let mut subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
+        subject_ids.sort_unstable();
+        subject_ids.dedup();
+        let mut subjects = HashSet::new();
+        let mut erased = HashMap::new();
+        for (id, erased_at) in subjects::table
             .filter(subjects::id.eq_any(&subject_ids))
-            .select(subjects::id)
-            .load::<SubjectId>(conn)?
-            .into_iter()
-            .collect();
+            .order(subjects::id)
+            .select((subjects::id, subjects::erased_at))
+            .for_key_share()
+            .load::<(SubjectId, Option<DateTime<Utc>>)>(conn)?
+        {
+            if let Some(at) = erased_at {
+                erased.insert(id, at);
+            } else {
+                subjects.insert(id);
+            }
+        }
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
         let bases = purposes::table
             .filter(purposes::id.eq_any(&purpose_ids))
@@ -130,7 +148,11 @@ impl Known {
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        Ok(Self { subjects, bases })
+        Ok(Self {
+            subjects,
+            erased,
+            bases,
+        })
     }
 
     fn valid(&self, change: &PendingChange) -> bool {
@@ -193,7 +215,12 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
     };
     for change in changes {
         if !known.subjects.contains(&change.subject_id) {
-            stamped.outcomes.push(ChangeOutcome::NoSubject);
+            stamped
+                .outcomes
+                .push(match known.erased.get(&change.subject_id) {
+                    Some(at) => ChangeOutcome::Erased(*at),
+                    None => ChangeOutcome::NoSubject,
+                });
             continue;
         }
         let Some(basis) = known.bases.get(&change.purpose_id) else {
@@ -356,7 +383,9 @@ fn apply_keyed(
         settled.push(match idempotency::claim(conn, key, Some(&job.entry)) {
             Ok(Some(answer)) => Some(ChangeOutcome::Replayed(answer)),
             Ok(None) => None,
-            Err(e @ ApiError::Client { .. }) => Some(ChangeOutcome::Refused(e)),
+            Err(e @ (ApiError::Client { .. } | ApiError::Erased(_))) => {
+                Some(ChangeOutcome::Refused(e))
+            }
             Err(e) => return Err(e),
         });
     }

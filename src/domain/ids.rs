@@ -115,4 +115,8 @@ typed_id! {
     NoticeId;
     /// A webhook's id.
     WebhookId;
+    /// A hold's id.
+    HoldId;
+    /// A restriction's id.
+    RestrictionId;
 }

@@ -72,6 +72,55 @@ pub struct SubjectRow {
     pub data: SubjectData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub restriction_ground: Option<String>,
+    pub restricted_since: Option<DateTime<Utc>>,
+}
+
+/// What decides how a subject may be processed: whether it is erased, and its restriction.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
+pub struct Standing {
+    pub erased_at: Option<DateTime<Utc>>,
+    pub restriction_ground: Option<String>,
+    pub restricted_since: Option<DateTime<Utc>>,
+}
+
+/// The row lock a change takes on its subject before anything else, so that it and an erasure
+/// or a restriction of the subject happen one after the other, never interleaved. Taking it
+/// first is also the lock order that keeps them free of deadlocks: an erasure locks the subject,
+/// then its consents and authorizations; every change locks the subject, then those rows.
+///
+/// A change that will also update the subject's row later in its transaction must take
+/// [`Lock::NoKeyUpdate`] up front, never [`Lock::KeyShare`] and then an `UPDATE`: two such
+/// transactions holding the share lock would each wait for the other to upgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// No lock: a read.
+    None,
+    /// Writes about the subject (consents, authorizations, disclosures, holds): they exclude an
+    /// erasure or restriction under way, and one another not at all.
+    KeyShare,
+    /// A rectification: it excludes an erasure or restriction and other rectifications.
+    NoKeyUpdate,
+    /// An erasure or restriction: it excludes every other change about the subject.
+    Update,
+}
+
+/// The subject's standing, taking `lock` on its row; `None` when there is no such subject.
+pub fn standing(
+    conn: &mut PgConnection,
+    id: SubjectId,
+    lock: Lock,
+) -> QueryResult<Option<Standing>> {
+    let query = subjects::table.find(id).select(Standing::as_select());
+    match lock {
+        Lock::None => query.first(conn),
+        Lock::KeyShare => query.for_key_share().first(conn),
+        Lock::NoKeyUpdate => query.for_no_key_update().first(conn),
+        Lock::Update => query.for_update().first(conn),
+    }
+    .optional()
 }
 
 /// A new subject (its version starts at the column default, 1).
@@ -153,14 +202,36 @@ pub fn insert(
         .map_err(duplicate_code_is_conflict)
 }
 
-/// The subject with this id, or 404.
+/// The subject with this id: 404 when there is none, 410 when it is erased.
 pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
-    subjects::table
-        .find(id)
-        .select(SubjectRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("subject"))
+    live(
+        subjects::table
+            .find(id)
+            .select(SubjectRow::as_select())
+            .first(conn)
+            .optional()?,
+    )
+}
+
+/// [`find`], holding the row for a rectification until the transaction ends.
+pub fn find_for_rectification(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
+    live(
+        subjects::table
+            .find(id)
+            .select(SubjectRow::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .optional()?,
+    )
+}
+
+/// The row found: 404 for none, 410 for an erased one.
+fn live(row: Option<SubjectRow>) -> ApiResult<SubjectRow> {
+    let row = row.ok_or_else(|| ApiError::not_found("subject"))?;
+    match row.erased_at {
+        Some(at) => Err(ApiError::Erased(at)),
+        None => Ok(row),
+    }
 }
 
 /// Every subject of `ids` that exists (in no particular order): one query for a whole batch.
@@ -169,11 +240,6 @@ pub fn find_many(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Su
         .filter(subjects::id.eq_any(ids))
         .select(SubjectRow::as_select())
         .load(conn)?)
-}
-
-/// True when the subject exists (see [`super::path::require`], the one caller).
-pub fn exists(conn: &mut PgConnection, id: SubjectId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)
 }
 
 /// Exact-match filters of the subject list.
@@ -185,7 +251,7 @@ pub struct Filter {
     pub email: Option<String>,
 }
 
-/// Up to `limit` subjects after the cursor, in id order.
+/// Up to `limit` subjects after the cursor, in id order; erased ones are left out.
 pub fn list(
     conn: &mut PgConnection,
     filter: Filter,
@@ -193,6 +259,7 @@ pub fn list(
     limit: i64,
 ) -> ApiResult<Vec<SubjectRow>> {
     let mut query = subjects::table
+        .filter(subjects::erased_at.is_null())
         .select(SubjectRow::as_select())
         .order(subjects::id)
         .limit(limit)
@@ -222,7 +289,8 @@ pub fn update(
     diesel::update(
         subjects::table
             .filter(subjects::id.eq(id))
-            .filter(subjects::version.eq(version)),
+            .filter(subjects::version.eq(version))
+            .filter(subjects::erased_at.is_null()),
     )
     .set((
         data,

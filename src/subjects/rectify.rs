@@ -36,7 +36,7 @@ pub fn stale() -> ApiError {
 /// nothing; otherwise the record, its rectifications and the access-log entry are written
 /// together. A patch that changes nothing leaves the version as it was.
 pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<SubjectRow> {
-    let current = model::find(conn, request.subject_id)?;
+    let current = model::find_for_rectification(conn, request.subject_id)?;
     if current.version != request.expected_version {
         return Err(stale());
     }
@@ -92,7 +92,7 @@ fn merged(
     let mut document = serde_json::to_value(Subject::from(current)).map_err(ApiError::internal)?;
     if let Value::Object(fields) = &mut document {
         // The patch applies to the fields staff set, not to what the service keeps itself.
-        for kept in ["id", "version", "created_at", "updated_at"] {
+        for kept in ["id", "version", "created_at", "updated_at", "restriction"] {
             fields.remove(kept);
         }
     }
