@@ -49,6 +49,8 @@ pub struct Config {
     pub max_connections: usize,
     /// When retention runs by itself (`RETENTION_AUTORUN`, `RETENTION_RUN_AT`).
     pub retention: RetentionSchedule,
+    /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -71,6 +73,7 @@ impl Config {
         let db_pool_size = r.number("DB_POOL_SIZE", 10, 1..=1000);
         let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
         let migrate_on_start = r.flag("MIGRATE_ON_START", true);
+        let webhook_allow_private = r.flag("WEBHOOK_ALLOW_PRIVATE", false);
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
@@ -113,6 +116,7 @@ impl Config {
             db_statement_timeout: Duration::from_millis(statement_timeout_ms),
             max_connections,
             retention,
+            webhook_allow_private,
         })
     }
 }

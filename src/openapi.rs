@@ -3,8 +3,8 @@
 pub mod route_table;
 
 use crate::{
-    access_log, consents, disclosures, holds, ops, receipts, recipients, requests, retention,
-    subjects,
+    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
+    retention, subjects,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -67,6 +67,14 @@ use utoipa::{Modify, OpenApi};
         requests::list::list_requests,
         requests::routes::get_request,
         requests::changes::extend_request,
+        notices::webhook_routes::create_webhook,
+        notices::webhook_routes::list_webhooks,
+        notices::webhook_routes::delete_webhook,
+        notices::webhook_routes::rotate_secret,
+        notices::routes::list_notices,
+        notices::routes::get_notice,
+        notices::routes::retry_notice,
+        notices::routes::acknowledge_notice,
         requests::changes::close_request,
         retention::rules::create_rule,
         retention::rules::list_rules,
@@ -156,6 +164,16 @@ use utoipa::{Modify, OpenApi};
         retention::api::Run,
         retention::api::RunStarted,
         crate::domain::retention::RunStatus,
+        notices::api::Notice,
+        crate::pagination::Page<notices::api::Notice>,
+        notices::api::Acknowledgement,
+        notices::api::NewWebhook,
+        notices::api::Webhook,
+        notices::api::WebhookWithSecret,
+        notices::api::WebhookList,
+        crate::domain::notice::NoticeType,
+        crate::domain::notice::NoticeStatus,
+        crate::domain::notice::WebhookStatus,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -166,6 +184,7 @@ use utoipa::{Modify, OpenApi};
         (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),
         (name = "partner", description = "What recipients' own integrations may read"),
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
+        (name = "notifications", description = "Notices to recipients of a person's data about its correction, erasure or restriction and about withdrawn consent (GDPR Art. 19), delivered to their webhooks or by staff"),
         (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
         (name = "retention", description = "How long each kind of subject is kept after its last activity, who is due for erasure, the runs that erase them (storage limitation, GDPR Art. 5(1)(e)), and the holds that keep a subject's data for a legal reason (Art. 17(3)), blocking its erasure"),
     )
@@ -220,7 +239,9 @@ fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {
-        if path == "/v1/consents/eligibility" {
+        // The eligibility check is a read; a webhook's answer holds its secret, which is never
+        // stored where idempotency keys keep answers.
+        if path == "/v1/consents/eligibility" || path.starts_with("/v1/recipients/{id}/webhooks") {
             continue;
         }
         for operation in [&mut item.put, &mut item.post, &mut item.patch]

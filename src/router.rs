@@ -4,10 +4,10 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, consents, disclosures, holds, ops, receipts, recipients, requests, retention,
-    subjects,
+    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
+    retention, subjects,
 };
-use actix_web::web::{self, get, patch, post, put, resource};
+use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -18,6 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use holds::routes as hold;
+    use notices::routes as notice;
+    use notices::webhook_routes as webhook;
     use recipients::routes as recipient;
     use requests::changes as change;
     use requests::routes as request;
@@ -82,6 +84,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(recipient::get_recipient))
                 .route(patch().to(recipient::patch_recipient)),
         )
+        .service(
+            resource(RECIPIENT_WEBHOOKS)
+                .route(post().to(webhook::create_webhook))
+                .route(get().to(webhook::list_webhooks)),
+        )
+        .service(resource(RECIPIENT_WEBHOOK).route(delete().to(webhook::delete_webhook)))
+        .service(resource(RECIPIENT_WEBHOOK_ROTATE).route(post().to(webhook::rotate_secret)))
         // disclosures
         .service(
             resource(AUTHORIZATIONS)
@@ -126,6 +135,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(RETENTION_DUE).route(get().to(retention::due::list_due)))
         .service(resource(RETENTION_RUNS).route(post().to(retention::runs::start_run)))
         .service(resource(RETENTION_RUN).route(get().to(retention::runs::get_run)))
+        // notices to recipients
+        .service(resource(NOTIFICATIONS).route(get().to(notice::list_notices)))
+        .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
+        .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
+        .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(

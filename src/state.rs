@@ -1,5 +1,6 @@
-//! What every handler shares: the pool, the token verifier and the access log's background
-//! writers, the retention thread. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
+//! What every handler shares: the pool, the token verifier, the access log's background
+//! writers, the notices' delivery worker and the retention thread. Built by
+//! `server::AppState::new`, torn down by [`AppState::shutdown`].
 
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
@@ -16,12 +17,17 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The retention thread, which carries out retention runs.
     pub retention: crate::retention::worker::Runner,
+    /// The delivery worker of notices to recipients.
+    pub notices: crate::notices::worker::Worker,
+    /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {
     /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
     pub fn shutdown(&self) {
         self.retention.shutdown();
+        self.notices.shutdown();
         self.log_writer.shutdown();
         self.sealer.shutdown();
     }

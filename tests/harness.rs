@@ -220,6 +220,9 @@ pub struct TestApp {
 /// The access-log key of every test (base64 of 32 bytes).
 pub const ACCESS_LOG_KEY: &str = "dGVzdC1hY2Nlc3MtbG9nLWtleS0zMi1ieXRlcy0hISE=";
 
+/// The data key of every test (base64 of 32 bytes).
+pub const DATA_KEY: &str = "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy0tLS0tLS0tLS0=";
+
 /// The checkpoint and receipt signing keys of every test (PKCS#8 PEM), made once per run.
 pub fn signing_keys() -> &'static (String, String) {
     static KEYS: OnceLock<(String, String)> = OnceLock::new();
@@ -239,6 +242,8 @@ pub fn test_env() -> Vec<(String, String)> {
     [
         ("JWT_SECRET", SECRET),
         ("ACCESS_LOG_KEY", ACCESS_LOG_KEY),
+        ("DATA_KEY", DATA_KEY),
+        ("WEBHOOK_ALLOW_PRIVATE", "true"),
         ("CHECKPOINT_SIGNING_KEY", checkpoint),
         ("RECEIPT_SIGNING_KEY", receipt),
         ("CHECKPOINT_INTERVAL_MS", "200"),

@@ -18,6 +18,7 @@ mod idempotency;
 mod instances;
 mod jwks;
 mod log_coverage;
+mod notices;
 mod openapi;
 mod ops;
 mod outage;

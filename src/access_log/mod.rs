@@ -76,6 +76,12 @@ pub enum Action {
     /// A retention rule created or changed (added by the service: the contract names none).
     #[serde(rename = "retention.update")]
     RetentionUpdate,
+    #[serde(rename = "notification.read")]
+    NotificationRead,
+    #[serde(rename = "notification.update")]
+    NotificationUpdate,
+    #[serde(rename = "notification.send")]
+    NotificationSend,
     #[serde(rename = "subject.erase")]
     SubjectErase,
     #[serde(rename = "subject.restrict")]
@@ -92,7 +98,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 31] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -115,6 +121,9 @@ impl Action {
         Action::RetentionRead,
         Action::RetentionRun,
         Action::RetentionUpdate,
+        Action::NotificationRead,
+        Action::NotificationUpdate,
+        Action::NotificationSend,
         Action::SubjectErase,
         Action::SubjectRestrict,
         Action::SubjectRestrictionLift,
@@ -148,6 +157,9 @@ impl Action {
             Action::RetentionRead => "retention.read",
             Action::RetentionRun => "retention.run",
             Action::RetentionUpdate => "retention.update",
+            Action::NotificationRead => "notification.read",
+            Action::NotificationUpdate => "notification.update",
+            Action::NotificationSend => "notification.send",
             Action::SubjectErase => "subject.erase",
             Action::SubjectRestrict => "subject.restrict",
             Action::SubjectRestrictionLift => "subject.restriction_lift",

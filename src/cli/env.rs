@@ -27,6 +27,10 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
   RETENTION_AUTORUN     true or false: run retention by itself once a day [default: true]
   RETENTION_RUN_AT      HH:MM, Europe/Tallinn time, of the daily retention run [default: 03:00]
   DATA_DIR              embedded cluster and development secrets [default: .data]
+  DATA_KEY              32 random bytes in base64 sealing webhook secrets (generated under
+                        DATA_DIR in embedded mode)
+  WEBHOOK_ALLOW_PRIVATE true or false: webhooks may use http and non-public addresses
+                        (development and tests only) [default: false]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
   RUST_LOG              log filter, env_logger syntax [default: info]";
 

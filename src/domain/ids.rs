@@ -115,6 +115,10 @@ typed_id! {
     RetentionRuleId;
     /// A retention run's id.
     RetentionRunId;
+    /// A notice's id, also its `webhook-id`.
+    NoticeId;
+    /// A webhook's id.
+    WebhookId;
     /// A hold's id.
     HoldId;
     /// A restriction's id.
