@@ -12,7 +12,7 @@
 use super::api::{Consent, ConsentEvent};
 use super::model::EventRow;
 use crate::access_log::group_commit::GroupOp;
-use crate::access_log::{Action, NewEntry};
+use crate::access_log::NewEntry;
 use crate::db::schema::{consent_events, consents, purposes, subjects};
 use crate::domain::consent::{Basis, Decision, Method};
 use crate::domain::ids::{EventId, SubjectId};
@@ -107,23 +107,14 @@ pub fn record_changes(
     lock_flags(conn, changes, &known)?;
     let stamped = stamp_events(changes, &known)?;
     write_events(conn, &stamped, &known)?;
-    mark_active(conn, changes, &stamped)?;
+    mark_active(conn, &stamped)?;
     Ok(stamped.outcomes)
 }
 
 /// A consent change is activity about the person (retention counts from it): one statement for
-/// the whole batch, after the flags' locks, taking the subjects' row locks in id order. The
-/// withdrawals an erasure makes are not: the subject is being erased (and a retention run saves
-/// the statement on every erasure).
-fn mark_active(
-    conn: &mut PgConnection,
-    changes: &[PendingChange],
-    stamped: &Stamped<'_>,
-) -> ApiResult<()> {
-    let erasing = Action::SubjectErase.as_str();
-    if changes.iter().all(|c| c.entry.action == erasing) {
-        return Ok(());
-    }
+/// the whole batch, after the flags' locks, taking the subjects' row locks in id order. (The
+/// withdrawals an erasure makes do not come through here: see `subjects::erasure`.)
+fn mark_active(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()> {
     let Some(at) = stamped.stamps.values().map(|(_, at)| *at).max() else {
         return Ok(());
     };

@@ -240,7 +240,8 @@ fn erase_one(conn: &mut PgConnection, shared: &Shared<'_>, row: &DueRow) -> ApiR
             rule.id, rule.keep_months
         );
         let command = EraseCommand::by_system(row.subject_id, ACTOR, shared.request_id, &reason);
-        crate::subjects::erasure::erase(conn, &command)?;
+        // The lock above is the erasure's own: it found the subject there and not erased.
+        crate::subjects::erasure::erase_locked(conn, &command)?;
         model::count_erased(conn, shared.run)?;
         Ok::<_, ApiError>(Step::Erased)
     });

@@ -6,17 +6,16 @@
 use super::model::{self, Lock};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Actor;
-use crate::consents::batch::{record_changes, PendingChange};
-use crate::db::schema::{consents, disclosure_authorizations as auths, erasures, privacy_requests};
-use crate::db::schema::{purposes, subjects};
+use crate::db::schema::{privacy_requests, subjects};
 use crate::domain::consent::{Decision, Method};
-use crate::domain::ids::{PrivacyRequestId, SubjectId};
+use crate::domain::ids::{EventId, HoldId, PrivacyRequestId, SubjectId};
 use crate::domain::privacy_request::{RequestKind, RequestStatus};
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -73,41 +72,32 @@ pub struct Erased {
 /// `subject-on-hold` while an active hold covers it, 409 `request-closed` when the request it
 /// answers is closed. On any error nothing is changed (the caller's transaction rolls back).
 pub fn erase(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erased> {
-    let id = command.subject_id;
     // First, before any other row of the subject: see `model::Lock`.
-    let standing = model::standing(conn, id, Lock::Update)?.ok_or_else(super::path::not_found)?;
+    let standing = model::standing(conn, command.subject_id, Lock::Update)?
+        .ok_or_else(super::path::not_found)?;
     if let Some(at) = standing.erased_at {
         return Err(ApiError::Erased(at));
     }
+    erase_locked(conn, command)
+}
+
+/// `erase` for a caller that has already locked the subject's row `FOR UPDATE` in this
+/// transaction and seen it exist and not erased (a retention run, whose lock also checks that the
+/// subject is still due): the same erasure, one statement fewer.
+pub fn erase_locked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erased> {
+    let id = command.subject_id;
     let reason = checked(conn, command)?;
-    if let Some(hold) = crate::holds::active_hold(conn, id)? {
+    // After the lock, not in its statement: a hold placed while the lock was awaited committed
+    // after that statement's snapshot, and only a later statement sees it.
+    let open = open_flags(conn, id)?;
+    if let Some(hold) = open.hold {
         return Err(ApiError::OnHold(hold));
     }
-    withdraw_every_consent(conn, command)?;
-    let now = Utc::now().trunc_subsecs(6);
-    diesel::update(auths::table)
-        .filter(auths::subject_id.eq(id))
-        .filter(auths::revoked_at.is_null())
-        .set((
-            auths::revoked_at.eq(now),
-            auths::revoked_reason.eq(REVOKED_BY_ERASURE),
-            auths::revoked_by.eq(&command.entry.actor),
-        ))
-        .execute(conn)?;
+    let now = record(conn, command, &reason, &open.purposes)?;
     forget_values(conn, id, now)?;
-    diesel::insert_into(erasures::table)
-        .values((
-            erasures::subject_id.eq(id),
-            erasures::erased_at.eq(now),
-            erasures::actor.eq(&command.entry.actor),
-            erasures::reason.eq(reason.as_str()),
-            erasures::privacy_request_id.eq(command.privacy_request_id),
-            erasures::request_id.eq(&command.entry.request_id),
-        ))
-        .execute(conn)?;
     access_log::record(conn, std::slice::from_ref(&command.entry))?;
     // Art. 19: one `subject.erased` notice per recipient that received the subject's data (the
-    // withdrawals above queued none of their own).
+    // withdrawals queued none of their own).
     crate::notices::queue(
         conn,
         &crate::notices::Event::plain(id, crate::domain::notice::NoticeType::Erased),
@@ -194,41 +184,131 @@ fn checked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<LongTex
     }
 }
 
-/// Every purpose whose flag is not already `withdrawn` becomes so, each with its consent event
-/// (method `api`, no evidence) and receipt, exactly as a change through the consent endpoint.
-///
-/// Notices (Art. 19): an erasure queues one `subject.erased` notice per recipient and no
-/// `consent.withdrawn` ones; `record_changes` queues none (only the consent endpoint's batch does).
-fn withdraw_every_consent(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<()> {
-    let id = command.subject_id;
-    let open: Vec<String> = purposes::table
-        .left_join(
-            consents::table.on(consents::purpose_id
-                .eq(purposes::id)
-                .and(consents::subject_id.eq(id))),
-        )
-        .filter(
-            consents::status
-                .nullable()
-                .is_distinct_from(Decision::Withdrawn.as_str()),
-        )
-        .order(purposes::id)
-        .select(purposes::id)
-        .load(conn)?;
-    let changes: Vec<PendingChange> = open
+/// What the erasure finds once the subject is locked: the active hold covering it, if any, and
+/// every purpose whose flag is not already `withdrawn`.
+struct Open {
+    hold: Option<HoldId>,
+    purposes: Vec<OpenPurpose>,
+}
+
+/// A purpose to withdraw, with what its receipt states.
+#[derive(QueryableByName)]
+struct OpenRow {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    hold: Option<HoldId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    purpose_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    basis: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    description: Option<String>,
+}
+
+struct OpenPurpose {
+    id: String,
+    basis: String,
+    description: String,
+}
+
+/// One statement: the hold (the same rule as `holds::active_hold`) and the open flags; one row
+/// with no purpose when nothing is left to withdraw. The consent batch is not needed: the
+/// subject's row lock keeps every other change of its flags waiting.
+fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
+    let rows: Vec<OpenRow> = diesel::sql_query(
+        "SELECT (SELECT h.id FROM holds h WHERE h.subject_id = $1 AND h.released_at IS NULL \
+                 ORDER BY h.id LIMIT 1) AS hold, \
+                p.id AS purpose_id, p.basis, p.description_en AS description \
+         FROM (SELECT 1) AS one LEFT JOIN ( \
+           purposes p LEFT JOIN consents c ON c.purpose_id = p.id AND c.subject_id = $1 \
+         ) ON c.status IS DISTINCT FROM 'withdrawn' \
+         ORDER BY p.id",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?;
+    let hold = rows.first().and_then(|r| r.hold);
+    let purposes = rows
         .into_iter()
-        .map(|purpose_id| PendingChange {
-            subject_id: id,
-            purpose_id,
-            status: Decision::Withdrawn,
-            method: Method::Api,
-            evidence: None,
-            actor: command.entry.actor.clone(),
-            request_id: command.entry.request_id.clone(),
-            entry: command.entry.clone(),
-            idempotency: None,
+        .filter_map(|r| {
+            Some(OpenPurpose {
+                id: r.purpose_id?,
+                basis: r.basis?,
+                description: r.description?,
+            })
         })
         .collect();
-    record_changes(conn, &changes)?;
-    Ok(())
+    Ok(Open { hold, purposes })
+}
+
+/// One statement for the records of the erasure: every open flag withdrawn with its event
+/// (method `api`, no evidence, by the erasure's actor and request) and signed receipt, exactly as
+/// a change through the consent endpoint records it; every authorization revoked; the erasure
+/// row. Returns the erasure's time, after every event's.
+///
+/// Notices (Art. 19): an erasure queues one `subject.erased` notice per recipient and no
+/// `consent.withdrawn` ones.
+fn record(
+    conn: &mut PgConnection,
+    command: &EraseCommand,
+    reason: &LongText,
+    open: &[OpenPurpose],
+) -> ApiResult<DateTime<Utc>> {
+    let id = command.subject_id;
+    let key = crate::receipts::key()?;
+    let (withdrawn, api) = (Decision::Withdrawn.as_str(), Method::Api.as_str());
+    let (mut purposes, mut events, mut ats, mut receipts) = (vec![], vec![], vec![], vec![]);
+    for purpose in open {
+        let event = crate::receipts::Event {
+            id: EventId::new(),
+            subject_id: id,
+            purpose_id: &purpose.id,
+            basis: &purpose.basis,
+            status: withdrawn,
+            method: api,
+            at: Utc::now().trunc_subsecs(6),
+        };
+        receipts.push(key.sign(&crate::receipts::payload(&event, &purpose.description)));
+        purposes.push(purpose.id.as_str());
+        events.push(event.id);
+        ats.push(event.at);
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    // The flags point at events inserted by the same statement: foreign keys are checked at its
+    // end. The key is listed among the published ones the first time it signs.
+    diesel::sql_query(
+        "WITH v AS (SELECT * FROM unnest($2::text[], $3::uuid[], $4::timestamptz[], $5::text[]) \
+                    AS v(p, e, at, jws)), \
+         f AS (INSERT INTO consents (subject_id, purpose_id, status, method, evidence, \
+                 updated_at, updated_by, last_event_id) \
+               SELECT $1, p, 'withdrawn', 'api', NULL, at, $6, e FROM v \
+               ON CONFLICT (subject_id, purpose_id) DO UPDATE SET status = excluded.status, \
+                 method = excluded.method, evidence = NULL, updated_at = excluded.updated_at, \
+                 updated_by = excluded.updated_by, last_event_id = excluded.last_event_id), \
+         ev AS (INSERT INTO consent_events (id, subject_id, purpose_id, status, method, \
+                  evidence, actor, at, request_id) \
+                SELECT e, $1, p, 'withdrawn', 'api', NULL, $6, at, $7 FROM v), \
+         k AS (INSERT INTO receipt_keys (kid, x) SELECT $8, $9 WHERE cardinality($2) > 0 \
+               ON CONFLICT DO NOTHING), \
+         r AS (INSERT INTO consent_receipts (event_id, kid, jws) SELECT e, $8, jws FROM v \
+               ON CONFLICT (event_id) DO NOTHING), \
+         a AS (UPDATE disclosure_authorizations SET revoked_at = $10, revoked_reason = $11, \
+                 revoked_by = $6 \
+               WHERE subject_id = $1 AND revoked_at IS NULL) \
+         INSERT INTO erasures (subject_id, erased_at, actor, reason, privacy_request_id, \
+           request_id) VALUES ($1, $10, $6, $12, $13, $7)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Text>, _>(purposes)
+    .bind::<Array<SqlUuid>, _>(events)
+    .bind::<Array<Timestamptz>, _>(ats)
+    .bind::<Array<Text>, _>(receipts)
+    .bind::<Text, _>(&command.entry.actor)
+    .bind::<Text, _>(&command.entry.request_id)
+    .bind::<Text, _>(&key.kid)
+    .bind::<Text, _>(&key.x)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Text, _>(REVOKED_BY_ERASURE)
+    .bind::<Text, _>(reason.as_str())
+    .bind::<Nullable<SqlUuid>, _>(command.privacy_request_id)
+    .execute(conn)?;
+    Ok(now)
 }
