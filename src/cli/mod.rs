@@ -6,6 +6,7 @@ pub mod audit;
 pub mod env;
 pub mod migrate;
 pub mod openapi;
+pub mod rotate;
 pub mod serve;
 pub mod token;
 

@@ -10,10 +10,11 @@
 //! waited overwrite a newer decision with an older-stamped one.
 
 use super::api::{Consent, ConsentEvent};
-use super::model::EventRow;
+use super::model::{event_evidence_at, flag_evidence_at, flag_row, EventRow};
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
-use crate::db::schema::{consent_events, consents, purposes, subjects};
+use crate::at_rest::{self, Cipher};
+use crate::db::schema::{consent_events, consents, purposes, subject_keys, subjects};
 use crate::domain::consent::{Basis, Decision, Method};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
@@ -76,7 +77,7 @@ struct FlagLock<'a> {
     purpose_id: &'a str,
     status: &'a str,
     method: &'a str,
-    evidence: Option<&'a str>,
+    evidence_enc: Option<Vec<u8>>,
     updated_at: DateTime<Utc>,
     updated_by: &'a str,
     last_event_id: EventId,
@@ -90,7 +91,7 @@ struct NewEvent<'a> {
     purpose_id: &'a str,
     status: &'a str,
     method: &'a str,
-    evidence: Option<&'a str>,
+    evidence_enc: Option<Vec<u8>>,
     actor: &'a str,
     at: DateTime<Utc>,
     request_id: &'a str,
@@ -108,21 +109,29 @@ pub fn record_changes(
     Ok(stamped.outcomes)
 }
 
-/// The subjects and purposes of a batch that exist, with each purpose's stored basis.
+/// The subjects of a batch that exist with their data keys (none once erased), and the
+/// purposes with each one's stored basis.
 struct Known {
-    subjects: HashSet<SubjectId>,
+    subjects: HashMap<SubjectId, Option<Cipher>>,
     bases: HashMap<String, String>,
 }
 
 impl Known {
     fn load(conn: &mut PgConnection, changes: &[PendingChange]) -> ApiResult<Self> {
         let subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
-        let subjects = subjects::table
+        // The existence check fetches the data keys in the same query.
+        let found: Vec<(SubjectId, Option<at_rest::Wrapped>)> = subjects::table
+            .left_join(subject_keys::table)
             .filter(subjects::id.eq_any(&subject_ids))
-            .select(subjects::id)
-            .load::<SubjectId>(conn)?
-            .into_iter()
-            .collect();
+            .select((
+                subjects::id,
+                (subject_keys::key_id, subject_keys::wrapped).nullable(),
+            ))
+            .load(conn)?;
+        let mut subjects = HashMap::with_capacity(found.len());
+        for (id, wrapped) in found {
+            subjects.insert(id, at_rest::open_subject_key(id, wrapped.as_ref())?);
+        }
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
         let bases = purposes::table
             .filter(purposes::id.eq_any(&purpose_ids))
@@ -134,7 +143,12 @@ impl Known {
     }
 
     fn valid(&self, change: &PendingChange) -> bool {
-        self.subjects.contains(&change.subject_id) && self.bases.contains_key(&change.purpose_id)
+        self.subjects.contains_key(&change.subject_id)
+            && self.bases.contains_key(&change.purpose_id)
+    }
+
+    fn key(&self, subject: SubjectId) -> Option<&Cipher> {
+        self.subjects.get(&subject).and_then(Option::as_ref)
     }
 }
 
@@ -156,7 +170,10 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
             purpose_id: &c.purpose_id,
             status: c.status.as_str(),
             method: c.method.as_str(),
-            evidence: c.evidence.as_deref(),
+            evidence_enc: known.key(c.subject_id).and_then(|k| {
+                let row = flag_row(c.subject_id, &c.purpose_id);
+                k.seal_text(flag_evidence_at(&row), c.evidence.as_deref())
+            }),
             updated_at: provisional,
             updated_by: &c.actor,
             last_event_id: EventId::new(),
@@ -169,7 +186,7 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
         .set((
             consents::status.eq(excluded(consents::status)),
             consents::method.eq(excluded(consents::method)),
-            consents::evidence.eq(excluded(consents::evidence)),
+            consents::evidence_enc.eq(excluded(consents::evidence_enc)),
             consents::updated_by.eq(excluded(consents::updated_by)),
         ))
         .execute(conn)?;
@@ -192,7 +209,7 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
         events: Vec::new(),
     };
     for change in changes {
-        if !known.subjects.contains(&change.subject_id) {
+        if !known.subjects.contains_key(&change.subject_id) {
             stamped.outcomes.push(ChangeOutcome::NoSubject);
             continue;
         }
@@ -202,6 +219,10 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
         };
         let id = EventId::new();
         let at = Utc::now().trunc_subsecs(6);
+        let row = *id.uuid().as_bytes();
+        let evidence_enc = known
+            .key(change.subject_id)
+            .and_then(|k| k.seal_text(event_evidence_at(&row), change.evidence.as_deref()));
         stamped
             .stamps
             .insert((change.subject_id, change.purpose_id.as_str()), (id, at));
@@ -211,7 +232,7 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
             purpose_id: &change.purpose_id,
             status: change.status.as_str(),
             method: change.method.as_str(),
-            evidence: change.evidence.as_deref(),
+            evidence_enc,
             actor: &change.actor,
             at,
             request_id: &change.request_id,

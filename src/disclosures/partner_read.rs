@@ -10,7 +10,7 @@
 use super::model::{self, AuthorizationRow, NewDisclosureRow, SubjectFields};
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::{NewEntry, Outcome};
-use crate::db::schema::{disclosure_authorizations as auths, disclosures};
+use crate::db::schema::disclosure_authorizations as auths;
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::error::ApiResult;
@@ -88,9 +88,7 @@ impl GroupOp for PartnerRead {
             answers.push(Some((fields.clone(), covered)));
         }
         for chunk in rows.chunks(5000) {
-            diesel::insert_into(disclosures::table)
-                .values(chunk)
-                .execute(conn)?;
+            model::insert_disclosures(conn, chunk)?;
         }
         Ok(answers)
     }

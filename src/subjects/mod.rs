@@ -10,3 +10,4 @@ pub mod path;
 pub mod read;
 pub mod rectify;
 pub mod routes;
+pub mod sealed;

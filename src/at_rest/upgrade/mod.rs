@@ -1,0 +1,253 @@
+//! The upgrade of a first-version database in place: after the migration that adds the
+//! encrypted columns, every row still in clear is sealed (its clear columns emptied in the same
+//! statement) in batches of [`BATCH`] rows, one transaction each, so that an interrupted run
+//! simply continues; only then may the migration that drops the clear columns run.
+//!
+//! The history tables are append-only: each batch lifts their guard trigger inside its own
+//! transaction (which holds the table's lock, so no other writer sees it lifted) and restores it
+//! before committing.
+
+mod history;
+
+use crate::at_rest::blind::{self, Indexed};
+use crate::at_rest::cipher::{Cipher, Place};
+use crate::at_rest::store::{self, service_key, ServiceKey};
+use crate::domain::ids::SubjectId;
+use crate::error::{ApiError, ApiResult};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bytea, Nullable, Text, Uuid as SqlUuid};
+
+/// Rows sealed per transaction.
+pub const BATCH: i64 = 2000;
+
+/// The personal columns of `subjects` in clear, in the order of their encrypted twins.
+const SUBJECT_COLUMNS: [&str; 13] = [
+    "given_name",
+    "family_name",
+    "personal_code",
+    "email",
+    "phone",
+    "address_street",
+    "address_city",
+    "address_postal_code",
+    "address_country",
+    "source_name",
+    "source_reference",
+    "source_collected_at",
+    "source_attestation",
+];
+
+/// The encrypted twins, as `Place` columns (static names).
+const SUBJECT_SEALED: [&str; 13] = [
+    "given_name_enc",
+    "family_name_enc",
+    "personal_code_enc",
+    "email_enc",
+    "phone_enc",
+    "address_street_enc",
+    "address_city_enc",
+    "address_postal_code_enc",
+    "address_country_enc",
+    "source_name_enc",
+    "source_reference_enc",
+    "source_collected_at_enc",
+    "source_attestation_enc",
+];
+
+/// The migration that drops the clear columns, before which the rows still in clear are sealed.
+pub const DROP_CLEAR_COLUMNS: &str = "2026-12-01-220001_drop_clear_columns";
+
+/// Whether the migration named `name` (diesel's name: version and title) drops the clear columns.
+pub fn drops_clear_columns(name: &str) -> bool {
+    let digits = |s: &str| {
+        s.chars()
+            .take_while(|c| *c != '_')
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    digits(name) == digits(DROP_CLEAR_COLUMNS)
+}
+
+/// A failure of the upgrade as one line for the operator (an internal error's cause included).
+pub fn describe(error: ApiError) -> String {
+    match error {
+        ApiError::Internal(cause) => format!("encryption at rest: {cause}"),
+        other => format!("encryption at rest: {other}"),
+    }
+}
+
+/// True while the clear columns exist (between the two migrations).
+pub fn clear_columns_exist(conn: &mut PgConnection) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = \
+         current_schema() AND table_name = 'subjects' AND column_name = 'given_name') AS found",
+    )
+    .get_result::<Found>(conn)
+    .map(|f| f.found)
+}
+
+/// Seals every row still in clear; the number of rows sealed. Needs the keyring when there is
+/// anything to seal.
+pub fn encrypt_clear_rows(conn: &mut PgConnection) -> ApiResult<u64> {
+    if !clear_columns_exist(conn)? {
+        return Ok(0);
+    }
+    if super::keyring::installed().is_none() && any_clear(conn)? {
+        return Err(ApiError::internal(
+            "rows are still in clear; DATA_KEY (or DATA_KEY_FILE) is needed to encrypt them",
+        ));
+    }
+    let mut sealed = subjects(conn)?;
+    for pass in &history::HISTORY {
+        sealed += history::history(conn, pass)?;
+    }
+    sealed += history::consents(conn)?;
+    sealed += history::answers(conn)?;
+    if sealed > 0 {
+        log::info!("encryption at rest: {sealed} row(s) sealed");
+    }
+    Ok(sealed)
+}
+
+/// Whether any subject row is still in clear (the other tables only hold values of subjects).
+fn any_clear(conn: &mut PgConnection) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    diesel::sql_query("SELECT EXISTS (SELECT 1 FROM subjects) OR EXISTS (SELECT 1 FROM idempotency_keys) AS found")
+        .get_result::<Found>(conn)
+        .map(|f| f.found)
+}
+
+#[derive(QueryableByName)]
+struct ClearSubject {
+    #[diesel(sql_type = SqlUuid)]
+    id: SubjectId,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    values: Vec<Option<String>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    key_id: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    wrapped: Option<Vec<u8>>,
+}
+
+/// The subject's key, made now when it has none yet.
+pub(super) fn key_of(
+    conn: &mut PgConnection,
+    id: SubjectId,
+    key_id: Option<Vec<u8>>,
+    wrapped: Option<Vec<u8>>,
+) -> ApiResult<Cipher> {
+    let stored = key_id.zip(wrapped);
+    match store::open_subject_key(id, stored.as_ref())? {
+        Some(key) => Ok(key),
+        None => store::create_subject_key(conn, id),
+    }
+}
+
+fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
+    let clear = SUBJECT_COLUMNS.map(|c| format!("{c}::text")).join(", ");
+    let any = SUBJECT_COLUMNS.join(", ");
+    let select = format!(
+        "SELECT s.id, ARRAY[{clear}] AS values, k.key_id, k.wrapped FROM subjects s \
+         LEFT JOIN subject_keys k ON k.subject_id = s.id \
+         WHERE s.id > $1 AND num_nonnulls({any}) > 0 ORDER BY s.id LIMIT {BATCH}"
+    );
+    let sets: Vec<String> = SUBJECT_SEALED
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = v.e{i}"))
+        .chain(SUBJECT_COLUMNS.iter().map(|c| format!("{c} = NULL")))
+        .collect();
+    let update = format!(
+        "UPDATE subjects s SET {}, personal_code_bidx = v.code, email_bidx = v.email \
+         FROM unnest($1::uuid[], {}, ${}::bytea[], ${}::bytea[]) AS v (id, {}, code, email) \
+         WHERE s.id = v.id",
+        sets.join(", "),
+        (0..13)
+            .map(|i| format!("${}::bytea[]", i + 2))
+            .collect::<Vec<_>>()
+            .join(", "),
+        15,
+        16,
+        (0..13)
+            .map(|i| format!("e{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let mut after = uuid::Uuid::nil();
+    let mut total = 0;
+    loop {
+        let done = conn.transaction(|conn| -> ApiResult<Option<uuid::Uuid>> {
+            let rows: Vec<ClearSubject> = diesel::sql_query(&select)
+                .bind::<SqlUuid, _>(after)
+                .load(conn)?;
+            let Some(last) = rows.last().map(|r| r.id.uuid()) else {
+                return Ok(None);
+            };
+            let index_key = **service_key(conn, ServiceKey::BlindIndex)?;
+            let (mut ids, mut codes, mut emails) = (vec![], vec![], vec![]);
+            let mut sealed: Vec<Vec<Option<Vec<u8>>>> = vec![Vec::new(); 13];
+            for row in rows {
+                let key = key_of(conn, row.id, row.key_id, row.wrapped)?;
+                let place = *row.id.uuid().as_bytes();
+                let mut values = row.values;
+                // The clear timestamp's text form is PostgreSQL's; stored as the API writes it.
+                if let Some(at) = values.get_mut(11).and_then(Option::as_mut) {
+                    *at = rfc3339(at)?;
+                }
+                codes.push(
+                    values[2]
+                        .as_deref()
+                        .map(|v| blind::with_key(&index_key, Indexed::PersonalCode, v)),
+                );
+                emails.push(
+                    values[3]
+                        .as_deref()
+                        .map(|v| blind::with_key(&index_key, Indexed::Email, v)),
+                );
+                for ((value, column), out) in values.iter().zip(SUBJECT_SEALED).zip(&mut sealed) {
+                    let at = Place {
+                        table: "subjects",
+                        column,
+                        row: &place,
+                    };
+                    out.push(key.seal_text(at, value.as_deref()));
+                }
+                ids.push(row.id.uuid());
+            }
+            total += ids.len() as u64;
+            let mut query = diesel::sql_query(&update)
+                .into_boxed()
+                .bind::<Array<SqlUuid>, _>(ids);
+            for column in sealed {
+                query = query.bind::<Array<Nullable<Bytea>>, _>(column);
+            }
+            query
+                .bind::<Array<Nullable<Bytea>>, _>(codes)
+                .bind::<Array<Nullable<Bytea>>, _>(emails)
+                .execute(conn)?;
+            Ok(Some(last))
+        })?;
+        match done {
+            Some(last) => after = last,
+            None => return Ok(total),
+        }
+    }
+}
+
+fn rfc3339(postgres: &str) -> ApiResult<String> {
+    chrono::DateTime::parse_from_str(postgres, "%Y-%m-%d %H:%M:%S%.f%#z")
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        })
+        .map_err(ApiError::internal)
+}
