@@ -176,6 +176,18 @@ impl TestDb {
         Self { name, url }
     }
 
+    /// An empty database, with no migration applied (for upgrades from older versions).
+    pub fn empty() -> Self {
+        let cluster = cluster();
+        let name = format!("t_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&cluster.admin_url).expect("connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+            .expect("create an empty database");
+        let url = with_database(&cluster.admin_url, &name);
+        Self { name, url }
+    }
+
     /// A direct connection, for arranging and checking behind the service's back.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to the test database")
