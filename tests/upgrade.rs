@@ -7,28 +7,14 @@ use diesel_migrations::MigrationHarness;
 use planpro_privacy::config::{JwtKey, Secret};
 use serde_json::json;
 
-/// The first migration of encryption at rest: everything before it is the older schema.
-const FIRST_ENCRYPTED: &str = "20261201220000";
-
-/// Applies every migration before encryption at rest.
+/// Applies every migration before encryption at rest: the first version's schema.
 fn migrate_to_clear_schema(db: &TestDb) -> diesel::PgConnection {
     let mut conn = db.conn();
-    for migration in conn
-        .pending_migrations(planpro_privacy::db::MIGRATIONS)
-        .unwrap()
-    {
-        let version: String = migration
-            .name()
-            .version()
-            .to_string()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
-        if version.as_str() >= FIRST_ENCRYPTED {
-            break;
-        }
-        conn.run_migration(&*migration).unwrap();
-    }
+    planpro_privacy::db::migrate_before(&mut conn, Some("2026-12-01-220000")).unwrap();
+    assert_eq!(
+        db.count("SELECT 1 FROM information_schema.tables WHERE table_name = 'subject_keys'"),
+        0
+    );
     conn
 }
 

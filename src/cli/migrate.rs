@@ -10,7 +10,12 @@ use crate::config::DatabaseSettings;
 /// works on the embedded cluster under DATA_DIR.
 #[derive(Debug, clap::Args)]
 #[command(after_help = super::env::MIGRATE)]
-pub struct MigrateArgs {}
+pub struct MigrateArgs {
+    /// Stop before the migration of this version (such as 2026-12-01-220000): a schema of an
+    /// older version, to load data as that version wrote it (the benchmarks do) before upgrading.
+    #[arg(long, value_name = "VERSION")]
+    before: Option<String>,
+}
 
 impl super::Run for MigrateArgs {
     fn run(self) -> super::Outcome {
@@ -21,7 +26,7 @@ impl super::Run for MigrateArgs {
             settings.data_keys.install(embedded, &settings.data_dir)?;
         }
         let db = super::Database::open(settings.database_url.as_ref(), &settings.data_dir)?;
-        let applied = db.migrate()?;
+        let applied = db.migrate_before(self.before.as_deref())?;
         println!("applied {applied} migration(s)");
         Ok(())
     }

@@ -8,6 +8,7 @@ use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::recipients::model::ACTIVE;
+use crate::subjects::model::Keyed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::BTreeSet;
@@ -437,29 +438,26 @@ pub fn disclosures_of(
     Ok(rows.into_iter().map(|row| row.open(key.as_ref())).collect())
 }
 
-/// The fields of each of `ids` that exists, opened (each row read with its data key).
-pub fn subject_fields_of(
-    conn: &mut PgConnection,
-    ids: &[SubjectId],
-) -> ApiResult<Vec<(SubjectId, SubjectFields)>> {
-    Ok(crate::subjects::model::find_many(conn, ids)?
-        .into_iter()
-        .map(|row| {
-            let d = row.data;
-            let fields = SubjectFields {
-                given_name: d.given_name,
-                family_name: d.family_name,
-                personal_code: d.personal_code,
-                email: d.email,
-                phone: d.phone,
-                address_street: d.address_street,
-                address_city: d.address_city,
-                address_postal_code: d.address_postal_code,
-                address_country: d.address_country,
-            };
-            (row.id, fields)
-        })
-        .collect())
+/// Each of `ids` that exists, still sealed with its wrapped key (the partner read's batch fetch;
+/// the request opens its own with [`fields_of`]).
+pub fn subjects_sealed(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Keyed>> {
+    crate::subjects::model::find_many_sealed(conn, ids)
+}
+
+/// The fields a partner may receive of a fetched subject, opened.
+pub fn fields_of(sealed: Keyed) -> ApiResult<SubjectFields> {
+    let d = crate::subjects::model::open_keyed(sealed)?.0.data;
+    Ok(SubjectFields {
+        given_name: d.given_name,
+        family_name: d.family_name,
+        personal_code: d.personal_code,
+        email: d.email,
+        phone: d.phone,
+        address_street: d.address_street,
+        address_city: d.address_city,
+        address_postal_code: d.address_postal_code,
+        address_country: d.address_country,
+    })
 }
 
 /// Up to `limit + 1` ids, after `cursor`, of the subjects whose data the recipient may receive

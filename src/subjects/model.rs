@@ -202,12 +202,11 @@ pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
     Ok(find_keyed(conn, id)?.0)
 }
 
-/// Every subject of `ids` that exists (in no particular order): one query for a whole batch.
-pub fn find_many(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<SubjectRow>> {
-    let rows: Vec<Keyed> = keyed!().filter(subjects::id.eq_any(ids)).load(conn)?;
-    rows.into_iter()
-        .map(|row| open_keyed(row).map(|(row, _)| row))
-        .collect()
+/// Every subject of `ids` that exists (in no particular order), still sealed, with its wrapped
+/// key: one query for a whole batch. The group-commit writers fetch with it and leave the opening
+/// ([`open_keyed`]) to the requests' own threads, outside the batch's transaction.
+pub fn find_many_sealed(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Keyed>> {
+    Ok(keyed!().filter(subjects::id.eq_any(ids)).load(conn)?)
 }
 
 /// True when the subject exists (see [`super::path::require`], the one caller).

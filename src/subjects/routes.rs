@@ -121,11 +121,12 @@ pub async fn get_subject(
         .await?;
     // The read and its entry go through group commit together (see subjects::read).
     let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
-    let row = state
+    let sealed = state
         .log_writer
         .submit::<ReadSubject>((id, entry))
         .await?
         .ok_or_else(|| ApiError::not_found("subject"))?;
+    let (row, _) = model::open_keyed(sealed)?;
     Ok(one(HttpResponse::Ok(), &row))
 }
 
