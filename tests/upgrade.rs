@@ -70,6 +70,9 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
     let db = TestDb::empty();
     let mut conn = migrate_to_clear_schema(&db);
     conn.batch_execute(V1_DATA).unwrap();
+    // The upgrade reads times in the API's form whatever the session's settings.
+    conn.batch_execute("SET TIME ZONE 'Europe/Tallinn'; SET DateStyle = 'SQL, DMY'")
+        .unwrap();
     let applied = planpro_privacy::db::migrate(&mut conn).unwrap();
     assert!(applied >= 2, "{applied}");
     assert!(planpro_privacy::db::migrations_current(&mut conn));

@@ -153,7 +153,16 @@ pub(super) fn key_of(
 }
 
 fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
-    let clear = SUBJECT_COLUMNS.map(|c| format!("{c}::text")).join(", ");
+    // The collection time as the API writes it (RFC 3339, microseconds, `Z`), whatever the
+    // session's DateStyle and TimeZone.
+    let clear = SUBJECT_COLUMNS
+        .map(|c| match c {
+            "source_collected_at" => {
+                format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+            }
+            _ => format!("{c}::text"),
+        })
+        .join(", ");
     let any = SUBJECT_COLUMNS.join(", ");
     let select = format!(
         "SELECT s.id, ARRAY[{clear}] AS values, k.key_id, k.wrapped FROM subjects s \
@@ -198,11 +207,7 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
             for row in rows {
                 let key = key_of(conn, row.id, row.key_id, row.wrapped)?;
                 let place = *row.id.uuid().as_bytes();
-                let mut values = row.values;
-                // The clear timestamp's text form is PostgreSQL's; stored as the API writes it.
-                if let Some(at) = values.get_mut(11).and_then(Option::as_mut) {
-                    *at = rfc3339(at)?;
-                }
+                let values = row.values;
                 codes.push(
                     values[2]
                         .as_deref()
@@ -241,13 +246,4 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
             None => return Ok(total),
         }
     }
-}
-
-fn rfc3339(postgres: &str) -> ApiResult<String> {
-    chrono::DateTime::parse_from_str(postgres, "%Y-%m-%d %H:%M:%S%.f%#z")
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        })
-        .map_err(ApiError::internal)
 }
