@@ -97,7 +97,6 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
     );
     let mut after = uuid::Uuid::nil();
     let mut total = 0;
-    let mut keys: HashMap<SubjectId, Cipher> = HashMap::new();
     loop {
         let done = conn.transaction(|conn| -> ApiResult<Option<uuid::Uuid>> {
             let rows: Vec<ClearRow> = diesel::sql_query(&select)
@@ -106,6 +105,8 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
             let Some(last) = rows.last().map(|r| r.id) else {
                 return Ok(None);
             };
+            // Keys of this batch only: a cache over the whole table would grow with it.
+            let mut keys: HashMap<SubjectId, Cipher> = HashMap::new();
             let mut ids = vec![];
             let mut sealed: Vec<Vec<Option<Vec<u8>>>> = vec![Vec::new(); pass.columns.len()];
             for row in rows {

@@ -204,8 +204,23 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
             let index_key = **service_key(conn, ServiceKey::BlindIndex)?;
             let (mut ids, mut codes, mut emails) = (vec![], vec![], vec![]);
             let mut sealed: Vec<Vec<Option<Vec<u8>>>> = vec![Vec::new(); 13];
+            // New data keys of the batch, stored with one statement.
+            let (mut new_ids, mut new_key_ids, mut new_wrapped) = (vec![], vec![], vec![]);
+            let ring = store::keyring()?;
             for row in rows {
-                let key = key_of(conn, row.id, row.key_id, row.wrapped)?;
+                let stored = row.key_id.zip(row.wrapped);
+                let key = match store::open_subject_key(row.id, stored.as_ref())? {
+                    Some(key) => key,
+                    None => {
+                        let bytes = store::new_key();
+                        let place = *row.id.uuid().as_bytes();
+                        let (key_id, wrapped) = ring.wrap(store::subject_key_place(&place), &bytes);
+                        new_ids.push(row.id.uuid());
+                        new_key_ids.push(key_id);
+                        new_wrapped.push(wrapped);
+                        Cipher::new(&bytes)
+                    }
+                };
                 let place = *row.id.uuid().as_bytes();
                 let values = row.values;
                 codes.push(
@@ -229,6 +244,14 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
                 ids.push(row.id.uuid());
             }
             total += ids.len() as u64;
+            diesel::sql_query(
+                "INSERT INTO subject_keys (subject_id, key_id, wrapped) \
+                 SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::bytea[])",
+            )
+            .bind::<Array<SqlUuid>, _>(new_ids)
+            .bind::<Array<Bytea>, _>(new_key_ids)
+            .bind::<Array<Bytea>, _>(new_wrapped)
+            .execute(conn)?;
             let mut query = diesel::sql_query(&update)
                 .into_boxed()
                 .bind::<Array<SqlUuid>, _>(ids);
