@@ -6,6 +6,7 @@
 
 use super::keyring::Keyring;
 use super::store::{subject_key_place, ServiceKey};
+use super::upgrade::in_batches;
 use crate::db::schema::{at_rest_keys, subject_keys};
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
@@ -27,11 +28,13 @@ pub struct Rotated {
 pub fn rotate(conn: &mut PgConnection, ring: &Keyring) -> ApiResult<Rotated> {
     let current = ring.current.id.to_vec();
     let mut done = Rotated::default();
-    let mut after = SubjectId::from(uuid::Uuid::nil());
-    loop {
-        let batch = conn.transaction(|conn| -> ApiResult<Option<SubjectId>> {
+    let start = SubjectId::from(uuid::Uuid::nil());
+    done.subject_keys = in_batches(
+        conn,
+        start,
+        |conn, after| -> ApiResult<Option<(SubjectId, u64)>> {
             let rows: Vec<(SubjectId, Vec<u8>, Vec<u8>)> = subject_keys::table
-                .filter(subject_keys::subject_id.gt(after))
+                .filter(subject_keys::subject_id.gt(*after))
                 .filter(subject_keys::key_id.ne(&current))
                 .order(subject_keys::subject_id)
                 .limit(BATCH)
@@ -53,7 +56,7 @@ pub fn rotate(conn: &mut PgConnection, ring: &Keyring) -> ApiResult<Rotated> {
                 ids.push(id);
                 olds.push(key_id);
             }
-            done.subject_keys += diesel::sql_query(
+            let rewrapped = diesel::sql_query(
                 "UPDATE subject_keys k SET key_id = $4, wrapped = v.w \
                  FROM unnest($1::uuid[], $2::bytea[], $3::bytea[]) AS v (s, old, w) \
                  WHERE k.subject_id = v.s AND k.key_id = v.old",
@@ -63,13 +66,9 @@ pub fn rotate(conn: &mut PgConnection, ring: &Keyring) -> ApiResult<Rotated> {
             .bind::<Array<Bytea>, _>(news)
             .bind::<Bytea, _>(&current)
             .execute(conn)? as u64;
-            Ok(Some(last))
-        })?;
-        match batch {
-            Some(last) => after = last,
-            None => break,
-        }
-    }
+            Ok(Some((last, rewrapped)))
+        },
+    )?;
     for which in ServiceKey::ALL {
         done.service_keys += conn.transaction(|conn| -> ApiResult<u64> {
             let stored: Option<(Vec<u8>, Vec<u8>)> = at_rest_keys::table

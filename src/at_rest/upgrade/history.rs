@@ -1,7 +1,7 @@
 //! The first version's history tables, consent flags and stored answers, sealed in batches like
 //! the subject rows (see the parent module).
 
-use super::{key_of, BATCH};
+use super::{in_batches, key_of, sealed_names, sealed_params, BATCH};
 use crate::at_rest::cipher::{Cipher, Place};
 use crate::at_rest::store::{self, ServiceKey};
 use crate::domain::ids::SubjectId;
@@ -86,21 +86,15 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
     let update = format!(
         "UPDATE {table} t SET {} FROM unnest($1::uuid[], {}) AS v (id, {}) WHERE t.id = v.id",
         sets.join(", "),
-        (0..n)
-            .map(|i| format!("${}::bytea[]", i + 2))
-            .collect::<Vec<_>>()
-            .join(", "),
-        (0..n)
-            .map(|i| format!("e{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        sealed_params(n),
+        sealed_names(n),
     );
-    let mut after = uuid::Uuid::nil();
-    let mut total = 0;
-    loop {
-        let done = conn.transaction(|conn| -> ApiResult<Option<uuid::Uuid>> {
+    in_batches(
+        conn,
+        uuid::Uuid::nil(),
+        |conn, after| -> ApiResult<Option<(uuid::Uuid, u64)>> {
             let rows: Vec<ClearRow> = diesel::sql_query(&select)
-                .bind::<SqlUuid, _>(after)
+                .bind::<SqlUuid, _>(*after)
                 .load(conn)?;
             let Some(last) = rows.last().map(|r| r.id) else {
                 return Ok(None);
@@ -131,7 +125,7 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
                 }
                 ids.push(row.id);
             }
-            total += ids.len() as u64;
+            let sealed_rows = ids.len() as u64;
             if let Some(guard) = pass.guard {
                 conn.batch_execute(&format!("ALTER TABLE {table} DISABLE TRIGGER {guard}"))?;
             }
@@ -145,13 +139,9 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
             if let Some(guard) = pass.guard {
                 conn.batch_execute(&format!("ALTER TABLE {table} ENABLE TRIGGER {guard}"))?;
             }
-            Ok(Some(last))
-        })?;
-        match done {
-            Some(last) => after = last,
-            None => return Ok(total),
-        }
-    }
+            Ok(Some((last, sealed_rows)))
+        },
+    )
 }
 
 #[derive(QueryableByName)]
@@ -176,10 +166,10 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
          WHERE (c.subject_id, c.purpose_id) > ($1, $2) AND c.evidence IS NOT NULL \
          ORDER BY c.subject_id, c.purpose_id LIMIT {BATCH}"
     );
-    let mut after = (uuid::Uuid::nil(), String::new());
-    let mut total = 0;
-    loop {
-        let done = conn.transaction(|conn| -> ApiResult<Option<(uuid::Uuid, String)>> {
+    in_batches(
+        conn,
+        (uuid::Uuid::nil(), String::new()),
+        |conn, after| -> ApiResult<Option<((uuid::Uuid, String), u64)>> {
             let rows: Vec<ClearFlag> = diesel::sql_query(&select)
                 .bind::<SqlUuid, _>(after.0)
                 .bind::<Text, _>(&after.1)
@@ -199,7 +189,7 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
                 subjects.push(row.subject_id.uuid());
                 purposes.push(row.purpose_id);
             }
-            total += subjects.len() as u64;
+            let sealed_rows = subjects.len() as u64;
             diesel::sql_query(
                 "UPDATE consents c SET evidence_enc = v.e, evidence = NULL \
                  FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS v (s, p, e) \
@@ -209,13 +199,9 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
             .bind::<Array<Text>, _>(purposes)
             .bind::<Array<Bytea>, _>(sealed)
             .execute(conn)?;
-            Ok(Some(last))
-        })?;
-        match done {
-            Some(last) => after = last,
-            None => return Ok(total),
-        }
-    }
+            Ok(Some((last, sealed_rows)))
+        },
+    )
 }
 
 #[derive(QueryableByName)]
@@ -234,12 +220,12 @@ pub(super) fn answers(conn: &mut PgConnection) -> ApiResult<u64> {
         "SELECT key_hash, entry_subject_id, body FROM idempotency_keys \
          WHERE key_hash > $1 AND body IS NOT NULL ORDER BY key_hash LIMIT {BATCH}"
     );
-    let mut after: Vec<u8> = Vec::new();
-    let mut total = 0;
-    loop {
-        let done = conn.transaction(|conn| -> ApiResult<Option<Vec<u8>>> {
+    in_batches(
+        conn,
+        Vec::new(),
+        |conn, after| -> ApiResult<Option<(Vec<u8>, u64)>> {
             let rows: Vec<ClearAnswer> = diesel::sql_query(&select)
-                .bind::<Bytea, _>(&after)
+                .bind::<Bytea, _>(after)
                 .load(conn)?;
             let Some(last) = rows.last().map(|r| r.key_hash.clone()) else {
                 return Ok(None);
@@ -262,7 +248,7 @@ pub(super) fn answers(conn: &mut PgConnection) -> ApiResult<u64> {
                 sealed.push(key.seal(at, &row.body));
                 hashes.push(row.key_hash);
             }
-            total += hashes.len() as u64;
+            let sealed_rows = hashes.len() as u64;
             diesel::sql_query(
                 "UPDATE idempotency_keys t SET body_enc = v.e, body = NULL \
                  FROM unnest($1::bytea[], $2::bytea[]) AS v (k, e) WHERE t.key_hash = v.k",
@@ -270,11 +256,7 @@ pub(super) fn answers(conn: &mut PgConnection) -> ApiResult<u64> {
             .bind::<Array<Bytea>, _>(hashes)
             .bind::<Array<Bytea>, _>(sealed)
             .execute(conn)?;
-            Ok(Some(last))
-        })?;
-        match done {
-            Some(last) => after = last,
-            None => return Ok(total),
-        }
-    }
+            Ok(Some((last, sealed_rows)))
+        },
+    )
 }

@@ -138,6 +138,39 @@ struct ClearSubject {
     wrapped: Option<Vec<u8>>,
 }
 
+/// Runs `batch` from the keyset position `start`, one transaction per batch, until it finds
+/// nothing: each batch answers its last key and how many rows it did. A run cut short resumes,
+/// since done rows no longer match.
+pub fn in_batches<K>(
+    conn: &mut PgConnection,
+    start: K,
+    mut batch: impl FnMut(&mut PgConnection, &K) -> ApiResult<Option<(K, u64)>>,
+) -> ApiResult<u64> {
+    let mut after = start;
+    let mut total = 0;
+    while let Some((last, done)) = conn.transaction(|conn| batch(conn, &after))? {
+        after = last;
+        total += done;
+    }
+    Ok(total)
+}
+
+/// `$2::bytea[], …`: the parameters of `n` sealed columns after the ids (`$1`).
+pub(super) fn sealed_params(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}::bytea[]", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `e0, e1, …`: their names in the `unnest`.
+pub(super) fn sealed_names(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("e{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The subject's key, made now when it has none yet.
 pub(super) fn key_of(
     conn: &mut PgConnection,
@@ -180,23 +213,17 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
          FROM unnest($1::uuid[], {}, ${}::bytea[], ${}::bytea[]) AS v (id, {}, code, email) \
          WHERE s.id = v.id",
         sets.join(", "),
-        (0..13)
-            .map(|i| format!("${}::bytea[]", i + 2))
-            .collect::<Vec<_>>()
-            .join(", "),
+        sealed_params(13),
         15,
         16,
-        (0..13)
-            .map(|i| format!("e{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        sealed_names(13),
     );
-    let mut after = uuid::Uuid::nil();
-    let mut total = 0;
-    loop {
-        let done = conn.transaction(|conn| -> ApiResult<Option<uuid::Uuid>> {
+    in_batches(
+        conn,
+        uuid::Uuid::nil(),
+        |conn, after| -> ApiResult<Option<(uuid::Uuid, u64)>> {
             let rows: Vec<ClearSubject> = diesel::sql_query(&select)
-                .bind::<SqlUuid, _>(after)
+                .bind::<SqlUuid, _>(*after)
                 .load(conn)?;
             let Some(last) = rows.last().map(|r| r.id.uuid()) else {
                 return Ok(None);
@@ -243,7 +270,7 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
                 }
                 ids.push(row.id.uuid());
             }
-            total += ids.len() as u64;
+            let sealed_rows = ids.len() as u64;
             diesel::sql_query(
                 "INSERT INTO subject_keys (subject_id, key_id, wrapped) \
                  SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::bytea[])",
@@ -262,11 +289,7 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
                 .bind::<Array<Nullable<Bytea>>, _>(codes)
                 .bind::<Array<Nullable<Bytea>>, _>(emails)
                 .execute(conn)?;
-            Ok(Some(last))
-        })?;
-        match done {
-            Some(last) => after = last,
-            None => return Ok(total),
-        }
-    }
+            Ok(Some((last, sealed_rows)))
+        },
+    )
 }
