@@ -109,10 +109,10 @@ pub fn record_changes(
     Ok(stamped.outcomes)
 }
 
-/// The subjects of a batch that exist with their data keys (none once erased), and the
+/// The subjects of a batch that exist with their wrapped data keys (none once erased), and the
 /// purposes with each one's stored basis.
 struct Known {
-    subjects: HashMap<SubjectId, Option<Cipher>>,
+    subjects: HashMap<SubjectId, Option<at_rest::Wrapped>>,
     bases: HashMap<String, String>,
 }
 
@@ -128,10 +128,7 @@ impl Known {
                 (subject_keys::key_id, subject_keys::wrapped).nullable(),
             ))
             .load(conn)?;
-        let mut subjects = HashMap::with_capacity(found.len());
-        for (id, wrapped) in found {
-            subjects.insert(id, at_rest::open_subject_key(id, wrapped.as_ref())?);
-        }
+        let subjects = found.into_iter().collect();
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
         let bases = purposes::table
             .filter(purposes::id.eq_any(&purpose_ids))
@@ -147,8 +144,20 @@ impl Known {
             && self.bases.contains_key(&change.purpose_id)
     }
 
-    fn key(&self, subject: SubjectId) -> Option<&Cipher> {
-        self.subjects.get(&subject).and_then(Option::as_ref)
+    /// `evidence` sealed under the subject's key for `place`; the key is opened only for a
+    /// change that has evidence (a withdrawal usually has none).
+    fn seal(
+        &self,
+        subject: SubjectId,
+        place: at_rest::Place<'_>,
+        evidence: Option<&str>,
+    ) -> ApiResult<Option<Vec<u8>>> {
+        let Some(evidence) = evidence else {
+            return Ok(None);
+        };
+        let wrapped = self.subjects.get(&subject).and_then(Option::as_ref);
+        let key: Option<Cipher> = at_rest::open_subject_key(subject, wrapped)?;
+        Ok(key.and_then(|k| k.seal_text(place, Some(evidence))))
     }
 }
 
@@ -165,20 +174,24 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
     let provisional = Utc::now().trunc_subsecs(6);
     let locks: Vec<FlagLock<'_>> = last
         .values()
-        .map(|c| FlagLock {
-            subject_id: c.subject_id,
-            purpose_id: &c.purpose_id,
-            status: c.status.as_str(),
-            method: c.method.as_str(),
-            evidence_enc: known.key(c.subject_id).and_then(|k| {
-                let row = flag_row(c.subject_id, &c.purpose_id);
-                k.seal_text(flag_evidence_at(&row), c.evidence.as_deref())
-            }),
-            updated_at: provisional,
-            updated_by: &c.actor,
-            last_event_id: EventId::new(),
+        .map(|c| {
+            let row = flag_row(c.subject_id, &c.purpose_id);
+            Ok(FlagLock {
+                subject_id: c.subject_id,
+                purpose_id: &c.purpose_id,
+                status: c.status.as_str(),
+                method: c.method.as_str(),
+                evidence_enc: known.seal(
+                    c.subject_id,
+                    flag_evidence_at(&row),
+                    c.evidence.as_deref(),
+                )?,
+                updated_at: provisional,
+                updated_by: &c.actor,
+                last_event_id: EventId::new(),
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     diesel::insert_into(consents::table)
         .values(&locks)
         .on_conflict((consents::subject_id, consents::purpose_id))
@@ -220,9 +233,11 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
         let id = EventId::new();
         let at = Utc::now().trunc_subsecs(6);
         let row = *id.uuid().as_bytes();
-        let evidence_enc = known
-            .key(change.subject_id)
-            .and_then(|k| k.seal_text(event_evidence_at(&row), change.evidence.as_deref()));
+        let evidence_enc = known.seal(
+            change.subject_id,
+            event_evidence_at(&row),
+            change.evidence.as_deref(),
+        )?;
         stamped
             .stamps
             .insert((change.subject_id, change.purpose_id.as_str()), (id, at));
