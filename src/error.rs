@@ -1,7 +1,9 @@
 //! One error type for the whole service, answered as `application/problem+json` (RFC 9457).
 
+use crate::domain::ids::HoldId;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use std::fmt;
@@ -47,6 +49,13 @@ pub struct Problem {
     /// Every bad input field, on validation failures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// When the subject was erased, on `subject-erased` (410).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
+    /// The active hold that blocks an erasure, on `subject-on-hold` (409).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub hold_id: Option<HoldId>,
 }
 
 /// Every way a request can fail.
@@ -63,6 +72,10 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
     },
+    /// 410 `subject-erased`: the subject was erased at this time.
+    Erased(DateTime<Utc>),
+    /// 409 `subject-on-hold`: this active hold blocks the erasure.
+    OnHold(HoldId),
     /// 401: no valid bearer token.
     Unauthorized(String),
     /// 503: the database (or the access log) cannot be reached now.
@@ -132,6 +145,16 @@ impl ApiError {
                 errors.clone(),
             ),
             Self::Client { code, detail, .. } => (*code, detail.clone(), Vec::new()),
+            Self::Erased(at) => (
+                "subject-erased",
+                format!("the subject was erased at {}", at.to_rfc3339()),
+                Vec::new(),
+            ),
+            Self::OnHold(hold) => (
+                "subject-on-hold",
+                format!("the active hold {hold} requires the subject's data to be kept"),
+                Vec::new(),
+            ),
             Self::Unauthorized(detail) => ("unauthorized", detail.clone(), Vec::new()),
             Self::Unavailable => (
                 "service-unavailable",
@@ -150,6 +173,14 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            erased_at: match self {
+                Self::Erased(at) => Some(*at),
+                _ => None,
+            },
+            hold_id: match self {
+                Self::OnHold(hold) => Some(*hold),
+                _ => None,
+            },
         }
     }
 }
@@ -166,6 +197,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Validation { status, .. } | Self::Client { status, .. } => *status,
+            Self::Erased(_) => StatusCode::GONE,
+            Self::OnHold(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

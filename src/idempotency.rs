@@ -9,10 +9,11 @@
 //! writes one access-log entry like the original's and changes nothing else. Without a key none
 //! of this costs a statement.
 
-use crate::access_log::{record, NewEntry};
+use crate::access_log::{record, Action, NewEntry};
 use crate::at_rest::{self, Cipher, Place};
 use crate::auth::Actor;
 use crate::db::schema::idempotency_keys;
+use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
@@ -222,8 +223,8 @@ pub fn claim(
     let Some(stored) = stored else {
         return Ok(None);
     };
-    // An answer whose subject was erased since no longer opens: the request runs anew (and
-    // meets the erased subject).
+    // An answer sealed under a subject's key that erasure has destroyed since no longer opens:
+    // the request runs anew (and meets the erased subject).
     let Some(body) = open(conn, key, stored.entry_subject_id, &stored.body)? else {
         return Ok(None);
     };
@@ -233,6 +234,14 @@ pub fn claim(
             "idempotency-key-reused",
             "this Idempotency-Key was used with another body",
         ));
+    }
+    // A stored answer about an erased subject holds its former values: it is not repeated. The
+    // erasure's own answer (an id and a time) is.
+    if let Some(subject) = stored.entry_subject_id {
+        let erase = stored.entry_action.as_deref() == Some(Action::SubjectErase.as_str());
+        if !erase {
+            crate::subjects::path::require(conn, SubjectId(subject))?;
+        }
     }
     if let (Some(entry), Some(action)) = (entry, stored.entry_action) {
         let mut again = entry.clone();
@@ -317,17 +326,16 @@ fn body_at(key: &Key) -> Place<'_> {
     }
 }
 
-/// The cipher of a stored answer: the subject's data key when the answer is about one (so that
-/// erasing the subject shreds it too), else the service-secrets key. `None`: the subject has no
-/// key any more.
-fn cipher_for(conn: &mut PgConnection, subject: Option<uuid::Uuid>) -> ApiResult<Option<Cipher>> {
-    match subject {
-        Some(id) => at_rest::subject_key(conn, id.into()),
-        None => Ok(Some(at_rest::store::service_cipher(
-            conn,
-            at_rest::store::ServiceKey::Secrets,
-        )?)),
+/// The cipher of a stored answer: the subject's data key when the answer is about one that has
+/// a key (so that erasing the subject shreds it too), else the service-secrets key (answers
+/// about no subject, and the erasure's own answer, stored once the key is gone).
+fn cipher_for(conn: &mut PgConnection, subject: Option<uuid::Uuid>) -> ApiResult<Cipher> {
+    if let Some(id) = subject {
+        if let Some(key) = at_rest::subject_key(conn, id.into())? {
+            return Ok(key);
+        }
     }
+    at_rest::store::service_cipher(conn, at_rest::store::ServiceKey::Secrets)
 }
 
 /// A stored answer holds personal values: sealed like them.
@@ -337,9 +345,7 @@ fn seal(
     subject: Option<uuid::Uuid>,
     body: &[u8],
 ) -> ApiResult<Vec<u8>> {
-    let cipher = cipher_for(conn, subject)?
-        .ok_or_else(|| ApiError::internal("an answer about a subject without a data key"))?;
-    Ok(cipher.seal(body_at(key), body))
+    Ok(cipher_for(conn, subject)?.seal(body_at(key), body))
 }
 
 fn open(
@@ -349,7 +355,7 @@ fn open(
     sealed: &[u8],
 ) -> ApiResult<Option<Vec<u8>>> {
     Ok(cipher_for(conn, subject)?
-        .and_then(|cipher| cipher.open(body_at(key), sealed))
+        .open(body_at(key), sealed)
         .map(|plain| plain.to_vec()))
 }
 

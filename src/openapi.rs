@@ -2,7 +2,9 @@
 
 pub mod route_table;
 
-use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
+use crate::{
+    access_log, consents, disclosures, holds, ops, receipts, recipients, requests, subjects,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 mod fixups;
@@ -26,6 +28,12 @@ use utoipa::{Modify, OpenApi};
         subjects::routes::rectify_subject,
         subjects::routes::list_rectifications,
         subjects::routes::export_subject,
+        subjects::processing::erase_subject,
+        subjects::processing::restrict_subject,
+        subjects::processing::lift_restriction,
+        holds::routes::create_hold,
+        holds::routes::list_holds,
+        holds::routes::release_hold,
         consents::routes::list_purposes,
         consents::routes::create_purpose,
         consents::routes::get_purpose,
@@ -71,6 +79,18 @@ use utoipa::{Modify, OpenApi};
         subjects::api::Subject,
         subjects::patch::SubjectPatch,
         subjects::api::Rectification,
+        subjects::api::SubjectRestriction,
+        subjects::erasure::Erased,
+        subjects::processing::ErasureRequest,
+        subjects::processing::RestrictionRequest,
+        subjects::processing::RestrictionLift,
+        subjects::processing::Restriction,
+        crate::domain::restriction::RestrictionGround,
+        crate::domain::hold::HoldGround,
+        holds::api::NewHold,
+        holds::api::Hold,
+        holds::api::HoldList,
+        holds::api::HoldRelease,
         subjects::export::Localized,
         subjects::export::PurposeOfProcessing,
         subjects::export::RecipientCategory,
@@ -131,6 +151,7 @@ use utoipa::{Modify, OpenApi};
         (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),
         (name = "partner", description = "What recipients' own integrations may read"),
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
+        (name = "retention", description = "Holds that keep a subject's data for a legal reason (Art. 17(3)), blocking its erasure"),
         (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
     )
 )]

@@ -79,3 +79,14 @@ pub const PRIVACY_REQUEST: &str = "/v1/privacy-requests/{id}";
 pub const PRIVACY_REQUEST_EXTEND: &str = "/v1/privacy-requests/{id}/extend";
 /// Closing a privacy request.
 pub const PRIVACY_REQUEST_CLOSE: &str = "/v1/privacy-requests/{id}/close";
+
+/// Erasing a subject.
+pub const SUBJECT_ERASURE: &str = "/v1/subjects/{id}/erasure";
+/// Restricting the processing of a subject's data.
+pub const SUBJECT_RESTRICTION: &str = "/v1/subjects/{id}/restriction";
+/// Lifting a subject's restriction.
+pub const SUBJECT_RESTRICTION_LIFT: &str = "/v1/subjects/{id}/restriction/lift";
+/// A subject's holds: place, list.
+pub const SUBJECT_HOLDS: &str = "/v1/subjects/{id}/holds";
+/// Releasing one hold.
+pub const SUBJECT_HOLD_RELEASE: &str = "/v1/subjects/{id}/holds/{hid}/release";

@@ -63,6 +63,9 @@ scope_markers!(
     AccessLogsRead,
     RequestsRead,
     RequestsWrite,
+    SubjectsErase,
+    RetentionRead,
+    RetentionWrite,
 );
 
 /// 401 without a valid bearer token, 403 when it lacks the scope `S`.
@@ -95,12 +98,19 @@ impl IntoResponses for BadId {
     }
 }
 
-/// What a path naming a subject answers when there is none: 404.
+/// What a path naming a subject answers when there is none (404) or it was erased (410
+/// `subject-erased`, with `erased_at`).
 pub struct NoSubject;
 
 impl IntoResponses for NoSubject {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        set(&[("404", "No such subject")])
+        set(&[
+            ("404", "No such subject"),
+            (
+                "410",
+                "The subject was erased (`subject-erased`; `erased_at` says when)",
+            ),
+        ])
     }
 }
 

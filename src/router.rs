@@ -3,7 +3,9 @@
 
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
-use crate::{access_log, consents, disclosures, ops, receipts, recipients, requests, subjects};
+use crate::{
+    access_log, consents, disclosures, holds, ops, receipts, recipients, requests, subjects,
+};
 use actix_web::web::{self, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
 use utoipa_swagger_ui::SwaggerUi;
@@ -14,9 +16,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use access_log::routes as log;
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
+    use holds::routes as hold;
     use recipients::routes as recipient;
     use requests::changes as change;
     use requests::routes as request;
+    use subjects::processing;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
         .route(READYZ, get().to(ops::readyz))
@@ -34,6 +38,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(resource(SUBJECT_RECTIFICATIONS).route(get().to(subject::list_rectifications)))
         .service(resource(SUBJECT_EXPORT).route(get().to(subject::export_subject)))
+        .service(resource(SUBJECT_ERASURE).route(post().to(processing::erase_subject)))
+        .service(resource(SUBJECT_RESTRICTION).route(post().to(processing::restrict_subject)))
+        .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(processing::lift_restriction)))
+        // holds
+        .service(
+            resource(SUBJECT_HOLDS)
+                .route(post().to(hold::create_hold))
+                .route(get().to(hold::list_holds)),
+        )
+        .service(resource(SUBJECT_HOLD_RELEASE).route(post().to(hold::release_hold)))
         // consents
         .service(
             resource(PURPOSES)

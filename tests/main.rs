@@ -8,6 +8,7 @@ mod bounded;
 mod concurrency;
 mod consents;
 mod disclosures;
+mod erasure;
 mod hardening;
 #[allow(
     dead_code,

@@ -277,10 +277,13 @@ async fn closing_needs_an_outcome_a_refusal_its_reason_and_an_erasure_an_erased_
     .assert_problem(409, "request-not-fulfilled");
     assert_eq!(entries(&app, "request.update", Some(subject)), 0);
 
-    // Once the subject is erased (the erasure endpoint sets this), the request can be fulfilled.
-    app.db.exec(&format!(
-        "UPDATE subjects SET erased_at = now() WHERE id = '{subject}'"
-    ));
+    // Once the subject is erased, the request can be fulfilled.
+    app.post(
+        &format!("/v1/subjects/{subject}/erasure"),
+        json!({"reason": "asked for", "privacy_request_id": id}),
+    )
+    .await
+    .assert_status(200);
     let res = act(
         &app,
         id,
@@ -315,6 +318,15 @@ async fn closing_needs_an_outcome_a_refusal_its_reason_and_an_erasure_an_erased_
     .await
     .assert_problem(409, "request-closed");
 
+    // An erased subject takes no new request (410); another one does.
+    let res = create(
+        &app,
+        json!({"kind": "access", "subject_id": subject, "channel": "email",
+               "received_at": "2026-11-30T10:00:00Z"}),
+    )
+    .await;
+    res.assert_problem(410, "subject-erased");
+    let subject = create_subject(&app).await;
     let access = request_about(&app, Some(subject), "access", "2026-11-30T10:00:00Z").await;
     let res = act(
         &app,

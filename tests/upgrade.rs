@@ -65,11 +65,22 @@ VALUES ('\x01', '\x02', 201, convert_to('{"given_name":"Mari"}', 'UTF8'), 'subje
   ('\x03', '\x04', 201, convert_to('{"name":"Partner"}', 'UTF8'), NULL, NULL);
 "#;
 
+/// A subject erased before encryption at rest: its row emptied, its history still in clear.
+const ERASED_BEFORE: &str = r#"
+INSERT INTO subjects (id, kind, given_name, family_name, source_type, created_at, updated_at, erased_at)
+VALUES ('0190a000-0000-7000-8000-000000000003', 'client', '', '', 'data_subject',
+  '2026-11-02 08:00:00+00', '2026-11-05 08:00:00+00', '2026-11-05 08:00:00+00');
+INSERT INTO rectifications (id, subject_id, field, old_value, new_value, reason, actor, at, request_id)
+VALUES ('0190a000-0000-7000-8000-0000000000f3', '0190a000-0000-7000-8000-000000000003',
+  'email', '"gone@example.ee"', '"gone2@example.ee"', 'moved away', 'clerk', '2026-11-03 09:00:00+00', 'req-9');
+"#;
+
 #[actix_web::test]
 async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
     let db = TestDb::empty();
     let mut conn = migrate_to_clear_schema(&db);
     conn.batch_execute(V1_DATA).unwrap();
+    conn.batch_execute(ERASED_BEFORE).unwrap();
     // The upgrade reads times in the API's form whatever the session's settings.
     conn.batch_execute("SET TIME ZONE 'Europe/Tallinn'; SET DateStyle = 'SQL, DMY'")
         .unwrap();
@@ -85,7 +96,19 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
         ),
         0
     );
-    assert_eq!(db.count("SELECT 1 FROM subject_keys"), 2);
+    assert_eq!(
+        db.count("SELECT 1 FROM subject_keys"),
+        2,
+        "an erased subject gets no key"
+    );
+    // The erased subject's history keeps its row, without the values erasure meant gone.
+    assert_eq!(
+        db.count(
+            "SELECT 1 FROM rectifications WHERE subject_id = '0190a000-0000-7000-8000-000000000003' \
+             AND num_nonnulls(old_value_enc, new_value_enc, reason_enc) = 0"
+        ),
+        1
+    );
     drop(conn);
 
     let config = test_config(&db.url);
@@ -99,13 +122,16 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
             "id": S1, "version": 2, "kind": "client", "given_name": "Mari", "family_name": "Tamm",
             "personal_code": "49403136526", "email": "mari@example.ee", "phone": "+3725551234",
             "address": {"street": "Pikk 1-2", "city": "Tallinn", "postal_code": "10123", "country": "EE"},
-            "preferred_language": "et",
+            "preferred_language": "et", "restriction": null,
             "source": {"type": "third_party", "name": "Partner OÜ", "reference": "contract 17",
                        "collected_at": "2026-11-01T10:00:00.123456Z",
                        "lawful_collection_attestation": "signed 17-A"},
             "created_at": "2026-11-02T08:00:00Z", "updated_at": "2026-11-03T09:00:00Z"
         })
     );
+    app.get("/v1/subjects/0190a000-0000-7000-8000-000000000003")
+        .await
+        .assert_problem(410, "subject-erased");
     let jaan = app.get(&format!("/v1/subjects/{S2}")).await.json();
     assert_eq!(jaan["given_name"], "Jaan");
     assert!(jaan["email"].is_null() && jaan["address"].is_null());
@@ -120,7 +146,7 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
     assert_eq!(found["items"][0]["id"], S1);
     let mut again = mari.json();
     again["email"] = json!("other@example.ee");
-    for key in ["id", "version", "created_at", "updated_at"] {
+    for key in ["id", "version", "created_at", "updated_at", "restriction"] {
         again.as_object_mut().unwrap().remove(key);
     }
     app.post("/v1/subjects", again).await.assert_status(409);
@@ -165,6 +191,8 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
         "sent by post",
         "married",
         "Partner\"}",
+        "gone@example.ee",
+        "moved away",
     ] {
         assert!(!dump.contains(clear), "{clear} left in clear");
     }

@@ -35,7 +35,7 @@ ALTER TABLE subjects
     DROP COLUMN personal_code_bidx,
     DROP COLUMN email_bidx;
 ALTER TABLE subjects ADD CONSTRAINT subjects_check
-    CHECK (source_type <> 'third_party' OR source_attestation IS NOT NULL);
+    CHECK (erased_at IS NOT NULL OR source_type <> 'third_party' OR source_attestation IS NOT NULL);
 ALTER TABLE subjects
     ALTER COLUMN given_name SET NOT NULL,
     ALTER COLUMN family_name SET NOT NULL;

@@ -10,6 +10,7 @@ ALTER TABLE consents ADD COLUMN evidence text;
 ALTER TABLE rectifications ADD COLUMN old_value jsonb, ADD COLUMN new_value jsonb, ADD COLUMN reason text;
 
 ALTER TABLE subjects DROP CONSTRAINT subjects_attested;
+ALTER TABLE subjects DROP CONSTRAINT subjects_erased_holds_nothing;
 ALTER TABLE subjects
     ADD COLUMN given_name text,
     ADD COLUMN family_name text,
@@ -27,3 +28,9 @@ ALTER TABLE subjects
 CREATE INDEX subjects_email ON subjects (email) WHERE email IS NOT NULL;
 ALTER TABLE subjects ADD CONSTRAINT subjects_attested CHECK (source_type <> 'third_party'
     OR source_attestation IS NOT NULL OR source_attestation_enc IS NOT NULL OR erased_at IS NOT NULL);
+ALTER TABLE subjects ADD CONSTRAINT subjects_erased_holds_nothing CHECK (erased_at IS NULL OR (
+    given_name = '' AND family_name = '' AND personal_code IS NULL AND email IS NULL
+    AND phone IS NULL AND address_street IS NULL AND address_city IS NULL
+    AND address_postal_code IS NULL AND address_country IS NULL AND preferred_language IS NULL
+    AND source_name IS NULL AND source_reference IS NULL AND source_collected_at IS NULL
+    AND source_attestation IS NULL));

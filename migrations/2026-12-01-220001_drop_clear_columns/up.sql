@@ -32,9 +32,15 @@ ALTER TABLE subjects
     DROP COLUMN source_reference,
     DROP COLUMN source_collected_at,
     DROP COLUMN source_attestation;
--- Dropping source_attestation dropped the check that named it.
+-- Dropping the clear columns dropped the checks that named them; their successors name the
+-- encrypted ones. An erased row holds no value, no blind index and no preferred language.
 ALTER TABLE subjects ADD CONSTRAINT subjects_attested CHECK (source_type <> 'third_party'
     OR source_attestation_enc IS NOT NULL OR erased_at IS NOT NULL);
+ALTER TABLE subjects ADD CONSTRAINT subjects_erased_holds_nothing CHECK (erased_at IS NULL OR
+    num_nonnulls(given_name_enc, family_name_enc, personal_code_enc, email_enc, phone_enc,
+        address_street_enc, address_city_enc, address_postal_code_enc, address_country_enc,
+        source_name_enc, source_reference_enc, source_collected_at_enc, source_attestation_enc,
+        personal_code_bidx, email_bidx, preferred_language) = 0);
 
 ALTER TABLE rectifications DROP COLUMN old_value, DROP COLUMN new_value, DROP COLUMN reason;
 ALTER TABLE consents DROP COLUMN evidence;

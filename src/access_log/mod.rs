@@ -69,11 +69,23 @@ pub enum Action {
     RequestUpdate,
     #[serde(rename = "request.read")]
     RequestRead,
+    #[serde(rename = "subject.erase")]
+    SubjectErase,
+    #[serde(rename = "subject.restrict")]
+    SubjectRestrict,
+    #[serde(rename = "subject.restriction_lift")]
+    SubjectRestrictionLift,
+    #[serde(rename = "hold.create")]
+    HoldCreate,
+    #[serde(rename = "hold.release")]
+    HoldRelease,
+    #[serde(rename = "hold.read")]
+    HoldRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 25] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -93,6 +105,12 @@ impl Action {
         Action::RequestCreate,
         Action::RequestUpdate,
         Action::RequestRead,
+        Action::SubjectErase,
+        Action::SubjectRestrict,
+        Action::SubjectRestrictionLift,
+        Action::HoldCreate,
+        Action::HoldRelease,
+        Action::HoldRead,
     ];
 
     /// The stored name.
@@ -117,6 +135,12 @@ impl Action {
             Action::RequestCreate => "request.create",
             Action::RequestUpdate => "request.update",
             Action::RequestRead => "request.read",
+            Action::SubjectErase => "subject.erase",
+            Action::SubjectRestrict => "subject.restrict",
+            Action::SubjectRestrictionLift => "subject.restriction_lift",
+            Action::HoldCreate => "hold.create",
+            Action::HoldRelease => "hold.release",
+            Action::HoldRead => "hold.read",
         }
     }
 

@@ -6,9 +6,10 @@ use crate::db::schema::{subject_keys, subjects};
 use crate::domain::ids::SubjectId;
 use diesel::prelude::*;
 
-/// Deletes the subject's data key and empties the subject row's ciphertexts and blind indexes
-/// (which frees its personal code), in the caller's transaction. Sets `erased_at` unless the
-/// caller already has: a third-party record keeps its attestation check only while not erased.
+/// Deletes the subject's data key and empties the subject row's ciphertexts, blind indexes (which
+/// frees its personal code) and preferred language, in the caller's transaction. Sets
+/// `erased_at` unless the caller already has, in the same statement: the table's checks want an
+/// erased row empty and an emptied third-party row erased.
 pub fn shred_subject(conn: &mut PgConnection, id: SubjectId) -> QueryResult<()> {
     diesel::delete(subject_keys::table.find(id)).execute(conn)?;
     let none: Option<Vec<u8>> = None;
@@ -29,6 +30,7 @@ pub fn shred_subject(conn: &mut PgConnection, id: SubjectId) -> QueryResult<()> 
             subjects::source_attestation_enc.eq(&none),
             subjects::personal_code_bidx.eq(&none),
             subjects::email_bidx.eq(&none),
+            subjects::preferred_language.eq(None::<String>),
             subjects::erased_at.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
             >("coalesce(erased_at, now())")),

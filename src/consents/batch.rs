@@ -54,6 +54,8 @@ pub enum ChangeOutcome {
     /// A key in use or reused with another body.
     Refused(ApiError),
     NoSubject,
+    /// The subject was erased at this time: 410.
+    Erased(DateTime<Utc>),
     NoPurpose,
 }
 
@@ -109,26 +111,39 @@ pub fn record_changes(
     Ok(stamped.outcomes)
 }
 
-/// The subjects of a batch that exist with their wrapped data keys (none once erased), and the
-/// purposes with each one's stored basis.
+/// The subjects of a batch that exist, the purposes with each one's stored basis, and the
+/// wrapped data keys of the subjects whose changes carry evidence.
 struct Known {
-    subjects: HashMap<SubjectId, Option<at_rest::Wrapped>>,
+    /// The subjects that exist and are not erased.
+    subjects: HashSet<SubjectId>,
+    erased: HashMap<SubjectId, DateTime<Utc>>,
     bases: HashMap<String, String>,
+    keys: HashMap<SubjectId, at_rest::Wrapped>,
 }
 
 impl Known {
+    /// Key-share locks the subjects first (in id order), as every change about a subject does:
+    /// an erasure under way makes the batch wait and then see it, and one that comes later
+    /// waits for the batch (see `subjects::model::Lock`).
     fn load(conn: &mut PgConnection, changes: &[PendingChange]) -> ApiResult<Self> {
-        let subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
-        // The existence check fetches the data keys in the same query.
-        let found: Vec<(SubjectId, Option<at_rest::Wrapped>)> = subjects::table
-            .left_join(subject_keys::table)
+        let mut subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
+        subject_ids.sort_unstable();
+        subject_ids.dedup();
+        let mut subjects = HashSet::new();
+        let mut erased = HashMap::new();
+        for (id, erased_at) in subjects::table
             .filter(subjects::id.eq_any(&subject_ids))
-            .select((
-                subjects::id,
-                (subject_keys::key_id, subject_keys::wrapped).nullable(),
-            ))
-            .load(conn)?;
-        let subjects = found.into_iter().collect();
+            .order(subjects::id)
+            .select((subjects::id, subjects::erased_at))
+            .for_key_share()
+            .load::<(SubjectId, Option<DateTime<Utc>>)>(conn)?
+        {
+            if let Some(at) = erased_at {
+                erased.insert(id, at);
+            } else {
+                subjects.insert(id);
+            }
+        }
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
         let bases = purposes::table
             .filter(purposes::id.eq_any(&purpose_ids))
@@ -136,16 +151,38 @@ impl Known {
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        Ok(Self { subjects, bases })
+        // Only changes with evidence need a data key: most batches (withdrawals) need none.
+        let with_evidence: Vec<SubjectId> = changes
+            .iter()
+            .filter(|c| c.evidence.is_some() && subjects.contains(&c.subject_id))
+            .map(|c| c.subject_id)
+            .collect();
+        let keys = if with_evidence.is_empty() {
+            HashMap::new()
+        } else {
+            subject_keys::table
+                .filter(subject_keys::subject_id.eq_any(&with_evidence))
+                .select((
+                    subject_keys::subject_id,
+                    (subject_keys::key_id, subject_keys::wrapped),
+                ))
+                .load::<(SubjectId, at_rest::Wrapped)>(conn)?
+                .into_iter()
+                .collect()
+        };
+        Ok(Self {
+            subjects,
+            erased,
+            bases,
+            keys,
+        })
     }
 
     fn valid(&self, change: &PendingChange) -> bool {
-        self.subjects.contains_key(&change.subject_id)
-            && self.bases.contains_key(&change.purpose_id)
+        self.subjects.contains(&change.subject_id) && self.bases.contains_key(&change.purpose_id)
     }
 
-    /// `evidence` sealed under the subject's key for `place`; the key is opened only for a
-    /// change that has evidence (a withdrawal usually has none).
+    /// `evidence` sealed under the subject's key for `place`.
     fn seal(
         &self,
         subject: SubjectId,
@@ -155,8 +192,7 @@ impl Known {
         let Some(evidence) = evidence else {
             return Ok(None);
         };
-        let wrapped = self.subjects.get(&subject).and_then(Option::as_ref);
-        let key: Option<Cipher> = at_rest::open_subject_key(subject, wrapped)?;
+        let key: Option<Cipher> = at_rest::open_subject_key(subject, self.keys.get(&subject))?;
         Ok(key.and_then(|k| k.seal_text(place, Some(evidence))))
     }
 }
@@ -222,8 +258,13 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
         events: Vec::new(),
     };
     for change in changes {
-        if !known.subjects.contains_key(&change.subject_id) {
-            stamped.outcomes.push(ChangeOutcome::NoSubject);
+        if !known.subjects.contains(&change.subject_id) {
+            stamped
+                .outcomes
+                .push(match known.erased.get(&change.subject_id) {
+                    Some(at) => ChangeOutcome::Erased(*at),
+                    None => ChangeOutcome::NoSubject,
+                });
             continue;
         }
         let Some(basis) = known.bases.get(&change.purpose_id) else {
@@ -369,7 +410,9 @@ fn apply_keyed(
         settled.push(match idempotency::claim(conn, key, Some(&job.entry)) {
             Ok(Some(answer)) => Some(ChangeOutcome::Replayed(answer)),
             Ok(None) => None,
-            Err(e @ ApiError::Client { .. }) => Some(ChangeOutcome::Refused(e)),
+            Err(e @ (ApiError::Client { .. } | ApiError::Erased(_))) => {
+                Some(ChangeOutcome::Refused(e))
+            }
             Err(e) => return Err(e),
         });
     }

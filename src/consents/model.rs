@@ -208,12 +208,16 @@ pub struct Sorted {
 /// comes back as three arrays in one row rather than one row per id. A flag's status is only
 /// `granted` or `withdrawn`, so `coalesce(status = 'granted', $3)` is the eligibility rule of
 /// both bases with `$3` the answer for `unset`. A consent row cannot exist without its subject.
+/// An erased or restricted subject is never eligible: those few are found in the small partial
+/// index `subjects_excluded` (its predicate is repeated in the join so that the planner uses
+/// it), so the subjects themselves are still looked up by their primary key alone.
 const ELIGIBILITY_SQL: &str = "\
-SELECT coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND coalesce(c.status = 'granted', $3)), '{}') AS eligible,
-       coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND NOT coalesce(c.status = 'granted', $3)), '{}') AS not_eligible,
+SELECT coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND x.id IS NULL AND coalesce(c.status = 'granted', $3)), '{}') AS eligible,
+       coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND (x.id IS NOT NULL OR NOT coalesce(c.status = 'granted', $3))), '{}') AS not_eligible,
        coalesce(array_agg(i.id) FILTER (WHERE s.id IS NULL), '{}') AS unknown
 FROM unnest($1::uuid[]) AS i (id)
 LEFT JOIN subjects s ON s.id = i.id
+LEFT JOIN subjects x ON x.id = i.id AND (x.erased_at IS NOT NULL OR x.restriction_ground IS NOT NULL)
 LEFT JOIN consents c ON c.subject_id = i.id AND c.purpose_id = $2";
 
 /// Sorts distinct ids by eligibility for the purpose; `unset_eligible` is the purpose's answer

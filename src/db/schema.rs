@@ -88,6 +88,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         erased_at -> Nullable<Timestamptz>,
+        restriction_ground -> Nullable<Text>,
+        restricted_since -> Nullable<Timestamptz>,
         given_name_enc -> Nullable<Bytea>,
         family_name_enc -> Nullable<Bytea>,
         personal_code_enc -> Nullable<Bytea>,
@@ -120,6 +122,46 @@ diesel::table! {
         key_id -> Bytea,
         wrapped -> Bytea,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    erasures (subject_id) {
+        subject_id -> Uuid,
+        erased_at -> Timestamptz,
+        actor -> Text,
+        reason -> Text,
+        privacy_request_id -> Nullable<Uuid>,
+        request_id -> Text,
+    }
+}
+
+diesel::table! {
+    restrictions (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        ground -> Text,
+        reason -> Text,
+        since -> Timestamptz,
+        restricted_by -> Text,
+        lifted_at -> Nullable<Timestamptz>,
+        lift_reason -> Nullable<Text>,
+        lifted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    holds (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        ground -> Text,
+        legal_reference -> Text,
+        review_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        released_at -> Nullable<Timestamptz>,
+        release_reason -> Nullable<Text>,
+        released_by -> Nullable<Text>,
     }
 }
 
@@ -276,6 +318,10 @@ diesel::joinable!(disclosure_authorizations -> subjects (subject_id));
 diesel::joinable!(disclosure_authorizations -> recipients (recipient_id));
 diesel::joinable!(disclosures -> subjects (subject_id));
 diesel::joinable!(disclosures -> recipients (recipient_id));
+diesel::joinable!(erasures -> subjects (subject_id));
+diesel::joinable!(erasures -> privacy_requests (privacy_request_id));
+diesel::joinable!(restrictions -> subjects (subject_id));
+diesel::joinable!(holds -> subjects (subject_id));
 
 diesel::table! {
     idempotency_keys (key_hash) {
@@ -314,4 +360,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     disclosures,
     idempotency_keys,
     privacy_requests,
+    erasures,
+    restrictions,
+    holds,
 );

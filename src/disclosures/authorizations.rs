@@ -17,6 +17,7 @@ use crate::responses::{
     Unavailable,
 };
 use crate::state::AppState;
+use crate::subjects::model::Lock;
 use crate::subjects::path::SubjectPath;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -95,7 +96,7 @@ pub async fn create_authorization(
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                path.check(conn)?;
+                path.lock(conn)?;
                 model::require_recipient(conn, row.recipient_id)?;
                 model::insert_authorization(conn, &row, evidence.as_deref())?;
                 access_log::record(conn, &[entry])?;
@@ -170,7 +171,8 @@ pub async fn list_authorizations(
         (status = 200, description = "The authorization", body = Authorization,
          headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "An id is not a UUID", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such authorization of this subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject, or no such authorization of it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The subject was erased (`subject-erased`)", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<DisclosuresRead>, LogUnavailable,
     )
 )]
@@ -190,7 +192,10 @@ pub async fn get_authorization(
         .await?;
     let opened = state
         .db
-        .run(move |conn| model::authorization(conn, subject, id))
+        .run(move |conn| {
+            crate::subjects::path::require(conn, subject)?;
+            model::authorization(conn, subject, id)
+        })
         .await?;
     state
         .log_reads(vec![caller.entry(
@@ -219,7 +224,8 @@ pub async fn get_authorization(
         (status = 200, description = "Revoked", body = Authorization,
          headers(("ETag" = String, description = "Its version"))),
         (status = 400, description = "Invalid body: every bad field is named", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such authorization of this subject", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject, or no such authorization of it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The subject was erased (`subject-erased`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<DisclosuresWrite>, JsonBody, Unavailable,
     )
@@ -248,6 +254,7 @@ pub async fn revoke_authorization(
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
                 model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
                 access_log::record(conn, &[entry])?;
                 let opened = model::authorization(conn, subject, id)?;

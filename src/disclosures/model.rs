@@ -2,7 +2,7 @@
 
 use crate::at_rest::{self, Cipher, Place};
 use crate::db::schema::{
-    disclosure_authorizations as auths, disclosures, recipients, subject_keys,
+    disclosure_authorizations as auths, disclosures, recipients, subject_keys, subjects,
 };
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
@@ -11,7 +11,7 @@ use crate::recipients::model::ACTIVE;
 use crate::subjects::model::Keyed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// A stored disclosure authorization (its consent evidence sealed under the subject's key).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -460,8 +460,36 @@ pub fn fields_of(sealed: Keyed) -> ApiResult<SubjectFields> {
     })
 }
 
+/// Of `ids`, the subjects whose data may be disclosed at all (neither erased nor restricted),
+/// each key-share locked in id order until the transaction ends: taken before any other lock of
+/// a disclosure, so that it and an erasure or restriction of the subject never interleave.
+pub fn lock_releasable_subjects(
+    conn: &mut PgConnection,
+    ids: impl Iterator<Item = SubjectId>,
+) -> ApiResult<HashSet<SubjectId>> {
+    let mut ids: Vec<SubjectId> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(SubjectId, Option<DateTime<Utc>>, Option<String>)> = subjects::table
+        .filter(subjects::id.eq_any(&ids))
+        .order(subjects::id)
+        .select((
+            subjects::id,
+            subjects::erased_at,
+            subjects::restriction_ground,
+        ))
+        .for_key_share()
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, erased, restricted)| erased.is_none() && restricted.is_none())
+        .map(|(id, _, _)| id)
+        .collect())
+}
+
 /// Up to `limit + 1` ids, after `cursor`, of the subjects whose data the recipient may receive
-/// at `now`; `None` when the recipient is suspended or unknown.
+/// at `now` (erased and restricted subjects are left out); `None` when the recipient is
+/// suspended or unknown.
 pub fn receivable_subjects(
     conn: &mut PgConnection,
     recipient: RecipientId,
@@ -473,8 +501,11 @@ pub fn receivable_subjects(
         return Ok(None);
     }
     let mut query = auths::table
+        .inner_join(subjects::table)
         .filter(auths::recipient_id.eq(recipient))
         .filter(in_force(now))
+        .filter(subjects::erased_at.is_null())
+        .filter(subjects::restriction_ground.is_null())
         .select(auths::subject_id)
         .distinct()
         .order(auths::subject_id)

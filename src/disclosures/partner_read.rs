@@ -2,8 +2,11 @@
 //! partner reads, fetches the subjects, records the disclosures and appends the entries in one
 //! transaction, with a handful of statements for the whole batch.
 //!
-//! The guarantees are those of one transaction per read: the recipients and the authorizations
-//! used are share-locked until the batch commits, so a suspension or revocation waits for the
+//! The guarantees are those of one transaction per read: the subjects are key-share locked
+//! first (like every change about a subject, see `subjects::model::Lock`), so an erasure or
+//! restriction waits for the batch or the batch for it, and an erased or restricted subject
+//! gets the refusal of an unknown one; the recipients and the authorizations used are
+//! share-locked until the batch commits, so a suspension or revocation waits for the
 //! disclosures decided on them, and one that has returned binds every later batch (each
 //! statement sees what committed before it began).
 
@@ -50,12 +53,13 @@ impl GroupOp for PartnerRead {
         entries: &mut Vec<NewEntry>,
     ) -> ApiResult<Vec<Release>> {
         let now = Utc::now();
+        let releasable = model::lock_releasable_subjects(conn, jobs.iter().map(|j| j.subject))?;
         let grants = grants_of(conn, jobs, now)?;
         let covered: Vec<BTreeSet<DataCategory>> = jobs
             .iter()
             .map(|job| match grants.get(&(job.subject, job.recipient)) {
-                Some(g) => model::covered(g),
-                None => Ok(BTreeSet::new()),
+                Some(g) if releasable.contains(&job.subject) => model::covered(g),
+                _ => Ok(BTreeSet::new()),
             })
             .collect::<ApiResult<_>>()?;
         let wanted: Vec<SubjectId> = jobs

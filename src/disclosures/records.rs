@@ -10,6 +10,7 @@ use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::DisclosureId;
+use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
@@ -29,7 +30,8 @@ use std::collections::{BTreeSet, HashMap};
 ///
 /// Accepted only when active authorizations of an active recipient for this subject together
 /// cover every category disclosed; otherwise 403 `disclosure-not-authorized`, and the refused
-/// attempt is logged.
+/// attempt is logged. A subject whose processing is restricted gets 403 `subject-restricted`
+/// (logged as refused too).
 #[utoipa::path(
     post, path = paths::DISCLOSURES, tag = "disclosures",
     security(("bearer" = [])),
@@ -39,7 +41,7 @@ use std::collections::{BTreeSet, HashMap};
         (status = 201, description = "Recorded", body = Disclosure,
          headers(("ETag" = String, description = "A tag of this representation"))),
         (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `disclosures:write`, or no active authorization covers the disclosure (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `disclosures:write`, the subject's processing is restricted (`subject-restricted`), or no active authorization covers the disclosure (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
         Bearer, NoSubject, JsonBody, Unavailable,
     )
 )]
@@ -73,25 +75,20 @@ pub async fn record_disclosure(
         .await?
     {
         Ok(answer) => Ok(answer.respond()),
-        Err(missing) => Ok(state
-            .deny(
-                &caller,
-                Action::DisclosureRecord,
-                Some(subject),
-                uncovered(&missing),
-            )
+        Err(refusal) => Ok(state
+            .deny(&caller, Action::DisclosureRecord, Some(subject), refusal)
             .await?),
     }
 }
 
 /// [`record`] under the request's idempotency key: a replay repeats the stored answer; a refusal
-/// is not stored.
+/// (the 403 to answer, logged as denied) is not stored.
 fn record_keyed(
     conn: &mut PgConnection,
     key: Option<&idempotency::Key>,
     entry: &NewEntry,
     request: Request,
-) -> ApiResult<Result<Answer, Vec<DataCategory>>> {
+) -> ApiResult<Result<Answer, ApiError>> {
     if let Some(key) = key {
         if let Some(answer) = idempotency::claim(conn, key, Some(entry))? {
             return Ok(Ok(answer));
@@ -99,7 +96,7 @@ fn record_keyed(
     }
     let stored = match record(conn, request)? {
         Ok(stored) => stored,
-        Err(missing) => return Ok(Err(missing)),
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let body = Disclosure::try_from(stored)?;
     let answer = Answer::json(StatusCode::CREATED, &body)?.etag(etag_of(&body));
@@ -116,14 +113,19 @@ struct Request {
     entry: NewEntry,
 }
 
-/// Records the disclosure and its entry when the recipient's active authorizations cover every
-/// category; otherwise changes nothing and names the categories not covered.
+/// Records the disclosure and its entry when the subject is not restricted and the recipient's
+/// active authorizations cover every category; otherwise changes nothing and answers the 403:
+/// `subject-restricted`, or `disclosure-not-authorized` naming the categories not covered.
 fn record(
     conn: &mut PgConnection,
     request: Request,
-) -> ApiResult<Result<model::DisclosureRow, Vec<DataCategory>>> {
+) -> ApiResult<Result<model::DisclosureRow, ApiError>> {
     let Request { path, body, entry } = request;
-    let subject = path.check(conn)?;
+    // Locked first, so that an erasure or restriction cannot interleave (see `Lock`).
+    if let Some(ground) = path.lock(conn)? {
+        return Ok(Err(restricted(ground)));
+    }
+    let subject = path.id();
     model::require_recipient(conn, body.recipient_id)?;
     let now = Utc::now();
     // Share-locks the recipient and the grants, so that a concurrent revocation waits for us.
@@ -134,7 +136,7 @@ fn record(
         .copied()
         .collect();
     if !missing.is_empty() {
-        return Ok(Err(missing));
+        return Ok(Err(uncovered(&missing)));
     }
     let row = NewDisclosureRow {
         id: DisclosureId::new(),
@@ -151,6 +153,18 @@ fn record(
     let stored = model::insert_disclosure(conn, &row)?;
     access_log::record(conn, &[entry])?;
     Ok(Ok(stored))
+}
+
+/// The 403 for a disclosure of a restricted subject's data.
+fn restricted(ground: RestrictionGround) -> ApiError {
+    ApiError::client(
+        StatusCode::FORBIDDEN,
+        "subject-restricted",
+        format!(
+            "the processing of this subject's data is restricted ({}): it may not be disclosed",
+            ground.as_str()
+        ),
+    )
 }
 
 /// The 403 for a disclosure its authorizations do not cover, naming what is missing.

@@ -111,4 +111,8 @@ typed_id! {
     RectificationId;
     /// A privacy request's id.
     PrivacyRequestId;
+    /// A hold's id.
+    HoldId;
+    /// A restriction's id.
+    RestrictionId;
 }

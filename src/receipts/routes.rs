@@ -28,7 +28,8 @@ use diesel::prelude::*;
         (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `consents:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such consent event of this subject", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject, or no such consent event of it", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The subject was erased (`subject-erased`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database or the access log is unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receipt(
@@ -47,7 +48,10 @@ pub async fn receipt(
         .await?;
     let jws = state
         .db
-        .run(move |conn| super::find(conn, subject, event))
+        .run(move |conn| {
+            crate::subjects::path::require(conn, subject)?;
+            super::find(conn, subject, event)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("consent event"))?;
     let entry = caller.entry(Action::ConsentReceipt, Some(subject), Outcome::Allowed);

@@ -94,6 +94,7 @@ pub(super) fn deadline(received_on: NaiveDate, months: u32) -> ApiResult<NaiveDa
         )),
         (status = 400, description = "Invalid fields (an unknown kind or channel, a future `received_at`), each named", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No subject with this `subject_id`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The `subject_id` names an erased subject (`subject-erased`)", body = Problem, content_type = "application/problem+json"),
         Auth<RequestsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn create_request(

@@ -246,6 +246,18 @@ pub struct Subject {
     pub created_at: DateTime<Utc>,
     /// When the record last changed.
     pub updated_at: DateTime<Utc>,
+    /// The restriction of processing in force (Art. 18); `null` when none is.
+    pub restriction: Option<SubjectRestriction>,
+}
+
+/// A restriction of processing in force, as the subject record shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectRestriction {
+    /// The Art. 18(1) ground.
+    #[schema(value_type = crate::domain::restriction::RestrictionGround)]
+    pub ground: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
 }
 
 impl From<&SubjectRow> for Subject {
@@ -282,6 +294,13 @@ impl From<&SubjectRow> for Subject {
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
+            restriction: match (&row.restriction_ground, row.restricted_since) {
+                (Some(ground), Some(since)) => Some(SubjectRestriction {
+                    ground: ground.clone(),
+                    since,
+                }),
+                _ => None,
+            },
         }
     }
 }

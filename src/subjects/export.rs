@@ -3,8 +3,10 @@
 
 use super::api::{Rectification, Subject};
 use super::model;
+use super::processing::Restriction;
 use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
+use crate::holds::api::Hold;
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
@@ -76,6 +78,10 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                 crate::disclosures::export_for(conn, subject_id)?;
             let access_log = crate::access_log::export_for(conn, subject_id)?;
             let privacy_requests = crate::requests::export_for(conn, subject_id)?;
+            let restriction = super::restriction::in_force(conn, subject_id)?
+                .map(Restriction::try_from)
+                .transpose()?;
+            let holds = crate::holds::api::holds_of(conn, subject_id)?;
             let consent_purposes = model::purposes(conn)?;
             let purposes = SERVICE_PURPOSES
                 .iter()
@@ -103,6 +109,8 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                     .collect(),
                 access_log,
                 privacy_requests,
+                restriction,
+                holds,
                 purposes,
                 recipient_categories: RECIPIENT_CATEGORIES
                     .iter()
@@ -172,6 +180,10 @@ pub struct SubjectExport {
     /// The person's privacy requests with their deadlines and outcomes, oldest first.
     #[schema(value_type = Vec<crate::requests::api::PrivacyRequest>)]
     pub privacy_requests: Value,
+    /// The restriction of processing in force (Art. 18), with its reason; `null` when none is.
+    pub restriction: Option<Restriction>,
+    /// Every hold on the person's data (Art. 17(3)), released ones included, oldest first.
+    pub holds: Vec<Hold>,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
     /// Who the data may be disclosed to.

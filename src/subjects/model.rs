@@ -73,6 +73,55 @@ pub struct SubjectRow {
     pub data: SubjectData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub restriction_ground: Option<String>,
+    pub restricted_since: Option<DateTime<Utc>>,
+}
+
+/// What decides how a subject may be processed: whether it is erased, and its restriction.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
+pub struct Standing {
+    pub erased_at: Option<DateTime<Utc>>,
+    pub restriction_ground: Option<String>,
+    pub restricted_since: Option<DateTime<Utc>>,
+}
+
+/// The row lock a change takes on its subject before anything else, so that it and an erasure
+/// or a restriction of the subject happen one after the other, never interleaved. Taking it
+/// first is also the lock order that keeps them free of deadlocks: an erasure locks the subject,
+/// then its consents and authorizations; every change locks the subject, then those rows.
+///
+/// A change that will also update the subject's row later in its transaction must take
+/// [`Lock::NoKeyUpdate`] up front, never [`Lock::KeyShare`] and then an `UPDATE`: two such
+/// transactions holding the share lock would each wait for the other to upgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// No lock: a read.
+    None,
+    /// Writes about the subject (consents, authorizations, disclosures, holds): they exclude an
+    /// erasure or restriction under way, and one another not at all.
+    KeyShare,
+    /// A rectification: it excludes an erasure or restriction and other rectifications.
+    NoKeyUpdate,
+    /// An erasure or restriction: it excludes every other change about the subject.
+    Update,
+}
+
+/// The subject's standing, taking `lock` on its row; `None` when there is no such subject.
+pub fn standing(
+    conn: &mut PgConnection,
+    id: SubjectId,
+    lock: Lock,
+) -> QueryResult<Option<Standing>> {
+    let query = subjects::table.find(id).select(Standing::as_select());
+    match lock {
+        Lock::None => query.first(conn),
+        Lock::KeyShare => query.for_key_share().first(conn),
+        Lock::NoKeyUpdate => query.for_no_key_update().first(conn),
+        Lock::Update => query.for_update().first(conn),
+    }
+    .optional()
 }
 
 /// A new subject (its version starts at the column default, 1).
@@ -161,6 +210,9 @@ pub fn insert(
         data,
         created_at: now,
         updated_at: now,
+        erased_at: None,
+        restriction_ground: None,
+        restricted_since: None,
     })
 }
 
@@ -197,9 +249,27 @@ pub fn find_keyed(
     open_keyed(found)
 }
 
-/// The subject with this id, or 404.
+/// The subject with this id: 404 when there is none, 410 when it is erased.
 pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
-    Ok(find_keyed(conn, id)?.0)
+    let (row, _) = find_keyed(conn, id)?;
+    match row.erased_at {
+        Some(at) => Err(ApiError::Erased(at)),
+        None => Ok(row),
+    }
+}
+
+/// [`find`] with the subject's data key, holding the row for a rectification until the
+/// transaction ends (the lock first, see [`Lock`]).
+pub fn find_for_rectification(
+    conn: &mut PgConnection,
+    id: SubjectId,
+) -> ApiResult<(SubjectRow, Option<Cipher>)> {
+    standing(conn, id, Lock::NoKeyUpdate)?.ok_or_else(|| ApiError::not_found("subject"))?;
+    let (row, key) = find_keyed(conn, id)?;
+    match row.erased_at {
+        Some(at) => Err(ApiError::Erased(at)),
+        None => Ok((row, key)),
+    }
 }
 
 /// Every subject of `ids` that exists (in no particular order), still sealed, with its wrapped
@@ -207,11 +277,6 @@ pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
 /// ([`open_keyed`]) to the requests' own threads, outside the batch's transaction.
 pub fn find_many_sealed(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Keyed>> {
     Ok(keyed!().filter(subjects::id.eq_any(ids)).load(conn)?)
-}
-
-/// True when the subject exists (see [`super::path::require`], the one caller).
-pub fn exists(conn: &mut PgConnection, id: SubjectId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(subjects::table.find(id))).get_result(conn)
 }
 
 /// Exact-match filters of the subject list.
@@ -223,14 +288,19 @@ pub struct Filter {
     pub email: Option<String>,
 }
 
-/// Up to `limit` subjects after the cursor, in id order; the filters match blind indexes.
+/// Up to `limit` subjects after the cursor, in id order; erased ones are left out; the filters
+/// match blind indexes.
 pub fn list(
     conn: &mut PgConnection,
     filter: Filter,
     after: Option<SubjectId>,
     limit: i64,
 ) -> ApiResult<Vec<SubjectRow>> {
-    let mut query = keyed!().order(subjects::id).limit(limit).into_boxed();
+    let mut query = keyed!()
+        .filter(subjects::erased_at.is_null())
+        .order(subjects::id)
+        .limit(limit)
+        .into_boxed();
     if let Some(code) = filter.personal_code {
         let index = at_rest::blind_index(conn, Indexed::PersonalCode, &code)?;
         query = query.filter(subjects::personal_code_bidx.eq(index));
@@ -263,7 +333,8 @@ pub fn update(
     let version: Option<i32> = diesel::update(
         subjects::table
             .filter(subjects::id.eq(current.id))
-            .filter(subjects::version.eq(current.version)),
+            .filter(subjects::version.eq(current.version))
+            .filter(subjects::erased_at.is_null()),
     )
     .set((
         &sealed,
@@ -275,11 +346,10 @@ pub fn update(
     .optional()
     .map_err(duplicate_code_is_conflict)?;
     Ok(version.map(|version| SubjectRow {
-        id: current.id,
         version,
         data: data.clone(),
-        created_at: current.created_at,
         updated_at: now,
+        ..current.clone()
     }))
 }
 

@@ -1,10 +1,12 @@
 //! The subject a path names (`/v1/subjects/{id}/...`, `/v1/partner/subjects/{id}`): its id,
 //! typed, and the one check that it exists. Every handler under a subject path takes a
-//! [`SubjectPath`], so the answer for an id that is no subject is decided here alone (404 today;
-//! an erased subject's 410 belongs here too, and in [`crate::responses::NoSubject`]).
+//! [`SubjectPath`], so the answer for an id that is no subject is decided here alone: 404 for
+//! none, 410 `subject-erased` (with `erased_at`) for an erased one (see also
+//! [`crate::responses::NoSubject`]).
 
-use super::model;
+use super::model::{self, Lock, Standing};
 use crate::domain::ids::SubjectId;
+use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::path_segment_error;
 use actix_web::dev::Payload;
@@ -28,20 +30,47 @@ impl SubjectPath {
         self.0
     }
 
-    /// The id, once the subject is known to exist: 404 otherwise.
+    /// The id, once the subject is known to exist and not to be erased: 404 or 410 otherwise.
     pub fn check(self, conn: &mut PgConnection) -> ApiResult<SubjectId> {
         require(conn, self.0)
+    }
+
+    /// [`SubjectPath::check`] for a change about the subject: the row stays key-share locked
+    /// until the transaction ends, so an erasure or restriction waits for the change (and a
+    /// change that waited for one sees it). Answers the restriction in force, if any.
+    pub fn lock(self, conn: &mut PgConnection) -> ApiResult<Option<RestrictionGround>> {
+        lock(conn, self.0, Lock::KeyShare)
     }
 }
 
 /// The one existence check of a subject, wherever its id comes from (a path, or a body such as
-/// a privacy request's `subject_id`): the id, or 404.
+/// a privacy request's `subject_id`): the id, or 404 for none and 410 for an erased one.
 pub fn require(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectId> {
-    if model::exists(conn, id)? {
-        Ok(id)
-    } else {
-        Err(not_found())
+    lock(conn, id, Lock::None).map(|_| id)
+}
+
+/// The existence check taking `lock` on the subject's row: 404, 410, or the restriction in force.
+pub fn lock(
+    conn: &mut PgConnection,
+    id: SubjectId,
+    lock: Lock,
+) -> ApiResult<Option<RestrictionGround>> {
+    match model::standing(conn, id, lock)? {
+        None => Err(not_found()),
+        Some(standing) => restriction_of(&standing),
     }
+}
+
+/// 410 for an erased subject, else its restriction in force.
+fn restriction_of(standing: &Standing) -> ApiResult<Option<RestrictionGround>> {
+    if let Some(at) = standing.erased_at {
+        return Err(ApiError::Erased(at));
+    }
+    standing
+        .restriction_ground
+        .as_deref()
+        .map(RestrictionGround::from_db)
+        .transpose()
 }
 
 /// The answer for a subject path naming no subject.

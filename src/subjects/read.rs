@@ -13,7 +13,7 @@ use diesel::pg::PgConnection;
 use std::collections::HashMap;
 
 /// Reads one subject and logs the read in the same transaction; no entry when there is no such
-/// subject.
+/// subject or it is erased (the handler answers 410 with nothing but the time of erasure).
 pub struct ReadSubject;
 
 impl GroupOp for ReadSubject {
@@ -34,7 +34,7 @@ impl GroupOp for ReadSubject {
             .iter()
             .map(|(id, entry)| {
                 let row = found.get(id).cloned();
-                if row.is_some() {
+                if row.as_ref().is_some_and(|r| r.0.erased_at.is_none()) {
                     entries.push(entry.clone());
                 }
                 row

@@ -35,9 +35,9 @@ pub fn stale() -> ApiError {
 /// nothing; otherwise the record, its rectifications and the access-log entry are written
 /// together. A patch that changes nothing leaves the version as it was.
 pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<SubjectRow> {
-    let (current, key) = model::find_keyed(conn, request.subject_id)?;
-    // An erased subject has no key; its record cannot be rectified.
-    let key = key.ok_or_else(|| ApiError::not_found("subject"))?;
+    let (current, key) = model::find_for_rectification(conn, request.subject_id)?;
+    // Only an erased subject has no key, and that is a 410 above.
+    let key = key.ok_or_else(|| ApiError::internal("a subject without a data key"))?;
     if current.version != request.expected_version {
         return Err(stale());
     }
@@ -85,7 +85,7 @@ fn merged(
     let mut document = serde_json::to_value(Subject::from(current)).map_err(ApiError::internal)?;
     if let Value::Object(fields) = &mut document {
         // The patch applies to the fields staff set, not to what the service keeps itself.
-        for kept in ["id", "version", "created_at", "updated_at"] {
+        for kept in ["id", "version", "created_at", "updated_at", "restriction"] {
             fields.remove(kept);
         }
     }

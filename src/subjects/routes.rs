@@ -125,7 +125,10 @@ pub async fn get_subject(
         .log_writer
         .submit::<ReadSubject>((id, entry))
         .await?
-        .ok_or_else(|| ApiError::not_found("subject"))?;
+        .ok_or_else(super::path::not_found)?;
+    if let Some(at) = sealed.0.erased_at {
+        return Err(ApiError::Erased(at));
+    }
     let (row, _) = model::open_keyed(sealed)?;
     Ok(one(HttpResponse::Ok(), &row))
 }

@@ -137,6 +137,9 @@ pub struct StoredSubject {
     pub sealed: SealedData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub restriction_ground: Option<String>,
+    pub restricted_since: Option<DateTime<Utc>>,
 }
 
 impl StoredSubject {
@@ -148,6 +151,9 @@ impl StoredSubject {
             data: self.sealed.open(key, self.id),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            erased_at: self.erased_at,
+            restriction_ground: self.restriction_ground.clone(),
+            restricted_since: self.restricted_since,
         }
     }
 }

@@ -53,6 +53,8 @@ pub(super) const HISTORY: [Pass; 4] = [
 
 #[derive(QueryableByName)]
 struct ClearRow {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    erased: bool,
     #[diesel(sql_type = SqlUuid)]
     id: uuid::Uuid,
     #[diesel(sql_type = SqlUuid)]
@@ -70,7 +72,9 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
     let clear: Vec<&str> = pass.columns.iter().map(|c| c.0).collect();
     let plain: Vec<&str> = pass.columns.iter().map(|c| c.1).collect();
     let select = format!(
-        "SELECT t.id, t.subject_id, ARRAY[{}] AS values, k.key_id, k.wrapped FROM {table} t \
+        "SELECT t.id, t.subject_id, ARRAY[{}] AS values, k.key_id, k.wrapped, \
+                s.erased_at IS NOT NULL AS erased FROM {table} t \
+         JOIN subjects s ON s.id = t.subject_id \
          LEFT JOIN subject_keys k ON k.subject_id = t.subject_id \
          WHERE t.id > $1 AND num_nonnulls({}) > 0 ORDER BY t.id LIMIT {BATCH}",
         clear.join(", "),
@@ -100,14 +104,15 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
                 return Ok(None);
             };
             // Keys of this batch only: a cache over the whole table would grow with it.
-            let mut keys: HashMap<SubjectId, Cipher> = HashMap::new();
+            let mut keys: HashMap<SubjectId, Option<Cipher>> = HashMap::new();
             let mut ids = vec![];
             let mut sealed: Vec<Vec<Option<Vec<u8>>>> = vec![Vec::new(); pass.columns.len()];
             for row in rows {
                 let key = match keys.get(&row.subject_id) {
                     Some(key) => key.clone(),
                     None => {
-                        let key = key_of(conn, row.subject_id, row.key_id, row.wrapped)?;
+                        let key =
+                            key_of(conn, row.subject_id, row.erased, row.key_id, row.wrapped)?;
                         keys.insert(row.subject_id, key.clone());
                         key
                     }
@@ -121,7 +126,7 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
                         column,
                         row: &place,
                     };
-                    out.push(key.seal_text(at, value.as_deref()));
+                    out.push(key.as_ref().and_then(|k| k.seal_text(at, value.as_deref())));
                 }
                 ids.push(row.id);
             }
@@ -146,6 +151,8 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
 
 #[derive(QueryableByName)]
 struct ClearFlag {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    erased: bool,
     #[diesel(sql_type = SqlUuid)]
     subject_id: SubjectId,
     #[diesel(sql_type = Text)]
@@ -161,7 +168,9 @@ struct ClearFlag {
 /// The flags' evidence (keyed by subject and purpose).
 pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
     let select = format!(
-        "SELECT c.subject_id, c.purpose_id, c.evidence, k.key_id, k.wrapped FROM consents c \
+        "SELECT c.subject_id, c.purpose_id, c.evidence, k.key_id, k.wrapped, \
+                s.erased_at IS NOT NULL AS erased FROM consents c \
+         JOIN subjects s ON s.id = c.subject_id \
          LEFT JOIN subject_keys k ON k.subject_id = c.subject_id \
          WHERE (c.subject_id, c.purpose_id) > ($1, $2) AND c.evidence IS NOT NULL \
          ORDER BY c.subject_id, c.purpose_id LIMIT {BATCH}"
@@ -182,10 +191,10 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
             };
             let (mut subjects, mut purposes, mut sealed) = (vec![], vec![], vec![]);
             for row in rows {
-                let key = key_of(conn, row.subject_id, row.key_id, row.wrapped)?;
+                let key = key_of(conn, row.subject_id, row.erased, row.key_id, row.wrapped)?;
                 let place = crate::consents::model::flag_row(row.subject_id, &row.purpose_id);
                 let at = crate::consents::model::flag_evidence_at(&place);
-                sealed.push(key.seal(at, row.evidence.as_bytes()));
+                sealed.push(key.map(|k| k.seal(at, row.evidence.as_bytes())));
                 subjects.push(row.subject_id.uuid());
                 purposes.push(row.purpose_id);
             }
@@ -197,7 +206,7 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
             )
             .bind::<Array<SqlUuid>, _>(subjects)
             .bind::<Array<Text>, _>(purposes)
-            .bind::<Array<Bytea>, _>(sealed)
+            .bind::<Array<Nullable<Bytea>>, _>(sealed)
             .execute(conn)?;
             Ok(Some((last, sealed_rows)))
         },

@@ -102,6 +102,23 @@ pub fn encrypt_clear_rows(conn: &mut PgConnection) -> ApiResult<u64> {
             "rows are still in clear; DATA_KEY (or DATA_KEY_FILE) is needed to encrypt them",
         ));
     }
+    // Rows erased before encryption keep their ids only: their last clear values (the empty
+    // names) go, and so do stored answers about them, which are never repeated anyway.
+    let clear_columns = SUBJECT_COLUMNS.join(", ");
+    let nulls: Vec<String> = SUBJECT_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = NULL"))
+        .collect();
+    diesel::sql_query(format!(
+        "UPDATE subjects SET {} WHERE erased_at IS NOT NULL AND num_nonnulls({clear_columns}) > 0",
+        nulls.join(", ")
+    ))
+    .execute(conn)?;
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE body IS NOT NULL AND entry_action IS DISTINCT FROM \
+         'subject.erase' AND entry_subject_id IN (SELECT id FROM subjects WHERE erased_at IS NOT NULL)",
+    )
+    .execute(conn)?;
     let mut sealed = subjects(conn)?;
     for pass in &history::HISTORY {
         sealed += history::history(conn, pass)?;
@@ -171,17 +188,22 @@ pub(super) fn sealed_names(n: usize) -> String {
         .join(", ")
 }
 
-/// The subject's key, made now when it has none yet.
+/// The subject's key, made now when it has none yet; `None` for an erased subject, whose values
+/// are not sealed but dropped (erasure meant them gone).
 pub(super) fn key_of(
     conn: &mut PgConnection,
     id: SubjectId,
+    erased: bool,
     key_id: Option<Vec<u8>>,
     wrapped: Option<Vec<u8>>,
-) -> ApiResult<Cipher> {
+) -> ApiResult<Option<Cipher>> {
+    if erased {
+        return Ok(None);
+    }
     let stored = key_id.zip(wrapped);
     match store::open_subject_key(id, stored.as_ref())? {
-        Some(key) => Ok(key),
-        None => store::create_subject_key(conn, id),
+        Some(key) => Ok(Some(key)),
+        None => store::create_subject_key(conn, id).map(Some),
     }
 }
 
@@ -236,6 +258,7 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
             let ring = store::keyring()?;
             for row in rows {
                 let stored = row.key_id.zip(row.wrapped);
+                // Erased rows were emptied above; only live ones are selected here.
                 let key = match store::open_subject_key(row.id, stored.as_ref())? {
                     Some(key) => key,
                     None => {

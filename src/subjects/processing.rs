@@ -1,0 +1,269 @@
+//! Handlers that end or limit the processing of a subject's data: erasure (Art. 17) and
+//! restriction (Art. 18) with its lifting.
+
+use super::erasure::{erase, EraseCommand, Erased};
+use super::path::SubjectPath;
+use super::restriction::{self, RestrictionRow};
+use crate::access_log::{Action, Outcome};
+use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
+use crate::caller::Caller;
+use crate::domain::ids::PrivacyRequestId;
+use crate::domain::restriction::RestrictionGround;
+use crate::domain::text::LongText;
+use crate::error::{ApiResult, FieldError, Problem};
+use crate::extract::Validate;
+use crate::idempotency::{self, Answer};
+use crate::paths;
+use crate::responses::{Auth, JsonBody, NoSubject, SubjectsErase, SubjectsWrite, Unavailable};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An erasure asked for.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ErasureRequest {
+    /// Why the subject is erased. It is kept after the erasure as its record, so it must name
+    /// no personal value (write "privacy request PR-2026-17", not the person's name).
+    #[schema(
+        example = "erasure asked for by the person (privacy request PR-2026-17)",
+        min_length = 1,
+        max_length = 500
+    )]
+    pub reason: String,
+    /// The privacy request this answers: an open erasure request about this subject. Once the
+    /// erasure is done the request can be closed as `fulfilled`.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub privacy_request_id: Option<PrivacyRequestId>,
+}
+
+// `reason` is checked by the erasure itself, together with `privacy_request_id`, so that one
+// 400 names both.
+impl Validate for ErasureRequest {}
+
+/// A restriction asked for.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RestrictionRequest {
+    /// The Art. 18(1) ground.
+    pub ground: RestrictionGround,
+    /// Why, such as the person's message contesting the data.
+    #[schema(
+        example = "the person contests the address (letter of 2026-11-20)",
+        min_length = 1,
+        max_length = 500
+    )]
+    pub reason: String,
+}
+
+impl Validate for RestrictionRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        reason_errors(&self.reason)
+    }
+}
+
+/// A restriction lifted.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RestrictionLift {
+    /// Why, such as the outcome of the verification.
+    #[schema(
+        example = "the address was verified and corrected",
+        min_length = 1,
+        max_length = 500
+    )]
+    pub reason: String,
+}
+
+impl Validate for RestrictionLift {
+    fn validate(&self) -> Vec<FieldError> {
+        reason_errors(&self.reason)
+    }
+}
+
+fn reason_errors(reason: &str) -> Vec<FieldError> {
+    match LongText::parse(reason) {
+        Ok(_) => Vec::new(),
+        Err(message) => vec![FieldError::new("reason", message)],
+    }
+}
+
+/// A restriction of processing, in force or lifted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Restriction {
+    /// The Art. 18(1) ground.
+    pub ground: RestrictionGround,
+    /// Why it was restricted.
+    pub reason: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// When it was lifted; `null` while in force.
+    pub lifted_at: Option<DateTime<Utc>>,
+    /// Why it was lifted.
+    pub lift_reason: Option<String>,
+}
+
+impl TryFrom<RestrictionRow> for Restriction {
+    type Error = crate::error::ApiError;
+
+    fn try_from(row: RestrictionRow) -> ApiResult<Self> {
+        Ok(Self {
+            ground: RestrictionGround::from_db(&row.ground)?,
+            reason: row.reason,
+            since: row.since,
+            lifted_at: row.lifted_at,
+            lift_reason: row.lift_reason,
+        })
+    }
+}
+
+/// Erases a subject (the right to erasure, Art. 17).
+///
+/// In one transaction: every consent and opt-out flag becomes `withdrawn` (each with a consent
+/// event by the caller, method `api`), every disclosure authorization is revoked, the
+/// subject's personal values are destroyed (the personal code may then be registered again),
+/// the erasure is recorded with its reason and a `subject.erase` entry is written. Afterwards
+/// every endpoint under the subject's path answers 410 `subject-erased`, except its access-log
+/// entries and its holds; the id stays in the access log and the history tables, which keep
+/// their rows. `privacy_request_id`, when given, must name an open erasure request about this
+/// subject (400 naming the field when it names none, another kind or another subject; 409
+/// `request-closed` when closed). 409 `subject-on-hold` (with `hold_id`) while an active hold
+/// covers the subject; 410 when it is already erased.
+#[utoipa::path(post, path = paths::SUBJECT_ERASURE, tag = "subjects", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    request_body = ErasureRequest,
+    responses(
+        (status = 200, description = "Erased", body = Erased),
+        (status = 400, description = "Invalid fields (`reason`, `privacy_request_id`), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`subject-on-hold` (naming the hold in `hold_id`), or `request-closed`", body = Problem, content_type = "application/problem+json"),
+        Auth<SubjectsErase>, NoSubject, JsonBody, Unavailable,
+    ))]
+pub async fn erase_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: SubjectPath,
+    body: BodyAfterAuth<ErasureRequest>,
+) -> actix_web::Result<HttpResponse> {
+    let id = path.id();
+    state
+        .authorize(
+            &caller,
+            Scope::SubjectsErase,
+            Action::SubjectErase,
+            Some(id),
+        )
+        .await?;
+    let body = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
+    let entry = caller.entry(Action::SubjectErase, Some(id), Outcome::Allowed);
+    let command = EraseCommand {
+        subject_id: id,
+        reason: body.reason,
+        privacy_request_id: body.privacy_request_id,
+        entry: entry.clone(),
+    };
+    let answer = state
+        .db
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), Some(&entry), |conn| {
+                Answer::json(StatusCode::OK, &erase(conn, &command)?)
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// Restricts the processing of a subject's data (Art. 18).
+///
+/// While restricted, the subject record shows `restriction`; eligibility lists the subject
+/// under `not_eligible` for every purpose; partner reads answer 403 as without authorization
+/// and the id leaves the partner's list; a staff disclosure record is 403
+/// `subject-restricted`. Reads, rectification and consent changes still work. 409
+/// `already-restricted` when a restriction is in force. Logged as `subject.restrict`.
+#[utoipa::path(post, path = paths::SUBJECT_RESTRICTION, tag = "subjects", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    request_body = RestrictionRequest,
+    responses(
+        (status = 200, description = "Restricted", body = Restriction),
+        (status = 400, description = "Invalid fields (an unknown ground, a blank reason), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already restricted (`already-restricted`)", body = Problem, content_type = "application/problem+json"),
+        Auth<SubjectsWrite>, NoSubject, JsonBody, Unavailable,
+    ))]
+pub async fn restrict_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: SubjectPath,
+    body: BodyAfterAuth<RestrictionRequest>,
+) -> actix_web::Result<HttpResponse> {
+    let id = path.id();
+    state
+        .authorize(
+            &caller,
+            Scope::SubjectsWrite,
+            Action::SubjectRestrict,
+            Some(id),
+        )
+        .await?;
+    let body = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
+    let entry = caller.entry(Action::SubjectRestrict, Some(id), Outcome::Allowed);
+    let reason = body.reason.trim().to_owned();
+    let answer = state
+        .db
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                let row = restriction::restrict(conn, id, body.ground, &reason, entry)?;
+                Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// Lifts the restriction of a subject's processing.
+///
+/// Answers the restriction as lifted. 409 `not-restricted` when none is in force. Logged as
+/// `subject.restriction_lift`.
+#[utoipa::path(post, path = paths::SUBJECT_RESTRICTION_LIFT, tag = "subjects", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    request_body = RestrictionLift,
+    responses(
+        (status = 200, description = "Lifted", body = Restriction),
+        (status = 400, description = "Invalid body (a blank reason), or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not restricted (`not-restricted`)", body = Problem, content_type = "application/problem+json"),
+        Auth<SubjectsWrite>, NoSubject, JsonBody, Unavailable,
+    ))]
+pub async fn lift_restriction(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: SubjectPath,
+    body: BodyAfterAuth<RestrictionLift>,
+) -> actix_web::Result<HttpResponse> {
+    let id = path.id();
+    state
+        .authorize(
+            &caller,
+            Scope::SubjectsWrite,
+            Action::SubjectRestrictionLift,
+            Some(id),
+        )
+        .await?;
+    let reason = body.read().await?.reason.trim().to_owned();
+    let key = idempotency::Key::of(&req, &caller.actor)?;
+    let entry = caller.entry(Action::SubjectRestrictionLift, Some(id), Outcome::Allowed);
+    let answer = state
+        .db
+        .transaction(move |conn| {
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                let row = restriction::lift(conn, id, &reason, entry)?;
+                Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
