@@ -709,8 +709,8 @@ async fn an_erasure_replays_but_an_answer_about_an_erased_subject_does_not() {
 /// One racing call: its kind and its answer.
 type Call<'a> = futures_util::future::LocalBoxFuture<'a, (&'static str, Resp)>;
 
-/// An erasure racing partner reads, consent changes (the group-commit path) and a
-/// rectification: each of them happened wholly before it or is refused after it, and nothing is
+/// An erasure racing partner reads, consent changes (the group-commit path), a rectification and
+/// staff disclosure records: each of them happened wholly before it or is refused after it, and nothing is
 /// answered 5xx (no deadlock).
 #[actix_web::test]
 async fn an_erasure_racing_reads_and_changes_never_interleaves_with_them() {
@@ -721,9 +721,10 @@ async fn an_erasure_racing_reads_and_changes_never_interleaves_with_them() {
         authorize(&app, id, partner).await;
         let partner_path = format!("/v1/partner/subjects/{id}");
         let consent_path = format!("/v1/subjects/{id}/consents/marketing_partners");
+        let disclosures_path = format!("/v1/subjects/{id}/disclosures");
         let mut calls: Vec<Call<'_>> = Vec::new();
         for i in 0..12 {
-            match (i + round) % 4 {
+            match (i + round) % 5 {
                 0 => calls.push(Box::pin(async {
                     ("erase", erase(&app, id, json!({"reason": "race"})).await)
                 })),
@@ -734,9 +735,14 @@ async fn an_erasure_racing_reads_and_changes_never_interleaves_with_them() {
                     let body = json!({"status": "granted", "method": "email", "evidence": "e"});
                     ("consent", put(&app, &consent_path, body).await)
                 })),
-                _ => calls.push(Box::pin(async {
+                3 => calls.push(Box::pin(async {
                     let body = json!({"phone": "+3725559999", "reason": "race"});
                     ("rectify", rectify(&app, id, 1, body).await)
+                })),
+                _ => calls.push(Box::pin(async {
+                    let body = json!({"recipient_id": partner, "data_categories": ["identity"],
+                                      "channel": "email"});
+                    ("disclose", app.post(&disclosures_path, body).await)
                 })),
             }
         }
@@ -754,6 +760,7 @@ async fn an_erasure_racing_reads_and_changes_never_interleaves_with_them() {
                 "erase" => assert_eq!(status, 410),
                 "read" => assert!(status == 200 || status == 403, "{status}"),
                 "consent" => assert!(status == 200 || status == 410, "{status}"),
+                "disclose" => assert!([201, 403, 410].contains(&status), "{status}"),
                 _ => assert!([200, 410, 412].contains(&status), "{status}"),
             }
         }
@@ -783,7 +790,11 @@ async fn an_erasure_racing_reads_and_changes_never_interleaves_with_them() {
             ))
         };
         // Every answered read and change is recorded, and before the erasure; nothing after it.
-        assert_eq!(before("disclosures", ""), reads);
+        let disclosed = results
+            .iter()
+            .filter(|(k, r)| *k == "disclose" && r.status.as_u16() == 201)
+            .count() as i64;
+        assert_eq!(before("disclosures", ""), reads + disclosed);
         assert_eq!(before("consent_events", "AND t.method = 'email'"), consents);
         assert_eq!(before("rectifications", ""), rectified.min(1));
         for table in ["disclosures", "consent_events", "rectifications"] {

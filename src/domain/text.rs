@@ -55,6 +55,14 @@ impl<const MAX: usize> Text<MAX> {
     pub fn into_inner(self) -> String {
         self.0
     }
+
+    /// What a body's `validate` reports for the field `field` holding `raw`: nothing, or its error.
+    pub fn field_errors(field: &str, raw: &str) -> Vec<crate::error::FieldError> {
+        match Self::parse(raw) {
+            Ok(_) => Vec::new(),
+            Err(message) => vec![crate::error::FieldError::new(field, message)],
+        }
+    }
 }
 
 /// Refuses control characters (NUL, escape sequences, C1 controls, …), which no stored text may

@@ -31,10 +31,7 @@ pub struct NewHold {
 
 impl Validate for NewHold {
     fn validate(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        if let Err(message) = LongText::parse(&self.legal_reference) {
-            errors.push(FieldError::new("legal_reference", message));
-        }
+        let mut errors = LongText::field_errors("legal_reference", &self.legal_reference);
         if self.review_on < tallinn_date(Utc::now()) {
             errors.push(FieldError::new(
                 "review_on",
@@ -59,10 +56,7 @@ pub struct HoldRelease {
 
 impl Validate for HoldRelease {
     fn validate(&self) -> Vec<FieldError> {
-        match LongText::parse(&self.reason) {
-            Ok(_) => Vec::new(),
-            Err(message) => vec![FieldError::new("reason", message)],
-        }
+        LongText::field_errors("reason", &self.reason)
     }
 }
 

@@ -61,7 +61,7 @@ pub struct RestrictionRequest {
 
 impl Validate for RestrictionRequest {
     fn validate(&self) -> Vec<FieldError> {
-        reason_errors(&self.reason)
+        LongText::field_errors("reason", &self.reason)
     }
 }
 
@@ -79,14 +79,7 @@ pub struct RestrictionLift {
 
 impl Validate for RestrictionLift {
     fn validate(&self) -> Vec<FieldError> {
-        reason_errors(&self.reason)
-    }
-}
-
-fn reason_errors(reason: &str) -> Vec<FieldError> {
-    match LongText::parse(reason) {
-        Ok(_) => Vec::new(),
-        Err(message) => vec![FieldError::new("reason", message)],
+        LongText::field_errors("reason", &self.reason)
     }
 }
 
