@@ -40,6 +40,8 @@ pub struct Config {
     pub db_statement_timeout: Duration,
     /// Connections served at once, over all workers (`MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -62,6 +64,7 @@ impl Config {
         let db_pool_size = r.number("DB_POOL_SIZE", 10, 1..=1000);
         let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
         let migrate_on_start = r.flag("MIGRATE_ON_START", true);
+        let webhook_allow_private = r.flag("WEBHOOK_ALLOW_PRIVATE", false);
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
@@ -97,6 +100,7 @@ impl Config {
             request_body_timeout: Duration::from_secs(body_timeout_s),
             db_statement_timeout: Duration::from_millis(statement_timeout_ms),
             max_connections,
+            webhook_allow_private,
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The one outgoing HTTP client: fetching an identity provider's key set now, delivering webhooks
-//! later. Over ureq with rustls (no OpenSSL); it follows no redirects (a redirect could lead a
+//! The one outgoing HTTP client: fetching an identity provider's key set and delivering webhook
+//! notices. Over ureq with rustls (no OpenSSL); it follows no redirects (a redirect could lead a
 //! request somewhere it was never checked to go), every call has a deadline, answers are read up
 //! to a limit, and an optional rule refuses addresses that a host name resolves to, checked on
 //! the addresses actually connected to (so a name cannot resolve to one address when checked
@@ -92,12 +92,16 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with these options.
     pub fn new(options: ClientOptions) -> Self {
-        let config = ureq::Agent::config_builder()
+        let mut builder = ureq::Agent::config_builder()
             .max_redirects(0)
             .http_status_as_error(false)
             .timeout_global(Some(options.timeout))
-            .user_agent(concat!("planpro-privacy/", env!("CARGO_PKG_VERSION")))
-            .build();
+            .user_agent(concat!("planpro-privacy/", env!("CARGO_PKG_VERSION")));
+        if options.allow_address.is_some() {
+            // Through a proxy, the address connected to would be the proxy's, not the host's.
+            builder = builder.proxy(None);
+        }
+        let config = builder.build();
         let agent = match options.allow_address {
             Some(allow) => ureq::Agent::with_parts(
                 config,

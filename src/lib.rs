@@ -19,6 +19,7 @@ pub mod holds;
 pub mod http_client;
 pub mod idempotency;
 pub mod metrics;
+pub mod notices;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;

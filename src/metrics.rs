@@ -1,5 +1,5 @@
 //! Prometheus metrics: request counts and latency histograms per route and status, database
-//! errors, pool usage and access-log writer figures. Process-wide, since one process serves one
+//! errors, pool usage, access-log writer and notice delivery figures. Process-wide, since one process serves one
 //! app. Kept in `prometheus-client`'s registry, which also writes the exposition (OpenMetrics
 //! text), so that escaping, types and histogram series are its job, not ours.
 
@@ -41,6 +41,8 @@ struct Metrics {
     pool_open: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
+    notices_delivered: Counter,
+    notice_attempts_failed: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -54,6 +56,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         pool_open: Gauge::default(),
         pool_idle: Gauge::default(),
         pool_max: Gauge::default(),
+        notices_delivered: Counter::default(),
+        notice_attempts_failed: Counter::default(),
     };
     let mut registry = Registry::default();
     // Counters gain their `_total` suffix from the registry.
@@ -97,6 +101,16 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Access-log entries written by group commit",
         m.log_entries.clone(),
     );
+    registry.register(
+        "notices_delivered",
+        "Notices a recipient's webhook accepted (2xx), by this process",
+        m.notices_delivered.clone(),
+    );
+    registry.register(
+        "notice_attempts_failed",
+        "Notice delivery attempts that failed (no answer or not 2xx), by this process",
+        m.notice_attempts_failed.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -123,6 +137,15 @@ pub fn record_db_error() {
 pub fn record_log_batch(entries: usize) {
     METRICS.log_commits.inc();
     METRICS.log_entries.inc_by(entries as u64);
+}
+
+/// Counts one notice delivery attempt.
+pub fn record_notice_attempt(delivered: bool) {
+    if delivered {
+        METRICS.notices_delivered.inc();
+    } else {
+        METRICS.notice_attempts_failed.inc();
+    }
 }
 
 /// A gauge read at each scrape from elsewhere (such as the database): name, help, value.

@@ -3,7 +3,8 @@
 pub mod route_table;
 
 use crate::{
-    access_log, consents, disclosures, holds, ops, receipts, recipients, requests, subjects,
+    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
+    subjects,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -66,6 +67,14 @@ use utoipa::{Modify, OpenApi};
         requests::list::list_requests,
         requests::routes::get_request,
         requests::changes::extend_request,
+        notices::webhook_routes::create_webhook,
+        notices::webhook_routes::list_webhooks,
+        notices::webhook_routes::delete_webhook,
+        notices::webhook_routes::rotate_secret,
+        notices::routes::list_notices,
+        notices::routes::get_notice,
+        notices::routes::retry_notice,
+        notices::routes::acknowledge_notice,
         requests::changes::close_request,
     ),
     components(schemas(
@@ -141,6 +150,16 @@ use utoipa::{Modify, OpenApi};
         crate::domain::privacy_request::RequestChannel,
         crate::domain::privacy_request::RequestStatus,
         crate::domain::privacy_request::RequestOutcome,
+        notices::api::Notice,
+        crate::pagination::Page<notices::api::Notice>,
+        notices::api::Acknowledgement,
+        notices::api::NewWebhook,
+        notices::api::Webhook,
+        notices::api::WebhookWithSecret,
+        notices::api::WebhookList,
+        crate::domain::notice::NoticeType,
+        crate::domain::notice::NoticeStatus,
+        crate::domain::notice::WebhookStatus,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -151,6 +170,7 @@ use utoipa::{Modify, OpenApi};
         (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),
         (name = "partner", description = "What recipients' own integrations may read"),
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
+        (name = "notifications", description = "Notices to recipients of a person's data about its correction, erasure or restriction and about withdrawn consent (GDPR Art. 19), delivered to their webhooks or by staff"),
         (name = "retention", description = "Holds that keep a subject's data for a legal reason (Art. 17(3)), blocking its erasure"),
         (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
     )
@@ -205,7 +225,9 @@ fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {
-        if path == "/v1/consents/eligibility" {
+        // The eligibility check is a read; a webhook's answer holds its secret, which is never
+        // stored where idempotency keys keep answers.
+        if path == "/v1/consents/eligibility" || path.starts_with("/v1/recipients/{id}/webhooks") {
             continue;
         }
         for operation in [&mut item.put, &mut item.post, &mut item.patch]

@@ -56,7 +56,8 @@ const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(15
     responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
-    let scraped = crate::requests::gauges(&state).await;
+    let mut scraped = crate::requests::gauges(&state).await;
+    scraped.extend(crate::notices::gauges(&state).await);
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
         .body(crate::metrics::render(open, idle, max, &scraped))

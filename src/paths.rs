@@ -79,6 +79,21 @@ pub const PRIVACY_REQUEST: &str = "/v1/privacy-requests/{id}";
 pub const PRIVACY_REQUEST_EXTEND: &str = "/v1/privacy-requests/{id}/extend";
 /// Closing a privacy request.
 pub const PRIVACY_REQUEST_CLOSE: &str = "/v1/privacy-requests/{id}/close";
+/// A recipient's webhooks: register, list.
+pub const RECIPIENT_WEBHOOKS: &str = "/v1/recipients/{id}/webhooks";
+/// One webhook of a recipient: delete.
+pub const RECIPIENT_WEBHOOK: &str = "/v1/recipients/{id}/webhooks/{wid}";
+/// A new secret for a webhook.
+pub const RECIPIENT_WEBHOOK_ROTATE: &str = "/v1/recipients/{id}/webhooks/{wid}/rotate-secret";
+
+/// Notices to recipients: list.
+pub const NOTIFICATIONS: &str = "/v1/notifications";
+/// One notice.
+pub const NOTIFICATION: &str = "/v1/notifications/{id}";
+/// Sending a notice again.
+pub const NOTIFICATION_RETRY: &str = "/v1/notifications/{id}/retry";
+/// Recording that staff delivered a notice another way.
+pub const NOTIFICATION_ACKNOWLEDGE: &str = "/v1/notifications/{id}/acknowledge";
 
 /// Erasing a subject.
 pub const SUBJECT_ERASURE: &str = "/v1/subjects/{id}/erasure";

@@ -1,5 +1,5 @@
 //! The keys behind the proofs: the access-log MAC key, the checkpoint signing key and the
-//! consent-receipt signing key. Read from the environment (`X` or `X_FILE`); required with
+//! consent-receipt signing key; and the data key that seals service secrets (webhook secrets). Read from the environment (`X` or `X_FILE`); required with
 //! `DATABASE_URL`, generated (mode 0600, under `DATA_DIR`) only in embedded mode.
 
 use crate::config::secret::Secret;
@@ -16,6 +16,7 @@ pub struct KeySettings {
     access_log_key: Option<Secret>,
     checkpoint_key: Option<Secret>,
     receipt_key: Option<Secret>,
+    data_key: Option<Secret>,
     /// `CHECKPOINT_ORIGIN`: the first line of every checkpoint and the key's name.
     pub origin: String,
     /// `CHECKPOINT_INTERVAL_MS`: the least time between two checkpoints (default 5 s, so an
@@ -28,13 +29,19 @@ pub struct ProofKeys {
     pub access_log_key: [u8; 32],
     pub checkpoint_key: SigningKey,
     pub receipt_key: SigningKey,
+    /// `DATA_KEY`: seals the secrets the service keeps for others (webhook secrets).
+    pub data_key: [u8; 32],
 }
 
 fn parse_mac_key(value: &str) -> Result<[u8; 32], String> {
+    parse_key("ACCESS_LOG_KEY", value)
+}
+
+fn parse_key(name: &str, value: &str) -> Result<[u8; 32], String> {
     B64.decode(value.trim())
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| "ACCESS_LOG_KEY: must be 32 random bytes in base64".to_owned())
+        .ok_or_else(|| format!("{name}: must be 32 random bytes in base64"))
 }
 
 fn parse_signing_key(name: &str, pem: &str) -> Result<SigningKey, String> {
@@ -48,6 +55,10 @@ impl KeySettings {
         let mut problems = Vec::new();
         let access_log_key = raw("ACCESS_LOG_KEY").map(Secret::new);
         if let Some(Err(e)) = access_log_key.as_ref().map(|k| parse_mac_key(k.expose())) {
+            problems.push(e);
+        }
+        let data_key = raw("DATA_KEY").map(Secret::new);
+        if let Some(Err(e)) = data_key.as_ref().map(|k| parse_key("DATA_KEY", k.expose())) {
             problems.push(e);
         }
         let checkpoint_key = raw("CHECKPOINT_SIGNING_KEY").map(Secret::new);
@@ -77,6 +88,7 @@ impl KeySettings {
             access_log_key,
             checkpoint_key,
             receipt_key,
+            data_key,
             origin,
             checkpoint_interval: Duration::from_millis(interval),
         };
@@ -110,6 +122,9 @@ impl KeySettings {
             "access-log-key",
             || B64.encode(random_bytes()),
         );
+        let data = get("DATA_KEY", &self.data_key, "data-key", || {
+            B64.encode(random_bytes())
+        });
         let checkpoint = get(
             "CHECKPOINT_SIGNING_KEY",
             &self.checkpoint_key,
@@ -129,6 +144,9 @@ impl KeySettings {
                     .map_err(|e| problems.push(e))
                     .ok()?,
                 receipt_key: parse_signing_key("RECEIPT_SIGNING_KEY", &receipt?)
+                    .map_err(|e| problems.push(e))
+                    .ok()?,
+                data_key: parse_key("DATA_KEY", &data?)
                     .map_err(|e| problems.push(e))
                     .ok()?,
             })

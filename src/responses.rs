@@ -63,6 +63,8 @@ scope_markers!(
     AccessLogsRead,
     RequestsRead,
     RequestsWrite,
+    NotificationsRead,
+    NotificationsWrite,
     SubjectsErase,
     RetentionRead,
     RetentionWrite,

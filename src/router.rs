@@ -4,9 +4,10 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, consents, disclosures, holds, ops, receipts, recipients, requests, subjects,
+    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
+    subjects,
 };
-use actix_web::web::{self, get, patch, post, put, resource};
+use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -17,6 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use holds::routes as hold;
+    use notices::routes as notice;
+    use notices::webhook_routes as webhook;
     use recipients::routes as recipient;
     use requests::changes as change;
     use requests::routes as request;
@@ -81,6 +84,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(recipient::get_recipient))
                 .route(patch().to(recipient::patch_recipient)),
         )
+        .service(
+            resource(RECIPIENT_WEBHOOKS)
+                .route(post().to(webhook::create_webhook))
+                .route(get().to(webhook::list_webhooks)),
+        )
+        .service(resource(RECIPIENT_WEBHOOK).route(delete().to(webhook::delete_webhook)))
+        .service(resource(RECIPIENT_WEBHOOK_ROTATE).route(post().to(webhook::rotate_secret)))
         // disclosures
         .service(
             resource(AUTHORIZATIONS)
@@ -115,6 +125,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
         .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
+        // notices to recipients
+        .service(resource(NOTIFICATIONS).route(get().to(notice::list_notices)))
+        .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
+        .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
+        .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(

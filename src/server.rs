@@ -68,6 +68,11 @@ impl AppState {
                 SEAL_PERIOD,
                 crate::access_log::sealing::Proofs::start(config)?,
             )?,
+            notices: crate::notices::worker::Worker::start(
+                db.clone(),
+                config.webhook_allow_private,
+            )?,
+            webhook_allow_private: config.webhook_allow_private,
             db,
             verifier,
             body_timeout: config.request_body_timeout,

@@ -1,5 +1,5 @@
-//! What every handler shares: the pool, the token verifier and the access log's background
-//! writers. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
+//! What every handler shares: the pool, the token verifier, the access log's background
+//! writers and the notices' delivery worker. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
 
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
@@ -14,11 +14,16 @@ pub struct AppState {
     pub sealer: Sealer,
     /// How long a request body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// The delivery worker of notices to recipients.
+    pub notices: crate::notices::worker::Worker,
+    /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {
     /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
     pub fn shutdown(&self) {
+        self.notices.shutdown();
         self.log_writer.shutdown();
         self.sealer.shutdown();
     }

@@ -417,6 +417,7 @@ pub fn test_env() -> Vec<(String, String)> {
         ("ACCESS_LOG_KEY", ACCESS_LOG_KEY),
         ("DATA_KEY", DATA_KEY),
         ("DATA_KEY_PREVIOUS", DATA_KEY_PREVIOUS),
+        ("WEBHOOK_ALLOW_PRIVATE", "true"),
         ("CHECKPOINT_SIGNING_KEY", checkpoint),
         ("RECEIPT_SIGNING_KEY", receipt),
         ("CHECKPOINT_INTERVAL_MS", "200"),

@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 23] = [
+const CONTRACT_ACTIONS: [&str; 26] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -35,6 +35,9 @@ const CONTRACT_ACTIONS: [&str; 23] = [
     "request.create",
     "request.update",
     "request.read",
+    "notification.read",
+    "notification.update",
+    "notification.send",
     "subject.erase",
     "subject.restrict",
     "subject.restriction_lift",
@@ -806,7 +809,54 @@ fn builders() -> Vec<Builder> {
                 Plan::about(fx.erasable).body(json!({"reason": "asked for by the person"}))
             },
         },
+        Builder {
+            method: "GET",
+            template: "/v1/notifications",
+            action: "notification.read",
+            scope: Scope::NotificationsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                query: format!("subject_id={}", fx.subject),
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/notifications/{id}",
+            action: "notification.read",
+            scope: Scope::NotificationsRead,
+            build: |fx, app| notice_plan(fx, app),
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/notifications/{id}/retry",
+            action: "notification.update",
+            scope: Scope::NotificationsWrite,
+            build: |fx, app| notice_plan(fx, app),
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/notifications/{id}/acknowledge",
+            action: "notification.update",
+            scope: Scope::NotificationsWrite,
+            build: |fx, app| notice_plan(fx, app).body(json!({"note": "told by letter"})),
+        },
     ]
+}
+
+/// A `dead` notice about the subject, made for one call (retry and acknowledge accept it).
+fn notice_plan(fx: &Fixtures, app: &TestApp) -> Plan {
+    let id = Uuid::new_v4();
+    app.db.exec(&format!(
+        "INSERT INTO notices (id, recipient_id, subject_id, type, purpose, status, created_at) \
+         VALUES ('{id}', '{}', '{}', 'consent.withdrawn', 'marketing', 'dead', now())",
+        fx.partner, fx.subject
+    ));
+    Plan {
+        params: vec![("id", id.to_string())],
+        refused_about: None,
+        ..Plan::about(fx.subject)
+    }
 }
 
 /// An entry about the subject that a signed checkpoint holds (waiting for the checkpoint).

@@ -19,6 +19,7 @@ mod idempotency;
 mod instances;
 mod jwks;
 mod log_coverage;
+mod notices;
 mod openapi;
 mod ops;
 mod outage;

@@ -1100,6 +1100,7 @@ async fn the_export_holds_every_key_and_is_logged() {
             "disclosures",
             "generated_at",
             "holds",
+            "notifications",
             "privacy_requests",
             "purposes",
             "recipient_categories",
@@ -1352,7 +1353,7 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
 /// subject has no export, 410).
 const NEVER_EXPORTED: [&str; 1] = ["erasures"];
 
-const EXPORTED_TABLES: [(&str, &str); 10] = [
+const EXPORTED_TABLES: [(&str, &str); 11] = [
     ("subjects", "subject"),
     ("rectifications", "rectifications"),
     ("consents", "consents"),
@@ -1361,6 +1362,7 @@ const EXPORTED_TABLES: [(&str, &str); 10] = [
     ("disclosures", "disclosures"),
     ("access_log", "access_log"),
     ("privacy_requests", "privacy_requests"),
+    ("notices", "notifications"),
     ("restrictions", "restriction"),
     ("holds", "holds"),
 ];
@@ -1409,6 +1411,15 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     )
     .await
     .assert_status(201);
+    // A withdrawal after the disclosure: the recipient gets a notice.
+    app.call(
+        Method::PUT,
+        &format!("/v1/subjects/{id}/consents/marketing_partners"),
+        &staff(),
+        Some(json!({"status": "withdrawn", "method": "email"})),
+    )
+    .await
+    .assert_status(200);
 
     app.post(
         "/v1/privacy-requests",

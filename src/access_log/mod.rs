@@ -69,6 +69,12 @@ pub enum Action {
     RequestUpdate,
     #[serde(rename = "request.read")]
     RequestRead,
+    #[serde(rename = "notification.read")]
+    NotificationRead,
+    #[serde(rename = "notification.update")]
+    NotificationUpdate,
+    #[serde(rename = "notification.send")]
+    NotificationSend,
     #[serde(rename = "subject.erase")]
     SubjectErase,
     #[serde(rename = "subject.restrict")]
@@ -85,7 +91,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 28] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -105,6 +111,9 @@ impl Action {
         Action::RequestCreate,
         Action::RequestUpdate,
         Action::RequestRead,
+        Action::NotificationRead,
+        Action::NotificationUpdate,
+        Action::NotificationSend,
         Action::SubjectErase,
         Action::SubjectRestrict,
         Action::SubjectRestrictionLift,
@@ -135,6 +144,9 @@ impl Action {
             Action::RequestCreate => "request.create",
             Action::RequestUpdate => "request.update",
             Action::RequestRead => "request.read",
+            Action::NotificationRead => "notification.read",
+            Action::NotificationUpdate => "notification.update",
+            Action::NotificationSend => "notification.send",
             Action::SubjectErase => "subject.erase",
             Action::SubjectRestrict => "subject.restrict",
             Action::SubjectRestrictionLift => "subject.restriction_lift",

@@ -29,6 +29,10 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
                         embedded mode)
   DATA_KEY_PREVIOUS     during a rotation: the master key being replaced
   DATA_DIR              embedded cluster and development secrets [default: .data]
+  DATA_KEY              32 random bytes in base64 sealing webhook secrets (generated under
+                        DATA_DIR in embedded mode)
+  WEBHOOK_ALLOW_PRIVATE true or false: webhooks may use http and non-public addresses
+                        (development and tests only) [default: false]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
   RUST_LOG              log filter, env_logger syntax [default: info]";
 

@@ -360,6 +360,28 @@ fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>, known: &Known) -
     Ok(())
 }
 
+/// Art. 19: the recipients of each subject's data learn of its withdrawals, with one statement
+/// for the whole batch. Only the consent endpoint's batch calls this: an erasure, which also
+/// records withdrawals, tells recipients of the erasure instead.
+fn queue_withdrawal_notices(conn: &mut PgConnection, outcomes: &[ChangeOutcome]) -> ApiResult<()> {
+    let withdrawals: Vec<crate::notices::Event> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            ChangeOutcome::Recorded { event, .. }
+                if event.status == Decision::Withdrawn.as_str() =>
+            {
+                Some(crate::notices::Event::consent_withdrawn(
+                    event.subject_id,
+                    &event.purpose_id,
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    crate::notices::queue_all(conn, &withdrawals)?;
+    Ok(())
+}
+
 /// A consent change riding the group commit: recorded with its event and its entry in one
 /// transaction shared with the other changes and reads waiting at the same time.
 pub struct ChangeConsent;
@@ -378,6 +400,7 @@ impl GroupOp for ChangeConsent {
             return apply_keyed(conn, jobs, entries);
         }
         let outcomes = record_changes(conn, jobs)?;
+        queue_withdrawal_notices(conn, &outcomes)?;
         entries.extend(
             jobs.iter()
                 .zip(&outcomes)
@@ -422,7 +445,9 @@ fn apply_keyed(
         .filter(|(_, s)| s.is_none())
         .map(|(job, _)| job.clone())
         .collect();
-    let mut recorded = record_changes(conn, &fresh)?.into_iter();
+    let recorded = record_changes(conn, &fresh)?;
+    queue_withdrawal_notices(conn, &recorded)?;
+    let mut recorded = recorded.into_iter();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for (job, settled) in jobs.iter().zip(settled) {
         if let Some(outcome) = settled {

@@ -169,13 +169,15 @@ impl Db {
     {
         let deadline = self.deadline();
         self.run_until(deadline, move |conn| {
-            conn.transaction(|conn| {
+            let done = conn.transaction(|conn| {
                 let out = work(conn)?;
                 if Instant::now() >= deadline {
                     return Err(ApiError::Unavailable);
                 }
                 Ok(out)
-            })
+            });
+            crate::notices::transaction_ended(done.is_ok());
+            done
         })
         .await
     }

@@ -337,6 +337,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        recipient_id -> Uuid,
+        url -> Text,
+        secret -> Bytea,
+        previous_secret -> Nullable<Bytea>,
+        previous_until -> Nullable<Timestamptz>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Uuid,
+        seq -> Int8,
+        recipient_id -> Uuid,
+        subject_id -> Uuid,
+        #[sql_name = "type"]
+        kind -> Text,
+        categories -> Nullable<Array<Text>>,
+        purpose -> Nullable<Text>,
+        webhook_id -> Nullable<Uuid>,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        lease -> Nullable<Uuid>,
+        lease_until -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        acknowledged_at -> Nullable<Timestamptz>,
+        acknowledged_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhooks -> recipients (recipient_id));
+diesel::joinable!(notices -> recipients (recipient_id));
+diesel::joinable!(notices -> subjects (subject_id));
+diesel::joinable!(notices -> webhooks (webhook_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_chain,
@@ -360,6 +406,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     disclosures,
     idempotency_keys,
     privacy_requests,
+    webhooks,
+    notices,
     erasures,
     restrictions,
     holds,

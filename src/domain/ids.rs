@@ -111,6 +111,10 @@ typed_id! {
     RectificationId;
     /// A privacy request's id.
     PrivacyRequestId;
+    /// A notice's id, also its `webhook-id`.
+    NoticeId;
+    /// A webhook's id.
+    WebhookId;
     /// A hold's id.
     HoldId;
     /// A restriction's id.

@@ -10,6 +10,7 @@ pub mod hold;
 pub mod ids;
 pub mod language;
 pub mod mod11;
+pub mod notice;
 pub mod personal_code;
 pub mod phone;
 pub mod privacy_request;

@@ -106,8 +106,12 @@ pub fn erase(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erase
         ))
         .execute(conn)?;
     access_log::record(conn, std::slice::from_ref(&command.entry))?;
-    // Notices (issue 14): one `subject.erased` notice per recipient that received the
-    // subject's data is queued here, in this transaction, through `crate::notices::queue`.
+    // Art. 19: one `subject.erased` notice per recipient that received the subject's data (the
+    // withdrawals above queued none of their own).
+    crate::notices::queue(
+        conn,
+        &crate::notices::Event::plain(id, crate::domain::notice::NoticeType::Erased),
+    )?;
     Ok(Erased {
         subject_id: id,
         erased_at: now,
@@ -176,9 +180,8 @@ fn checked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<LongTex
 /// Every purpose whose flag is not already `withdrawn` becomes so, each with its consent event
 /// (method `api`, no evidence) and receipt, exactly as a change through the consent endpoint.
 ///
-/// Notices (issue 14): an erasure queues one `subject.erased` notice per recipient and no
-/// `consent.withdrawn` ones, so where the consent batch queues withdrawal notices, this call
-/// must ask it not to.
+/// Notices (Art. 19): an erasure queues one `subject.erased` notice per recipient and no
+/// `consent.withdrawn` ones; `record_changes` queues none (only the consent endpoint's batch does).
 fn withdraw_every_consent(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<()> {
     let id = command.subject_id;
     let open: Vec<String> = purposes::table

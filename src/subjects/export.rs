@@ -78,6 +78,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                 crate::disclosures::export_for(conn, subject_id)?;
             let access_log = crate::access_log::export_for(conn, subject_id)?;
             let privacy_requests = crate::requests::export_for(conn, subject_id)?;
+            let notifications = crate::notices::export_for(conn, subject_id)?;
             let restriction = super::restriction::in_force(conn, subject_id)?
                 .map(Restriction::try_from)
                 .transpose()?;
@@ -109,6 +110,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                     .collect(),
                 access_log,
                 privacy_requests,
+                notifications,
                 restriction,
                 holds,
                 purposes,
@@ -180,6 +182,10 @@ pub struct SubjectExport {
     /// The person's privacy requests with their deadlines and outcomes, oldest first.
     #[schema(value_type = Vec<crate::requests::api::PrivacyRequest>)]
     pub privacy_requests: Value,
+    /// Every notice to a recipient about the person's data (who was told of a correction,
+    /// erasure, restriction or withdrawn consent, and whether it arrived), oldest first.
+    #[schema(value_type = Vec<crate::notices::api::Notice>)]
+    pub notifications: Value,
     /// The restriction of processing in force (Art. 18), with its reason; `null` when none is.
     pub restriction: Option<Restriction>,
     /// Every hold on the person's data (Art. 17(3)), released ones included, oldest first.

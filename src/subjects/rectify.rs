@@ -1,5 +1,6 @@
 //! Rectification: a JSON merge patch applied to the record as the client sees it, the result
-//! validated like a new subject, and every changed field recorded with its old and new value.
+//! validated like a new subject, and every changed field recorded with its old and new value;
+//! recipients that received a changed category are sent a notice in the same transaction.
 
 use super::api::{Subject, SubjectFields};
 use super::model::{self, NewRectification, SubjectData, SubjectRow};
@@ -66,6 +67,13 @@ pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<Sub
     } else {
         let row = model::update(conn, &current, &key, &data, now)?.ok_or_else(stale)?;
         model::insert_rectifications(conn, &key, &rectifications)?;
+        let changed = rectifications
+            .iter()
+            .filter_map(|r| crate::notices::category_of(&r.field))
+            .collect();
+        if let Some(event) = crate::notices::Event::rectified(row.id, changed) {
+            crate::notices::queue(conn, &event)?;
+        }
         row
     };
     access_log::record(conn, &[request.entry])?;

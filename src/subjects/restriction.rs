@@ -71,7 +71,11 @@ pub fn restrict(
         ))
         .execute(conn)?;
     access_log::record(conn, &[entry])?;
-    // Notices (issue 14): the `subject.restricted` notices are queued here, in this transaction.
+    // Art. 19: every recipient of the subject's data is told, in this transaction.
+    crate::notices::queue(
+        conn,
+        &crate::notices::Event::plain(subject, crate::domain::notice::NoticeType::Restricted),
+    )?;
     Ok(row)
 }
 
@@ -108,7 +112,14 @@ pub fn lift(
         ))
         .execute(conn)?;
     access_log::record(conn, &[entry])?;
-    // Notices (issue 14): the `subject.restriction_lifted` notices are queued here.
+    // Art. 19: every recipient of the subject's data is told, in this transaction.
+    crate::notices::queue(
+        conn,
+        &crate::notices::Event::plain(
+            subject,
+            crate::domain::notice::NoticeType::RestrictionLifted,
+        ),
+    )?;
     Ok(row)
 }
 

@@ -1,0 +1,225 @@
+//! Notices to recipients (GDPR Art. 19): when a subject's data is corrected, erased or
+//! restricted, or consent is withdrawn, every recipient that received the subject's data is told.
+//! The notices are an outbox: [`queue`] writes them in the transaction of the change that causes
+//! them (so a refused or rolled-back change queues nothing), and the delivery worker
+//! ([`worker`]) sends them afterwards, at least once, to the recipient's webhook; a recipient
+//! without an active webhook gets `manual` notices that staff deliver another way.
+
+pub mod api;
+pub mod delivery;
+pub mod model;
+pub mod routes;
+pub mod seal;
+pub mod sign;
+pub mod url_rule;
+pub mod webhook_routes;
+pub mod webhooks;
+pub mod worker;
+
+use crate::domain::disclosure::DataCategory;
+use crate::domain::ids::SubjectId;
+use crate::domain::notice::NoticeType;
+use crate::error::{ApiError, ApiResult};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// One event about one subject; it becomes one notice per recipient concerned.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub subject_id: SubjectId,
+    pub kind: NoticeType,
+    /// For `subject.rectified`: the changed categories. Only recipients that received one of them
+    /// are told, and each is told the changed categories it received.
+    pub categories: Option<BTreeSet<DataCategory>>,
+    /// For `consent.withdrawn`: the purpose.
+    pub purpose: Option<String>,
+}
+
+impl Event {
+    /// `subject.rectified` for these changed categories; `None` when none changed (nothing to
+    /// tell, as for a change of `preferred_language`).
+    pub fn rectified(subject_id: SubjectId, categories: BTreeSet<DataCategory>) -> Option<Self> {
+        (!categories.is_empty()).then_some(Self {
+            subject_id,
+            kind: NoticeType::Rectified,
+            categories: Some(categories),
+            purpose: None,
+        })
+    }
+
+    /// `consent.withdrawn` for `purpose`.
+    pub fn consent_withdrawn(subject_id: SubjectId, purpose: &str) -> Self {
+        Self {
+            subject_id,
+            kind: NoticeType::ConsentWithdrawn,
+            categories: None,
+            purpose: Some(purpose.to_owned()),
+        }
+    }
+
+    /// An event without categories or purpose (erased, restricted, restriction lifted).
+    pub fn plain(subject_id: SubjectId, kind: NoticeType) -> Self {
+        Self {
+            subject_id,
+            kind,
+            categories: None,
+            purpose: None,
+        }
+    }
+}
+
+/// The category of a subject's field, for `subject.rectified`; `None` for fields no disclosure
+/// carries (language, provenance).
+pub fn category_of(field: &str) -> Option<DataCategory> {
+    match field {
+        "given_name" | "family_name" => Some(DataCategory::Identity),
+        "email" | "phone" => Some(DataCategory::Contact),
+        f if f.starts_with("address") => Some(DataCategory::Address),
+        "personal_code" => Some(DataCategory::PersonalCode),
+        _ => None,
+    }
+}
+
+/// Queues the notices of one event in the caller's transaction.
+pub fn queue(conn: &mut PgConnection, event: &Event) -> ApiResult<usize> {
+    queue_all(conn, std::slice::from_ref(event))
+}
+
+/// Queues the notices of many events with one statement: for each event, one notice to every
+/// recipient with a disclosure of the subject (a staff record or a partner read; suspended
+/// recipients too), routed to its newest active webhook, or `manual` without one. Run in the
+/// transaction of the change; the worker is woken once that transaction commits.
+pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut subjects = Vec::with_capacity(events.len());
+    let mut kinds = Vec::with_capacity(events.len());
+    let mut categories: Vec<Option<String>> = Vec::with_capacity(events.len());
+    let mut purposes = Vec::with_capacity(events.len());
+    for event in events {
+        subjects.push(event.subject_id);
+        kinds.push(event.kind.as_str());
+        categories.push(
+            event
+                .categories
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")),
+        );
+        purposes.push(event.purpose.clone());
+    }
+    // `seq` follows the SELECT's order, which keeps each pair's notices in the events' order.
+    let queued = diesel::sql_query(
+        "INSERT INTO notices (id, recipient_id, subject_id, type, categories, purpose, webhook_id, \
+           status, next_attempt_at, created_at) \
+         SELECT gen_random_uuid(), r.recipient_id, v.s, v.t, \
+           CASE WHEN v.c IS NULL THEN NULL ELSE ARRAY( \
+             SELECT x FROM unnest(string_to_array(v.c, ',')) WITH ORDINALITY AS u(x, o) \
+             WHERE x = ANY (r.cats) ORDER BY o) END, \
+           v.p, w.id, CASE WHEN w.id IS NULL THEN 'manual' ELSE 'pending' END, \
+           CASE WHEN w.id IS NULL THEN NULL ELSE now() END, now() \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS v(s, t, c, p, o) \
+         JOIN LATERAL ( \
+           SELECT d.recipient_id, array_agg(DISTINCT cat) AS cats \
+           FROM disclosures d CROSS JOIN LATERAL unnest(d.data_categories) AS cat \
+           WHERE d.subject_id = v.s GROUP BY d.recipient_id \
+         ) r ON v.c IS NULL OR r.cats && string_to_array(v.c, ',') \
+         LEFT JOIN LATERAL ( \
+           SELECT id FROM webhooks WHERE recipient_id = r.recipient_id AND status = 'active' \
+           ORDER BY created_at DESC, id DESC LIMIT 1 \
+         ) w ON true \
+         ORDER BY v.o, r.recipient_id",
+    )
+    .bind::<Array<SqlUuid>, _>(subjects)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<Nullable<Text>>, _>(categories)
+    .bind::<Array<Nullable<Text>>, _>(purposes)
+    .execute(conn)?;
+    if queued > 0 {
+        QUEUED.with(|q| q.set(true));
+    }
+    Ok(queued)
+}
+
+thread_local! {
+    /// Whether this thread's open transaction queued notices: the worker is woken when it commits.
+    static QUEUED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by whoever commits or rolls back a transaction that may have queued notices (the
+/// request transaction and the group commit): wakes the worker after a commit that did.
+pub fn transaction_ended(committed: bool) {
+    if QUEUED.with(|q| q.replace(false)) && committed {
+        wake();
+    }
+}
+
+/// The worker's doorbell: a generation counter every wake-up advances.
+static BELL: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Wakes the delivery workers of this process now.
+pub fn wake() {
+    let (lock, ring) = &BELL;
+    let mut generation = lock.lock().unwrap_or_else(|p| p.into_inner());
+    *generation = generation.wrapping_add(1);
+    ring.notify_all();
+}
+
+/// Waits until [`wake`] rings after `seen` or `timeout` passes; returns the generation now.
+pub fn wait(seen: u64, timeout: Duration) -> u64 {
+    let (lock, ring) = &BELL;
+    let generation = lock.lock().unwrap_or_else(|p| p.into_inner());
+    let (generation, _) = ring
+        .wait_timeout_while(generation, timeout, |g| *g == seen)
+        .unwrap_or_else(|p| p.into_inner());
+    *generation
+}
+
+/// The current generation of the doorbell.
+pub fn generation() -> u64 {
+    *BELL.0.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Every notice about the subject, oldest first, for the right-of-access export (Art. 19: the
+/// person may ask who was told).
+pub fn export_for(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<serde_json::Value> {
+    let notices = model::of_subject(conn, subject_id)?
+        .into_iter()
+        .map(api::Notice::from_row)
+        .collect::<ApiResult<Vec<_>>>()?;
+    serde_json::to_value(notices).map_err(ApiError::internal)
+}
+
+/// The Prometheus gauges of notices, computed from the database at each scrape (so every
+/// instance reports the same); nothing when it cannot be reached.
+pub async fn gauges(state: &crate::state::AppState) -> Vec<crate::metrics::ScrapedGauge> {
+    let Ok(counts) = state.db.run(model::counts).await else {
+        return Vec::new();
+    };
+    vec![
+        (
+            "notices_pending",
+            "Notices waiting for delivery",
+            counts.pending,
+        ),
+        (
+            "notices_dead",
+            "Notices whose every delivery attempt failed",
+            counts.dead,
+        ),
+        (
+            "notices_manual",
+            "Notices for recipients without a webhook, not yet acknowledged",
+            counts.manual,
+        ),
+        (
+            "notices_oldest_pending_age_seconds",
+            "Age of the oldest notice waiting for delivery (0 when none)",
+            counts.oldest_pending_age_s,
+        ),
+    ]
+}
