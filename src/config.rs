@@ -15,6 +15,15 @@ use reader::Reader;
 pub use reader::{ConfigError, Env, Source};
 pub use secret::Secret;
 
+/// When the service runs retention by itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSchedule {
+    /// `RETENTION_AUTORUN` (default true).
+    pub enabled: bool,
+    /// `RETENTION_RUN_AT`, Europe/Tallinn time (default 03:00).
+    pub at: chrono::NaiveTime,
+}
+
 /// The service's whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -40,6 +49,8 @@ pub struct Config {
     pub db_statement_timeout: Duration,
     /// Connections served at once, over all workers (`MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// When retention runs by itself (`RETENTION_AUTORUN`, `RETENTION_RUN_AT`).
+    pub retention: RetentionSchedule,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
     pub webhook_allow_private: bool,
 }
@@ -73,6 +84,15 @@ impl Config {
         let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
         let max_connections = r.number("MAX_CONNECTIONS", 10_000, 1000..=1_000_000);
         let data_dir = r.data_dir();
+        let retention = RetentionSchedule {
+            enabled: r.flag("RETENTION_AUTORUN", true),
+            at: r.parsed_as(
+                "RETENTION_RUN_AT",
+                chrono::NaiveTime::MIN + chrono::Duration::hours(3),
+                "a time of day such as 03:00 (Europe/Tallinn)",
+                |v| chrono::NaiveTime::parse_from_str(v, "%H:%M").ok(),
+            ),
+        };
         if database_url.is_some()
             && jwt_key.is_none()
             && !r.problems.iter().any(|p| p.starts_with("JWT"))
@@ -100,6 +120,7 @@ impl Config {
             request_body_timeout: Duration::from_secs(body_timeout_s),
             db_statement_timeout: Duration::from_millis(statement_timeout_ms),
             max_connections,
+            retention,
             webhook_allow_private,
         })
     }
@@ -127,6 +148,8 @@ mod tests {
             ("REQUEST_BODY_TIMEOUT_S", "0"),
             ("DB_STATEMENT_TIMEOUT_MS", "10"),
             ("MAX_CONNECTIONS", "999"),
+            ("RETENTION_AUTORUN", "sometimes"),
+            ("RETENTION_RUN_AT", "3am"),
         ]))
         .unwrap_err()
         .to_string();
@@ -137,6 +160,8 @@ mod tests {
             "REQUEST_BODY_TIMEOUT_S",
             "DB_STATEMENT_TIMEOUT_MS",
             "MAX_CONNECTIONS",
+            "RETENTION_AUTORUN",
+            "RETENTION_RUN_AT",
         ] {
             assert!(err.contains(name), "{name} missing from {err}");
         }
@@ -199,5 +224,14 @@ mod tests {
         assert_eq!(config.request_body_timeout, Duration::from_secs(10));
         assert_eq!(config.db_statement_timeout, Duration::from_millis(5000));
         assert!(config.max_connections >= 1000);
+        assert!(config.retention.enabled);
+        assert_eq!(config.retention.at.to_string(), "03:00:00");
+        let later = Config::from_source(&source(&[
+            ("RETENTION_RUN_AT", "22:15"),
+            ("RETENTION_AUTORUN", "false"),
+        ]))
+        .unwrap();
+        assert!(!later.retention.enabled);
+        assert_eq!(later.retention.at.to_string(), "22:15:00");
     }
 }

@@ -31,6 +31,7 @@ pub mod recipients;
 pub mod request;
 pub mod requests;
 pub mod responses;
+pub mod retention;
 pub mod router;
 pub mod server;
 pub mod state;

@@ -4,7 +4,7 @@ pub mod route_table;
 
 use crate::{
     access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
-    subjects,
+    retention, subjects,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -76,6 +76,12 @@ use utoipa::{Modify, OpenApi};
         notices::routes::retry_notice,
         notices::routes::acknowledge_notice,
         requests::changes::close_request,
+        retention::rules::create_rule,
+        retention::rules::list_rules,
+        retention::rules::change_rule,
+        retention::due::list_due,
+        retention::runs::start_run,
+        retention::runs::get_run,
     ),
     components(schemas(
         crate::error::Problem,
@@ -150,6 +156,14 @@ use utoipa::{Modify, OpenApi};
         crate::domain::privacy_request::RequestChannel,
         crate::domain::privacy_request::RequestStatus,
         crate::domain::privacy_request::RequestOutcome,
+        retention::api::NewRule,
+        retention::api::RuleChange,
+        retention::api::Rule,
+        retention::api::Rules,
+        retention::api::DueSubject,
+        retention::api::Run,
+        retention::api::RunStarted,
+        crate::domain::retention::RunStatus,
         notices::api::Notice,
         crate::pagination::Page<notices::api::Notice>,
         notices::api::Acknowledgement,
@@ -171,8 +185,8 @@ use utoipa::{Modify, OpenApi};
         (name = "partner", description = "What recipients' own integrations may read"),
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
         (name = "notifications", description = "Notices to recipients of a person's data about its correction, erasure or restriction and about withdrawn consent (GDPR Art. 19), delivered to their webhooks or by staff"),
-        (name = "retention", description = "Holds that keep a subject's data for a legal reason (Art. 17(3)), blocking its erasure"),
         (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
+        (name = "retention", description = "How long each kind of subject is kept after its last activity, who is due for erasure, the runs that erase them (storage limitation, GDPR Art. 5(1)(e)), and the holds that keep a subject's data for a legal reason (Art. 17(3)), blocking its erasure"),
     )
 )]
 pub struct ApiDoc;

@@ -95,6 +95,16 @@ pub const NOTIFICATION_RETRY: &str = "/v1/notifications/{id}/retry";
 /// Recording that staff delivered a notice another way.
 pub const NOTIFICATION_ACKNOWLEDGE: &str = "/v1/notifications/{id}/acknowledge";
 
+/// Retention rules: create, list.
+pub const RETENTION_RULES: &str = "/v1/retention/rules";
+/// One retention rule.
+pub const RETENTION_RULE: &str = "/v1/retention/rules/{id}";
+/// The subjects due for erasure on a day.
+pub const RETENTION_DUE: &str = "/v1/retention/due";
+/// Retention runs: start one.
+pub const RETENTION_RUNS: &str = "/v1/retention/runs";
+/// One retention run.
+pub const RETENTION_RUN: &str = "/v1/retention/runs/{id}";
 /// Erasing a subject.
 pub const SUBJECT_ERASURE: &str = "/v1/subjects/{id}/erasure";
 /// Restricting the processing of a subject's data.

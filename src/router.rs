@@ -5,7 +5,7 @@ use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
     access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
-    subjects,
+    retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -125,6 +125,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
         .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
+        // retention
+        .service(
+            resource(RETENTION_RULES)
+                .route(get().to(retention::rules::list_rules))
+                .route(post().to(retention::rules::create_rule)),
+        )
+        .service(resource(RETENTION_RULE).route(patch().to(retention::rules::change_rule)))
+        .service(resource(RETENTION_DUE).route(get().to(retention::due::list_due)))
+        .service(resource(RETENTION_RUNS).route(post().to(retention::runs::start_run)))
+        .service(resource(RETENTION_RUN).route(get().to(retention::runs::get_run)))
         // notices to recipients
         .service(resource(NOTIFICATIONS).route(get().to(notice::list_notices)))
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))

@@ -76,6 +76,10 @@ impl AppState {
             db,
             verifier,
             body_timeout: config.request_body_timeout,
+            retention: crate::retention::worker::Runner::start(
+                crate::db::serving_url(url, config.db_statement_timeout),
+                config.retention,
+            )?,
             log_writer: LogWriter::start(
                 &crate::db::serving_url(url, config.db_statement_timeout),
                 LOG_WRITERS,

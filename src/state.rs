@@ -1,5 +1,6 @@
 //! What every handler shares: the pool, the token verifier, the access log's background
-//! writers and the notices' delivery worker. Built by `server::AppState::new`, torn down by [`AppState::shutdown`].
+//! writers, the notices' delivery worker and the retention thread. Built by
+//! `server::AppState::new`, torn down by [`AppState::shutdown`].
 
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub sealer: Sealer,
     /// How long a request body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// The retention thread, which carries out retention runs.
+    pub retention: crate::retention::worker::Runner,
     /// The delivery worker of notices to recipients.
     pub notices: crate::notices::worker::Worker,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
@@ -23,6 +26,7 @@ pub struct AppState {
 impl AppState {
     /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
     pub fn shutdown(&self) {
+        self.retention.shutdown();
         self.notices.shutdown();
         self.log_writer.shutdown();
         self.sealer.shutdown();

@@ -220,13 +220,9 @@ impl TestDb {
 
     /// Inserts a subject behind the service's back (sealed as the service seals it).
     pub fn insert_subject(&self, id: Uuid, data: SubjectData) {
-        planpro_privacy::subjects::model::insert(
-            &mut self.conn(),
-            id.into(),
-            data,
-            chrono::Utc::now(),
-        )
-        .expect("insert a subject");
+        let now = chrono::Utc::now();
+        planpro_privacy::subjects::model::insert(&mut self.conn(), id.into(), data, now, now)
+            .expect("insert a subject");
     }
 
     /// The stored subject, opened as the service opens it.
@@ -422,6 +418,8 @@ pub fn test_env() -> Vec<(String, String)> {
         ("RECEIPT_SIGNING_KEY", receipt),
         ("CHECKPOINT_INTERVAL_MS", "200"),
         ("DATA_DIR", data_dir.to_str().expect("a UTF-8 temp dir")),
+        // Tests start runs themselves (tests/retention.rs turns the schedule on where it is tested).
+        ("RETENTION_AUTORUN", "false"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 26] = [
+const CONTRACT_ACTIONS: [&str; 28] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -35,6 +35,8 @@ const CONTRACT_ACTIONS: [&str; 26] = [
     "request.create",
     "request.update",
     "request.read",
+    "retention.read",
+    "retention.run",
     "notification.read",
     "notification.update",
     "notification.send",
@@ -47,8 +49,10 @@ const CONTRACT_ACTIONS: [&str; 26] = [
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
-/// records, which no contract action describes; and `consent.receipt` (contract version 2).
-const ADDED_ACTIONS: [&str; 2] = ["disclosure.read", "consent.receipt"];
+/// records, which no contract action describes; `consent.receipt` (contract version 2); and
+/// `retention.update`, the creation or change of a retention rule, which no contract action
+/// describes.
+const ADDED_ACTIONS: [&str; 3] = ["disclosure.read", "consent.receipt", "retention.update"];
 
 /// `METHOD /path/template`, as the OpenAPI document spells the path.
 type Operation = (String, String);
@@ -219,6 +223,10 @@ struct Fixtures {
     hold: Uuid,
     /// A second subject, which the erasure builder erases (last).
     erasable: Uuid,
+    /// The retention rule of contacts (long enough that nothing is due).
+    rule: Uuid,
+    /// A retention run.
+    run: Uuid,
 }
 
 fn fixture_token() -> String {
@@ -384,7 +392,20 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await,
     );
+    let rule = id_of(
+        &arrange(
+            app,
+            Method::POST,
+            "/v1/retention/rules",
+            json!({"subject_kind": "contact", "keep_months": 1200, "legal_basis": "by law"}),
+            None,
+        )
+        .await,
+    );
+    let run = id_of(&arrange(app, Method::POST, "/v1/retention/runs", Value::Null, None).await);
     Fixtures {
+        rule,
+        run,
         hold,
         erasable,
         subject,
@@ -408,6 +429,8 @@ enum About {
     Created,
     /// One entry about no subject, with the number of ids the request named.
     Bulk(i32),
+    /// Entries about no subject and without a count (retention rules and runs).
+    Nobody,
 }
 
 /// One call of an operation, filled in with fixture ids.
@@ -799,6 +822,71 @@ fn builders() -> Vec<Builder> {
                     .body(json!({"reason": "the case ended"}))
             },
         },
+        Builder {
+            method: "POST",
+            template: "/v1/retention/rules",
+            action: "retention.update",
+            scope: Scope::RetentionWrite,
+            build: |_, _| {
+                nobody().body(json!({"subject_kind": "client", "keep_months": 1200,
+                                     "legal_basis": "Accounting Act § 12"}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/retention/rules",
+            action: "retention.read",
+            scope: Scope::RetentionRead,
+            build: |_, app| Plan {
+                about: About::Bulk(app.db.count("SELECT 1 FROM retention_rules") as i32),
+                ..nobody()
+            },
+        },
+        Builder {
+            method: "PATCH",
+            template: "/v1/retention/rules/{id}",
+            action: "retention.update",
+            scope: Scope::RetentionWrite,
+            build: |fx, app| {
+                let version = app.db.scalar(&format!(
+                    "SELECT version FROM retention_rules WHERE id = '{}'",
+                    fx.rule
+                ));
+                Plan {
+                    params: vec![("id", fx.rule.to_string())],
+                    if_match: Some(format!("\"{version}\"")),
+                    ..nobody()
+                }
+                .body(json!({"legal_basis": "Accounting Act § 12 (as amended)"}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/retention/due",
+            action: "retention.read",
+            scope: Scope::RetentionRead,
+            build: |_, _| Plan {
+                about: About::Bulk(0),
+                ..nobody()
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/retention/runs",
+            action: "retention.run",
+            scope: Scope::RetentionWrite,
+            build: |_, _| nobody(),
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/retention/runs/{id}",
+            action: "retention.read",
+            scope: Scope::RetentionRead,
+            build: |fx, _| Plan {
+                params: vec![("id", fx.run.to_string())],
+                ..nobody()
+            },
+        },
         // Last: it erases its subject.
         Builder {
             method: "POST",
@@ -842,6 +930,16 @@ fn builders() -> Vec<Builder> {
             build: |fx, app| notice_plan(fx, app).body(json!({"note": "told by letter"})),
         },
     ]
+}
+
+/// A call about no subject.
+fn nobody() -> Plan {
+    Plan {
+        params: vec![],
+        about: About::Nobody,
+        refused_about: None,
+        ..Plan::about(Uuid::nil())
+    }
 }
 
 /// A `dead` notice about the subject, made for one call (retry and acknowledge accept it).
@@ -1040,6 +1138,16 @@ fn check_subjects(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let wanted = match about {
+        About::Nobody => {
+            for entry in entries {
+                if !entry["subject_id"].is_null() || !entry["count"].is_null() {
+                    problems.push(format!(
+                        "{name}: the entry should be about no subject, without a count; entry {entry}"
+                    ));
+                }
+            }
+            return problems;
+        }
         About::Subject(id) => Some(*id),
         About::Created => created,
         About::Bulk(count) => {
@@ -1185,10 +1293,10 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
             recipient: Some(fx.partner),
         }
     } else {
-        // Only the one scope the operation needs.
+        // Only the scopes the operation needs.
         Caller {
             sub: "coverage-staff".into(),
-            scopes: vec![b.scope],
+            scopes: needed_scopes(b),
             recipient: None,
         }
     };
@@ -1216,6 +1324,15 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
         ));
     }
     problems
+}
+
+/// The scopes an allowed call carries: the builder's, and for the one operation that needs two
+/// (starting a retention run), `subjects:erase` as well.
+fn needed_scopes(b: &Builder) -> Vec<Scope> {
+    match (b.method, b.template) {
+        ("POST", "/v1/retention/runs") => vec![b.scope, Scope::SubjectsErase],
+        _ => vec![b.scope],
+    }
 }
 
 /// Strings of personal data found in any column of any entry.

@@ -29,6 +29,7 @@ mod proofs;
 mod receipts;
 mod recipients;
 mod requests;
+mod retention;
 mod security;
 mod subjects;
 mod upgrade;

@@ -26,6 +26,9 @@ struct Fixture {
     /// Open privacy requests about the subject: one to extend, one to close.
     request: Uuid,
     closable: Uuid,
+    /// A retention rule (nothing is due under it) and a finished run.
+    rule: Uuid,
+    run: Uuid,
     /// An active hold on the subject (to release).
     hold: Uuid,
     /// A second subject, to erase.
@@ -126,6 +129,22 @@ async fn arrange(app: &TestApp) -> Fixture {
                "received_at": "2026-11-30T11:00:00Z"}),
     )
     .await;
+    let rule = created(
+        app,
+        "/v1/retention/rules",
+        json!({"subject_kind": "client", "keep_months": 1200, "legal_basis": "by law"}),
+    )
+    .await;
+    let run = app
+        .call(
+            actix_web::http::Method::POST,
+            "/v1/retention/runs",
+            &staff(),
+            None,
+        )
+        .await;
+    run.assert_status(202);
+    let run = id_of(&run);
     let hold = created(
         app,
         &format!("/v1/subjects/{subject}/holds"),
@@ -162,6 +181,8 @@ async fn arrange(app: &TestApp) -> Fixture {
     )
     .await;
     Fixture {
+        rule,
+        run,
         subject,
         recipient,
         authorization,
@@ -201,10 +222,11 @@ fn snapshot(app: &TestApp) -> String {
 }
 
 /// Changes that take no body.
-const BODYLESS: [&str; 3] = [
+const BODYLESS: [&str; 4] = [
     "/v1/recipients/{id}/webhooks/{wid}",
     "/v1/recipients/{id}/webhooks/{wid}/rotate-secret",
     "/v1/notifications/{id}/retry",
+    "/v1/retention/runs",
 ];
 
 /// One endpoint that takes a JSON body, with a body it accepts.
@@ -323,6 +345,18 @@ fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
         ),
         e(
             Method::POST,
+            "/v1/retention/rules".into(),
+            json!({"subject_kind": "contact", "keep_months": 24, "legal_basis": "by law"}),
+            None,
+        ),
+        e(
+            Method::PATCH,
+            format!("/v1/retention/rules/{}", fx.rule),
+            json!({"legal_basis": "Accounting Act § 12"}),
+            Some("\"1\""),
+        ),
+        e(
+            Method::POST,
             format!("/v1/subjects/{s}/restriction"),
             json!({"ground": "accuracy_contested", "reason": "the address is contested"}),
             None,
@@ -426,7 +460,7 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
     let when = json!("2020-01-01T00:00:00Z");
     let some_id = json!(Uuid::now_v7());
     // Per endpoint (in the order of `body_endpoints`), the fields a client must not set.
-    let forbidden: [&[(&str, Value)]; 20] = [
+    let forbidden: [&[(&str, Value)]; 22] = [
         &[
             ("id", some_id.clone()),
             ("version", json!(7)),
@@ -520,6 +554,18 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
             ("status", json!("open")),
             ("closed_at", when.clone()),
             ("outcome_reason", json!("forged")),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("version", json!(7)),
+            ("created_at", when.clone()),
+            ("updated_at", when.clone()),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("subject_kind", json!("contact")),
+            ("version", json!(7)),
+            ("created_at", when.clone()),
         ],
         &[
             ("since", when.clone()),
@@ -1396,6 +1442,10 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         fx.closable
     } else if template.starts_with("/v1/privacy-requests/") {
         fx.request
+    } else if template.starts_with("/v1/retention/rules/") {
+        fx.rule
+    } else if template.starts_with("/v1/retention/runs/") {
+        fx.run
     } else if template.starts_with("/v1/notifications/") {
         fx.notice
     } else {

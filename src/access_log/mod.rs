@@ -69,6 +69,13 @@ pub enum Action {
     RequestUpdate,
     #[serde(rename = "request.read")]
     RequestRead,
+    #[serde(rename = "retention.read")]
+    RetentionRead,
+    #[serde(rename = "retention.run")]
+    RetentionRun,
+    /// A retention rule created or changed (added by the service: the contract names none).
+    #[serde(rename = "retention.update")]
+    RetentionUpdate,
     #[serde(rename = "notification.read")]
     NotificationRead,
     #[serde(rename = "notification.update")]
@@ -91,7 +98,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 31] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -111,6 +118,9 @@ impl Action {
         Action::RequestCreate,
         Action::RequestUpdate,
         Action::RequestRead,
+        Action::RetentionRead,
+        Action::RetentionRun,
+        Action::RetentionUpdate,
         Action::NotificationRead,
         Action::NotificationUpdate,
         Action::NotificationSend,
@@ -144,6 +154,9 @@ impl Action {
             Action::RequestCreate => "request.create",
             Action::RequestUpdate => "request.update",
             Action::RequestRead => "request.read",
+            Action::RetentionRead => "retention.read",
+            Action::RetentionRun => "retention.run",
+            Action::RetentionUpdate => "retention.update",
             Action::NotificationRead => "notification.read",
             Action::NotificationUpdate => "notification.update",
             Action::NotificationSend => "notification.send",

@@ -24,13 +24,13 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
                         seconds a request body may take to arrive, 1 to 3600 [default: 10]
   MAX_CONNECTIONS       connections accepted at once, 1000 to 1000000 [default: 10000]
   MIGRATE_ON_START      true or false: apply migrations first [default: true]
-  DATA_KEY              master key of personal data at rest: 32 random bytes, base64
-                        (required with DATABASE_URL; generated under DATA_DIR when unset in
-                        embedded mode)
+  DATA_KEY              master key of personal data at rest (and of webhook secrets): 32
+                        random bytes, base64 (required with DATABASE_URL; generated under
+                        DATA_DIR when unset in embedded mode)
   DATA_KEY_PREVIOUS     during a rotation: the master key being replaced
+  RETENTION_AUTORUN     true or false: run retention by itself once a day [default: true]
+  RETENTION_RUN_AT      HH:MM, Europe/Tallinn time, of the daily retention run [default: 03:00]
   DATA_DIR              embedded cluster and development secrets [default: .data]
-  DATA_KEY              32 random bytes in base64 sealing webhook secrets (generated under
-                        DATA_DIR in embedded mode)
   WEBHOOK_ALLOW_PRIVATE true or false: webhooks may use http and non-public addresses
                         (development and tests only) [default: false]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]

@@ -12,7 +12,7 @@
 use super::api::{Consent, ConsentEvent};
 use super::model::{event_evidence_at, flag_evidence_at, flag_row, EventRow};
 use crate::access_log::group_commit::GroupOp;
-use crate::access_log::NewEntry;
+use crate::access_log::{Action, NewEntry};
 use crate::at_rest::{self, Cipher};
 use crate::db::schema::{consent_events, consents, purposes, subject_keys, subjects};
 use crate::domain::consent::{Basis, Decision, Method};
@@ -108,7 +108,31 @@ pub fn record_changes(
     lock_flags(conn, changes, &known)?;
     let stamped = stamp_events(changes, &known)?;
     write_events(conn, &stamped, &known)?;
+    mark_active(conn, changes, &stamped)?;
     Ok(stamped.outcomes)
+}
+
+/// A consent change is activity about the person (retention counts from it): one statement for
+/// the whole batch, after the flags' locks, taking the subjects' row locks in id order. The
+/// withdrawals an erasure makes are not: the subject is being erased (and a retention run saves
+/// the statement on every erasure).
+fn mark_active(
+    conn: &mut PgConnection,
+    changes: &[PendingChange],
+    stamped: &Stamped<'_>,
+) -> ApiResult<()> {
+    let erasing = Action::SubjectErase.as_str();
+    if changes.iter().all(|c| c.entry.action == erasing) {
+        return Ok(());
+    }
+    let Some(at) = stamped.stamps.values().map(|(_, at)| *at).max() else {
+        return Ok(());
+    };
+    let mut ids: Vec<SubjectId> = stamped.stamps.keys().map(|(s, _)| *s).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    crate::subjects::model::touch_many(conn, &ids, at)?;
+    Ok(())
 }
 
 /// The subjects of a batch that exist, the purposes with each one's stored basis, and the

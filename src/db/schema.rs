@@ -90,6 +90,7 @@ diesel::table! {
         erased_at -> Nullable<Timestamptz>,
         restriction_ground -> Nullable<Text>,
         restricted_since -> Nullable<Timestamptz>,
+        last_activity_at -> Timestamptz,
         given_name_enc -> Nullable<Bytea>,
         family_name_enc -> Nullable<Bytea>,
         personal_code_enc -> Nullable<Bytea>,
@@ -306,6 +307,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retention_rules (id) {
+        id -> Uuid,
+        version -> Int4,
+        subject_kind -> Text,
+        keep_months -> Int4,
+        legal_basis -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    retention_runs (id) {
+        id -> Uuid,
+        status -> Text,
+        as_of -> Date,
+        started_by -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        erased -> Int8,
+        skipped_on_hold -> Int8,
+        after_activity_at -> Nullable<Timestamptz>,
+        after_subject_id -> Nullable<Uuid>,
+    }
+}
+
 diesel::joinable!(consent_receipts -> consent_events (event_id));
 diesel::joinable!(consent_events -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
@@ -406,6 +434,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     disclosures,
     idempotency_keys,
     privacy_requests,
+    retention_rules,
+    retention_runs,
     webhooks,
     notices,
     erasures,

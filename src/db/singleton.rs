@@ -16,6 +16,8 @@ pub enum Singleton {
     Sealer,
     /// Removing idempotent answers past their 24 hours.
     IdempotencyPurge,
+    /// A retention run (held on the session for the whole run).
+    RetentionRun,
 }
 
 impl Singleton {
@@ -26,6 +28,7 @@ impl Singleton {
             Singleton::Migrations => 0x706c_616e_7072_6f01,
             Singleton::Sealer => 0x706c_616e_7072_6f02,
             Singleton::IdempotencyPurge => 0x706c_616e_7072_6f03,
+            Singleton::RetentionRun => 0x706c_616e_7072_6f04,
         }
     }
 }
@@ -68,4 +71,22 @@ pub fn exclusively<T, E: From<diesel::result::Error>>(
         .bind::<BigInt, _>(job.key())
         .execute(conn)?;
     result
+}
+
+/// Takes the job on the session (for work that spans many transactions) if no other instance
+/// holds it; false when one does. Held until [`release`] or until the connection closes, so an
+/// instance that dies mid-job frees it for another.
+pub fn try_hold_session(conn: &mut PgConnection, job: Singleton) -> QueryResult<bool> {
+    diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<BigInt, _>(job.key())
+        .get_result::<Locked>(conn)
+        .map(|l| l.locked)
+}
+
+/// Gives up a job taken with [`try_hold_session`].
+pub fn release(conn: &mut PgConnection, job: Singleton) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(job.key())
+        .execute(conn)
+        .map(|_| ())
 }

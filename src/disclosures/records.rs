@@ -150,6 +150,8 @@ fn record(
         at: now,
         request_id: entry.request_id.clone(),
     };
+    // A disclosure made by staff is activity about the person (retention counts from it).
+    crate::subjects::model::touch(conn, subject, now)?;
     let stored = model::insert_disclosure(conn, &row)?;
     access_log::record(conn, &[entry])?;
     Ok(Ok(stored))

@@ -111,6 +111,10 @@ typed_id! {
     RectificationId;
     /// A privacy request's id.
     PrivacyRequestId;
+    /// A retention rule's id.
+    RetentionRuleId;
+    /// A retention run's id.
+    RetentionRunId;
     /// A notice's id, also its `webhook-id`.
     NoticeId;
     /// A webhook's id.

@@ -18,6 +18,7 @@ pub mod purpose_id;
 pub mod recipient;
 pub mod registry_code;
 pub mod restriction;
+pub mod retention;
 pub mod source_type;
 pub mod stored;
 pub mod subject_kind;

@@ -117,6 +117,9 @@ pub struct SubjectFields {
     /// Where the data came from.
     #[schema(value_type = Source, required = true)]
     pub source: Option<Value>,
+    /// For a record imported from an older system: when the person was last active there (not
+    /// in the future). Retention counts from it; without it, from the record's creation.
+    pub last_activity_at: Option<DateTime<Utc>>,
 }
 
 impl SubjectFields {
@@ -210,7 +213,14 @@ impl SubjectFields {
 
 impl Validate for SubjectFields {
     fn validate(&self) -> Vec<FieldError> {
-        self.to_data().err().unwrap_or_default()
+        let mut errors = self.to_data().err().unwrap_or_default();
+        if self.last_activity_at.is_some_and(|at| at > Utc::now()) {
+            errors.push(FieldError::new(
+                "last_activity_at",
+                "must not be in the future",
+            ));
+        }
+        errors
     }
 }
 
@@ -246,6 +256,9 @@ pub struct Subject {
     pub created_at: DateTime<Utc>,
     /// When the record last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its creation (or the last activity an import brought), then its last rectification,
+    /// consent change or staff disclosure record: what retention counts from.
+    pub last_activity_at: DateTime<Utc>,
     /// The restriction of processing in force (Art. 18); `null` when none is.
     pub restriction: Option<SubjectRestriction>,
 }
@@ -294,6 +307,7 @@ impl From<&SubjectRow> for Subject {
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
+            last_activity_at: row.last_activity_at,
             restriction: match (&row.restriction_ground, row.restricted_since) {
                 (Some(ground), Some(since)) => Some(SubjectRestriction {
                     ground: ground.clone(),

@@ -73,6 +73,8 @@ pub struct SubjectRow {
     pub data: SubjectData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Creation, or the last rectification, consent change or staff disclosure record.
+    pub last_activity_at: DateTime<Utc>,
     pub erased_at: Option<DateTime<Utc>>,
     pub restriction_ground: Option<String>,
     pub restricted_since: Option<DateTime<Utc>>,
@@ -133,6 +135,7 @@ struct NewSubjectRow {
     data: SealedData,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    last_activity_at: DateTime<Utc>,
 }
 
 /// A rectification, opened.
@@ -182,15 +185,18 @@ fn duplicate_code_is_conflict(error: DieselError) -> ApiError {
     }
 }
 
-/// Inserts a new subject with a new data key.
+/// Inserts a new subject with a new data key, last active at `last_activity_at` (its creation,
+/// or an earlier moment for a record imported from an older system).
 pub fn insert(
     conn: &mut PgConnection,
     id: SubjectId,
     data: SubjectData,
     now: DateTime<Utc>,
+    last_activity_at: DateTime<Utc>,
 ) -> ApiResult<SubjectRow> {
     // As stored: PostgreSQL keeps microseconds.
     let now = now.trunc_subsecs(6);
+    let last_activity_at = last_activity_at.trunc_subsecs(6);
     let key = at_rest::store::new_key();
     let sealed = SealedData::seal(conn, &Cipher::new(&key), id, &data)?;
     let version = diesel::insert_into(subjects::table)
@@ -199,6 +205,7 @@ pub fn insert(
             data: sealed,
             created_at: now,
             updated_at: now,
+            last_activity_at,
         })
         .returning(subjects::version)
         .get_result(conn)
@@ -210,6 +217,7 @@ pub fn insert(
         data,
         created_at: now,
         updated_at: now,
+        last_activity_at,
         erased_at: None,
         restriction_ground: None,
         restricted_since: None,
@@ -318,6 +326,59 @@ pub fn list(
         .collect()
 }
 
+/// Notes activity about a subject (a consent change or a staff disclosure record): its
+/// `last_activity_at` moves to `at`, never back; the version stays. False when there is no such
+/// subject.
+pub fn touch(conn: &mut PgConnection, id: SubjectId, at: DateTime<Utc>) -> ApiResult<bool> {
+    let updated = diesel::update(subjects::table.find(id))
+        .set(subjects::last_activity_at.eq(latest(at)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Notes activity about every subject of `ids` at `at` (a batch of consent changes) in one
+/// statement, locking their rows in id order (so two batches never deadlock, and a concurrent
+/// erasure or rectification of one of them waits for the batch); the ids that exist.
+pub fn touch_many(
+    conn: &mut PgConnection,
+    ids: &[SubjectId],
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<SubjectId>> {
+    #[derive(QueryableByName)]
+    struct Touched {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: SubjectId,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Touched> = diesel::sql_query(
+        "UPDATE subjects s SET last_activity_at = greatest(s.last_activity_at, $2) \
+         FROM (SELECT id FROM subjects WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) l \
+         WHERE s.id = l.id RETURNING s.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<diesel::sql_types::Timestamptz, _>(at)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+diesel::define_sql_function! {
+    /// SQL's `greatest` of two moments: activity moves `last_activity_at` forward only (an
+    /// imported record, or a clock a little behind another instance's, never moves it back).
+    fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+
+/// `last_activity_at` moved to `at`, never back.
+fn latest(
+    at: DateTime<Utc>,
+) -> greatest<
+    subjects::last_activity_at,
+    diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz>,
+> {
+    greatest(subjects::last_activity_at, at)
+}
+
 /// Overwrites the fields if the subject is still at `version`, bumping it; `None` when another
 /// change came first. The version condition in the UPDATE itself makes the check atomic: of two
 /// concurrent updates from the same version, the second matches no row.
@@ -330,7 +391,7 @@ pub fn update(
 ) -> ApiResult<Option<SubjectRow>> {
     let now = now.trunc_subsecs(6);
     let sealed = SealedData::seal(conn, key, current.id, data)?;
-    let version: Option<i32> = diesel::update(
+    let version: Option<(i32, DateTime<Utc>)> = diesel::update(
         subjects::table
             .filter(subjects::id.eq(current.id))
             .filter(subjects::version.eq(current.version))
@@ -340,15 +401,17 @@ pub fn update(
         &sealed,
         subjects::version.eq(subjects::version + 1),
         subjects::updated_at.eq(now),
+        subjects::last_activity_at.eq(latest(now)),
     ))
-    .returning(subjects::version)
+    .returning((subjects::version, subjects::last_activity_at))
     .get_result(conn)
     .optional()
     .map_err(duplicate_code_is_conflict)?;
-    Ok(version.map(|version| SubjectRow {
+    Ok(version.map(|(version, last_activity_at)| SubjectRow {
         version,
         data: data.clone(),
         updated_at: now,
+        last_activity_at,
         ..current.clone()
     }))
 }

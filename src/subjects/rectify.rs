@@ -93,7 +93,14 @@ fn merged(
     let mut document = serde_json::to_value(Subject::from(current)).map_err(ApiError::internal)?;
     if let Value::Object(fields) = &mut document {
         // The patch applies to the fields staff set, not to what the service keeps itself.
-        for kept in ["id", "version", "created_at", "updated_at", "restriction"] {
+        for kept in [
+            "id",
+            "version",
+            "created_at",
+            "updated_at",
+            "last_activity_at",
+            "restriction",
+        ] {
             fields.remove(kept);
         }
     }

@@ -27,7 +27,7 @@ use crate::responses::{
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use std::collections::HashMap;
 
 /// Commits the read's access-log entry about the subject: only then may its data go out.
@@ -78,13 +78,17 @@ pub async fn create_subject(
     let fields = body.read().await?;
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let data = fields.to_data().map_err(ApiError::invalid)?;
+    let now = Utc::now();
+    let last_activity_at = fields
+        .last_activity_at
+        .map_or(now, |at| at.trunc_subsecs(6));
     let id = SubjectId::new();
     let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
     let answer = state
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                let row = model::insert(conn, id, data, Utc::now())?;
+                let row = model::insert(conn, id, data, now, last_activity_at)?;
                 access_log::record(conn, &[entry])?;
                 Ok(answer_one(StatusCode::CREATED, &row)?.location(format!("/v1/subjects/{id}")))
             })
