@@ -36,13 +36,16 @@ export JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 SOCK=$DATA/postgres/run
 PGDATA_DIR=$DATA/postgres/pgdata
 as_owner() { local o; o=$(stat -c %U "$PGDATA_DIR"); if [ "$(id -u)" = 0 ] && [ "$o" != root ]; then runuser -u "$o" -- "$@"; else "$@"; fi; }
-"$BIN" migrate >/dev/null 2>&1
+# Loaded in clear at the schema before encryption at rest, then upgraded in place (as run.sh).
+"$BIN" migrate --before 2026-12-01-220000 >/dev/null 2>&1
 as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$DATA/postgres/postgres.log" -w start >/dev/null
 SERVICE=""
 trap '[ -z "$SERVICE" ] || kill -TERM "$SERVICE" 2>/dev/null; wait 2>/dev/null; as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null || true' EXIT
 sql() { psql -h "$SOCK" -U postgres -X -At -v ON_ERROR_STOP=1 "$@" planpro; }
 say "loading $SUBJECTS subjects with 1,000 history rows each and $FILLER others"
 sql -q -v erasable="$SUBJECTS" -v filler="$FILLER" -f bench/erasure.sql >/dev/null
+say "encrypting it (the upgrade in place)"
+"$BIN" migrate >"$DATA/migrate.log" 2>&1 || { tail -n 20 "$DATA/migrate.log" >&2; exit 1; }
 TOKEN=$("$BIN" token --sub bench --scope subjects:erase --ttl 1h)
 "$BIN" serve >"$DATA/service.log" 2>&1 &
 SERVICE=$!

@@ -73,8 +73,8 @@ RECIPIENT=$(api -X POST "$BASE/v1/recipients" \
   | sed 's/.*"id":"\([^"]*\)".*/\1/')
 api -X POST "$BASE/v1/recipients/$RECIPIENT/webhooks" \
   -d "{\"url\":\"http://127.0.0.1:$RECV_PORT/hook\"}" >/dev/null
-scalar "INSERT INTO subjects (id, version, kind, given_name, family_name, source_type, created_at, updated_at)
-        SELECT gen_random_uuid(), 1, 'client', 'Bench', 'Subject' || n, 'data_subject', now(), now()
+scalar "INSERT INTO subjects (id, version, kind, source_type, created_at, updated_at)
+        SELECT gen_random_uuid(), 1, 'client', 'data_subject', now(), now()
         FROM generate_series(1, $((N_LATENCY + N_BULK))) n;
         INSERT INTO disclosures (id, subject_id, recipient_id, data_categories, channel, authorization_ids, actor, at, request_id)
         SELECT gen_random_uuid(), id, '$RECIPIENT', ARRAY['contact'], 'email', '{}', 'bench', now(), 'bench'

@@ -40,6 +40,8 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
     /// The keys and settings of the access log's proofs.
     pub proofs: crate::proof_keys::KeySettings,
+    /// The master keys of personal data at rest (`DATA_KEY`, `DATA_KEY_PREVIOUS`).
+    pub data_keys: crate::at_rest::KeySettings,
     /// How long a request body may take to arrive (`REQUEST_BODY_TIMEOUT_S`).
     pub request_body_timeout: Duration,
     /// Each request's deadline for all its database work, pool wait included, and the
@@ -75,6 +77,8 @@ impl Config {
         let migrate_on_start = r.flag("MIGRATE_ON_START", true);
         let webhook_allow_private = r.flag("WEBHOOK_ALLOW_PRIVATE", false);
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
+        let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
         let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
@@ -112,6 +116,7 @@ impl Config {
             migrate_on_start,
             data_dir,
             proofs,
+            data_keys,
             request_body_timeout: Duration::from_secs(body_timeout_s),
             db_statement_timeout: Duration::from_millis(statement_timeout_ms),
             max_connections,

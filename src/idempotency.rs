@@ -10,6 +10,7 @@
 //! of this costs a statement.
 
 use crate::access_log::{record, Action, NewEntry};
+use crate::at_rest::{self, Cipher, Place};
 use crate::auth::Actor;
 use crate::db::schema::idempotency_keys;
 use crate::domain::ids::SubjectId;
@@ -211,7 +212,7 @@ pub fn claim(
         .select((
             idempotency_keys::body_hash,
             idempotency_keys::status,
-            idempotency_keys::body,
+            idempotency_keys::body_enc,
             idempotency_keys::location,
             idempotency_keys::etag,
             idempotency_keys::entry_action,
@@ -220,6 +221,11 @@ pub fn claim(
         .first(conn)
         .optional()?;
     let Some(stored) = stored else {
+        return Ok(None);
+    };
+    // An answer sealed under a subject's key that erasure has destroyed since no longer opens:
+    // the request runs anew (and meets the erased subject).
+    let Some(body) = open(conn, key, stored.entry_subject_id, &stored.body)? else {
         return Ok(None);
     };
     if stored.body_hash != key.body {
@@ -247,7 +253,7 @@ pub fn claim(
     Ok(Some(Answer {
         status: StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(200))
             .map_err(ApiError::internal)?,
-        body: open(stored.body),
+        body,
         location: stored.location,
         etag: stored.etag,
         replayed: true,
@@ -277,7 +283,12 @@ pub fn store(
         idempotency_keys::key_hash.eq(&key.hash[..]),
         idempotency_keys::body_hash.eq(&key.body[..]),
         idempotency_keys::status.eq(i16::try_from(answer.status.as_u16()).unwrap_or(200)),
-        idempotency_keys::body.eq(seal(&answer.body)),
+        idempotency_keys::body_enc.eq(seal(
+            conn,
+            key,
+            entry.and_then(|e| e.subject_id),
+            &answer.body,
+        )?),
         idempotency_keys::location.eq(answer.location.as_deref()),
         idempotency_keys::etag.eq(answer.etag.as_deref()),
         idempotency_keys::entry_action.eq(entry.map(|e| e.action.as_str())),
@@ -306,14 +317,46 @@ pub fn purge(conn: &mut PgConnection) -> ApiResult<usize> {
 /// How long an answer is kept.
 const EXPIRY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
-// The seam for encryption at rest (a later issue): a stored answer holds personal values and
-// will be sealed under the subject's data key here, and opened on replay.
-fn seal(body: &[u8]) -> Vec<u8> {
-    body.to_vec()
+/// Where a stored answer is sealed: the key's row.
+fn body_at(key: &Key) -> Place<'_> {
+    Place {
+        table: "idempotency_keys",
+        column: "body_enc",
+        row: &key.hash,
+    }
 }
 
-fn open(stored: Vec<u8>) -> Vec<u8> {
-    stored
+/// The cipher of a stored answer: the subject's data key when the answer is about one that has
+/// a key (so that erasing the subject shreds it too), else the service-secrets key (answers
+/// about no subject, and the erasure's own answer, stored once the key is gone).
+fn cipher_for(conn: &mut PgConnection, subject: Option<uuid::Uuid>) -> ApiResult<Cipher> {
+    if let Some(id) = subject {
+        if let Some(key) = at_rest::subject_key(conn, id.into())? {
+            return Ok(key);
+        }
+    }
+    at_rest::store::service_cipher(conn, at_rest::store::ServiceKey::Secrets)
+}
+
+/// A stored answer holds personal values: sealed like them.
+fn seal(
+    conn: &mut PgConnection,
+    key: &Key,
+    subject: Option<uuid::Uuid>,
+    body: &[u8],
+) -> ApiResult<Vec<u8>> {
+    Ok(cipher_for(conn, subject)?.seal(body_at(key), body))
+}
+
+fn open(
+    conn: &mut PgConnection,
+    key: &Key,
+    subject: Option<uuid::Uuid>,
+    sealed: &[u8],
+) -> ApiResult<Option<Vec<u8>>> {
+    Ok(cipher_for(conn, subject)?
+        .open(body_at(key), sealed)
+        .map(|plain| plain.to_vec()))
 }
 
 #[cfg(test)]

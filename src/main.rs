@@ -1,4 +1,5 @@
-//! The `planpro-privacy` command: `serve` (the default), `migrate`, `token`, `openapi`, `audit`. Each
+//! The `planpro-privacy` command: `serve` (the default), `migrate`, `rotate-data-key`, `token`,
+//! `openapi`, `audit`. Each
 //! command lives in `src/cli/`; adding one is a variant below and an arm in `Command::run`.
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,7 @@ struct Cli {
 enum Command {
     Serve(cli::serve::ServeArgs),
     Migrate(cli::migrate::MigrateArgs),
+    RotateDataKey(cli::rotate::RotateArgs),
     Token(cli::token::TokenArgs),
     Openapi(cli::openapi::OpenapiArgs),
     Audit(cli::audit::AuditArgs),
@@ -32,6 +34,7 @@ impl Command {
         match self {
             Self::Serve(args) => args.run(),
             Self::Migrate(args) => args.run(),
+            Self::RotateDataKey(args) => args.run(),
             Self::Token(args) => args.run(),
             Self::Openapi(args) => args.run(),
             // Its exit code has three values, so `main` runs it itself.

@@ -181,7 +181,7 @@ pub fn new_pem() -> String {
 }
 
 /// The contents of `path`, made with `make` (mode 0600) when it does not exist yet.
-fn read_or_create(path: &Path, make: fn() -> String) -> Result<String, String> {
+pub fn read_or_create(path: &Path, make: fn() -> String) -> Result<String, String> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Ok(existing) = std::fs::read_to_string(path) {
         return Ok(existing);

@@ -52,6 +52,10 @@ impl AppState {
             config.jwt_audience.as_deref(),
         )
         .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
+        config
+            .data_keys
+            .install(config.database_url.is_none(), &config.data_dir)
+            .map_err(std::io::Error::other)?;
         let db = Db::new(
             url,
             config.db_pool_size,

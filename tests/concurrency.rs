@@ -110,32 +110,37 @@ async fn of_many_rectifications_from_one_etag_exactly_one_wins_each_round() {
         assert_eq!(body["email"], format!("r{round}n{n}@example.ee"));
 
         // The stored record is the winner's, at the next version.
+        let stored = app.db.subject(id);
         assert_eq!(
-            app.db.scalar(&format!(
-                "SELECT version || ' ' || email || ' ' || given_name || ' ' || address_city \
-                 FROM subjects WHERE id = '{id}'"
-            )),
+            format!(
+                "{} {} {} {}",
+                stored.version,
+                stored.data.email.unwrap_or_default(),
+                stored.data.given_name,
+                stored.data.address_city.unwrap_or_default()
+            ),
             format!("{version} r{round}n{n}@example.ee Racer {round}-{n} Linn {round}-{n}")
         );
         // Exactly one set of rectification rows for the round: the winner's three fields.
+        let prefix = format!("round {round} ");
+        let of_round: Vec<_> = app
+            .db
+            .rectifications(id)
+            .into_iter()
+            .filter(|r| r.reason.starts_with(&prefix))
+            .collect();
+        let mut fields: Vec<&str> = of_round.iter().map(|r| r.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(fields.join(","), "address.city,email,given_name");
+        let requests: std::collections::BTreeSet<&str> =
+            of_round.iter().map(|r| r.request_id.as_str()).collect();
+        assert_eq!(requests.len(), 1);
         assert_eq!(
-            app.db.scalar(&format!(
-                "SELECT string_agg(field, ',' ORDER BY field) FROM rectifications \
-                 WHERE reason LIKE 'round {round} %'"
-            )),
-            "address.city,email,given_name"
-        );
-        assert_eq!(
-            app.db.count(&format!(
-                "SELECT DISTINCT request_id FROM rectifications WHERE reason LIKE 'round {round} %'"
-            )),
-            1
-        );
-        assert_eq!(
-            app.db.count(&format!(
-                "SELECT 1 FROM rectifications WHERE request_id = '{winner_request}' \
-                 AND reason = 'round {round} racer {n}'"
-            )),
+            of_round
+                .iter()
+                .filter(|r| &r.request_id == winner_request
+                    && r.reason == format!("round {round} racer {n}"))
+                .count(),
             3
         );
         // Only the winner's change is in the access log; the losers changed nothing.
@@ -199,14 +204,21 @@ async fn racing_consent_changes_end_in_the_last_committed_event_and_keep_every_e
     }
 
     // Every change was answered and kept as its own event, as it was asked for.
+    let events = app.db.consent_events(subject);
     for (status, request_id, res) in &results {
         res.assert_status(200);
         let event_id = res.header("etag").unwrap().trim_matches('"').to_owned();
+        let event = events
+            .iter()
+            .find(|e| e.id.to_string() == event_id)
+            .unwrap();
         assert_eq!(
-            app.db.scalar(&format!(
-                "SELECT status || ' ' || request_id || ' ' || evidence FROM consent_events \
-                 WHERE id = '{event_id}'"
-            )),
+            format!(
+                "{} {} {}",
+                event.status,
+                event.request_id,
+                event.evidence.as_deref().unwrap_or_default()
+            ),
             format!(
                 "{status} {request_id} race {}",
                 request_id.trim_start_matches("consent-")
@@ -232,11 +244,19 @@ async fn racing_consent_changes_end_in_the_last_committed_event_and_keep_every_e
     );
     assert_eq!(
         app.db.scalar(&format!(
-            "SELECT (c.status, c.method, c.evidence, c.updated_at, c.last_event_id) \
-                    = (e.status, e.method, e.evidence, e.at, e.id) \
+            "SELECT (c.status, c.method, c.updated_at, c.last_event_id) \
+                    = (e.status, e.method, e.at, e.id) \
              FROM consents c JOIN consent_events e ON e.id = '{last_committed}'"
         )),
         "true"
+    );
+    let newest = events
+        .iter()
+        .find(|e| e.id.to_string() == last_committed)
+        .unwrap();
+    assert_eq!(
+        app.db.flag_evidence(subject, "marketing_partners"),
+        newest.evidence
     );
     // Events of one flag are stamped in commit order: id order is time order.
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Purposes, consent and opt-out flags, their history, and bulk eligibility checks.
 
-use crate::harness::{staff, token_for, Resp, TestApp};
+use crate::harness::{staff, subject_data, token_for, Resp, TestApp};
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use planpro_privacy::auth::Scope;
@@ -13,10 +13,7 @@ const PARTNERS: &str = "marketing_partners";
 /// Subjects' endpoints are another resource's: arrange them directly in the database.
 fn insert_subject(app: &TestApp) -> Uuid {
     let id = Uuid::now_v7();
-    app.db.exec(&format!(
-        "INSERT INTO subjects (id, kind, given_name, family_name, source_type, created_at, updated_at) \
-         VALUES ('{id}', 'client', 'Mari', 'Maasikas', 'data_subject', now(), now())"
-    ));
+    app.db.insert_subject(id, subject_data("Mari", "Maasikas"));
     id
 }
 
@@ -267,12 +264,12 @@ async fn granting_and_withdrawing_set_the_flag_and_keep_a_receipt() {
         .json();
     assert_eq!(flag(&consents, PARTNERS), &granted);
 
-    let receipt = app.db.scalar(&format!(
-        "SELECT row_to_json(e)::text FROM (SELECT status, method, evidence, actor, request_id \
-         FROM consent_events WHERE subject_id = '{subject}') e"
-    ));
+    let events = app.db.consent_events(subject);
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
     assert_eq!(
-        serde_json::from_str::<Value>(&receipt).unwrap(),
+        json!({"status": e.status, "method": e.method, "evidence": e.evidence,
+            "actor": e.actor, "request_id": e.request_id}),
         json!({"status": "granted", "method": "in_person", "evidence": "signed form 17",
             "actor": "clerk-7", "request_id": "req-grant-1"})
     );
@@ -629,9 +626,11 @@ async fn concurrent_changes_end_in_the_newest_event_and_keep_every_event() {
             app.db.count("SELECT 1 FROM consent_events"),
             8 * (round + 1)
         );
+        let newest = app.db.consent_events(subject).into_iter().next().unwrap();
+        assert_eq!(app.db.flag_evidence(subject, PARTNERS), newest.evidence);
         let agree = app.db.scalar(&format!(
-            "SELECT (c.status, c.method, c.evidence, c.last_event_id, c.updated_at) \
-                    IS NOT DISTINCT FROM (e.status, e.method, e.evidence, e.id, e.at) \
+            "SELECT (c.status, c.method, c.last_event_id, c.updated_at) \
+                    IS NOT DISTINCT FROM (e.status, e.method, e.id, e.at) \
              FROM consents c, LATERAL (SELECT * FROM consent_events e WHERE e.subject_id = c.subject_id \
                   AND e.purpose_id = c.purpose_id ORDER BY e.id DESC LIMIT 1) e \
              WHERE c.subject_id = '{subject}' AND c.purpose_id = '{PARTNERS}'"

@@ -1,7 +1,7 @@
 //! Disclosure authorizations, staff disclosure records, the partner endpoints and their access
 //! log entries.
 
-use crate::harness::{staff, token_for, Resp, TestApp};
+use crate::harness::{staff, subject_data, token_for, Resp, TestApp};
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use chrono::{Duration, Utc};
@@ -17,13 +17,17 @@ use uuid::Uuid;
 fn insert_subject(app: &TestApp) -> Uuid {
     let id = Uuid::now_v7();
     let code = format!("3{:010}", app.db.count("SELECT 1 FROM subjects") + 1);
-    app.db.exec(&format!(
-        "INSERT INTO subjects (id, kind, given_name, family_name, personal_code, email, phone, \
-         address_street, address_city, address_postal_code, address_country, source_type, \
-         source_name, created_at, updated_at) VALUES ('{id}', 'client', 'Mari', 'Maasikas', \
-         '{code}', 'mari@example.ee', '+3725551234', 'Tamme 1', 'Tartu', '50101', 'EE', \
-         'public_registry', 'Äriregister', now(), now())"
-    ));
+    let mut data = subject_data("Mari", "Maasikas");
+    data.personal_code = Some(code);
+    data.email = Some("mari@example.ee".into());
+    data.phone = Some("+3725551234".into());
+    data.address_street = Some("Tamme 1".into());
+    data.address_city = Some("Tartu".into());
+    data.address_postal_code = Some("50101".into());
+    data.address_country = Some("EE".into());
+    data.source_type = "public_registry".into();
+    data.source_name = Some("Äriregister".into());
+    app.db.insert_subject(id, data);
     id
 }
 
@@ -850,11 +854,9 @@ async fn partners_receive_exactly_the_fields_of_their_categories() {
 #[actix_web::test]
 async fn fields_of_a_covered_category_are_present_even_when_empty() {
     let app = TestApp::spawn().await;
-    let subject = insert_subject(&app);
-    app.db.exec(&format!(
-        "UPDATE subjects SET email = NULL, phone = NULL, address_street = NULL, address_city = NULL, \
-         address_postal_code = NULL, address_country = NULL WHERE id = '{subject}'"
-    ));
+    let subject = Uuid::now_v7();
+    app.db
+        .insert_subject(subject, subject_data("Mari", "Maasikas"));
     let recipient = create_recipient(&app, "Partner OÜ").await;
     grant(&app, subject, recipient, &["contact", "address"]).await;
     let body = partner_get(&app, recipient, &format!("/v1/partner/subjects/{subject}"))

@@ -14,6 +14,7 @@ use futures_util::future::LocalBoxFuture;
 use planpro_privacy::auth::{self, Scope};
 use planpro_privacy::config::{Config, JwtKey, Secret};
 use planpro_privacy::db::embedded::{EmbeddedPostgres, Options};
+use planpro_privacy::subjects::model::SubjectData;
 use planpro_privacy::AppState;
 use serde_json::Value;
 use std::rc::Rc;
@@ -84,6 +85,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
+        install_data_keys();
         let (admin_url, embedded) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => (url, None),
             _ => {
@@ -118,6 +120,14 @@ fn cluster() -> &'static Cluster {
             admin
                 .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
                 .expect("publish template");
+        }
+        {
+            // The process keeps the service keys of the template (maybe built by an earlier
+            // run), so that databases it migrates itself get the same ones.
+            let mut conn = PgConnection::establish(&with_database(&admin_url, &template))
+                .expect("connect to the template");
+            planpro_privacy::at_rest::store::ensure_service_keys(&mut conn)
+                .expect("the template's service keys");
         }
         admin
             .batch_execute("SELECT pg_advisory_unlock(7275)")
@@ -166,6 +176,18 @@ impl TestDb {
         Self { name, url }
     }
 
+    /// An empty database, with no migration applied (for upgrades from older versions).
+    pub fn empty() -> Self {
+        let cluster = cluster();
+        let name = format!("t_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&cluster.admin_url).expect("connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+            .expect("create an empty database");
+        let url = with_database(&cluster.admin_url, &name);
+        Self { name, url }
+    }
+
     /// A direct connection, for arranging and checking behind the service's back.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to the test database")
@@ -195,6 +217,132 @@ impl TestDb {
             .parse()
             .expect("a count")
     }
+
+    /// Inserts a subject behind the service's back (sealed as the service seals it).
+    pub fn insert_subject(&self, id: Uuid, data: SubjectData) {
+        let now = chrono::Utc::now();
+        planpro_privacy::subjects::model::insert(&mut self.conn(), id.into(), data, now, now)
+            .expect("insert a subject");
+    }
+
+    /// The stored subject, opened as the service opens it.
+    pub fn subject(
+        &self,
+        id: impl std::fmt::Display,
+    ) -> planpro_privacy::subjects::model::SubjectRow {
+        planpro_privacy::subjects::model::find(&mut self.conn(), uuid_of(id).into())
+            .expect("a subject")
+    }
+
+    /// The subject's stored rectifications, opened, oldest first.
+    pub fn rectifications(
+        &self,
+        id: impl std::fmt::Display,
+    ) -> Vec<planpro_privacy::subjects::model::RectificationRow> {
+        planpro_privacy::subjects::model::rectifications(
+            &mut self.conn(),
+            uuid_of(id).into(),
+            None,
+            None,
+        )
+        .expect("rectifications")
+    }
+
+    /// The subject's stored consent events, opened, newest first.
+    pub fn consent_events(
+        &self,
+        id: impl std::fmt::Display,
+    ) -> Vec<planpro_privacy::consents::model::EventRow> {
+        planpro_privacy::consents::model::history(
+            &mut self.conn(),
+            uuid_of(id).into(),
+            None,
+            None,
+            None,
+        )
+        .expect("consent events")
+    }
+
+    /// The evidence of the subject's flag for `purpose`, opened.
+    pub fn flag_evidence(&self, subject: impl std::fmt::Display, purpose: &str) -> Option<String> {
+        use planpro_privacy::consents::model::{flag_evidence_at, flag_row};
+        let subject = uuid_of(subject);
+        #[derive(diesel::QueryableByName)]
+        struct Sealed {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bytea>)]
+            v: Option<Vec<u8>>,
+        }
+        let mut conn = self.conn();
+        let sealed = diesel::sql_query(format!(
+            "SELECT evidence_enc AS v FROM consents WHERE subject_id = '{subject}' \
+             AND purpose_id = '{purpose}'"
+        ))
+        .get_result::<Sealed>(&mut conn)
+        .expect("a flag")
+        .v?;
+        let key = planpro_privacy::at_rest::subject_key(&mut conn, subject.into())
+            .expect("the subject's key")?;
+        let row = flag_row(subject.into(), purpose);
+        key.open_text(flag_evidence_at(&row), Some(&sealed))
+    }
+
+    /// A stored value opened with its subject's key: `table.column` (an `_enc` column) of the
+    /// row whose `id` is `row` (its bytes are the row's place), of subject `subject`.
+    /// `None` when the value is absent or does not open.
+    pub fn opened(
+        &self,
+        table: &'static str,
+        column: &'static str,
+        row: Uuid,
+        subject: Uuid,
+    ) -> Option<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Sealed {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bytea>)]
+            v: Option<Vec<u8>>,
+        }
+        let mut conn = self.conn();
+        let sealed = diesel::sql_query(format!(
+            "SELECT {column} AS v FROM {table} WHERE id = '{row}'"
+        ))
+        .get_result::<Sealed>(&mut conn)
+        .expect("a sealed value")
+        .v?;
+        let key = planpro_privacy::at_rest::subject_key(&mut conn, subject.into())
+            .expect("the subject's key")?;
+        let place = planpro_privacy::at_rest::Place {
+            table,
+            column,
+            row: row.as_bytes(),
+        };
+        key.open_text(place, Some(&sealed))
+    }
+}
+
+fn uuid_of(id: impl std::fmt::Display) -> Uuid {
+    Uuid::parse_str(&id.to_string()).expect("a UUID")
+}
+
+/// A subject's fields with only the required ones set.
+pub fn subject_data(given_name: &str, family_name: &str) -> SubjectData {
+    SubjectData {
+        kind: "client".into(),
+        given_name: given_name.into(),
+        family_name: family_name.into(),
+        personal_code: None,
+        email: None,
+        phone: None,
+        address_street: None,
+        address_city: None,
+        address_postal_code: None,
+        address_country: None,
+        preferred_language: None,
+        source_type: "data_subject".into(),
+        source_name: None,
+        source_reference: None,
+        source_collected_at: None,
+        source_attestation: None,
+    }
 }
 
 impl Drop for TestDb {
@@ -220,8 +368,29 @@ pub struct TestApp {
 /// The access-log key of every test (base64 of 32 bytes).
 pub const ACCESS_LOG_KEY: &str = "dGVzdC1hY2Nlc3MtbG9nLWtleS0zMi1ieXRlcy0hISE=";
 
-/// The data key of every test (base64 of 32 bytes).
-pub const DATA_KEY: &str = "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy0tLS0tLS0tLS0=";
+/// The master key of personal data at rest in every test (base64 of 32 bytes).
+pub const DATA_KEY: &str = "dGVzdC1kYXRhLWtleS1vZi0zMi1ieXRlcy0wMDAwMDE=";
+/// The previous master key every test runs with, as during a rotation (so the rotation tests
+/// can wrap keys under either).
+pub const DATA_KEY_PREVIOUS: &str = "dGVzdC1wcmV2aW91cy1kYXRhLWtleS0zMi1ieXRlcyE=";
+
+/// Installs the test keyring: the template database is migrated with it, so every test database
+/// holds the same service keys as the process.
+pub fn install_data_keys() {
+    let settings: std::collections::HashMap<String, String> = [
+        ("DATA_KEY".to_owned(), DATA_KEY.to_owned()),
+        ("DATA_KEY_PREVIOUS".to_owned(), DATA_KEY_PREVIOUS.to_owned()),
+        ("DATABASE_URL".to_owned(), "postgres://unused".to_owned()),
+        ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_source(&settings).expect("test data keys");
+    config
+        .data_keys
+        .install(false, std::path::Path::new("."))
+        .expect("install the test data keys");
+}
 
 /// The checkpoint and receipt signing keys of every test (PKCS#8 PEM), made once per run.
 pub fn signing_keys() -> &'static (String, String) {
@@ -243,6 +412,7 @@ pub fn test_env() -> Vec<(String, String)> {
         ("JWT_SECRET", SECRET),
         ("ACCESS_LOG_KEY", ACCESS_LOG_KEY),
         ("DATA_KEY", DATA_KEY),
+        ("DATA_KEY_PREVIOUS", DATA_KEY_PREVIOUS),
         ("WEBHOOK_ALLOW_PRIVATE", "true"),
         ("CHECKPOINT_SIGNING_KEY", checkpoint),
         ("RECEIPT_SIGNING_KEY", receipt),

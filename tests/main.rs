@@ -1,6 +1,7 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod at_rest;
 mod audit;
 mod auth;
 mod bounded;
@@ -31,3 +32,4 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod upgrade;

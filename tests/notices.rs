@@ -754,8 +754,8 @@ async fn two_instances_never_send_one_notice_twice() {
     let receiver = Receiver::start(vec![200]);
     let (_, recipient, _) = arrange(&app, Some(&receiver.url)).await;
     app.db.exec(&format!(
-        "INSERT INTO subjects (id, version, kind, given_name, family_name, source_type, created_at, updated_at) \
-         SELECT gen_random_uuid(), 1, 'client', 'N', 'N' || n, 'data_subject', now(), now() \
+        "INSERT INTO subjects (id, version, kind, source_type, created_at, updated_at) \
+         SELECT gen_random_uuid(), 1, 'client', 'data_subject', now(), now() \
          FROM generate_series(1, 300) n; \
          INSERT INTO notices (id, recipient_id, subject_id, type, purpose, webhook_id, status, next_attempt_at, created_at) \
          SELECT gen_random_uuid(), '{recipient}', s.id, 'consent.withdrawn', 'p', \

@@ -3,15 +3,17 @@
 -- one transaction. :nids = rows of bench.partner_ids; the partner is fixed by bench/data.sql.
 \set r random(1, :nids)
 BEGIN;
-SELECT s.id, s.given_name, s.family_name, s.email, s.phone, a.id AS authorization_id, a.data_categories
+SELECT s.id, s.given_name_enc, s.family_name_enc, s.email_enc, s.phone_enc, k.wrapped,
+       a.id AS authorization_id, a.data_categories
 FROM bench.partner_ids p
 JOIN subjects s ON s.id = p.id
+LEFT JOIN subject_keys k ON k.subject_id = s.id
 JOIN disclosure_authorizations a ON a.subject_id = p.id
 JOIN recipients r ON r.id = a.recipient_id
 WHERE p.n = :r
   AND a.recipient_id = '01900000-0000-7000-8000-00000000b001' AND r.status = 'active'
   AND a.revoked_at IS NULL AND a.valid_from <= now() AND (a.valid_until IS NULL OR a.valid_until > now());
-INSERT INTO disclosures (id, subject_id, recipient_id, data_categories, channel, note, authorization_ids, actor, at, request_id)
+INSERT INTO disclosures (id, subject_id, recipient_id, data_categories, channel, note_enc, authorization_ids, actor, at, request_id)
   SELECT gen_random_uuid(), p.id, a.recipient_id, a.data_categories, 'partner_api', NULL, ARRAY[a.id],
          'bench-partner', now(), 'pgbench'
   FROM bench.partner_ids p JOIN disclosure_authorizations a ON a.subject_id = p.id

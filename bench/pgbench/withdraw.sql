@@ -3,15 +3,15 @@
 \set r random(1, :nids)
 BEGIN;
 WITH ev AS (
-  INSERT INTO consent_events (id, subject_id, purpose_id, status, method, evidence, actor, at, request_id)
+  INSERT INTO consent_events (id, subject_id, purpose_id, status, method, evidence_enc, actor, at, request_id)
   SELECT gen_random_uuid(), b.id, 'marketing_planpro', 'withdrawn', 'api', NULL, 'bench-baseline', now(), 'pgbench'
   FROM bench.ids b WHERE b.n = :r
   RETURNING id, subject_id, at
 )
-INSERT INTO consents (subject_id, purpose_id, status, method, evidence, updated_at, updated_by, last_event_id)
+INSERT INTO consents (subject_id, purpose_id, status, method, evidence_enc, updated_at, updated_by, last_event_id)
 SELECT subject_id, 'marketing_planpro', 'withdrawn', 'api', NULL, at, 'bench-baseline', id FROM ev
 ON CONFLICT (subject_id, purpose_id) DO UPDATE
-  SET status = EXCLUDED.status, method = EXCLUDED.method, evidence = EXCLUDED.evidence,
+  SET status = EXCLUDED.status, method = EXCLUDED.method, evidence_enc = EXCLUDED.evidence_enc,
       updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by,
       last_event_id = EXCLUDED.last_event_id;
 INSERT INTO access_log (id, at, actor, action, subject_id, outcome, purpose, request_id)

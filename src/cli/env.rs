@@ -24,11 +24,13 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
                         seconds a request body may take to arrive, 1 to 3600 [default: 10]
   MAX_CONNECTIONS       connections accepted at once, 1000 to 1000000 [default: 10000]
   MIGRATE_ON_START      true or false: apply migrations first [default: true]
+  DATA_KEY              master key of personal data at rest (and of webhook secrets): 32
+                        random bytes, base64 (required with DATABASE_URL; generated under
+                        DATA_DIR when unset in embedded mode)
+  DATA_KEY_PREVIOUS     during a rotation: the master key being replaced
   RETENTION_AUTORUN     true or false: run retention by itself once a day [default: true]
   RETENTION_RUN_AT      HH:MM, Europe/Tallinn time, of the daily retention run [default: 03:00]
   DATA_DIR              embedded cluster and development secrets [default: .data]
-  DATA_KEY              32 random bytes in base64 sealing webhook secrets (generated under
-                        DATA_DIR in embedded mode)
   WEBHOOK_ALLOW_PRIVATE true or false: webhooks may use http and non-public addresses
                         (development and tests only) [default: false]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
@@ -38,9 +40,23 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
 pub const MIGRATE: &str = "\
 Environment (any X may instead be given as X_FILE, a path whose contents are the value):
   DATABASE_URL          PostgreSQL URL; unset: the embedded cluster under DATA_DIR
-  DATA_DIR              embedded cluster [default: .data]
+  DATA_KEY              master key; needed to upgrade a first-version database with data
+  DATA_DIR              embedded cluster and its generated DATA_KEY [default: .data]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
   RUST_LOG              log filter, env_logger syntax [default: info]";
+
+/// Read by `rotate-data-key`.
+pub const ROTATE: &str = "\
+Environment (any X may instead be given as X_FILE, a path whose contents are the value):
+  DATABASE_URL          PostgreSQL URL; unset: the embedded cluster under DATA_DIR
+  DATA_KEY              the new master key: 32 random bytes, base64
+  DATA_KEY_PREVIOUS     the master key being replaced
+  DATA_DIR              embedded cluster [default: .data]
+  EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
+  RUST_LOG              log filter, env_logger syntax [default: info]
+
+Steps: restart every instance with the new DATA_KEY and the old one as DATA_KEY_PREVIOUS, run
+this command (again if interrupted) until it reports nothing left, then drop DATA_KEY_PREVIOUS.";
 
 /// Read by `token`.
 pub const TOKEN: &str = "\

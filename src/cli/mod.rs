@@ -6,6 +6,7 @@ pub mod audit;
 pub mod env;
 pub mod migrate;
 pub mod openapi;
+pub mod rotate;
 pub mod serve;
 pub mod token;
 
@@ -54,9 +55,14 @@ impl Database {
 
     /// Applies pending migrations; the number applied.
     pub fn migrate(&self) -> Result<usize, String> {
+        self.migrate_before(None)
+    }
+
+    /// Applies pending migrations older than `before` (all without it); the number applied.
+    pub fn migrate_before(&self, before: Option<&str>) -> Result<usize, String> {
         let mut conn = crate::db::connect(&self.url)
             .map_err(|_| "cannot connect to the database".to_owned())?;
-        crate::db::migrate(&mut conn).map_err(|e| format!("migration failed: {e}"))
+        crate::db::migrate_before(&mut conn, before).map_err(|e| format!("migration failed: {e}"))
     }
 }
 

@@ -19,6 +19,10 @@ impl super::Run for ServeArgs {
             (Some(key), _) => (key.clone(), false),
             (None, _) => (JwtKey::Secret(super::dev_secret(&config.data_dir)?), true),
         };
+        // Before migrating: an upgrade of a first-version database encrypts with it.
+        config
+            .data_keys
+            .install(config.database_url.is_none(), &config.data_dir)?;
         let db = super::Database::open(config.database_url.as_ref(), &config.data_dir)?;
         if config.migrate_on_start {
             let applied = db.migrate()?;

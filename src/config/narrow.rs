@@ -4,24 +4,31 @@
 use super::reader::{ConfigError, Reader, Source};
 use super::secret::Secret;
 
-/// What `migrate` reads: where the database is.
+/// What `migrate` and `rotate-data-key` read: where the database is, and the master keys.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     /// `None` means: run on the embedded PostgreSQL under [`DatabaseSettings::data_dir`].
     pub database_url: Option<Secret>,
     pub data_dir: std::path::PathBuf,
+    /// `DATA_KEY` and `DATA_KEY_PREVIOUS`.
+    pub data_keys: crate::at_rest::KeySettings,
 }
 
 impl DatabaseSettings {
-    /// Reads only `DATABASE_URL` and `DATA_DIR`.
+    /// Reads only `DATABASE_URL`, `DATA_DIR` and the master keys.
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         let mut r = Reader {
             source,
             problems: Vec::new(),
         };
+        let database_url = r.raw("DATABASE_URL").map(Secret::new);
+        let data_dir = r.data_dir();
+        let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
         let settings = Self {
-            database_url: r.raw("DATABASE_URL").map(Secret::new),
-            data_dir: r.data_dir(),
+            database_url,
+            data_dir,
+            data_keys,
         };
         r.finish(settings)
     }

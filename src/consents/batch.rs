@@ -10,10 +10,11 @@
 //! waited overwrite a newer decision with an older-stamped one.
 
 use super::api::{Consent, ConsentEvent};
-use super::model::EventRow;
+use super::model::{event_evidence_at, flag_evidence_at, flag_row, EventRow};
 use crate::access_log::group_commit::GroupOp;
-use crate::access_log::NewEntry;
-use crate::db::schema::{consent_events, consents, purposes, subjects};
+use crate::access_log::{Action, NewEntry};
+use crate::at_rest::{self, Cipher};
+use crate::db::schema::{consent_events, consents, purposes, subject_keys, subjects};
 use crate::domain::consent::{Basis, Decision, Method};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
@@ -78,7 +79,7 @@ struct FlagLock<'a> {
     purpose_id: &'a str,
     status: &'a str,
     method: &'a str,
-    evidence: Option<&'a str>,
+    evidence_enc: Option<Vec<u8>>,
     updated_at: DateTime<Utc>,
     updated_by: &'a str,
     last_event_id: EventId,
@@ -92,7 +93,7 @@ struct NewEvent<'a> {
     purpose_id: &'a str,
     status: &'a str,
     method: &'a str,
-    evidence: Option<&'a str>,
+    evidence_enc: Option<Vec<u8>>,
     actor: &'a str,
     at: DateTime<Utc>,
     request_id: &'a str,
@@ -107,14 +108,23 @@ pub fn record_changes(
     lock_flags(conn, changes, &known)?;
     let stamped = stamp_events(changes, &known)?;
     write_events(conn, &stamped, &known)?;
-    mark_active(conn, &stamped)?;
+    mark_active(conn, changes, &stamped)?;
     Ok(stamped.outcomes)
 }
 
 /// A consent change is activity about the person (retention counts from it): one statement for
-/// the whole batch, after the flags' locks, taking the subjects' row locks in id order. (The
-/// withdrawals an erasure makes do not come through here: see `subjects::erasure`.)
-fn mark_active(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()> {
+/// the whole batch, after the flags' locks, taking the subjects' row locks in id order. The
+/// withdrawals an erasure makes are not: the subject is being erased (and a retention run saves
+/// the statement on every erasure).
+fn mark_active(
+    conn: &mut PgConnection,
+    changes: &[PendingChange],
+    stamped: &Stamped<'_>,
+) -> ApiResult<()> {
+    let erasing = Action::SubjectErase.as_str();
+    if changes.iter().all(|c| c.entry.action == erasing) {
+        return Ok(());
+    }
     let Some(at) = stamped.stamps.values().map(|(_, at)| *at).max() else {
         return Ok(());
     };
@@ -125,12 +135,14 @@ fn mark_active(conn: &mut PgConnection, stamped: &Stamped<'_>) -> ApiResult<()> 
     Ok(())
 }
 
-/// The subjects and purposes of a batch that exist, with each purpose's stored basis.
+/// The subjects of a batch that exist, the purposes with each one's stored basis, and the
+/// wrapped data keys of the subjects whose changes carry evidence.
 struct Known {
     /// The subjects that exist and are not erased.
     subjects: HashSet<SubjectId>,
     erased: HashMap<SubjectId, DateTime<Utc>>,
     bases: HashMap<String, String>,
+    keys: HashMap<SubjectId, at_rest::Wrapped>,
 }
 
 impl Known {
@@ -163,15 +175,49 @@ impl Known {
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
+        // Only changes with evidence need a data key: most batches (withdrawals) need none.
+        let with_evidence: Vec<SubjectId> = changes
+            .iter()
+            .filter(|c| c.evidence.is_some() && subjects.contains(&c.subject_id))
+            .map(|c| c.subject_id)
+            .collect();
+        let keys = if with_evidence.is_empty() {
+            HashMap::new()
+        } else {
+            subject_keys::table
+                .filter(subject_keys::subject_id.eq_any(&with_evidence))
+                .select((
+                    subject_keys::subject_id,
+                    (subject_keys::key_id, subject_keys::wrapped),
+                ))
+                .load::<(SubjectId, at_rest::Wrapped)>(conn)?
+                .into_iter()
+                .collect()
+        };
         Ok(Self {
             subjects,
             erased,
             bases,
+            keys,
         })
     }
 
     fn valid(&self, change: &PendingChange) -> bool {
         self.subjects.contains(&change.subject_id) && self.bases.contains_key(&change.purpose_id)
+    }
+
+    /// `evidence` sealed under the subject's key for `place`.
+    fn seal(
+        &self,
+        subject: SubjectId,
+        place: at_rest::Place<'_>,
+        evidence: Option<&str>,
+    ) -> ApiResult<Option<Vec<u8>>> {
+        let Some(evidence) = evidence else {
+            return Ok(None);
+        };
+        let key: Option<Cipher> = at_rest::open_subject_key(subject, self.keys.get(&subject))?;
+        Ok(key.and_then(|k| k.seal_text(place, Some(evidence))))
     }
 }
 
@@ -188,17 +234,24 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
     let provisional = Utc::now().trunc_subsecs(6);
     let locks: Vec<FlagLock<'_>> = last
         .values()
-        .map(|c| FlagLock {
-            subject_id: c.subject_id,
-            purpose_id: &c.purpose_id,
-            status: c.status.as_str(),
-            method: c.method.as_str(),
-            evidence: c.evidence.as_deref(),
-            updated_at: provisional,
-            updated_by: &c.actor,
-            last_event_id: EventId::new(),
+        .map(|c| {
+            let row = flag_row(c.subject_id, &c.purpose_id);
+            Ok(FlagLock {
+                subject_id: c.subject_id,
+                purpose_id: &c.purpose_id,
+                status: c.status.as_str(),
+                method: c.method.as_str(),
+                evidence_enc: known.seal(
+                    c.subject_id,
+                    flag_evidence_at(&row),
+                    c.evidence.as_deref(),
+                )?,
+                updated_at: provisional,
+                updated_by: &c.actor,
+                last_event_id: EventId::new(),
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     diesel::insert_into(consents::table)
         .values(&locks)
         .on_conflict((consents::subject_id, consents::purpose_id))
@@ -206,7 +259,7 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
         .set((
             consents::status.eq(excluded(consents::status)),
             consents::method.eq(excluded(consents::method)),
-            consents::evidence.eq(excluded(consents::evidence)),
+            consents::evidence_enc.eq(excluded(consents::evidence_enc)),
             consents::updated_by.eq(excluded(consents::updated_by)),
         ))
         .execute(conn)?;
@@ -244,6 +297,12 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
         };
         let id = EventId::new();
         let at = Utc::now().trunc_subsecs(6);
+        let row = *id.uuid().as_bytes();
+        let evidence_enc = known.seal(
+            change.subject_id,
+            event_evidence_at(&row),
+            change.evidence.as_deref(),
+        )?;
         stamped
             .stamps
             .insert((change.subject_id, change.purpose_id.as_str()), (id, at));
@@ -253,7 +312,7 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
             purpose_id: &change.purpose_id,
             status: change.status.as_str(),
             method: change.method.as_str(),
-            evidence: change.evidence.as_deref(),
+            evidence_enc,
             actor: &change.actor,
             at,
             request_id: &change.request_id,

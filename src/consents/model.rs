@@ -1,5 +1,6 @@
 //! Rows, insert forms and queries of purposes, consent flags and consent events.
 
+use crate::at_rest::{Cipher, Place};
 use crate::db::schema::{consent_events, consents, purposes};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
@@ -88,9 +89,8 @@ pub fn flags_of(conn: &mut PgConnection, subject_id: SubjectId) -> QueryResult<V
         .load(conn)
 }
 
-/// A consent event as stored: the receipt of one decision.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = consent_events, check_for_backend(Pg))]
+/// A consent event, opened: the receipt of one decision.
+#[derive(Debug, Clone)]
 pub struct EventRow {
     pub id: EventId,
     pub subject_id: SubjectId,
@@ -103,6 +103,65 @@ pub struct EventRow {
     pub request_id: String,
 }
 
+/// A consent event as stored: its evidence sealed under the subject's key.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consent_events, check_for_backend(Pg))]
+pub struct StoredEvent {
+    pub id: EventId,
+    pub subject_id: SubjectId,
+    pub purpose_id: String,
+    pub status: String,
+    pub method: String,
+    pub evidence_enc: Option<Vec<u8>>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+/// Where an event's evidence is sealed (`row`: the event id's bytes).
+pub fn event_evidence_at(row: &[u8; 16]) -> Place<'_> {
+    Place {
+        table: "consent_events",
+        column: "evidence_enc",
+        row,
+    }
+}
+
+/// Where a flag's evidence is sealed (`row`: [`flag_row`]).
+pub fn flag_evidence_at(row: &[u8]) -> Place<'_> {
+    Place {
+        table: "consents",
+        column: "evidence_enc",
+        row,
+    }
+}
+
+/// A flag's row key: the subject id's bytes and the purpose id.
+pub fn flag_row(subject_id: SubjectId, purpose_id: &str) -> Vec<u8> {
+    let mut row = subject_id.uuid().as_bytes().to_vec();
+    row.extend_from_slice(purpose_id.as_bytes());
+    row
+}
+
+impl StoredEvent {
+    /// The event in clear; without the subject's key its evidence is absent.
+    pub fn open(self, key: Option<&Cipher>) -> EventRow {
+        let row = *self.id.uuid().as_bytes();
+        EventRow {
+            evidence: key
+                .and_then(|k| k.open_text(event_evidence_at(&row), self.evidence_enc.as_deref())),
+            id: self.id,
+            subject_id: self.subject_id,
+            purpose_id: self.purpose_id,
+            status: self.status,
+            method: self.method,
+            actor: self.actor,
+            at: self.at,
+            request_id: self.request_id,
+        }
+    }
+}
+
 /// The subject's consent events, newest first: optionally of one purpose, older than `before`,
 /// and at most `limit`.
 pub fn history(
@@ -111,10 +170,10 @@ pub fn history(
     purpose: Option<&str>,
     before: Option<EventId>,
     limit: Option<i64>,
-) -> QueryResult<Vec<EventRow>> {
+) -> ApiResult<Vec<EventRow>> {
     let mut query = consent_events::table
         .filter(consent_events::subject_id.eq(subject_id))
-        .select(EventRow::as_select())
+        .select(StoredEvent::as_select())
         .order(consent_events::id.desc())
         .into_boxed();
     if let Some(purpose) = purpose {
@@ -126,7 +185,12 @@ pub fn history(
     if let Some(limit) = limit {
         query = query.limit(limit);
     }
-    query.load(conn)
+    let rows: Vec<StoredEvent> = query.load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = crate::at_rest::subject_key(conn, subject_id)?;
+    Ok(rows.into_iter().map(|row| row.open(key.as_ref())).collect())
 }
 
 /// The ids of an eligibility check, sorted into their three answers.

@@ -256,13 +256,7 @@ pub async fn consent_history(
         .db
         .run(move |conn| {
             path.check(conn)?;
-            Ok(model::history(
-                conn,
-                id,
-                purpose.as_deref(),
-                before,
-                Some(limit + 1),
-            )?)
+            model::history(conn, id, purpose.as_deref(), before, Some(limit + 1))
         })
         .await?;
     let events = rows

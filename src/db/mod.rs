@@ -248,10 +248,47 @@ fn past_deadline() -> ApiError {
 }
 
 /// Applies pending migrations while holding a Postgres advisory lock, so that several instances
-/// starting at once migrate exactly once.
+/// starting at once migrate exactly once. Before the migration that drops the clear columns of
+/// the first version, every row still in clear is encrypted (see `at_rest::upgrade`); after the
+/// last one, the service keys are made if the database has none.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    migrate_before(conn, None)
+}
+
+/// [`migrate`], stopping before the migration whose version is `before` (digits of its name, such
+/// as `2026-12-01-220000`): a database at an older schema, for loading data as an older version
+/// wrote it (the benchmarks' load, then an upgrade).
+pub fn migrate_before(
+    conn: &mut PgConnection,
+    before: Option<&str>,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    let digits = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| *c != '_')
+            .filter(char::is_ascii_digit)
+            .collect()
+    };
+    let before = before.map(digits);
     singleton::exclusively(conn, singleton::Singleton::Migrations, |conn| {
-        conn.run_pending_migrations(MIGRATIONS).map(|v| v.len())
+        let pending = conn.pending_migrations(MIGRATIONS)?;
+        let mut applied = 0;
+        for migration in pending {
+            let version = digits(&migration.name().to_string());
+            if before.as_ref().is_some_and(|b| version >= *b) {
+                return Ok(applied);
+            }
+            if crate::at_rest::upgrade::drops_clear_columns(&migration.name().to_string()) {
+                crate::at_rest::upgrade::encrypt_clear_rows(conn)
+                    .map_err(crate::at_rest::upgrade::describe)?;
+            }
+            conn.run_migration(&*migration)?;
+            applied += 1;
+        }
+        if before.is_none() {
+            crate::at_rest::store::ensure_service_keys(conn)
+                .map_err(crate::at_rest::upgrade::describe)?;
+        }
+        Ok(applied)
     })
 }
 

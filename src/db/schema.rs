@@ -83,27 +83,46 @@ diesel::table! {
         id -> Uuid,
         version -> Int4,
         kind -> Text,
-        given_name -> Text,
-        family_name -> Text,
-        personal_code -> Nullable<Text>,
-        email -> Nullable<Text>,
-        phone -> Nullable<Text>,
-        address_street -> Nullable<Text>,
-        address_city -> Nullable<Text>,
-        address_postal_code -> Nullable<Text>,
-        address_country -> Nullable<Text>,
         preferred_language -> Nullable<Text>,
         source_type -> Text,
-        source_name -> Nullable<Text>,
-        source_reference -> Nullable<Text>,
-        source_collected_at -> Nullable<Timestamptz>,
-        source_attestation -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         erased_at -> Nullable<Timestamptz>,
         restriction_ground -> Nullable<Text>,
         restricted_since -> Nullable<Timestamptz>,
         last_activity_at -> Timestamptz,
+        given_name_enc -> Nullable<Bytea>,
+        family_name_enc -> Nullable<Bytea>,
+        personal_code_enc -> Nullable<Bytea>,
+        email_enc -> Nullable<Bytea>,
+        phone_enc -> Nullable<Bytea>,
+        address_street_enc -> Nullable<Bytea>,
+        address_city_enc -> Nullable<Bytea>,
+        address_postal_code_enc -> Nullable<Bytea>,
+        address_country_enc -> Nullable<Bytea>,
+        source_name_enc -> Nullable<Bytea>,
+        source_reference_enc -> Nullable<Bytea>,
+        source_collected_at_enc -> Nullable<Bytea>,
+        source_attestation_enc -> Nullable<Bytea>,
+        personal_code_bidx -> Nullable<Bytea>,
+        email_bidx -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    subject_keys (subject_id) {
+        subject_id -> Uuid,
+        key_id -> Bytea,
+        wrapped -> Bytea,
+    }
+}
+
+diesel::table! {
+    at_rest_keys (name) {
+        name -> Text,
+        key_id -> Bytea,
+        wrapped -> Bytea,
+        created_at -> Timestamptz,
     }
 }
 
@@ -152,12 +171,12 @@ diesel::table! {
         id -> Uuid,
         subject_id -> Uuid,
         field -> Text,
-        old_value -> Nullable<Jsonb>,
-        new_value -> Nullable<Jsonb>,
-        reason -> Text,
         actor -> Text,
         at -> Timestamptz,
         request_id -> Text,
+        old_value_enc -> Nullable<Bytea>,
+        new_value_enc -> Nullable<Bytea>,
+        reason_enc -> Nullable<Bytea>,
     }
 }
 
@@ -177,10 +196,10 @@ diesel::table! {
         purpose_id -> Text,
         status -> Text,
         method -> Text,
-        evidence -> Nullable<Text>,
         updated_at -> Timestamptz,
         updated_by -> Text,
         last_event_id -> Uuid,
+        evidence_enc -> Nullable<Bytea>,
     }
 }
 
@@ -191,10 +210,10 @@ diesel::table! {
         purpose_id -> Text,
         status -> Text,
         method -> Text,
-        evidence -> Nullable<Text>,
         actor -> Text,
         at -> Timestamptz,
         request_id -> Text,
+        evidence_enc -> Nullable<Bytea>,
     }
 }
 
@@ -218,7 +237,6 @@ diesel::table! {
         subject_id -> Uuid,
         recipient_id -> Uuid,
         legal_basis -> Text,
-        consent_evidence -> Nullable<Text>,
         legal_reference -> Nullable<Text>,
         data_categories -> Array<Text>,
         purpose -> Text,
@@ -229,6 +247,7 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamptz,
+        consent_evidence_enc -> Nullable<Bytea>,
     }
 }
 
@@ -239,11 +258,11 @@ diesel::table! {
         recipient_id -> Uuid,
         data_categories -> Array<Text>,
         channel -> Text,
-        note -> Nullable<Text>,
         authorization_ids -> Array<Uuid>,
         actor -> Text,
         at -> Timestamptz,
         request_id -> Text,
+        note_enc -> Nullable<Bytea>,
     }
 }
 
@@ -318,6 +337,7 @@ diesel::table! {
 diesel::joinable!(consent_receipts -> consent_events (event_id));
 diesel::joinable!(consent_events -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
+diesel::joinable!(subject_keys -> subjects (subject_id));
 diesel::joinable!(privacy_requests -> subjects (subject_id));
 diesel::joinable!(consents -> subjects (subject_id));
 diesel::joinable!(consents -> purposes (purpose_id));
@@ -336,12 +356,12 @@ diesel::table! {
         key_hash -> Bytea,
         body_hash -> Bytea,
         status -> Int2,
-        body -> Bytea,
         location -> Nullable<Text>,
         etag -> Nullable<Text>,
         entry_action -> Nullable<Text>,
         entry_subject_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        body_enc -> Bytea,
     }
 }
 
@@ -403,6 +423,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipt_keys,
     consent_receipts,
     subjects,
+    subject_keys,
+    at_rest_keys,
     rectifications,
     purposes,
     consents,

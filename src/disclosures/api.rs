@@ -1,7 +1,7 @@
 //! Request and response bodies of disclosure authorizations, disclosure records and the partner
 //! endpoints.
 
-use super::model::{AuthorizationRow, DisclosureRow, SubjectFields};
+use super::model::{DisclosureRow, OpenedAuthorization, SubjectFields};
 use crate::domain::disclosure::{DataCategory, LegalBasis};
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::domain::text::check_controls;
@@ -136,18 +136,15 @@ pub struct Authorization {
 
 impl Authorization {
     /// The response body of a stored row, `active` computed at `now`.
-    pub fn from_row(
-        row: AuthorizationRow,
-        recipient_active: bool,
-        now: DateTime<Utc>,
-    ) -> ApiResult<Self> {
-        let active = row.is_active(recipient_active, now);
+    pub fn from_row(opened: OpenedAuthorization, now: DateTime<Utc>) -> ApiResult<Self> {
+        let row = opened.row;
+        let active = row.is_active(opened.recipient_active, now);
         Ok(Self {
             id: row.id,
             subject_id: row.subject_id,
             recipient_id: row.recipient_id,
             legal_basis: LegalBasis::from_db(&row.legal_basis)?,
-            consent_evidence: row.consent_evidence,
+            consent_evidence: opened.consent_evidence,
             legal_reference: row.legal_reference,
             data_categories: DataCategory::from_db_all(&row.data_categories)?
                 .into_iter()

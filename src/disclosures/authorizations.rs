@@ -77,12 +77,12 @@ pub async fn create_authorization(
         return Err(ApiError::invalid_field("valid_until", "must be after valid_from").into());
     }
     let categories: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
+    let evidence = body.consent_evidence;
     let row = NewAuthorizationRow {
         id: AuthorizationId::new(),
         subject_id: subject,
         recipient_id: body.recipient_id,
         legal_basis: body.legal_basis.as_str().to_owned(),
-        consent_evidence: body.consent_evidence,
         legal_reference: body.legal_reference,
         data_categories: DataCategory::names(&categories),
         purpose: body.purpose,
@@ -98,11 +98,11 @@ pub async fn create_authorization(
             idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
                 path.lock(conn)?;
                 model::require_recipient(conn, row.recipient_id)?;
-                model::insert_authorization(conn, &row)?;
+                model::insert_authorization(conn, &row, evidence.as_deref())?;
                 access_log::record(conn, &[entry])?;
                 // Read back with the recipient's status, which `active` depends on.
-                let (stored, recipient_active) = model::authorization(conn, subject, row.id)?;
-                let body = Authorization::from_row(stored, recipient_active, Utc::now())?;
+                let stored = model::authorization(conn, subject, row.id)?;
+                let body = Authorization::from_row(stored, Utc::now())?;
                 single(StatusCode::CREATED, &body)
             })
         })
@@ -154,7 +154,7 @@ pub async fn list_authorizations(
     let now = Utc::now();
     let items = rows
         .into_iter()
-        .map(|(row, recipient_active)| Authorization::from_row(row, recipient_active, now))
+        .map(|opened| Authorization::from_row(opened, now))
         .collect::<ApiResult<_>>()?;
     Ok(HttpResponse::Ok().json(AuthorizationList { items }))
 }
@@ -190,7 +190,7 @@ pub async fn get_authorization(
             Some(subject),
         )
         .await?;
-    let (row, recipient_active) = state
+    let opened = state
         .db
         .run(move |conn| {
             crate::subjects::path::require(conn, subject)?;
@@ -204,7 +204,7 @@ pub async fn get_authorization(
             Outcome::Allowed,
         )])
         .await?;
-    let body = Authorization::from_row(row, recipient_active, Utc::now())?;
+    let body = Authorization::from_row(opened, Utc::now())?;
     Ok(single(StatusCode::OK, &body)?.respond())
 }
 
@@ -257,8 +257,8 @@ pub async fn revoke_authorization(
                 crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
                 model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
                 access_log::record(conn, &[entry])?;
-                let (row, recipient_active) = model::authorization(conn, subject, id)?;
-                let body = Authorization::from_row(row, recipient_active, Utc::now())?;
+                let opened = model::authorization(conn, subject, id)?;
+                let body = Authorization::from_row(opened, Utc::now())?;
                 single(StatusCode::OK, &body)
             })
         })

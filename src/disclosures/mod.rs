@@ -37,7 +37,7 @@ pub fn export_for(
     let now = Utc::now();
     let authorizations: Vec<api::Authorization> = model::authorizations_of(conn, subject_id)?
         .into_iter()
-        .map(|(row, recipient_active)| api::Authorization::from_row(row, recipient_active, now))
+        .map(|opened| api::Authorization::from_row(opened, now))
         .collect::<ApiResult<_>>()?;
     let disclosures: Vec<api::Disclosure> = model::disclosures_of(conn, subject_id, None, None)?
         .into_iter()

@@ -1,15 +1,19 @@
 //! Authorization and disclosure rows, and the queries that decide what may be disclosed.
 
-use crate::db::schema::{disclosure_authorizations as auths, disclosures, recipients, subjects};
+use crate::at_rest::{self, Cipher, Place};
+use crate::db::schema::{
+    disclosure_authorizations as auths, disclosures, recipients, subject_keys, subjects,
+};
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::recipients::model::ACTIVE;
+use crate::subjects::model::Keyed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashSet};
 
-/// A stored disclosure authorization.
+/// A stored disclosure authorization (its consent evidence sealed under the subject's key).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = auths, check_for_backend(diesel::pg::Pg))]
 pub struct AuthorizationRow {
@@ -17,7 +21,7 @@ pub struct AuthorizationRow {
     pub subject_id: SubjectId,
     pub recipient_id: RecipientId,
     pub legal_basis: String,
-    pub consent_evidence: Option<String>,
+    pub consent_evidence_enc: Option<Vec<u8>>,
     pub legal_reference: Option<String>,
     pub data_categories: Vec<String>,
     pub purpose: String,
@@ -51,7 +55,35 @@ pub(super) fn in_force(now: DateTime<Utc>) -> _ {
         .and(auths::valid_until.is_null().or(auths::valid_until.gt(now)))
 }
 
-/// An authorization about to be inserted.
+/// An authorization with what an answer shows of it: its recipient's status and its evidence
+/// opened.
+#[derive(Debug, Clone)]
+pub struct OpenedAuthorization {
+    pub row: AuthorizationRow,
+    pub recipient_active: bool,
+    pub consent_evidence: Option<String>,
+}
+
+/// Where an authorization's consent evidence is sealed (`row`: its id's bytes).
+pub fn evidence_at(row: &[u8; 16]) -> Place<'_> {
+    Place {
+        table: "disclosure_authorizations",
+        column: "consent_evidence_enc",
+        row,
+    }
+}
+
+fn opened(row: AuthorizationRow, status: &str, key: Option<&Cipher>) -> OpenedAuthorization {
+    let place = *row.id.uuid().as_bytes();
+    OpenedAuthorization {
+        consent_evidence: key
+            .and_then(|k| k.open_text(evidence_at(&place), row.consent_evidence_enc.as_deref())),
+        recipient_active: status == ACTIVE,
+        row,
+    }
+}
+
+/// An authorization about to be inserted (its evidence goes apart, to be sealed).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = auths)]
 pub struct NewAuthorizationRow {
@@ -59,7 +91,6 @@ pub struct NewAuthorizationRow {
     pub subject_id: SubjectId,
     pub recipient_id: RecipientId,
     pub legal_basis: String,
-    pub consent_evidence: Option<String>,
     pub legal_reference: Option<String>,
     pub data_categories: Vec<String>,
     pub purpose: String,
@@ -69,9 +100,8 @@ pub struct NewAuthorizationRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A stored disclosure.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = disclosures, check_for_backend(diesel::pg::Pg))]
+/// A disclosure, its note opened.
+#[derive(Debug, Clone)]
 pub struct DisclosureRow {
     pub id: DisclosureId,
     pub subject_id: SubjectId,
@@ -85,9 +115,68 @@ pub struct DisclosureRow {
     pub request_id: String,
 }
 
-/// A disclosure about to be inserted.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = disclosures)]
+/// A disclosure as stored: its note sealed under the subject's key.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = disclosures, check_for_backend(diesel::pg::Pg))]
+pub struct StoredDisclosure {
+    pub id: DisclosureId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
+    pub data_categories: Vec<String>,
+    pub channel: String,
+    pub note_enc: Option<Vec<u8>>,
+    pub authorization_ids: Vec<AuthorizationId>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+fn note_at(row: &[u8; 16]) -> Place<'_> {
+    Place {
+        table: "disclosures",
+        column: "note_enc",
+        row,
+    }
+}
+
+impl StoredDisclosure {
+    /// Seals a new disclosure's note under the subject's key (none: it has no note).
+    pub fn seal(new: &NewDisclosureRow, key: Option<&Cipher>) -> Self {
+        let row = *new.id.uuid().as_bytes();
+        Self {
+            id: new.id,
+            subject_id: new.subject_id,
+            recipient_id: new.recipient_id,
+            data_categories: new.data_categories.clone(),
+            channel: new.channel.clone(),
+            note_enc: key.and_then(|k| k.seal_text(note_at(&row), new.note.as_deref())),
+            authorization_ids: new.authorization_ids.clone(),
+            actor: new.actor.clone(),
+            at: new.at,
+            request_id: new.request_id.clone(),
+        }
+    }
+
+    /// The disclosure in clear; without the key its note is absent.
+    pub fn open(self, key: Option<&Cipher>) -> DisclosureRow {
+        let row = *self.id.uuid().as_bytes();
+        DisclosureRow {
+            note: key.and_then(|k| k.open_text(note_at(&row), self.note_enc.as_deref())),
+            id: self.id,
+            subject_id: self.subject_id,
+            recipient_id: self.recipient_id,
+            data_categories: self.data_categories,
+            channel: self.channel,
+            authorization_ids: self.authorization_ids,
+            actor: self.actor,
+            at: self.at,
+            request_id: self.request_id,
+        }
+    }
+}
+
+/// A disclosure about to be inserted, in clear.
+#[derive(Debug)]
 pub struct NewDisclosureRow {
     pub id: DisclosureId,
     pub subject_id: SubjectId,
@@ -101,9 +190,8 @@ pub struct NewDisclosureRow {
     pub request_id: String,
 }
 
-/// The subject's fields that some category covers; nothing else is ever read for a partner.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
+/// The subject's fields that some category covers; nothing else is ever released to a partner.
+#[derive(Debug, Clone)]
 pub struct SubjectFields {
     pub given_name: String,
     pub family_name: String,
@@ -154,46 +242,66 @@ pub fn lock_active_recipients(
         .load(conn)?)
 }
 
-/// Inserts an authorization.
-pub fn insert_authorization(conn: &mut PgConnection, row: &NewAuthorizationRow) -> ApiResult<()> {
+/// Inserts an authorization, its consent evidence sealed under the subject's key.
+pub fn insert_authorization(
+    conn: &mut PgConnection,
+    row: &NewAuthorizationRow,
+    consent_evidence: Option<&str>,
+) -> ApiResult<()> {
+    let key = at_rest::subject_key(conn, row.subject_id)?;
+    let place = *row.id.uuid().as_bytes();
+    let sealed = key
+        .as_ref()
+        .and_then(|k| k.seal_text(evidence_at(&place), consent_evidence));
     diesel::insert_into(auths::table)
-        .values(row)
+        .values((row, auths::consent_evidence_enc.eq(sealed)))
         .execute(conn)?;
     Ok(())
 }
 
-/// Every authorization of the subject, oldest first, each with whether its recipient is active.
+/// Every authorization of the subject, oldest first, opened, each with whether its recipient is
+/// active.
 pub fn authorizations_of(
     conn: &mut PgConnection,
     subject: SubjectId,
-) -> ApiResult<Vec<(AuthorizationRow, bool)>> {
+) -> ApiResult<Vec<OpenedAuthorization>> {
     let rows: Vec<(AuthorizationRow, String)> = auths::table
         .inner_join(recipients::table)
         .filter(auths::subject_id.eq(subject))
         .order(auths::id)
         .select((AuthorizationRow::as_select(), recipients::status))
         .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = at_rest::subject_key(conn, subject)?;
     Ok(rows
         .into_iter()
-        .map(|(row, status)| (row, status == ACTIVE))
+        .map(|(row, status)| opened(row, &status, key.as_ref()))
         .collect())
 }
 
-/// One authorization of the subject with whether its recipient is active, or 404.
+/// One authorization of the subject, opened, with whether its recipient is active, or 404.
 pub fn authorization(
     conn: &mut PgConnection,
     subject: SubjectId,
     id: AuthorizationId,
-) -> ApiResult<(AuthorizationRow, bool)> {
-    let (row, status): (AuthorizationRow, String) = auths::table
+) -> ApiResult<OpenedAuthorization> {
+    let (row, status, wrapped): (AuthorizationRow, String, Option<at_rest::Wrapped>) = auths::table
         .inner_join(recipients::table)
+        .left_join(subject_keys::table.on(subject_keys::subject_id.eq(auths::subject_id)))
         .filter(auths::subject_id.eq(subject))
         .filter(auths::id.eq(id))
-        .select((AuthorizationRow::as_select(), recipients::status))
+        .select((
+            AuthorizationRow::as_select(),
+            recipients::status,
+            (subject_keys::key_id, subject_keys::wrapped).nullable(),
+        ))
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("disclosure authorization"))?;
-    Ok((row, status == ACTIVE))
+    let key = at_rest::open_subject_key(subject, wrapped.as_ref())?;
+    Ok(opened(row, &status, key.as_ref()))
 }
 
 /// Revokes an authorization of the subject: 404 when there is none, 409 when already revoked.
@@ -273,15 +381,32 @@ pub fn used_for(
     Ok(used)
 }
 
-/// Inserts a disclosure.
+/// Inserts a disclosure, its note sealed under the subject's key.
 pub fn insert_disclosure(
     conn: &mut PgConnection,
     row: &NewDisclosureRow,
 ) -> ApiResult<DisclosureRow> {
-    Ok(diesel::insert_into(disclosures::table)
-        .values(row)
-        .returning(DisclosureRow::as_returning())
-        .get_result(conn)?)
+    let key = match row.note {
+        Some(_) => at_rest::subject_key(conn, row.subject_id)?,
+        None => None,
+    };
+    let stored = StoredDisclosure::seal(row, key.as_ref());
+    diesel::insert_into(disclosures::table)
+        .values(&stored)
+        .execute(conn)?;
+    Ok(stored.open(key.as_ref()))
+}
+
+/// Inserts disclosures without notes (the partner reads of a batch) in one statement.
+pub fn insert_disclosures(conn: &mut PgConnection, rows: &[NewDisclosureRow]) -> ApiResult<()> {
+    let stored: Vec<StoredDisclosure> = rows
+        .iter()
+        .map(|row| StoredDisclosure::seal(row, None))
+        .collect();
+    diesel::insert_into(disclosures::table)
+        .values(&stored)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Up to `limit + 1` disclosures of the subject after `cursor`, oldest first; all of them
@@ -295,7 +420,7 @@ pub fn disclosures_of(
     let mut query = disclosures::table
         .filter(disclosures::subject_id.eq(subject))
         .order(disclosures::id)
-        .select(DisclosureRow::as_select())
+        .select(StoredDisclosure::as_select())
         .into_boxed();
     if let Some(after) = cursor {
         query = query.filter(disclosures::id.gt(after));
@@ -303,18 +428,36 @@ pub fn disclosures_of(
     if let Some(limit) = limit {
         query = query.limit(limit + 1);
     }
-    Ok(query.load(conn)?)
+    let rows: Vec<StoredDisclosure> = query.load(conn)?;
+    // Only a note is sealed; the key is read when some row has one.
+    let key = if rows.iter().any(|r| r.note_enc.is_some()) {
+        at_rest::subject_key(conn, subject)?
+    } else {
+        None
+    };
+    Ok(rows.into_iter().map(|row| row.open(key.as_ref())).collect())
 }
 
-/// The fields of each of `ids` that exists.
-pub fn subject_fields_of(
-    conn: &mut PgConnection,
-    ids: &[SubjectId],
-) -> ApiResult<Vec<(SubjectId, SubjectFields)>> {
-    Ok(subjects::table
-        .filter(subjects::id.eq_any(ids))
-        .select((subjects::id, SubjectFields::as_select()))
-        .load(conn)?)
+/// Each of `ids` that exists, still sealed with its wrapped key (the partner read's batch fetch;
+/// the request opens its own with [`fields_of`]).
+pub fn subjects_sealed(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Keyed>> {
+    crate::subjects::model::find_many_sealed(conn, ids)
+}
+
+/// The fields a partner may receive of a fetched subject, opened.
+pub fn fields_of(sealed: Keyed) -> ApiResult<SubjectFields> {
+    let d = crate::subjects::model::open_keyed(sealed)?.0.data;
+    Ok(SubjectFields {
+        given_name: d.given_name,
+        family_name: d.family_name,
+        personal_code: d.personal_code,
+        email: d.email,
+        phone: d.phone,
+        address_street: d.address_street,
+        address_city: d.address_city,
+        address_postal_code: d.address_postal_code,
+        address_country: d.address_country,
+    })
 }
 
 /// Of `ids`, the subjects whose data may be disclosed at all (neither erased nor restricted),

@@ -79,10 +79,10 @@ pub async fn read_subject(
         entry: caller.entry(Action::PartnerRead, Some(subject), Outcome::Allowed),
     };
     // Checked, recorded and logged with the other reads of the moment (see partner_read).
-    let Some((fields, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
+    let Some((sealed, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
         return Err(refused());
     };
-    let body = PartnerSubject::release(subject, fields, &covered);
+    let body = PartnerSubject::release(subject, super::model::fields_of(sealed)?, &covered);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag_of(&body)))
         .json(body))

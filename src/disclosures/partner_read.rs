@@ -10,13 +10,14 @@
 //! disclosures decided on them, and one that has returned binds every later batch (each
 //! statement sees what committed before it began).
 
-use super::model::{self, AuthorizationRow, NewDisclosureRow, SubjectFields};
+use super::model::{self, AuthorizationRow, NewDisclosureRow};
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::{NewEntry, Outcome};
-use crate::db::schema::{disclosure_authorizations as auths, disclosures};
+use crate::db::schema::disclosure_authorizations as auths;
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::error::ApiResult;
+use crate::subjects::model::Keyed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -32,9 +33,10 @@ pub struct PartnerJob {
     pub entry: NewEntry,
 }
 
-/// What may be released: the subject's fields and the categories covering them; `None` for a
-/// refusal, whether or not the subject exists.
-pub type Release = Option<(SubjectFields, BTreeSet<DataCategory>)>;
+/// What may be released: the subject's row (still sealed: the request opens it, see
+/// [`model::fields_of`]) and the categories covering it; `None` for a refusal, whether or not
+/// the subject exists.
+pub type Release = Option<(Keyed, BTreeSet<DataCategory>)>;
 
 /// Checks, records and logs partner reads.
 pub struct PartnerRead;
@@ -66,11 +68,12 @@ impl GroupOp for PartnerRead {
             .filter(|(_, c)| !c.is_empty())
             .map(|(job, _)| job.subject)
             .collect();
-        let fields: HashMap<SubjectId, SubjectFields> = if wanted.is_empty() {
+        let fields: HashMap<SubjectId, Keyed> = if wanted.is_empty() {
             HashMap::new()
         } else {
-            model::subject_fields_of(conn, &wanted)?
+            model::subjects_sealed(conn, &wanted)?
                 .into_iter()
+                .map(|row| (row.0.id, row))
                 .collect()
         };
         let mut rows = Vec::new();
@@ -92,9 +95,7 @@ impl GroupOp for PartnerRead {
             answers.push(Some((fields.clone(), covered)));
         }
         for chunk in rows.chunks(5000) {
-            diesel::insert_into(disclosures::table)
-                .values(chunk)
-                .execute(conn)?;
+            model::insert_disclosures(conn, chunk)?;
         }
         Ok(answers)
     }

@@ -6,7 +6,7 @@
 use super::model::{self, Lock};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Actor;
-use crate::db::schema::{privacy_requests, subjects};
+use crate::db::schema::privacy_requests;
 use crate::domain::consent::{Decision, Method};
 use crate::domain::ids::{EventId, HoldId, PrivacyRequestId, SubjectId};
 use crate::domain::privacy_request::{RequestKind, RequestStatus};
@@ -108,33 +108,13 @@ pub fn erase_locked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResul
     })
 }
 
-/// Destroys the subject row's personal values and marks it erased at `at`: the names become
-/// empty, every other personal field null, which also frees the personal code for a new record.
-/// One statement, since the table's checks want both at once (an erased row holds no value, a
-/// live third-party record its attestation). The one place that destroys values; encryption at
-/// rest makes it destroy the subject's data key as well.
+/// Destroys the subject's personal values and marks it erased at `at`: the subject's data key is
+/// destroyed (`at_rest::shred_subject`), so every value it sealed, in the subject row, the
+/// history tables and stored answers, can no longer be read; the row's ciphertexts and blind
+/// indexes are emptied too (which frees the personal code for a new record). The one place that
+/// destroys values.
 pub fn forget_values(conn: &mut PgConnection, id: SubjectId, at: DateTime<Utc>) -> ApiResult<()> {
-    let none: Option<String> = None;
-    diesel::update(subjects::table.find(id))
-        .set((
-            subjects::erased_at.eq(at),
-            subjects::updated_at.eq(at),
-            subjects::given_name.eq(""),
-            subjects::family_name.eq(""),
-            subjects::personal_code.eq(&none),
-            subjects::email.eq(&none),
-            subjects::phone.eq(&none),
-            subjects::address_street.eq(&none),
-            subjects::address_city.eq(&none),
-            subjects::address_postal_code.eq(&none),
-            subjects::address_country.eq(&none),
-            subjects::preferred_language.eq(&none),
-            subjects::source_name.eq(&none),
-            subjects::source_reference.eq(&none),
-            subjects::source_collected_at.eq(None::<DateTime<Utc>>),
-            subjects::source_attestation.eq(&none),
-        ))
-        .execute(conn)?;
+    crate::at_rest::shred_subject_at(conn, id, Some(at))?;
     Ok(())
 }
 
@@ -277,14 +257,14 @@ fn record(
     diesel::sql_query(
         "WITH v AS (SELECT * FROM unnest($2::text[], $3::uuid[], $4::timestamptz[], $5::text[]) \
                     AS v(p, e, at, jws)), \
-         f AS (INSERT INTO consents (subject_id, purpose_id, status, method, evidence, \
+         f AS (INSERT INTO consents (subject_id, purpose_id, status, method, evidence_enc, \
                  updated_at, updated_by, last_event_id) \
                SELECT $1, p, 'withdrawn', 'api', NULL, at, $6, e FROM v \
                ON CONFLICT (subject_id, purpose_id) DO UPDATE SET status = excluded.status, \
-                 method = excluded.method, evidence = NULL, updated_at = excluded.updated_at, \
+                 method = excluded.method, evidence_enc = NULL, updated_at = excluded.updated_at, \
                  updated_by = excluded.updated_by, last_event_id = excluded.last_event_id), \
          ev AS (INSERT INTO consent_events (id, subject_id, purpose_id, status, method, \
-                  evidence, actor, at, request_id) \
+                  evidence_enc, actor, at, request_id) \
                 SELECT e, $1, p, 'withdrawn', 'api', NULL, $6, at, $7 FROM v), \
          k AS (INSERT INTO receipt_keys (kid, x) SELECT $8, $9 WHERE cardinality($2) > 0 \
                ON CONFLICT DO NOTHING), \

@@ -13,3 +13,4 @@ pub mod read;
 pub mod rectify;
 pub mod restriction;
 pub mod routes;
+pub mod sealed;

@@ -1,16 +1,19 @@
-//! Subject rows, rectification rows and their queries.
+//! Subject rows, rectification rows and their queries; values are sealed and opened on the way
+//! (see `sealed.rs`), each row fetched with its subject's wrapped data key in the same query.
 
-use crate::db::schema::{purposes, rectifications, subjects};
+use super::sealed::{SealedData, StoredRectification, StoredSubject};
+use crate::at_rest::{self, Cipher, Indexed, Wrapped};
+use crate::db::schema::{purposes, rectifications, subject_keys, subjects};
 use crate::domain::ids::{RectificationId, SubjectId};
 use crate::error::{ApiError, ApiResult};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::Value;
 
-/// The fields staff set, validated: what a create inserts and a rectification overwrites.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+/// The fields staff set, validated and in clear: what a create inserts and a rectification
+/// overwrites.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SubjectData {
     pub kind: String,
     pub given_name: String,
@@ -62,13 +65,11 @@ impl SubjectData {
     }
 }
 
-/// A subject as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
+/// A subject, opened.
+#[derive(Debug, Clone)]
 pub struct SubjectRow {
     pub id: SubjectId,
     pub version: i32,
-    #[diesel(embed)]
     pub data: SubjectData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -131,15 +132,14 @@ pub fn standing(
 struct NewSubjectRow {
     id: SubjectId,
     #[diesel(embed)]
-    data: SubjectData,
+    data: SealedData,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     last_activity_at: DateTime<Utc>,
 }
 
-/// A rectification as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = rectifications, check_for_backend(diesel::pg::Pg))]
+/// A rectification, opened.
+#[derive(Debug, Clone)]
 pub struct RectificationRow {
     pub id: RectificationId,
     pub subject_id: SubjectId,
@@ -152,9 +152,8 @@ pub struct RectificationRow {
     pub request_id: String,
 }
 
-/// A rectification about to be appended.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = rectifications)]
+/// A rectification about to be appended, in clear.
+#[derive(Debug)]
 pub struct NewRectification {
     pub id: RectificationId,
     pub subject_id: SubjectId,
@@ -186,8 +185,8 @@ fn duplicate_code_is_conflict(error: DieselError) -> ApiError {
     }
 }
 
-/// Inserts a new subject, last active at `last_activity_at` (its creation, or an earlier moment
-/// for a record imported from an older system).
+/// Inserts a new subject with a new data key, last active at `last_activity_at` (its creation,
+/// or an earlier moment for a record imported from an older system).
 pub fn insert(
     conn: &mut PgConnection,
     id: SubjectId,
@@ -195,57 +194,97 @@ pub fn insert(
     now: DateTime<Utc>,
     last_activity_at: DateTime<Utc>,
 ) -> ApiResult<SubjectRow> {
-    diesel::insert_into(subjects::table)
+    // As stored: PostgreSQL keeps microseconds.
+    let now = now.trunc_subsecs(6);
+    let last_activity_at = last_activity_at.trunc_subsecs(6);
+    let key = at_rest::store::new_key();
+    let sealed = SealedData::seal(conn, &Cipher::new(&key), id, &data)?;
+    let version = diesel::insert_into(subjects::table)
         .values(NewSubjectRow {
             id,
-            data,
+            data: sealed,
             created_at: now,
             updated_at: now,
             last_activity_at,
         })
-        .returning(SubjectRow::as_returning())
+        .returning(subjects::version)
         .get_result(conn)
-        .map_err(duplicate_code_is_conflict)
+        .map_err(duplicate_code_is_conflict)?;
+    at_rest::store::store_subject_key(conn, id, &key)?;
+    Ok(SubjectRow {
+        id,
+        version,
+        data,
+        created_at: now,
+        updated_at: now,
+        last_activity_at,
+        erased_at: None,
+        restriction_ground: None,
+        restricted_since: None,
+    })
+}
+
+/// A subject row and its wrapped data key, as one query selects them.
+pub type Keyed = (StoredSubject, Option<Wrapped>);
+
+/// Subject rows with their wrapped keys: the join every read of a subject uses, so that its key
+/// comes in the same round trip.
+macro_rules! keyed {
+    () => {
+        subjects::table.left_join(subject_keys::table).select((
+            StoredSubject::as_select(),
+            (subject_keys::key_id, subject_keys::wrapped).nullable(),
+        ))
+    };
+}
+
+/// Opens a row with its key: what every read of a subject answers with.
+pub fn open_keyed((stored, wrapped): Keyed) -> ApiResult<(SubjectRow, Option<Cipher>)> {
+    let key = at_rest::open_subject_key(stored.id, wrapped.as_ref())?;
+    Ok((stored.open(key.as_ref()), key))
+}
+
+/// The subject with this id and its data key (none once erased), or 404.
+pub fn find_keyed(
+    conn: &mut PgConnection,
+    id: SubjectId,
+) -> ApiResult<(SubjectRow, Option<Cipher>)> {
+    let found: Keyed = keyed!()
+        .filter(subjects::id.eq(id))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("subject"))?;
+    open_keyed(found)
 }
 
 /// The subject with this id: 404 when there is none, 410 when it is erased.
 pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
-    live(
-        subjects::table
-            .find(id)
-            .select(SubjectRow::as_select())
-            .first(conn)
-            .optional()?,
-    )
-}
-
-/// [`find`], holding the row for a rectification until the transaction ends.
-pub fn find_for_rectification(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
-    live(
-        subjects::table
-            .find(id)
-            .select(SubjectRow::as_select())
-            .for_no_key_update()
-            .first(conn)
-            .optional()?,
-    )
-}
-
-/// The row found: 404 for none, 410 for an erased one.
-fn live(row: Option<SubjectRow>) -> ApiResult<SubjectRow> {
-    let row = row.ok_or_else(|| ApiError::not_found("subject"))?;
+    let (row, _) = find_keyed(conn, id)?;
     match row.erased_at {
         Some(at) => Err(ApiError::Erased(at)),
         None => Ok(row),
     }
 }
 
-/// Every subject of `ids` that exists (in no particular order): one query for a whole batch.
-pub fn find_many(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<SubjectRow>> {
-    Ok(subjects::table
-        .filter(subjects::id.eq_any(ids))
-        .select(SubjectRow::as_select())
-        .load(conn)?)
+/// [`find`] with the subject's data key, holding the row for a rectification until the
+/// transaction ends (the lock first, see [`Lock`]).
+pub fn find_for_rectification(
+    conn: &mut PgConnection,
+    id: SubjectId,
+) -> ApiResult<(SubjectRow, Option<Cipher>)> {
+    standing(conn, id, Lock::NoKeyUpdate)?.ok_or_else(|| ApiError::not_found("subject"))?;
+    let (row, key) = find_keyed(conn, id)?;
+    match row.erased_at {
+        Some(at) => Err(ApiError::Erased(at)),
+        None => Ok((row, key)),
+    }
+}
+
+/// Every subject of `ids` that exists (in no particular order), still sealed, with its wrapped
+/// key: one query for a whole batch. The group-commit writers fetch with it and leave the opening
+/// ([`open_keyed`]) to the requests' own threads, outside the batch's transaction.
+pub fn find_many_sealed(conn: &mut PgConnection, ids: &[SubjectId]) -> ApiResult<Vec<Keyed>> {
+    Ok(keyed!().filter(subjects::id.eq_any(ids)).load(conn)?)
 }
 
 /// Exact-match filters of the subject list.
@@ -257,29 +296,34 @@ pub struct Filter {
     pub email: Option<String>,
 }
 
-/// Up to `limit` subjects after the cursor, in id order; erased ones are left out.
+/// Up to `limit` subjects after the cursor, in id order; erased ones are left out; the filters
+/// match blind indexes.
 pub fn list(
     conn: &mut PgConnection,
     filter: Filter,
     after: Option<SubjectId>,
     limit: i64,
 ) -> ApiResult<Vec<SubjectRow>> {
-    let mut query = subjects::table
+    let mut query = keyed!()
         .filter(subjects::erased_at.is_null())
-        .select(SubjectRow::as_select())
         .order(subjects::id)
         .limit(limit)
         .into_boxed();
     if let Some(code) = filter.personal_code {
-        query = query.filter(subjects::personal_code.eq(code));
+        let index = at_rest::blind_index(conn, Indexed::PersonalCode, &code)?;
+        query = query.filter(subjects::personal_code_bidx.eq(index));
     }
     if let Some(email) = filter.email {
-        query = query.filter(subjects::email.eq(email));
+        let index = at_rest::blind_index(conn, Indexed::Email, &email)?;
+        query = query.filter(subjects::email_bidx.eq(index));
     }
     if let Some(after) = after {
         query = query.filter(subjects::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    let rows: Vec<Keyed> = query.load(conn)?;
+    rows.into_iter()
+        .map(|row| open_keyed(row).map(|(row, _)| row))
+        .collect()
 }
 
 /// Notes activity about a subject (a consent change or a staff disclosure record): its
@@ -340,33 +384,50 @@ fn latest(
 /// concurrent updates from the same version, the second matches no row.
 pub fn update(
     conn: &mut PgConnection,
-    id: SubjectId,
-    version: i32,
+    current: &SubjectRow,
+    key: &Cipher,
     data: &SubjectData,
     now: DateTime<Utc>,
 ) -> ApiResult<Option<SubjectRow>> {
-    diesel::update(
+    let now = now.trunc_subsecs(6);
+    let sealed = SealedData::seal(conn, key, current.id, data)?;
+    let version: Option<(i32, DateTime<Utc>)> = diesel::update(
         subjects::table
-            .filter(subjects::id.eq(id))
-            .filter(subjects::version.eq(version))
+            .filter(subjects::id.eq(current.id))
+            .filter(subjects::version.eq(current.version))
             .filter(subjects::erased_at.is_null()),
     )
     .set((
-        data,
+        &sealed,
         subjects::version.eq(subjects::version + 1),
         subjects::updated_at.eq(now),
         subjects::last_activity_at.eq(latest(now)),
     ))
-    .returning(SubjectRow::as_returning())
+    .returning((subjects::version, subjects::last_activity_at))
     .get_result(conn)
     .optional()
-    .map_err(duplicate_code_is_conflict)
+    .map_err(duplicate_code_is_conflict)?;
+    Ok(version.map(|(version, last_activity_at)| SubjectRow {
+        version,
+        data: data.clone(),
+        updated_at: now,
+        last_activity_at,
+        ..current.clone()
+    }))
 }
 
-/// Appends rectifications.
-pub fn insert_rectifications(conn: &mut PgConnection, rows: &[NewRectification]) -> ApiResult<()> {
+/// Appends rectifications, sealed under the subject's key.
+pub fn insert_rectifications(
+    conn: &mut PgConnection,
+    key: &Cipher,
+    rows: &[NewRectification],
+) -> ApiResult<()> {
+    let sealed: Vec<StoredRectification> = rows
+        .iter()
+        .map(|row| StoredRectification::seal(key, row))
+        .collect();
     diesel::insert_into(rectifications::table)
-        .values(rows)
+        .values(&sealed)
         .execute(conn)?;
     Ok(())
 }
@@ -380,7 +441,7 @@ pub fn rectifications(
 ) -> ApiResult<Vec<RectificationRow>> {
     let mut query = rectifications::table
         .filter(rectifications::subject_id.eq(subject_id))
-        .select(RectificationRow::as_select())
+        .select(StoredRectification::as_select())
         .order(rectifications::id)
         .into_boxed();
     if let Some(after) = after {
@@ -389,7 +450,12 @@ pub fn rectifications(
     if let Some(limit) = limit {
         query = query.limit(limit);
     }
-    Ok(query.load(conn)?)
+    let rows: Vec<StoredRectification> = query.load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = at_rest::subject_key(conn, subject_id)?;
+    Ok(rows.into_iter().map(|row| row.open(key.as_ref())).collect())
 }
 
 /// Every consent purpose, by id.

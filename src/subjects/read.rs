@@ -1,9 +1,10 @@
 //! The audited read of one subject by id, the hottest path: it rides the group commit, so a
-//! batch fetches all its subjects with one query inside the transaction that appends their
-//! entries, and a read costs the database a share of three statements and the request one
-//! hand-off.
+//! batch fetches all its subjects (each with its wrapped data key) with one query inside the
+//! transaction that appends their entries, and a read costs the database a share of three
+//! statements and the request one hand-off. The values are opened by the request itself, after
+//! the commit, so decryption never lengthens a batch.
 
-use super::model::{find_many, SubjectRow};
+use super::model::{find_many_sealed, Keyed};
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
 use crate::domain::ids::SubjectId;
@@ -17,23 +18,23 @@ pub struct ReadSubject;
 
 impl GroupOp for ReadSubject {
     type Job = (SubjectId, NewEntry);
-    type Answer = Option<SubjectRow>;
+    type Answer = Option<Keyed>;
 
     fn apply(
         conn: &mut PgConnection,
         jobs: &[(SubjectId, NewEntry)],
         entries: &mut Vec<NewEntry>,
-    ) -> ApiResult<Vec<Option<SubjectRow>>> {
+    ) -> ApiResult<Vec<Option<Keyed>>> {
         let ids: Vec<SubjectId> = jobs.iter().map(|(id, _)| *id).collect();
-        let found: HashMap<SubjectId, SubjectRow> = find_many(conn, &ids)?
+        let found: HashMap<SubjectId, Keyed> = find_many_sealed(conn, &ids)?
             .into_iter()
-            .map(|row| (row.id, row))
+            .map(|row| (row.0.id, row))
             .collect();
         Ok(jobs
             .iter()
             .map(|(id, entry)| {
                 let row = found.get(id).cloned();
-                if row.as_ref().is_some_and(|r| r.erased_at.is_none()) {
+                if row.as_ref().is_some_and(|r| r.0.erased_at.is_none()) {
                     entries.push(entry.clone());
                 }
                 row

@@ -10,7 +10,7 @@ use crate::domain::ids::{RectificationId, SubjectId};
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::parse_object;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde_json::{Map, Value};
 
 /// One rectification request, checked for form but not yet against the record.
@@ -36,12 +36,14 @@ pub fn stale() -> ApiError {
 /// nothing; otherwise the record, its rectifications and the access-log entry are written
 /// together. A patch that changes nothing leaves the version as it was.
 pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<SubjectRow> {
-    let current = model::find_for_rectification(conn, request.subject_id)?;
+    let (current, key) = model::find_for_rectification(conn, request.subject_id)?;
+    // Only an erased subject has no key, and that is a 410 above.
+    let key = key.ok_or_else(|| ApiError::internal("a subject without a data key"))?;
     if current.version != request.expected_version {
         return Err(stale());
     }
     let (reason, data) = merged(&current, &request.reason, request.patch)?;
-    let now = Utc::now();
+    let now = Utc::now().trunc_subsecs(6);
     let rectifications: Vec<NewRectification> = current
         .data
         .fields()
@@ -63,9 +65,8 @@ pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<Sub
     let row = if rectifications.is_empty() {
         current
     } else {
-        let row =
-            model::update(conn, current.id, current.version, &data, now)?.ok_or_else(stale)?;
-        model::insert_rectifications(conn, &rectifications)?;
+        let row = model::update(conn, &current, &key, &data, now)?.ok_or_else(stale)?;
+        model::insert_rectifications(conn, &key, &rectifications)?;
         let changed = rectifications
             .iter()
             .filter_map(|r| crate::notices::category_of(&r.field))

@@ -125,14 +125,15 @@ pub async fn get_subject(
         .await?;
     // The read and its entry go through group commit together (see subjects::read).
     let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
-    let row = state
+    let sealed = state
         .log_writer
         .submit::<ReadSubject>((id, entry))
         .await?
         .ok_or_else(super::path::not_found)?;
-    if let Some(at) = row.erased_at {
+    if let Some(at) = sealed.0.erased_at {
         return Err(ApiError::Erased(at));
     }
+    let (row, _) = model::open_keyed(sealed)?;
     Ok(one(HttpResponse::Ok(), &row))
 }
 
