@@ -16,7 +16,6 @@ pub struct KeySettings {
     access_log_key: Option<Secret>,
     checkpoint_key: Option<Secret>,
     receipt_key: Option<Secret>,
-    data_key: Option<Secret>,
     /// `CHECKPOINT_ORIGIN`: the first line of every checkpoint and the key's name.
     pub origin: String,
     /// `CHECKPOINT_INTERVAL_MS`: the least time between two checkpoints (default 5 s, so an
@@ -29,8 +28,6 @@ pub struct ProofKeys {
     pub access_log_key: [u8; 32],
     pub checkpoint_key: SigningKey,
     pub receipt_key: SigningKey,
-    /// `DATA_KEY`: seals the secrets the service keeps for others (webhook secrets).
-    pub data_key: [u8; 32],
 }
 
 fn parse_mac_key(value: &str) -> Result<[u8; 32], String> {
@@ -55,10 +52,6 @@ impl KeySettings {
         let mut problems = Vec::new();
         let access_log_key = raw("ACCESS_LOG_KEY").map(Secret::new);
         if let Some(Err(e)) = access_log_key.as_ref().map(|k| parse_mac_key(k.expose())) {
-            problems.push(e);
-        }
-        let data_key = raw("DATA_KEY").map(Secret::new);
-        if let Some(Err(e)) = data_key.as_ref().map(|k| parse_key("DATA_KEY", k.expose())) {
             problems.push(e);
         }
         let checkpoint_key = raw("CHECKPOINT_SIGNING_KEY").map(Secret::new);
@@ -88,7 +81,6 @@ impl KeySettings {
             access_log_key,
             checkpoint_key,
             receipt_key,
-            data_key,
             origin,
             checkpoint_interval: Duration::from_millis(interval),
         };
@@ -122,9 +114,6 @@ impl KeySettings {
             "access-log-key",
             || B64.encode(random_bytes()),
         );
-        let data = get("DATA_KEY", &self.data_key, "data-key", || {
-            B64.encode(random_bytes())
-        });
         let checkpoint = get(
             "CHECKPOINT_SIGNING_KEY",
             &self.checkpoint_key,
@@ -144,9 +133,6 @@ impl KeySettings {
                     .map_err(|e| problems.push(e))
                     .ok()?,
                 receipt_key: parse_signing_key("RECEIPT_SIGNING_KEY", &receipt?)
-                    .map_err(|e| problems.push(e))
-                    .ok()?,
-                data_key: parse_key("DATA_KEY", &data?)
                     .map_err(|e| problems.push(e))
                     .ok()?,
             })

@@ -892,3 +892,61 @@ async fn restriction_lift_and_erasure_tell_every_recipient_once() {
         "subject.restricted:manual,subject.restriction_lifted:manual,subject.erased:manual"
     );
 }
+
+#[actix_web::test]
+async fn webhook_secrets_keep_signing_after_the_master_key_is_rotated() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(vec![200]);
+    let (subject, _recipient, secret) = arrange(&app, Some(&receiver.url)).await;
+    let secret = secret.unwrap();
+    let sealed_before = app.db.scalar("SELECT encode(secret, 'hex') FROM webhooks");
+    // The service holds both keys; the rotation re-wraps the service keys under the other one.
+    let decode = |b64: &str| -> [u8; 32] {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    let (current, previous) = (
+        decode(crate::harness::DATA_KEY),
+        decode(crate::harness::DATA_KEY_PREVIOUS),
+    );
+    let to_previous = planpro_privacy::at_rest::Keyring::new(&previous, Some(&current));
+    let done = planpro_privacy::at_rest::rotate::rotate(&mut app.db.conn(), &to_previous).unwrap();
+    assert_eq!(done.service_keys, 2);
+    // The sealed secret itself is untouched: only the key under it was re-wrapped.
+    assert_eq!(
+        app.db.scalar("SELECT encode(secret, 'hex') FROM webhooks"),
+        sealed_before
+    );
+    assert!(!sealed_before.contains(&hex(secret.as_bytes())));
+    // It is a service secret: it opens through the key the rotation re-wrapped.
+    let wid: uuid::Uuid = app.db.scalar("SELECT id FROM webhooks").parse().unwrap();
+    let sealed = (0..sealed_before.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&sealed_before[i..i + 2], 16).unwrap())
+        .collect::<Vec<u8>>();
+    let opened = planpro_privacy::at_rest::open_service_secret(
+        &mut app.db.conn(),
+        "webhooks.secret",
+        wid.as_bytes(),
+        &sealed,
+    )
+    .unwrap()
+    .expect("the secret opens as a service secret");
+    assert_eq!(opened.as_slice(), secret.as_bytes());
+    rectify(
+        &app,
+        &subject,
+        json!({"reason": "asked", "given_name": "Maria"}),
+    )
+    .await
+    .assert_status(200);
+    eventually("delivery", || receiver.requests().len() == 1).await;
+    assert!(signed_by(&receiver.requests()[0], &secret));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

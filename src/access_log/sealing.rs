@@ -64,7 +64,6 @@ impl Proofs {
             .map_err(std::io::Error::other)?;
         keyed::install(&keys.access_log_key).map_err(std::io::Error::other)?;
         crate::receipts::install(keys.receipt_key).map_err(std::io::Error::other)?;
-        crate::notices::seal::install(&keys.data_key).map_err(std::io::Error::other)?;
         Ok(std::sync::Arc::new(Self::new(
             Signer::new(keys.checkpoint_key, &config.proofs.origin),
             MacKey::new(&keys.access_log_key),

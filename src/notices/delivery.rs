@@ -112,29 +112,30 @@ pub fn claim(conn: &mut PgConnection, limit: usize) -> ApiResult<Vec<Job>> {
         let now = Utc::now();
         let entries: Vec<NewEntry> = claimed.iter().map(entry).collect();
         access_log::record(conn, &entries)?;
-        claimed
-            .into_iter()
-            .map(|c| {
-                // Deleted or disabled since the notice was queued: staff must tell the recipient.
-                let hook = c
-                    .webhook_id
-                    .and_then(|w| hooks.get(&w))
-                    .filter(|h| webhooks::active(h));
-                Ok(Job {
-                    id: c.id,
-                    lease,
-                    attempts: c.attempts,
-                    webhook: c.webhook_id,
-                    url: hook.map(|h| h.url.clone()).unwrap_or_default(),
-                    // A secret that does not open fails the attempt rather than the batch.
-                    keys: hook
-                        .and_then(|h| webhooks::signing_keys(h, now).ok())
-                        .unwrap_or_default(),
-                    body: body(&c)?,
-                    orphaned: hook.is_none(),
-                })
-            })
-            .collect()
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for c in claimed {
+            // Deleted or disabled since the notice was queued: staff must tell the recipient.
+            let hook = c
+                .webhook_id
+                .and_then(|w| hooks.get(&w))
+                .filter(|h| webhooks::active(h));
+            // A secret that does not open fails the attempt rather than the batch.
+            let keys = match hook {
+                Some(h) => webhooks::signing_keys(conn, h, now).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            jobs.push(Job {
+                id: c.id,
+                lease,
+                attempts: c.attempts,
+                webhook: c.webhook_id,
+                url: hook.map(|h| h.url.clone()).unwrap_or_default(),
+                keys,
+                body: body(&c)?,
+                orphaned: hook.is_none(),
+            });
+        }
+        Ok(jobs)
     })
 }
 

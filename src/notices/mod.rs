@@ -9,7 +9,6 @@ pub mod api;
 pub mod delivery;
 pub mod model;
 pub mod routes;
-pub mod seal;
 pub mod sign;
 pub mod url_rule;
 pub mod webhook_routes;

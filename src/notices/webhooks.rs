@@ -2,7 +2,6 @@
 //! before it is stored and opened only to sign a delivery; after a rotation the previous secret
 //! signs too, until `previous_until`.
 
-use super::seal;
 use crate::db::schema::webhooks;
 use crate::domain::ids::{RecipientId, WebhookId};
 use crate::domain::notice::WebhookStatus;
@@ -28,12 +27,18 @@ pub struct WebhookRow {
     pub updated_at: DateTime<Utc>,
 }
 
-fn sealed(id: WebhookId, secret: &str) -> ApiResult<Vec<u8>> {
-    seal::seal(secret.as_bytes(), id.uuid().as_bytes())
+/// What a sealed secret is in the service-secrets scheme: it opens only as this purpose of
+/// this webhook's row, and a rotation of the master key re-wraps the key under it.
+const PURPOSE: &str = "webhooks.secret";
+
+fn sealed(conn: &mut PgConnection, id: WebhookId, secret: &str) -> ApiResult<Vec<u8>> {
+    crate::at_rest::seal_service_secret(conn, PURPOSE, id.uuid().as_bytes(), secret.as_bytes())
 }
 
-fn opened(id: WebhookId, sealed: &[u8]) -> ApiResult<String> {
-    String::from_utf8(seal::open(sealed, id.uuid().as_bytes())?)
+fn opened(conn: &mut PgConnection, id: WebhookId, sealed: &[u8]) -> ApiResult<String> {
+    let plain = crate::at_rest::open_service_secret(conn, PURPOSE, id.uuid().as_bytes(), sealed)?
+        .ok_or_else(|| ApiError::internal("a sealed webhook secret does not open"))?;
+    String::from_utf8(plain.to_vec())
         .map_err(|_| ApiError::internal("a webhook secret is not text"))
 }
 
@@ -50,7 +55,7 @@ pub fn insert(
         id,
         recipient_id: recipient,
         url: url.to_owned(),
-        secret: sealed(id, secret)?,
+        secret: sealed(conn, id, secret)?,
         previous_secret: None,
         previous_until: None,
         status: WebhookStatus::Active.as_str().to_owned(),
@@ -98,7 +103,7 @@ pub fn rotate(conn: &mut PgConnection, row: &WebhookRow, secret: &str) -> ApiRes
     let now = Utc::now();
     Ok(diesel::update(webhooks::table.find(row.id))
         .set((
-            webhooks::secret.eq(sealed(row.id, secret)?),
+            webhooks::secret.eq(sealed(conn, row.id, secret)?),
             webhooks::previous_secret.eq(Some(&row.secret)),
             webhooks::previous_until.eq(Some(now + ROTATION_OVERLAP)),
             webhooks::updated_at.eq(now),
@@ -143,13 +148,17 @@ pub fn disable(conn: &mut PgConnection, id: WebhookId) -> ApiResult<()> {
 
 /// The HMAC keys that sign for a webhook now: its secret's, and the previous one's while it
 /// still overlaps.
-pub fn signing_keys(row: &WebhookRow, now: DateTime<Utc>) -> ApiResult<Vec<Vec<u8>>> {
+pub fn signing_keys(
+    conn: &mut PgConnection,
+    row: &WebhookRow,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Vec<u8>>> {
     let mut keys = Vec::with_capacity(2);
-    let current = opened(row.id, &row.secret)?;
+    let current = opened(conn, row.id, &row.secret)?;
     keys.push(super::sign::key_of(&current).ok_or_else(|| ApiError::internal("bad secret"))?);
     if let (Some(previous), Some(until)) = (&row.previous_secret, row.previous_until) {
         if now < until {
-            let previous = opened(row.id, previous)?;
+            let previous = opened(conn, row.id, previous)?;
             keys.push(
                 super::sign::key_of(&previous).ok_or_else(|| ApiError::internal("bad secret"))?,
             );
