@@ -815,3 +815,55 @@ async fn an_erasure_racing_reads_and_changes_never_interleaves_with_them() {
         );
     }
 }
+
+/// A hold placed while the erasure waits for the subject's row lock (the hold's own transaction
+/// holds a key-share lock on it) stops the erasure once it commits: the erasure looks for holds
+/// only after it has the lock, not in a snapshot taken before.
+#[actix_web::test]
+async fn a_hold_committed_while_the_erasure_waits_for_the_lock_stops_it() {
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let id = subject(&app, None).await;
+    let mut placing = app.db.conn();
+    let mut watch = app.db.conn();
+    placing
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM subjects WHERE id = '{id}' FOR KEY SHARE; \
+             INSERT INTO holds (id, subject_id, ground, legal_reference, review_on, created_by, \
+               created_at) VALUES (gen_random_uuid(), '{id}', 'legal_claims', 'case 1', \
+               '2099-01-01', 'staff', now())"
+        ))
+        .unwrap();
+    let committer = std::thread::spawn(move || {
+        // Commits once another backend waits for a row lock: the erasure.
+        for _ in 0..500 {
+            let waiting: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND datname = current_database()",
+            )
+            .get_result(&mut watch)
+            .unwrap();
+            if waiting > 0 {
+                placing.batch_execute("COMMIT").unwrap();
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        placing.batch_execute("COMMIT").unwrap();
+        false
+    });
+    let res = erase(&app, id, json!({"reason": "waits for the lock"})).await;
+    assert!(
+        committer.join().unwrap(),
+        "the erasure never waited for the lock"
+    );
+    res.assert_problem(409, "subject-on-hold");
+    assert_eq!(app.db.count("SELECT 1 FROM erasures"), 0);
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT 1 FROM subjects WHERE id = '{id}' AND erased_at IS NULL"
+        )),
+        1
+    );
+}
