@@ -142,17 +142,15 @@ pub async fn erase_subject(
     path: SubjectPath,
     body: BodyAfterAuth<ErasureRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(
+    let (id, body, key) = path
+        .authorized_write(
+            &state,
             &caller,
-            Scope::SubjectsErase,
-            Action::SubjectErase,
-            Some(id),
+            &req,
+            (Scope::SubjectsErase, Action::SubjectErase),
+            body,
         )
         .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller.actor)?;
     let entry = caller.entry(Action::SubjectErase, Some(id), Outcome::Allowed);
     let command = EraseCommand {
         subject_id: id,
@@ -259,12 +257,9 @@ async fn change_restriction<B>(
 where
     B: DeserializeOwned + ToSchema + Validate + Send + 'static,
 {
-    let id = path.id();
-    state
-        .authorize(caller, Scope::SubjectsWrite, action, Some(id))
+    let (id, body, key) = path
+        .authorized_write(state, caller, req, (Scope::SubjectsWrite, action), body)
         .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(req, &caller.actor)?;
     let entry = caller.entry(action, Some(id), Outcome::Allowed);
     let answer = state
         .db
