@@ -60,17 +60,15 @@ pub async fn create_authorization(
     path: SubjectPath,
     body: BodyAfterAuth<NewAuthorization>,
 ) -> actix_web::Result<HttpResponse> {
-    let subject = path.id();
-    state
-        .authorize(
+    let (subject, body, key) = path
+        .authorized_write(
+            &state,
             &caller,
-            Scope::DisclosuresWrite,
-            Action::DisclosureAuthorize,
-            Some(subject),
+            &req,
+            (Scope::DisclosuresWrite, Action::DisclosureAuthorize),
+            body,
         )
         .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller.actor)?;
     let now = Utc::now();
     let valid_from = body.valid_from.unwrap_or(now);
     if body.valid_until.is_some_and(|until| until <= valid_from) {

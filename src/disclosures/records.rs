@@ -52,17 +52,15 @@ pub async fn record_disclosure(
     path: SubjectPath,
     body: BodyAfterAuth<NewDisclosure>,
 ) -> actix_web::Result<HttpResponse> {
-    let subject = path.id();
-    state
-        .authorize(
+    let (subject, body, key) = path
+        .authorized_write(
+            &state,
             &caller,
-            Scope::DisclosuresWrite,
-            Action::DisclosureRecord,
-            Some(subject),
+            &req,
+            (Scope::DisclosuresWrite, Action::DisclosureRecord),
+            body,
         )
         .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller.actor)?;
     let entry = caller.entry(Action::DisclosureRecord, Some(subject), Outcome::Allowed);
     let request = Request {
         path,

@@ -40,17 +40,15 @@ pub async fn create_hold(
     path: SubjectPath,
     body: BodyAfterAuth<NewHold>,
 ) -> actix_web::Result<HttpResponse> {
-    let subject = path.id();
-    state
-        .authorize(
+    let (subject, body, key) = path
+        .authorized_write(
+            &state,
             &caller,
-            Scope::RetentionWrite,
-            Action::HoldCreate,
-            Some(subject),
+            &req,
+            (Scope::RetentionWrite, Action::HoldCreate),
+            body,
         )
         .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller.actor)?;
     let row = HoldRow {
         id: HoldId::new(),
         subject_id: subject,

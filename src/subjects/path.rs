@@ -5,15 +5,23 @@
 //! [`crate::responses::NoSubject`]).
 
 use super::model::{self, Lock, Standing};
+use crate::access_log::Action;
+use crate::auth::Scope;
+use crate::body::BodyAfterAuth;
+use crate::caller::Caller;
 use crate::domain::ids::SubjectId;
 use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::path_segment_error;
+use crate::extract::{path_segment_error, Validate};
+use crate::idempotency;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use diesel::PgConnection;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::future::{ready, Ready};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The `{id}` segment of a subject path: 400 naming `id` when it is not a UUID.
@@ -28,6 +36,25 @@ impl SubjectPath {
     /// The subject's id, whether or not such a subject exists.
     pub fn id(self) -> SubjectId {
         self.0
+    }
+
+    /// How every write about the subject starts: the scope checked (a refusal logged) before a
+    /// byte of the body is read, then the body and the caller's idempotency key, if any.
+    pub async fn authorized_write<T>(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        req: &HttpRequest,
+        (scope, action): (Scope, Action),
+        body: BodyAfterAuth<T>,
+    ) -> actix_web::Result<(SubjectId, T, Option<idempotency::Key>)>
+    where
+        T: DeserializeOwned + ToSchema + Validate,
+    {
+        state.authorize(caller, scope, action, Some(self.0)).await?;
+        let body = body.read().await?;
+        let key = idempotency::Key::of(req, &caller.actor)?;
+        Ok((self.0, body, key))
     }
 
     /// The id, once the subject is known to exist and not to be erased: 404 or 410 otherwise.

@@ -4,11 +4,11 @@
 use super::erasure::{erase, EraseCommand, Erased};
 use super::path::SubjectPath;
 use super::restriction::{self, RestrictionRow};
-use crate::access_log::{Action, Outcome};
+use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
-use crate::domain::ids::PrivacyRequestId;
+use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::domain::restriction::RestrictionGround;
 use crate::domain::text::LongText;
 use crate::error::{ApiResult, FieldError, Problem};
@@ -20,6 +20,8 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -140,17 +142,15 @@ pub async fn erase_subject(
     path: SubjectPath,
     body: BodyAfterAuth<ErasureRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(
+    let (id, body, key) = path
+        .authorized_write(
+            &state,
             &caller,
-            Scope::SubjectsErase,
-            Action::SubjectErase,
-            Some(id),
+            &req,
+            (Scope::SubjectsErase, Action::SubjectErase),
+            body,
         )
         .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller.actor)?;
     let entry = caller.entry(Action::SubjectErase, Some(id), Outcome::Allowed);
     let command = EraseCommand {
         subject_id: id,
@@ -192,29 +192,19 @@ pub async fn restrict_subject(
     path: SubjectPath,
     body: BodyAfterAuth<RestrictionRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(
-            &caller,
-            Scope::SubjectsWrite,
-            Action::SubjectRestrict,
-            Some(id),
-        )
-        .await?;
-    let body = body.read().await?;
-    let key = idempotency::Key::of(&req, &caller.actor)?;
-    let entry = caller.entry(Action::SubjectRestrict, Some(id), Outcome::Allowed);
-    let reason = body.reason.trim().to_owned();
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                let row = restriction::restrict(conn, id, body.ground, &reason, entry)?;
-                Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    let action = Action::SubjectRestrict;
+    change_restriction(
+        &state,
+        &caller,
+        &req,
+        path,
+        body,
+        action,
+        |conn, id, body, entry| {
+            restriction::restrict(conn, id, body.ground, body.reason.trim(), entry)
+        },
+    )
+    .await
 }
 
 /// Lifts the restriction of a subject's processing.
@@ -237,23 +227,45 @@ pub async fn lift_restriction(
     path: SubjectPath,
     body: BodyAfterAuth<RestrictionLift>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(
-            &caller,
-            Scope::SubjectsWrite,
-            Action::SubjectRestrictionLift,
-            Some(id),
-        )
+    let action = Action::SubjectRestrictionLift;
+    change_restriction(
+        &state,
+        &caller,
+        &req,
+        path,
+        body,
+        action,
+        |conn, id, body, entry| restriction::lift(conn, id, body.reason.trim(), entry),
+    )
+    .await
+}
+
+/// Restricting and lifting differ only in the change they make: both need `subjects:write`,
+/// read the body only once authorized, replay under an idempotency key and answer the
+/// restriction as it then stands.
+async fn change_restriction<B>(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    path: SubjectPath,
+    body: BodyAfterAuth<B>,
+    action: Action,
+    change: impl FnOnce(&mut PgConnection, SubjectId, B, NewEntry) -> ApiResult<RestrictionRow>
+        + Send
+        + 'static,
+) -> actix_web::Result<HttpResponse>
+where
+    B: DeserializeOwned + ToSchema + Validate + Send + 'static,
+{
+    let (id, body, key) = path
+        .authorized_write(state, caller, req, (Scope::SubjectsWrite, action), body)
         .await?;
-    let reason = body.read().await?.reason.trim().to_owned();
-    let key = idempotency::Key::of(&req, &caller.actor)?;
-    let entry = caller.entry(Action::SubjectRestrictionLift, Some(id), Outcome::Allowed);
+    let entry = caller.entry(action, Some(id), Outcome::Allowed);
     let answer = state
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                let row = restriction::lift(conn, id, &reason, entry)?;
+                let row = change(conn, id, body, entry)?;
                 Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
             })
         })

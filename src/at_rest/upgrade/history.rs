@@ -1,7 +1,7 @@
 //! The first version's history tables, consent flags and stored answers, sealed in batches like
 //! the subject rows (see the parent module).
 
-use super::{in_batches, key_of, sealed_names, sealed_params, BATCH};
+use super::{in_batches, key_of, sealed_names, sealed_params, StoredKey, BATCH};
 use crate::at_rest::cipher::{Cipher, Place};
 use crate::at_rest::store::{self, ServiceKey};
 use crate::domain::ids::SubjectId;
@@ -61,10 +61,8 @@ struct ClearRow {
     subject_id: SubjectId,
     #[diesel(sql_type = Array<Nullable<Text>>)]
     values: Vec<Option<String>>,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    key_id: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    wrapped: Option<Vec<u8>>,
+    #[diesel(embed)]
+    key: StoredKey,
 }
 
 pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
@@ -111,8 +109,7 @@ pub(super) fn history(conn: &mut PgConnection, pass: &Pass) -> ApiResult<u64> {
                 let key = match keys.get(&row.subject_id) {
                     Some(key) => key.clone(),
                     None => {
-                        let key =
-                            key_of(conn, row.subject_id, row.erased, row.key_id, row.wrapped)?;
+                        let key = key_of(conn, row.subject_id, row.erased, row.key)?;
                         keys.insert(row.subject_id, key.clone());
                         key
                     }
@@ -159,10 +156,8 @@ struct ClearFlag {
     purpose_id: String,
     #[diesel(sql_type = Text)]
     evidence: String,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    key_id: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    wrapped: Option<Vec<u8>>,
+    #[diesel(embed)]
+    key: StoredKey,
 }
 
 /// The flags' evidence (keyed by subject and purpose).
@@ -191,7 +186,7 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
             };
             let (mut subjects, mut purposes, mut sealed) = (vec![], vec![], vec![]);
             for row in rows {
-                let key = key_of(conn, row.subject_id, row.erased, row.key_id, row.wrapped)?;
+                let key = key_of(conn, row.subject_id, row.erased, row.key)?;
                 let place = crate::consents::model::flag_row(row.subject_id, &row.purpose_id);
                 let at = crate::consents::model::flag_evidence_at(&place);
                 sealed.push(key.map(|k| k.seal(at, row.evidence.as_bytes())));

@@ -143,16 +143,30 @@ fn any_clear(conn: &mut PgConnection) -> QueryResult<bool> {
         .map(|f| f.found)
 }
 
+/// A subject's data key as every select of the upgrade joins it (`k.key_id, k.wrapped` from
+/// `subject_keys`): both `NULL` while the subject has none yet.
+#[derive(QueryableByName)]
+struct StoredKey {
+    #[diesel(sql_type = Nullable<Bytea>)]
+    key_id: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    wrapped: Option<Vec<u8>>,
+}
+
+impl StoredKey {
+    fn pair(self) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.key_id.zip(self.wrapped)
+    }
+}
+
 #[derive(QueryableByName)]
 struct ClearSubject {
     #[diesel(sql_type = SqlUuid)]
     id: SubjectId,
     #[diesel(sql_type = Array<Nullable<Text>>)]
     values: Vec<Option<String>>,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    key_id: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    wrapped: Option<Vec<u8>>,
+    #[diesel(embed)]
+    key: StoredKey,
 }
 
 /// Runs `batch` from the keyset position `start`, one transaction per batch, until it finds
@@ -190,17 +204,16 @@ pub(super) fn sealed_names(n: usize) -> String {
 
 /// The subject's key, made now when it has none yet; `None` for an erased subject, whose values
 /// are not sealed but dropped (erasure meant them gone).
-pub(super) fn key_of(
+fn key_of(
     conn: &mut PgConnection,
     id: SubjectId,
     erased: bool,
-    key_id: Option<Vec<u8>>,
-    wrapped: Option<Vec<u8>>,
+    key: StoredKey,
 ) -> ApiResult<Option<Cipher>> {
     if erased {
         return Ok(None);
     }
-    let stored = key_id.zip(wrapped);
+    let stored = key.pair();
     match store::open_subject_key(id, stored.as_ref())? {
         Some(key) => Ok(Some(key)),
         None => store::create_subject_key(conn, id).map(Some),
@@ -257,7 +270,7 @@ fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {
             let (mut new_ids, mut new_key_ids, mut new_wrapped) = (vec![], vec![], vec![]);
             let ring = store::keyring()?;
             for row in rows {
-                let stored = row.key_id.zip(row.wrapped);
+                let stored = row.key.pair();
                 // Erased rows were emptied above; only live ones are selected here.
                 let key = match store::open_subject_key(row.id, stored.as_ref())? {
                     Some(key) => key,
