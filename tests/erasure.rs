@@ -398,6 +398,16 @@ async fn bad_erasures_name_every_field_and_change_nothing() {
         ),
         1
     );
+    // Once erased, a bad body is still a 400 (bad input first), a good one the 410.
+    erase(&app, id, json!({"reason": "asked"}))
+        .await
+        .assert_status(200);
+    let res = erase(&app, id, json!({"reason": ""})).await;
+    res.assert_problem(400, "validation-failed");
+    assert_eq!(res.bad_fields(), ["reason"]);
+    erase(&app, id, json!({"reason": "again"}))
+        .await
+        .assert_problem(410, "subject-erased");
 }
 
 async fn privacy_request(app: &TestApp, kind: &str, subject: Option<Uuid>) -> Value {

@@ -777,3 +777,29 @@ async fn held_subjects_are_not_due_and_a_run_counts_them_and_erases_the_rest() {
         (json!(0), json!(1))
     );
 }
+
+#[actix_web::test]
+async fn a_run_started_with_a_key_is_answered_again_and_a_malformed_key_is_refused() {
+    let app = TestApp::spawn().await;
+    let post = |key: &str| {
+        TestRequest::post()
+            .uri("/v1/retention/runs")
+            .insert_header(("Authorization", format!("Bearer {}", app.token(&staff()))))
+            .insert_header(("Idempotency-Key", key.to_owned()))
+    };
+    let res = app.send(post("")).await;
+    res.assert_problem(400, "validation-failed");
+    assert_eq!(res.bad_fields(), ["Idempotency-Key"]);
+    assert_eq!(app.db.count("SELECT 1 FROM retention_runs"), 0);
+    let first = app.send(post("run-2026-12-01")).await;
+    first.assert_status(202);
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    finished(&app, &id).await;
+    // The run is over: the retried start answers it again instead of starting another.
+    let again = app.send(post("run-2026-12-01")).await;
+    again.assert_status(202);
+    assert_eq!(again.json()["id"], id.as_str());
+    assert_eq!(app.db.count("SELECT 1 FROM retention_runs"), 1);
+    let other = start_run(&app).await;
+    assert_ne!(other, id);
+}

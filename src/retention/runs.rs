@@ -11,10 +11,12 @@ use crate::caller::Caller;
 use crate::domain::ids::RetentionRunId;
 use crate::domain::retention::RunStatus;
 use crate::error::{ApiError, Problem};
+use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::responses::{Auth, BadId, LogUnavailable, RetentionRead, Unavailable};
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Starts a retention run, or answers the one under way.
 ///
@@ -34,29 +36,34 @@ use actix_web::{web, HttpResponse};
 pub async fn start_run(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
 ) -> actix_web::Result<HttpResponse> {
     for scope in [Scope::RetentionWrite, Scope::SubjectsErase] {
         state
             .authorize(&caller, scope, Action::RetentionRun, None)
             .await?;
     }
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let entry = caller.entry(Action::RetentionRun, None, access_log::Outcome::Allowed);
     let started_by = caller.actor.sub.clone();
-    let (row, _) = state
+    let answer = state
         .db
         .transaction(move |conn| {
-            let started = run::start(conn, &started_by)?;
-            access_log::record(conn, &[entry])?;
-            Ok(started)
+            // A retried start with its key answers the run it started, not a new one.
+            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
+                let (row, _) = run::start(conn, &started_by)?;
+                access_log::record(conn, &[entry])?;
+                let started = RunStarted {
+                    id: row.id,
+                    status: RunStatus::Running,
+                };
+                Ok(Answer::json(StatusCode::ACCEPTED, &started)?
+                    .location(format!("/v1/retention/runs/{}", row.id)))
+            })
         })
         .await?;
     state.retention.kick();
-    Ok(HttpResponse::Accepted()
-        .insert_header(("Location", format!("/v1/retention/runs/{}", row.id)))
-        .json(RunStarted {
-            id: row.id,
-            status: RunStatus::Running,
-        }))
+    Ok(answer.respond())
 }
 
 /// Reads a retention run: its status and counts so far.

@@ -72,21 +72,32 @@ pub struct Erased {
 /// `subject-on-hold` while an active hold covers it, 409 `request-closed` when the request it
 /// answers is closed. On any error nothing is changed (the caller's transaction rolls back).
 pub fn erase(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erased> {
+    // Bad input is a 400 whatever the subject's state, so it is checked before the 404 / 410.
+    // The request row it share-locks is never locked after a subject row elsewhere.
+    let reason = checked(conn, command)?;
     // First, before any other row of the subject: see `model::Lock`.
     let standing = model::standing(conn, command.subject_id, Lock::Update)?
         .ok_or_else(super::path::not_found)?;
     if let Some(at) = standing.erased_at {
         return Err(ApiError::Erased(at));
     }
-    erase_locked(conn, command)
+    erase_checked(conn, command, reason)
 }
 
 /// `erase` for a caller that has already locked the subject's row `FOR UPDATE` in this
 /// transaction and seen it exist and not erased (a retention run, whose lock also checks that the
 /// subject is still due): the same erasure, one statement fewer.
 pub fn erase_locked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erased> {
-    let id = command.subject_id;
     let reason = checked(conn, command)?;
+    erase_checked(conn, command, reason)
+}
+
+fn erase_checked(
+    conn: &mut PgConnection,
+    command: &EraseCommand,
+    reason: LongText,
+) -> ApiResult<Erased> {
+    let id = command.subject_id;
     // After the lock, not in its statement: a hold placed while the lock was awaited committed
     // after that statement's snapshot, and only a later statement sees it.
     let open = open_flags(conn, id)?;
