@@ -3,13 +3,16 @@
 
 use super::sealed::{SealedData, StoredRectification, StoredSubject};
 use crate::at_rest::{self, Cipher, Indexed, Wrapped};
-use crate::db::schema::{purposes, rectifications, subject_keys, subjects};
+use crate::db::schema::{purposes, subject_keys, subjects};
 use crate::domain::ids::{RectificationId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::Value;
+
+mod history;
+pub use history::*;
 
 /// The fields staff set, validated and in clear: what a create inserts and a rectification
 /// overwrites.
@@ -136,34 +139,6 @@ struct NewSubjectRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     last_activity_at: DateTime<Utc>,
-}
-
-/// A rectification, opened.
-#[derive(Debug, Clone)]
-pub struct RectificationRow {
-    pub id: RectificationId,
-    pub subject_id: SubjectId,
-    pub field: String,
-    pub old_value: Option<Value>,
-    pub new_value: Option<Value>,
-    pub reason: String,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    pub request_id: String,
-}
-
-/// A rectification about to be appended, in clear.
-#[derive(Debug)]
-pub struct NewRectification {
-    pub id: RectificationId,
-    pub subject_id: SubjectId,
-    pub field: String,
-    pub old_value: Option<Value>,
-    pub new_value: Option<Value>,
-    pub reason: String,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    pub request_id: String,
 }
 
 /// A consent purpose's id and descriptions.
@@ -414,48 +389,6 @@ pub fn update(
         last_activity_at,
         ..current.clone()
     }))
-}
-
-/// Appends rectifications, sealed under the subject's key.
-pub fn insert_rectifications(
-    conn: &mut PgConnection,
-    key: &Cipher,
-    rows: &[NewRectification],
-) -> ApiResult<()> {
-    let sealed: Vec<StoredRectification> = rows
-        .iter()
-        .map(|row| StoredRectification::seal(key, row))
-        .collect();
-    diesel::insert_into(rectifications::table)
-        .values(&sealed)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The subject's rectifications after the cursor in id (time) order; all of them without a limit.
-pub fn rectifications(
-    conn: &mut PgConnection,
-    subject_id: SubjectId,
-    after: Option<RectificationId>,
-    limit: Option<i64>,
-) -> ApiResult<Vec<RectificationRow>> {
-    let mut query = rectifications::table
-        .filter(rectifications::subject_id.eq(subject_id))
-        .select(StoredRectification::as_select())
-        .order(rectifications::id)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(rectifications::id.gt(after));
-    }
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    let rows: Vec<StoredRectification> = query.load(conn)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key = at_rest::subject_key(conn, subject_id)?;
-    Ok(rows.into_iter().map(|row| row.open(key.as_ref())).collect())
 }
 
 /// Every consent purpose, by id.

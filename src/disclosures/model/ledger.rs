@@ -1,0 +1,150 @@
+//! The disclosure ledger's rows: what was released to whom, each note sealed under the subject's key.
+
+use super::*;
+
+/// A disclosure, its note opened.
+#[derive(Debug, Clone)]
+pub struct DisclosureRow {
+    pub id: DisclosureId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
+    pub data_categories: Vec<String>,
+    pub channel: String,
+    pub note: Option<String>,
+    pub authorization_ids: Vec<AuthorizationId>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+/// A disclosure as stored: its note sealed under the subject's key.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = disclosures, check_for_backend(diesel::pg::Pg))]
+pub struct StoredDisclosure {
+    pub id: DisclosureId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
+    pub data_categories: Vec<String>,
+    pub channel: String,
+    pub note_enc: Option<Vec<u8>>,
+    pub authorization_ids: Vec<AuthorizationId>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+fn note_at(row: &[u8; 16]) -> Place<'_> {
+    Place {
+        table: "disclosures",
+        column: "note_enc",
+        row,
+    }
+}
+
+impl StoredDisclosure {
+    /// Seals a new disclosure's note under the subject's key (none: it has no note).
+    pub fn seal(new: &NewDisclosureRow, key: Option<&Cipher>) -> Self {
+        let row = *new.id.uuid().as_bytes();
+        Self {
+            id: new.id,
+            subject_id: new.subject_id,
+            recipient_id: new.recipient_id,
+            data_categories: new.data_categories.clone(),
+            channel: new.channel.clone(),
+            note_enc: key.and_then(|k| k.seal_text(note_at(&row), new.note.as_deref())),
+            authorization_ids: new.authorization_ids.clone(),
+            actor: new.actor.clone(),
+            at: new.at,
+            request_id: new.request_id.clone(),
+        }
+    }
+
+    /// The disclosure in clear; without the key its note is absent.
+    pub fn open(self, key: Option<&Cipher>) -> DisclosureRow {
+        let row = *self.id.uuid().as_bytes();
+        DisclosureRow {
+            note: key.and_then(|k| k.open_text(note_at(&row), self.note_enc.as_deref())),
+            id: self.id,
+            subject_id: self.subject_id,
+            recipient_id: self.recipient_id,
+            data_categories: self.data_categories,
+            channel: self.channel,
+            authorization_ids: self.authorization_ids,
+            actor: self.actor,
+            at: self.at,
+            request_id: self.request_id,
+        }
+    }
+}
+
+/// A disclosure about to be inserted, in clear.
+#[derive(Debug)]
+pub struct NewDisclosureRow {
+    pub id: DisclosureId,
+    pub subject_id: SubjectId,
+    pub recipient_id: RecipientId,
+    pub data_categories: Vec<String>,
+    pub channel: String,
+    pub note: Option<String>,
+    pub authorization_ids: Vec<AuthorizationId>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+}
+
+/// Inserts a disclosure, its note sealed under the subject's key.
+pub fn insert_disclosure(
+    conn: &mut PgConnection,
+    row: &NewDisclosureRow,
+) -> ApiResult<DisclosureRow> {
+    let key = match row.note {
+        Some(_) => at_rest::subject_key(conn, row.subject_id)?,
+        None => None,
+    };
+    let stored = StoredDisclosure::seal(row, key.as_ref());
+    diesel::insert_into(disclosures::table)
+        .values(&stored)
+        .execute(conn)?;
+    Ok(stored.open(key.as_ref()))
+}
+
+/// Inserts disclosures without notes (the partner reads of a batch) in one statement.
+pub fn insert_disclosures(conn: &mut PgConnection, rows: &[NewDisclosureRow]) -> ApiResult<()> {
+    let stored: Vec<StoredDisclosure> = rows
+        .iter()
+        .map(|row| StoredDisclosure::seal(row, None))
+        .collect();
+    diesel::insert_into(disclosures::table)
+        .values(&stored)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Up to `limit + 1` disclosures of the subject after `cursor`, oldest first; all of them
+/// without a limit.
+pub fn disclosures_of(
+    conn: &mut PgConnection,
+    subject: SubjectId,
+    cursor: Option<DisclosureId>,
+    limit: Option<i64>,
+) -> ApiResult<Vec<DisclosureRow>> {
+    let mut query = disclosures::table
+        .filter(disclosures::subject_id.eq(subject))
+        .order(disclosures::id)
+        .select(StoredDisclosure::as_select())
+        .into_boxed();
+    if let Some(after) = cursor {
+        query = query.filter(disclosures::id.gt(after));
+    }
+    if let Some(limit) = limit {
+        query = query.limit(limit + 1);
+    }
+    let rows: Vec<StoredDisclosure> = query.load(conn)?;
+    // Only a note is sealed; the key is read when some row has one.
+    let key = if rows.iter().any(|r| r.note_enc.is_some()) {
+        at_rest::subject_key(conn, subject)?
+    } else {
+        None
+    };
+    Ok(rows.into_iter().map(|row| row.open(key.as_ref())).collect())
+}
