@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 28] = [
+const CONTRACT_ACTIONS: [&str; 31] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -46,6 +46,9 @@ const CONTRACT_ACTIONS: [&str; 28] = [
     "hold.create",
     "hold.release",
     "hold.read",
+    "consent.confirm",
+    "consent.export",
+    "purpose.version",
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and

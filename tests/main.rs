@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bounded;
 mod concurrency;
+mod consent_versions;
 mod consents;
 mod disclosures;
 mod erasure;

@@ -94,11 +94,17 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    #[serde(rename = "consent.confirm")]
+    ConsentConfirm,
+    #[serde(rename = "consent.export")]
+    ConsentExport,
+    #[serde(rename = "purpose.version")]
+    PurposeVersion,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -130,6 +136,9 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::ConsentConfirm,
+        Action::ConsentExport,
+        Action::PurposeVersion,
     ];
 
     /// The stored name.
@@ -166,6 +175,9 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::ConsentConfirm => "consent.confirm",
+            Action::ConsentExport => "consent.export",
+            Action::PurposeVersion => "purpose.version",
         }
     }
 
