@@ -18,6 +18,7 @@ mod harness;
 mod idempotency;
 mod instances;
 mod jwks;
+mod layers;
 mod log_coverage;
 mod notices;
 mod openapi;
