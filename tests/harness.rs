@@ -618,6 +618,44 @@ impl Resp {
         body
     }
 
+    /// Asserts a 401 for a request without a bearer token: a bare challenge (RFC 6750 section 3.1).
+    #[track_caller]
+    pub fn assert_no_token(&self) {
+        self.assert_problem(401, "unauthorized");
+        assert_eq!(
+            self.header("www-authenticate").as_deref(),
+            Some("Bearer realm=\"planpro-privacy\"")
+        );
+    }
+
+    /// Asserts a 401 for a refused token: `error="invalid_token"` with the problem's detail as
+    /// `error_description` (RFC 6750 section 3).
+    #[track_caller]
+    pub fn assert_invalid_token(&self) {
+        let detail = self.assert_problem(401, "unauthorized")["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('"', "'");
+        assert_eq!(
+            self.header("www-authenticate"),
+            Some(format!(
+                "Bearer realm=\"planpro-privacy\", error=\"invalid_token\", error_description=\"{detail}\""
+            ))
+        );
+    }
+
+    /// Asserts a 403 for a token without `scope`, with its challenge (RFC 6750 section 3.1).
+    #[track_caller]
+    pub fn assert_missing_scope(&self, scope: &str) {
+        self.assert_problem(403, "insufficient-scope");
+        assert_eq!(
+            self.header("www-authenticate"),
+            Some(format!(
+                "Bearer realm=\"planpro-privacy\", error=\"insufficient_scope\", scope=\"{scope}\""
+            ))
+        );
+    }
+
     /// The fields named by a validation problem, sorted.
     pub fn bad_fields(&self) -> Vec<String> {
         let mut fields: Vec<String> = self.json()["errors"]
