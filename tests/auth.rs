@@ -165,7 +165,7 @@ fn openssl(args: &[&str]) -> Vec<u8> {
 }
 
 fn keypair(kind: &[&str]) -> (Vec<u8>, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4()));
+    let dir = crate::harness::scratch("keys");
     std::fs::create_dir_all(&dir).unwrap();
     let private = dir.join("private.pem");
     let private_path = private.to_str().unwrap();
@@ -235,7 +235,7 @@ async fn es256_and_eddsa_public_keys_work() {
 }
 
 fn openssl_pkcs8(private: &[u8]) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4()));
+    let dir = crate::harness::scratch("keys");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("k.pem");
     std::fs::write(&path, private).unwrap();
