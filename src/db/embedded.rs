@@ -108,7 +108,11 @@ fn relocated_name(wanted: &Path) -> String {
         if readable.len() + clean.len() > 28 {
             break;
         }
-        readable = if readable.is_empty() { clean } else { format!("{clean}-{readable}") };
+        readable = if readable.is_empty() {
+            clean
+        } else {
+            format!("{clean}-{readable}")
+        };
     }
     format!("{readable}-{hash}")
 }
