@@ -386,7 +386,11 @@ async fn a_create_retried_after_the_erasure_is_410_and_creates_no_one() {
     .assert_status(200);
     create("c-1").await.assert_problem(410, "subject-erased");
     assert_eq!(app.db.count("SELECT 1 FROM subjects"), 1);
-    assert_eq!(app.db.count("SELECT 1 FROM subjects WHERE erased_at IS NULL"), 0);
+    assert_eq!(
+        app.db
+            .count("SELECT 1 FROM subjects WHERE erased_at IS NULL"),
+        0
+    );
     // A new request (another key) may register the code again: that is a new person's record.
     create("c-2").await.assert_status(201);
 }

@@ -32,4 +32,5 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod unkeyed;
 mod upgrade;
