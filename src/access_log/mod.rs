@@ -16,6 +16,7 @@ pub mod routes;
 pub mod sealer;
 pub mod sealing;
 pub mod tree;
+pub mod unkeyed;
 pub mod verify;
 pub mod witness;
 pub mod writer;

@@ -4,6 +4,7 @@
 use super::chain::{head, link, seal_round, GENESIS};
 use super::model::Entry;
 use super::sealing::Proofs;
+use super::unkeyed;
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::error::{ApiError, ApiResult};
 use diesel::prelude::*;
@@ -81,7 +82,6 @@ pub fn verify(
         }
         Ok(()) => {}
     }
-    let cutover = proofs.cutover(conn)?;
     let (horizon, head_pos, head_hash) = match head(conn) {
         Ok(head) => head,
         Err(ApiError::Unavailable) => return Err(ApiError::Unavailable),
@@ -104,7 +104,7 @@ pub fn verify(
             .optional()?
             .unwrap_or_else(|| GENESIS.to_vec())
     };
-    let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac, cutover);
+    let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac);
     let (checked, mut first_bad) = check_links(conn, (start, end), previous, progress, &authentic)?;
     // Links missing at the end of the range (removed with their entries) break the chain too,
     // though no entry is left to name.
@@ -195,7 +195,7 @@ fn fetch_links(conn: &mut PgConnection, from: i64, to: i64) -> ApiResult<Vec<Lin
             access_log_chain::entry_id,
             access_log_chain::hash,
             Option::<Entry>::as_select(),
-            access_log::mac.nullable(),
+            unkeyed::vouching_mac(),
         ))
         .load(conn)?)
 }
