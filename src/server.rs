@@ -68,7 +68,12 @@ impl AppState {
             config.db_statement_timeout,
         );
         plug_in();
-        let proofs = crate::access_log::sealing::Proofs::start(config, crate::receipts::install)?;
+        let keys = config
+            .proofs
+            .resolve(config.database_url.is_none(), &config.data_dir)
+            .map_err(std::io::Error::other)?;
+        crate::receipts::install(keys.receipt_key).map_err(std::io::Error::other)?;
+        let proofs = crate::access_log::sealing::Proofs::start(config)?;
         let (sealer, sealing) = Sealer::start(db.clone(), SEAL_PERIOD, proofs);
         let serving_url = crate::db::serving_url(url, config.db_statement_timeout);
         // The periodic jobs, one line each; they stop in this order (the sealing last).

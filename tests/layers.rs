@@ -43,7 +43,11 @@ const WIRING: &[&str] = &[
 
 /// The access log's handlers (they read entries about a subject); the rest of `access_log/` is
 /// the mechanism every resource records through.
-const ACCESS_LOG_HANDLERS: &[&str] = &["access_log/routes.rs", "access_log/proofs.rs"];
+const ACCESS_LOG_HANDLERS: &[&str] = &[
+    "access_log/routes.rs",
+    "access_log/proofs.rs",
+    "access_log/rollback.rs",
+];
 
 /// The generic layers the issue names: they must not name a resource.
 fn is_generic(file: &str) -> bool {
