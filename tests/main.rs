@@ -33,5 +33,6 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod token_bounds;
 mod unkeyed;
 mod upgrade;
