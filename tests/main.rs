@@ -8,6 +8,7 @@ mod auth;
 mod bounded;
 mod concurrency;
 mod consents;
+mod conventions;
 mod disclosures;
 mod erasure;
 mod hardening;
