@@ -1,6 +1,7 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod address_rule;
 mod at_rest;
 mod audit;
 mod auth;
@@ -8,6 +9,7 @@ mod bounded;
 mod concurrency;
 mod consent_versions;
 mod consents;
+mod conventions;
 mod disclosures;
 mod erasure;
 mod hardening;
@@ -19,7 +21,9 @@ mod harness;
 mod idempotency;
 mod instances;
 mod jwks;
+mod layers;
 mod log_coverage;
+mod never_fork;
 mod notices;
 mod openapi;
 mod ops;
@@ -33,4 +37,6 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod token_bounds;
+mod unkeyed;
 mod upgrade;

@@ -10,6 +10,7 @@ use super::merkle::Frontier;
 use super::model::Entry;
 use super::sealing::Proofs;
 use super::tree;
+use super::unkeyed;
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::db::singleton::{self, Singleton};
 use crate::error::{ApiError, ApiResult};
@@ -18,7 +19,7 @@ use diesel::sql_types::BigInt;
 use sha2::{Digest, Sha256};
 
 /// Entries chained in one round at the most (a round is also cut at a transaction boundary).
-const ROUND_LIMIT: i64 = 20_000;
+pub(super) const ROUND_LIMIT: i64 = 20_000;
 
 /// The hash before the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -89,8 +90,16 @@ pub(super) fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
 
 /// Runs one sealing round; returns how many entries it chained. With `wait`, waits for another
 /// sealer to finish instead of leaving the work to it.
+/// Every call also compares the database with the checkpoints this instance recorded (at most
+/// every few seconds), in whichever instance seals, and notes a failing round for `/readyz`.
 pub fn seal(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult<usize> {
-    seal_round(conn, wait, proofs).map(|round| round.chained)
+    let result = proofs
+        .witness
+        .look(conn, false)
+        .and_then(|_| seal_round(conn, wait, proofs))
+        .map(|round| round.chained);
+    proofs.witness.round_ended(result.as_ref().err());
+    result
 }
 
 /// What one round did.
@@ -119,6 +128,7 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
             return Ok(nothing);
         }
         let (horizon, last_pos, mut previous) = head(conn)?;
+        proofs.vouch(conn)?;
         // Entries and horizon must come from one snapshot: every transaction below xmin is
         // finished, and so visible in it.
         let xmin: Horizon = diesel::sql_query(
@@ -129,7 +139,11 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
             .filter(access_log::txid.ge(horizon))
             .filter(access_log::txid.lt(xmin.xmin))
             .order((access_log::txid, access_log::seq))
-            .select((access_log::txid, Entry::as_select(), access_log::mac))
+            .select((
+                access_log::txid,
+                Entry::as_select(),
+                unkeyed::vouching_mac(),
+            ))
             .limit(ROUND_LIMIT + 1)
             .load(conn)?;
         let (rows, new_horizon) = cut_at_transaction(rows, xmin.xmin, conn)?;
@@ -176,8 +190,8 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
     if let Some(frontier) = round.frontier.take() {
         *cached = Some(frontier);
     }
-    if let Some(note) = note {
-        proofs.keep(&note);
+    if let Some((epoch, note)) = note {
+        proofs.keep(epoch, &note);
     }
     Ok(round)
 }
@@ -203,76 +217,10 @@ fn cut_at_transaction(
         let all = access_log::table
             .filter(access_log::txid.eq(last_txid))
             .order(access_log::seq)
-            .select((Entry::as_select(), access_log::mac))
+            .select((Entry::as_select(), unkeyed::vouching_mac()))
             .load(conn)?;
         return Ok((all, last_txid + 1));
     }
     rows.retain(|(t, _, _)| *t != last_txid);
     Ok((strip(rows), last_txid))
-}
-
-/// Seals in the background every `period` until `stop` is set; the last round runs after it is.
-pub fn spawn_sealer(
-    db: crate::db::Db,
-    period: std::time::Duration,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    proofs: std::sync::Arc<Proofs>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("access-log-sealer".into())
-        .spawn(move || {
-            let mut purged = std::time::Instant::now();
-            loop {
-                let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
-                if purged.elapsed() >= PURGE_PERIOD {
-                    purged = std::time::Instant::now();
-                    purge_expired(&db);
-                }
-                let result = db
-                    .get()
-                    .and_then(|mut conn| seal(&mut conn, stopping, &proofs));
-                let backlog = match result {
-                    // A full round means more is waiting: go on at once, so that sealing keeps
-                    // up with any append rate the round size allows.
-                    Ok(chained) => chained as i64 >= ROUND_LIMIT / 2,
-                    Err(e) => {
-                        if !matches!(e, ApiError::Unavailable) {
-                            log::warn!("sealing the access log failed: {e}");
-                        }
-                        false
-                    }
-                };
-                if stopping {
-                    return;
-                }
-                if backlog {
-                    continue;
-                }
-                let mut slept = std::time::Duration::ZERO;
-                while slept < period && !stop.load(std::sync::atomic::Ordering::Acquire) {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    slept += std::time::Duration::from_millis(20);
-                }
-            }
-        })
-}
-
-/// How often answers kept for idempotent retries are cleared once past their 24 hours.
-const PURGE_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// The sealer's thread also clears expired idempotent answers, in one instance at a time.
-fn purge_expired(db: &crate::db::Db) {
-    let result = db.get().and_then(|mut conn| {
-        conn.transaction(|conn| {
-            if !singleton::try_hold(conn, Singleton::IdempotencyPurge)? {
-                return Ok(0);
-            }
-            crate::idempotency::purge(conn)
-        })
-    });
-    match result {
-        Ok(0) | Err(ApiError::Unavailable) => {}
-        Ok(n) => log::info!("removed {n} expired idempotent answers"),
-        Err(e) => log::warn!("removing expired idempotent answers failed: {e}"),
-    }
 }

@@ -11,11 +11,14 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod rollback;
 pub mod routes;
 pub mod sealer;
 pub mod sealing;
 pub mod tree;
+pub mod unkeyed;
 pub mod verify;
+pub mod witness;
 pub mod writer;
 
 use crate::auth::Actor;
@@ -100,11 +103,14 @@ pub enum Action {
     ConsentExport,
     #[serde(rename = "purpose.version")]
     PurposeVersion,
+    /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
+    #[serde(rename = "access_log.rollback")]
+    AccessLogRollback,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -139,6 +145,7 @@ impl Action {
         Action::ConsentConfirm,
         Action::ConsentExport,
         Action::PurposeVersion,
+        Action::AccessLogRollback,
     ];
 
     /// The stored name.
@@ -178,6 +185,7 @@ impl Action {
             Action::ConsentConfirm => "consent.confirm",
             Action::ConsentExport => "consent.export",
             Action::PurposeVersion => "purpose.version",
+            Action::AccessLogRollback => "access_log.rollback",
         }
     }
 

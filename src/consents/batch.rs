@@ -33,8 +33,7 @@ use diesel::sql_types::{Array, Bool, Bytea, Int4, Nullable, Text, Timestamptz, U
 use diesel::upsert::excluded;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-mod op;
-pub use op::ChangeConsent;
+pub mod op;
 
 /// A decision waiting for its batch.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@
 //! answered rolls back instead of committing. Serving connections also carry a server-side
 //! statement timeout and TCP keepalive limits ([`serving_url`]).
 
+pub mod after_commit;
 pub mod embedded;
 pub mod schema;
 pub mod singleton;
@@ -176,7 +177,7 @@ impl Db {
                 }
                 Ok(out)
             });
-            crate::notices::transaction_ended(done.is_ok());
+            after_commit::transaction_ended(done.is_ok());
             done
         })
         .await
@@ -295,6 +296,20 @@ pub fn migrate_before(
 /// True when every embedded migration has been applied.
 pub fn migrations_current(conn: &mut PgConnection) -> bool {
     matches!(conn.has_pending_migration(MIGRATIONS), Ok(false))
+}
+
+/// True when the connection reaches a primary that accepts writes: not a standby in recovery,
+/// not a read-only server (`default_transaction_read_only`, as a failing-over primary may be).
+pub fn accepts_writes(conn: &mut PgConnection) -> ApiResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Writable {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        writable: bool,
+    }
+    let row: Writable = diesel::RunQueryDsl::get_result(diesel::sql_query(
+        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+    ), conn)?;
+    Ok(row.writable)
 }
 
 /// Connects once, directly (start-up and tooling).
