@@ -10,6 +10,7 @@ mod consents;
 mod conventions;
 mod disclosures;
 mod erasure;
+mod failover;
 mod hardening;
 #[allow(
     dead_code,
