@@ -11,6 +11,7 @@
 //! then answers as a replay). A cancelled wait would keep a local-only commit. Serving connections also carry a server-side
 //! statement timeout and TCP keepalive limits ([`serving_url`]).
 
+pub mod after_commit;
 pub mod embedded;
 pub mod schema;
 pub mod singleton;
@@ -180,7 +181,7 @@ impl Db {
                 }
                 Ok(out)
             });
-            crate::notices::transaction_ended(done.is_ok());
+            after_commit::transaction_ended(done.is_ok());
             done
         })
         .await
