@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use holds::routes as hold;
+    use notices::outcome_routes as outcome;
     use notices::routes as notice;
     use notices::webhook_routes as webhook;
     use recipients::routes as recipient;
@@ -108,6 +109,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(resource(PARTNER_SUBJECTS).route(get().to(partner::list_subjects)))
         .service(resource(PARTNER_SUBJECT).route(get().to(partner::read_subject)))
+        .service(resource(PARTNER_NOTIFICATIONS).route(get().to(outcome::list_partner_notices)))
+        .service(resource(PARTNER_NOTIFICATION_OUTCOME).route(post().to(outcome::report_outcome)))
         // access log
         .service(resource(ACCESS_LOGS).route(get().to(log::search)))
         .service(resource(ACCESS_LOG_VERIFY).route(get().to(log::verify)))
@@ -140,6 +143,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
         .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
         .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
+        .service(resource(NOTIFICATION_OUTCOME).route(post().to(outcome::record_outcome)))
+        .service(resource(RECIPIENT_COMPLIANCE).route(get().to(notices::compliance::compliance)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(

@@ -94,11 +94,13 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    #[serde(rename = "notification.outcome")]
+    NotificationOutcome,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -130,6 +132,7 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::NotificationOutcome,
     ];
 
     /// The stored name.
@@ -166,6 +169,7 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::NotificationOutcome => "notification.outcome",
         }
     }
 

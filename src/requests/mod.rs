@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod changes;
+pub mod citation;
+pub mod closing;
 pub mod list;
 pub mod model;
 pub mod routes;
