@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use recipients::routes as recipient;
     use requests::changes as change;
     use requests::routes as request;
+    use requests::tasks as task;
     use subjects::processing;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
@@ -125,9 +126,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(requests::list::list_requests))
                 .route(post().to(request::create_request)),
         )
+        // Before `{id}`, which would take `metrics` for an id.
+        .service(resource(PRIVACY_REQUEST_METRICS).route(get().to(requests::metrics::request_metrics)))
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
         .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
+        .service(
+            resource(PRIVACY_REQUEST_VERIFICATION)
+                .route(post().to(requests::verification::verify_request)),
+        )
+        .service(
+            resource(PRIVACY_REQUEST_TASKS)
+                .route(post().to(task::create_task))
+                .route(get().to(task::list_tasks)),
+        )
+        .service(resource(PRIVACY_REQUEST_TASK).route(patch().to(task::change_task)))
         // retention
         .service(
             resource(RETENTION_RULES)

@@ -246,5 +246,10 @@ pub async fn gauges(state: &crate::state::AppState) -> Vec<crate::metrics::Scrap
             "Age of the oldest notice waiting for delivery (0 when none)",
             counts.oldest_pending_age_s,
         ),
+        (
+            "recipient_outcomes_overdue",
+            "Notices whose recipient's outcome is missing past outcome_due_on (Europe/Tallinn dates)",
+            counts.outcomes_overdue,
+        ),
     ]
 }

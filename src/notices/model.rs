@@ -204,17 +204,22 @@ pub struct Counts {
     pub manual: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub oldest_pending_age_s: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub outcomes_overdue: i64,
 }
 
-/// Pending, dead and manual notices and the age of the oldest pending one, each from a partial
-/// index.
+/// Pending, dead and manual notices, the age of the oldest pending one and the recipients'
+/// outcomes past their due date, each from a partial index.
 pub fn counts(conn: &mut PgConnection) -> ApiResult<Counts> {
     Ok(diesel::sql_query(
         "SELECT (SELECT count(*) FROM notices WHERE status = 'pending') AS pending, \
                 (SELECT count(*) FROM notices WHERE status = 'dead') AS dead, \
                 (SELECT count(*) FROM notices WHERE status = 'manual') AS manual, \
                 coalesce((SELECT extract(epoch FROM now() - min(created_at))::bigint \
-                          FROM notices WHERE status = 'pending'), 0) AS oldest_pending_age_s",
+                          FROM notices WHERE status = 'pending'), 0) AS oldest_pending_age_s, \
+                (SELECT count(*) FROM notices WHERE outcome IS NULL \
+                   AND outcome_due_on < (now() AT TIME ZONE 'Europe/Tallinn')::date) \
+                  AS outcomes_overdue",
     )
     .get_result(conn)?)
 }

@@ -45,7 +45,7 @@ fn lock_open(
 /// What every change of a request does around its own rule: the scope check (logged when
 /// refused), the body, `If-Match`, the idempotency key, and one transaction that locks the open
 /// request, applies the change and stores it with its `request.update` entry.
-async fn change<B: Send + 'static>(
+pub(super) async fn change<B: Send + 'static>(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
