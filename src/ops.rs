@@ -64,5 +64,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .collect();
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
-        .body(crate::metrics::render(open, idle, max, &scraped, &histograms))
+        .body(crate::metrics::render(
+            open,
+            idle,
+            max,
+            &scraped,
+            &histograms,
+        ))
 }

@@ -127,7 +127,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(request::create_request)),
         )
         // Before `{id}`, which would take `metrics` for an id.
-        .service(resource(PRIVACY_REQUEST_METRICS).route(get().to(requests::metrics::request_metrics)))
+        .service(
+            resource(PRIVACY_REQUEST_METRICS).route(get().to(requests::metrics::request_metrics)),
+        )
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
         .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))

@@ -783,12 +783,14 @@ fn builders() -> Vec<Builder> {
             template: "/v1/privacy-requests/{id}/tasks",
             action: "request.update",
             scope: Scope::RequestsWrite,
-            build: |fx, _| Plan {
-                params: vec![("id", fx.request.to_string())],
-                refused_about: None,
-                ..Plan::about(fx.subject)
-            }
-            .body(json!({"title": "Find the paper file", "assignee": "kadri"})),
+            build: |fx, _| {
+                Plan {
+                    params: vec![("id", fx.request.to_string())],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(json!({"title": "Find the paper file", "assignee": "kadri"}))
+            },
         },
         Builder {
             method: "GET",

@@ -87,9 +87,18 @@ mod tests {
 
     #[test]
     fn working_days_count_from_the_day_after() {
-        assert_eq!(working_days_between(date("2026-12-21"), date("2026-12-28")), 3);
-        assert_eq!(working_days_between(date("2026-12-21"), date("2026-12-21")), 0);
-        assert_eq!(working_days_between(date("2026-12-21"), date("2026-12-01")), 0);
+        assert_eq!(
+            working_days_between(date("2026-12-21"), date("2026-12-28")),
+            3
+        );
+        assert_eq!(
+            working_days_between(date("2026-12-21"), date("2026-12-21")),
+            0
+        );
+        assert_eq!(
+            working_days_between(date("2026-12-21"), date("2026-12-01")),
+            0
+        );
         assert_eq!(
             working_days_between(date("2026-12-21"), date("2027-01-07")),
             10

@@ -2,6 +2,7 @@
 //! how, how late, and the median of the working days it took (nearest rank). Counts only, read
 //! from one index (`notices_recipient_queued`); no subject is named, so no entry is written.
 
+use crate::access_log::Action;
 use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::db::schema::recipients;
@@ -13,7 +14,6 @@ use crate::pagination::Params;
 use crate::paths;
 use crate::responses::{Auth, BadId, NotificationsRead, RecipientsRead, Unavailable};
 use crate::state::AppState;
-use crate::access_log::Action;
 use actix_web::{web, HttpResponse};
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
@@ -155,7 +155,9 @@ fn figures(
     .get_results(conn)?;
     let mut days: HashMap<i64, i64> = HashMap::new();
     for t in took {
-        *days.entry(working_days_between(t.queued, t.completed)).or_default() += t.count;
+        *days
+            .entry(working_days_between(t.queued, t.completed))
+            .or_default() += t.count;
     }
     let mut days: Vec<(i64, i64)> = days.into_iter().collect();
     days.sort_unstable();

@@ -16,7 +16,10 @@ pub struct OutcomeReport {
     /// Why; required for `refused` (at most 500 characters). It must name no personal value:
     /// it is kept sealed under the service's key, not the subject's.
     #[serde(default)]
-    #[schema(max_length = 500, example = "we keep invoices for 7 years (Accounting Act § 12)")]
+    #[schema(
+        max_length = 500,
+        example = "we keep invoices for 7 years (Accounting Act § 12)"
+    )]
     pub reason: Option<String>,
     /// When it was done: not in the future, not before the notice was queued.
     pub completed_at: DateTime<Utc>,

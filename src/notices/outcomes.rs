@@ -115,8 +115,10 @@ pub fn record(
 ) -> ApiResult<NoticeRow> {
     let id = row.id.uuid();
     let seal = |conn: &mut PgConnection, purpose, text: Option<&str>| {
-        text.map(|t| crate::at_rest::seal_service_secret(conn, purpose, id.as_bytes(), t.as_bytes()))
-            .transpose()
+        text.map(|t| {
+            crate::at_rest::seal_service_secret(conn, purpose, id.as_bytes(), t.as_bytes())
+        })
+        .transpose()
     };
     let reason = seal(conn, REASON, recorded.reason)?;
     let override_reason = seal(conn, OVERRIDE, recorded.override_reason)?;
@@ -212,7 +214,9 @@ pub fn open_tasks(conn: &mut PgConnection, requests: &[PrivacyRequestId]) -> Api
             ))
         })
         .collect();
-    Ok(diesel::insert_into(tasks::table).values(&rows).execute(conn)?)
+    Ok(diesel::insert_into(tasks::table)
+        .values(&rows)
+        .execute(conn)?)
 }
 
 /// The API's view of stored notices, their reasons opened.

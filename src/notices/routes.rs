@@ -71,7 +71,10 @@ pub async fn list_notices(
         .run(move |conn| {
             let rows = model::list(conn, &filter, cursor, limit)?;
             let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-            Ok(seqs.into_iter().zip(outcomes::views(conn, rows)?).collect::<Vec<_>>())
+            Ok(seqs
+                .into_iter()
+                .zip(outcomes::views(conn, rows)?)
+                .collect::<Vec<_>>())
         })
         .await?;
     let page = Page::from_rows(keyed, limit, |(seq, _)| seq.to_string());

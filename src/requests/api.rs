@@ -93,7 +93,10 @@ pub struct Closing {
     /// or tasks are open, and says why (at most 500 characters, about the process, not the
     /// person). The request then shows it.
     #[serde(default)]
-    #[schema(max_length = 500, example = "the partner was dissolved (registry entry 2026-12-01)")]
+    #[schema(
+        max_length = 500,
+        example = "the partner was dissolved (registry entry 2026-12-01)"
+    )]
     pub override_reason: Option<String>,
 }
 

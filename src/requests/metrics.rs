@@ -3,9 +3,9 @@
 //! calendar days they took; and the Prometheus histogram of those days, computed from the
 //! database at each scrape (so every instance reports the same). Figures only: no entry.
 
+use crate::access_log::Action;
 use crate::auth::Scope;
 use crate::caller::Caller;
-use crate::access_log::Action;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::privacy_request::RequestKind;
 use crate::domain::working_days::nearest_rank;
@@ -208,7 +208,10 @@ pub async fn histogram(state: &AppState) -> Option<crate::metrics::ScrapedHistog
         .collect();
     for t in took {
         let count = u64::try_from(t.count).unwrap_or(0);
-        by_kind.entry(t.kind).or_default().push((t.days as f64, count));
+        by_kind
+            .entry(t.kind)
+            .or_default()
+            .push((t.days as f64, count));
     }
     Some(crate::metrics::ScrapedHistogram {
         name: "privacy_request_days_to_close",

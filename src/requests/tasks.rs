@@ -123,7 +123,10 @@ pub async fn create_task(
                     version: 1,
                 };
                 task_model::insert(conn, &row)?;
-                access_log::record(conn, &[entry(&caller, Action::RequestUpdate, Some(subject))])?;
+                access_log::record(
+                    conn,
+                    &[entry(&caller, Action::RequestUpdate, Some(subject))],
+                )?;
                 answer(conn, StatusCode::CREATED, row, Some(&key))
             })
         })
@@ -169,7 +172,10 @@ pub async fn list_tasks(
                 Some(subject) => crate::at_rest::subject_key(conn, subject)?,
                 None => None,
             };
-            Ok((request.subject_id, task_model::views(conn, rows, key.as_ref())?))
+            Ok((
+                request.subject_id,
+                task_model::views(conn, rows, key.as_ref())?,
+            ))
         })
         .await?;
     let page = Page::from_rows(tasks, limit, |t| t.id.to_string());
@@ -237,7 +243,10 @@ pub async fn change_task(
                 };
                 apply(&mut row, body, key.as_ref(), &caller.actor.sub);
                 task_model::update(conn, &row)?;
-                access_log::record(conn, &[entry(&caller, Action::RequestUpdate, Some(subject))])?;
+                access_log::record(
+                    conn,
+                    &[entry(&caller, Action::RequestUpdate, Some(subject))],
+                )?;
                 answer(conn, StatusCode::OK, row, key.as_ref())
             })
         })

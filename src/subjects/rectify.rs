@@ -8,10 +8,10 @@ use super::patch::merge_patch;
 use crate::access_log::{self, NewEntry};
 use crate::domain::ids::{PrivacyRequestId, RectificationId, SubjectId};
 use crate::domain::privacy_request::RequestKind;
-use crate::requests::citation::{self, Citation};
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::parse_object;
+use crate::requests::citation::{self, Citation};
 use chrono::{SubsecRound, Utc};
 use serde_json::{Map, Value};
 
