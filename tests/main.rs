@@ -33,4 +33,5 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod unkeyed;
 mod upgrade;
