@@ -11,12 +11,14 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod rollback;
 pub mod routes;
 pub mod sealer;
 pub mod sealing;
 pub mod tree;
 pub mod unkeyed;
 pub mod verify;
+pub mod witness;
 pub mod writer;
 
 use crate::auth::Actor;
@@ -97,11 +99,14 @@ pub enum Action {
     HoldRead,
     #[serde(rename = "notification.outcome")]
     NotificationOutcome,
+    /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
+    #[serde(rename = "access_log.rollback")]
+    AccessLogRollback,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -134,6 +139,7 @@ impl Action {
         Action::HoldRelease,
         Action::HoldRead,
         Action::NotificationOutcome,
+        Action::AccessLogRollback,
     ];
 
     /// The stored name.
@@ -171,6 +177,7 @@ impl Action {
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
             Action::NotificationOutcome => "notification.outcome",
+            Action::AccessLogRollback => "access_log.rollback",
         }
     }
 
