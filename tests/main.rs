@@ -1,6 +1,7 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod address_rule;
 mod at_rest;
 mod audit;
 mod auth;
@@ -35,5 +36,6 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod token_bounds;
 mod unkeyed;
 mod upgrade;
