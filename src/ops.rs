@@ -83,5 +83,6 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             max,
             &scraped,
             &histograms,
+            &state.background.statuses(),
         ))
 }
