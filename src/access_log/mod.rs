@@ -103,6 +103,8 @@ pub enum Action {
     ConsentExport,
     #[serde(rename = "purpose.version")]
     PurposeVersion,
+    #[serde(rename = "notification.outcome")]
+    NotificationOutcome,
     /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
     #[serde(rename = "access_log.rollback")]
     AccessLogRollback,
@@ -110,7 +112,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -145,6 +147,7 @@ impl Action {
         Action::ConsentConfirm,
         Action::ConsentExport,
         Action::PurposeVersion,
+        Action::NotificationOutcome,
         Action::AccessLogRollback,
     ];
 
@@ -185,6 +188,7 @@ impl Action {
             Action::ConsentConfirm => "consent.confirm",
             Action::ConsentExport => "consent.export",
             Action::PurposeVersion => "purpose.version",
+            Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
         }
     }
