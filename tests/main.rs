@@ -22,6 +22,7 @@ mod instances;
 mod jwks;
 mod log_coverage;
 mod never_fork;
+mod notice_lanes;
 mod notices;
 mod openapi;
 mod ops;

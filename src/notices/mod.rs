@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod delivery;
+pub mod lanes;
 pub mod model;
 pub mod routes;
 pub mod sign;

@@ -1,11 +1,13 @@
-//! The delivery worker: one dispatcher thread claims due notices and hands them to a few sender
+//! The delivery worker: one dispatcher thread claims due notices and hands them to sender
 //! threads, which post them and hand back the outcome; the dispatcher records outcomes in
-//! batches. It wakes when a transaction that queued notices commits in this process, when a
+//! batches. There is a sender for every notice that may be in flight, and each recipient has its
+//! own lane ([`super::lanes`]), so a receiver that never answers holds back only its own notices. It wakes when a transaction that queued notices commits in this process, when a
 //! sender finishes, and at least every [`POLL`] (for retries that fall due and for notices other
 //! instances queued). Stopping finishes the attempts in flight (for a few seconds at most);
 //! anything cut short is sent again once its lease expires.
 
 use super::delivery::{self, Attempt, Job};
+use super::lanes::{Lanes, PER_RECIPIENT};
 use crate::db::Db;
 use crate::http_client::{ClientOptions, HttpClient};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,9 +21,10 @@ pub const POLL: Duration = Duration::from_millis(1000);
 /// An attempt's whole deadline: connect, send and read the answer.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Threads posting notices at once.
-const SENDERS: usize = 8;
-/// Notices claimed and not yet recorded, at most.
-const IN_FLIGHT: usize = SENDERS * 8;
+const SENDERS: usize = 32;
+/// Notices claimed and not yet recorded, at most: one per sender, so none waits for a sender
+/// that another recipient's silent receiver holds.
+const IN_FLIGHT: usize = SENDERS;
 /// How long a stop waits for attempts in flight.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
@@ -93,10 +96,15 @@ fn sender(client: &HttpClient, jobs: &Mutex<Receiver<Job>>, done: &Sender<Attemp
 fn dispatcher(db: &Db, stop: &AtomicBool, jobs: Sender<Job>, done: &Receiver<Attempt>) {
     let mut in_flight = 0usize;
     let mut outcomes: Vec<Attempt> = Vec::new();
+    let mut lanes = Lanes::default();
     loop {
         let seen = super::generation();
+        let before = outcomes.len();
         outcomes.extend(done.try_iter());
-        in_flight -= outcomes.len().min(in_flight);
+        for attempt in &outcomes[before..] {
+            lanes.ended(attempt.recipient, attempt.receiver_trouble());
+        }
+        in_flight -= (outcomes.len() - before).min(in_flight);
         let stopping = stop.load(Ordering::SeqCst);
         let mut claimed_all = false;
         match db.get() {
@@ -111,7 +119,7 @@ fn dispatcher(db: &Db, stop: &AtomicBool, jobs: Sender<Job>, done: &Receiver<Att
                     if room == 0 {
                         return Ok(Vec::new());
                     }
-                    delivery::claim(conn, room)
+                    delivery::claim(conn, room, PER_RECIPIENT, &lanes.limited())
                 });
                 match round {
                     Ok(claimed) => {
@@ -119,6 +127,7 @@ fn dispatcher(db: &Db, stop: &AtomicBool, jobs: Sender<Job>, done: &Receiver<Att
                         claimed_all = room > 0 && claimed.len() == room;
                         for job in claimed {
                             in_flight += 1;
+                            lanes.started(job.recipient);
                             if jobs.send(job).is_err() {
                                 return;
                             }
