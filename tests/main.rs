@@ -11,6 +11,7 @@ mod consents;
 mod conventions;
 mod disclosures;
 mod erasure;
+mod failover;
 mod hardening;
 #[allow(
     dead_code,
@@ -20,6 +21,7 @@ mod harness;
 mod idempotency;
 mod instances;
 mod jwks;
+mod layers;
 mod log_coverage;
 mod never_fork;
 mod notice_lanes;
@@ -27,6 +29,7 @@ mod notices;
 mod openapi;
 mod ops;
 mod outage;
+mod outcomes;
 mod problems;
 mod process;
 mod proofs;
