@@ -33,6 +33,7 @@ mod process;
 mod proofs;
 mod receipts;
 mod recipients;
+mod request_loop;
 mod requests;
 mod retention;
 mod security;
