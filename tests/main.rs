@@ -11,6 +11,7 @@ mod consents;
 mod conventions;
 mod disclosures;
 mod erasure;
+mod failover;
 mod hardening;
 #[allow(
     dead_code,
