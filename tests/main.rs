@@ -35,6 +35,7 @@ mod process;
 mod proofs;
 mod receipts;
 mod recipients;
+mod request_loop;
 mod requests;
 mod retention;
 mod security;
