@@ -53,6 +53,8 @@ pub struct Config {
     pub retention: RetentionSchedule,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
     pub webhook_allow_private: bool,
+    /// The data controller (`CONTROLLER_*`, `DATA_STORAGE_LOCATION`).
+    pub controller: crate::controller::Controller,
 }
 
 impl Config {
@@ -79,6 +81,8 @@ impl Config {
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
+        let (controller, problems) = crate::controller::Controller::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
         let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
@@ -122,6 +126,7 @@ impl Config {
             max_connections,
             retention,
             webhook_allow_private,
+            controller,
         })
     }
 }

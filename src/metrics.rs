@@ -24,7 +24,11 @@ pub fn wants_openmetrics(accept: &str) -> bool {
     accept
         .split(',')
         .filter_map(|range| range.split(';').next())
-        .any(|media| media.trim().eq_ignore_ascii_case("application/openmetrics-text"))
+        .any(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/openmetrics-text")
+        })
 }
 
 /// Prometheus's classic text format (0.0.4) of an OpenMetrics exposition: a counter's `HELP` and

@@ -169,8 +169,14 @@ async fn metrics_answer_the_classic_format_that_promtool_accepts_and_openmetrics
             "notice_attempts_failed_total",
             "db_errors_total",
         ] {
-            assert!(text.contains(&format!("# HELP {counter} ")), "{counter}: {text}");
-            assert!(text.contains(&format!("# TYPE {counter} counter")), "{text}");
+            assert!(
+                text.contains(&format!("# HELP {counter} ")),
+                "{counter}: {text}"
+            );
+            assert!(
+                text.contains(&format!("# TYPE {counter} counter")),
+                "{text}"
+            );
         }
         assert!(text.contains("privacy_requests_due_within_week "), "{text}");
         match promtool(&res.body) {
@@ -190,4 +196,47 @@ async fn metrics_answer_the_classic_format_that_promtool_accepts_and_openmetrics
         .unwrap()
         .starts_with("application/openmetrics-text"));
     assert!(String::from_utf8_lossy(&res.body).ends_with("# EOF\n"));
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_planpro-privacy");
+
+#[test]
+fn an_unknown_command_gets_the_nearest_one() {
+    let out = std::process::Command::new(BIN)
+        .arg("serv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("similar subcommand exists: 'serve'"), "{err}");
+}
+
+#[test]
+fn a_taken_port_is_reported_at_once_with_the_address_and_bind_addr() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let dir = crate::harness::scratch("taken-port");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(BIN)
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND_ADDR", addr.to_string())
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&addr.to_string()) && err.contains("BIND_ADDR"),
+        "{err}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "took {elapsed:?}"
+    );
+    assert!(
+        !dir.join(".data/postgres").exists(),
+        "start-up work began before the port was checked"
+    );
 }
