@@ -1,6 +1,7 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod address_rule;
 mod at_rest;
 mod audit;
 mod auth;
@@ -20,6 +21,7 @@ mod idempotency;
 mod instances;
 mod jwks;
 mod log_coverage;
+mod never_fork;
 mod notices;
 mod openapi;
 mod ops;
@@ -33,5 +35,6 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod token_bounds;
 mod unkeyed;
 mod upgrade;

@@ -11,12 +11,14 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod rollback;
 pub mod routes;
 pub mod sealer;
 pub mod sealing;
 pub mod tree;
 pub mod unkeyed;
 pub mod verify;
+pub mod witness;
 pub mod writer;
 
 use crate::auth::Actor;
@@ -95,11 +97,14 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
+    #[serde(rename = "access_log.rollback")]
+    AccessLogRollback,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -131,6 +136,7 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::AccessLogRollback,
     ];
 
     /// The stored name.
@@ -167,6 +173,7 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::AccessLogRollback => "access_log.rollback",
         }
     }
 

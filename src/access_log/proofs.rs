@@ -48,7 +48,11 @@ pub struct ConsistencyProof {
 }
 
 /// 403 (logged) unless the caller holds `access-logs:read` or, where allowed, `access-logs:checkpoint`.
-async fn authorize(state: &AppState, caller: &Caller, checkpoint_scope: bool) -> ApiResult<()> {
+pub(super) async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    checkpoint_scope: bool,
+) -> ApiResult<()> {
     if checkpoint_scope && caller.actor.has(Scope::AccessLogsCheckpoint) {
         return Ok(());
     }
@@ -57,9 +61,11 @@ async fn authorize(state: &AppState, caller: &Caller, checkpoint_scope: bool) ->
         .await
 }
 
-/// A stored checkpoint: (size, root, note).
+/// A stored checkpoint of the current epoch: (size, root, note).
 fn stored(conn: &mut PgConnection, size: Option<u64>) -> ApiResult<Option<(u64, Hash, String)>> {
+    let epoch = super::witness::current_epoch(conn)?;
     let mut query = access_log_checkpoint::table
+        .filter(access_log_checkpoint::epoch.eq(epoch))
         .select((
             access_log_checkpoint::size,
             access_log_checkpoint::root,
@@ -114,8 +120,13 @@ fn b64(hashes: &[Hash]) -> Vec<String> {
     ))]
 pub async fn checkpoint(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     authorize(&state, &caller, true).await?;
-    match state.db.run(|conn| stored(conn, None)).await? {
-        Some((_, _, note)) => Ok(HttpResponse::Ok()
+    let proofs = state.sealer.proofs().clone();
+    match state
+        .db
+        .run(move |conn| proofs.witness.to_serve(conn))
+        .await?
+    {
+        Some(note) => Ok(HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body(note)),
         None => Ok(not_yet(&state, "no checkpoint has been signed yet")),
@@ -218,19 +229,29 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
             None => Ok(Inclusion::NotYet),
         };
     }
-    let entry: Entry = access_log::table
-        .find(seq)
-        .select(Entry::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::internal("a leaf's entry is missing from the log"))?;
-    let leaf = merkle::leaf_hash(&keyed::leaf_data(&entry));
-    let hashes = merkle::inclusion(&mut DbStore::new(conn), index, tree_size)?;
-    if !merkle::verify_inclusion(index, tree_size, &leaf, &hashes, &root) {
+    let altered = || {
         log::error!(
             "ALARM: the inclusion proof of entry {id} does not match checkpoint {tree_size}"
         );
-        return Err(ApiError::internal("inclusion proof does not verify"));
+        altered(index, tree_size)
+    };
+    let Some(entry) = access_log::table
+        .find(seq)
+        .select(Entry::as_select())
+        .first::<Entry>(conn)
+        .optional()?
+    else {
+        return Err(altered());
+    };
+    let leaf = merkle::leaf_hash(&keyed::leaf_data(&entry));
+    let hashes = match merkle::inclusion(&mut DbStore::new(conn), index, tree_size) {
+        Ok(hashes) => hashes,
+        // Hashes missing from storage: the tree was cut behind the service's back.
+        Err(ApiError::Internal(_)) => return Err(altered()),
+        Err(e) => return Err(e),
+    };
+    if !merkle::verify_inclusion(index, tree_size, &leaf, &hashes, &root) {
+        return Err(altered());
     }
     Ok(Inclusion::Proof(Box::new(InclusionProof {
         entry,
@@ -239,6 +260,21 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
         hashes: b64(&hashes),
         checkpoint: note,
     })))
+}
+
+/// 409 `entry-altered`: the entry, or the tree under it, is no longer what the checkpoint signed
+/// (changed or removed in the database); no proof that does not hold is served, and `verify`
+/// names what changed.
+fn altered(index: u64, tree_size: u64) -> ApiError {
+    ApiError::client(
+        StatusCode::CONFLICT,
+        "entry-altered",
+        format!(
+            "the entry at leaf {index}, or the tree under it, differs from what checkpoint \
+             {tree_size} signed: it was changed in the database; GET /v1/access-logs/verify \
+             names the first altered entry"
+        ),
+    )
 }
 
 /// Proves that one access-log entry is in the tree of a signed checkpoint.
@@ -258,7 +294,7 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such entry, or one the tree refused (not written by the service)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No checkpoint holds the entry yet (`not-yet-checkpointed`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No checkpoint holds the entry yet (`not-yet-checkpointed`, with `Retry-After`), or the entry or the tree under it was changed in the database since it was signed (`entry-altered`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn inclusion_proof(
