@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod at_rest;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod batched;
 pub mod body;
 pub mod caller;

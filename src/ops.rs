@@ -76,7 +76,18 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         &state.sealer.proofs().witness,
     ));
     scraped.extend(crate::notices::gauges(&state).await);
-    let text = crate::metrics::render(open, idle, max, &scraped);
+    let histograms: Vec<_> = crate::requests::metrics::histogram(&state)
+        .await
+        .into_iter()
+        .collect();
+    let text = crate::metrics::render(
+        open,
+        idle,
+        max,
+        &scraped,
+        &histograms,
+        &state.background.statuses(),
+    );
     let accept = req
         .headers()
         .get(header::ACCEPT)
