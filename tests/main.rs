@@ -11,6 +11,7 @@ mod consents;
 mod conventions;
 mod disclosures;
 mod erasure;
+mod failover;
 mod hardening;
 #[allow(
     dead_code,
@@ -33,6 +34,7 @@ mod process;
 mod proofs;
 mod receipts;
 mod recipients;
+mod request_loop;
 mod requests;
 mod retention;
 mod security;
