@@ -24,6 +24,7 @@ mod jwks;
 mod layers;
 mod log_coverage;
 mod never_fork;
+mod notice_lanes;
 mod notices;
 mod openapi;
 mod ops;
