@@ -211,6 +211,9 @@ impl Modify for BearerAuth {
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    for part in crate::router::documented_parts() {
+        doc.merge(part);
+    }
     describe_every_operation(&mut doc);
     document_idempotency_keys(&mut doc);
     doc

@@ -4,7 +4,7 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
+    access_log, activities, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
     retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
@@ -140,6 +140,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
         .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
         .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
+        // records of processing
+        .service(
+            resource(PROCESSING_ACTIVITIES)
+                .route(get().to(activities::routes::list_activities))
+                .route(post().to(activities::routes::create_activity)),
+        )
+        .service(
+            resource(PROCESSING_ACTIVITY)
+                .route(get().to(activities::routes::get_activity))
+                .route(patch().to(activities::routes::change_activity)),
+        )
+        .service(
+            resource(PROCESSING_ACTIVITY_VERSIONS).route(get().to(activities::routes::list_versions)),
+        )
+        .service(resource(ROPA).route(get().to(activities::register::register)))
+        .service(resource(ROPA_CONFORMANCE).route(get().to(activities::conformance::conformance)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(
@@ -152,4 +168,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// 405 (with `Allow`) for a documented path with another method, 404 for anything else.
 async fn unmatched(req: HttpRequest) -> HttpResponse {
     crate::openapi::route_table::method_not_allowed(&req)
+}
+
+/// The OpenAPI documents of the resources that describe their own routes, merged into the one
+/// document.
+pub fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    vec![activities::doc::Doc::openapi()]
 }

@@ -73,6 +73,8 @@ impl AppState {
                 config.webhook_allow_private,
             )?,
             webhook_allow_private: config.webhook_allow_private,
+            registers: config.registers.clone(),
+            purpose_rule: crate::activities::binding::rule(config.registers.purpose_enforcement),
             db,
             verifier,
             body_timeout: config.request_body_timeout,

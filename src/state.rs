@@ -21,6 +21,10 @@ pub struct AppState {
     pub notices: crate::notices::worker::Worker,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
     pub webhook_allow_private: bool,
+    /// The accountability registers' settings.
+    pub registers: crate::config::RegisterSettings,
+    /// The rule that binds calls to a stated purpose, when one is enforced.
+    pub purpose_rule: Option<std::sync::Arc<dyn crate::access_log::audit::PurposeRule>>,
 }
 
 impl AppState {

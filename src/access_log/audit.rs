@@ -1,12 +1,38 @@
-//! The access log as handlers use it: scope checks that log a refusal, and read entries that
-//! must be committed before any data goes out.
+//! The access log as handlers use it: scope checks that log a refusal, the stated purpose judged
+//! by the purpose rule installed at start-up, and read entries that must be committed before any
+//! data goes out.
 
 use super::{Action, NewEntry, Outcome};
-use crate::auth::Scope;
+use crate::auth::{Actor, Scope};
 use crate::caller::Caller;
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use futures_util::future::LocalBoxFuture;
+
+/// What a purpose rule says of a call's stated purpose.
+pub enum Verdict {
+    /// Serve it.
+    Serve,
+    /// Refuse it: the error is answered and the attempt logged `denied`.
+    Refuse(ApiError),
+    /// The stated purpose itself is bad input (400): answered, not logged.
+    Invalid(ApiError),
+}
+
+/// A rule that binds calls to a stated purpose (`X-Access-Purpose`), installed at start-up by
+/// the resource that knows what a purpose may name. It is asked at the scope check of every
+/// audited call, once the scope is granted.
+pub trait PurposeRule: Send + Sync {
+    /// Judges a call of `action` by `actor` stating `purpose`.
+    fn judge<'a>(
+        &'a self,
+        state: &'a AppState,
+        actor: &'a Actor,
+        action: Action,
+        purpose: Option<&'a str>,
+    ) -> LocalBoxFuture<'a, Verdict>;
+}
 
 impl AppState {
     /// Appends read entries through group commit; returns only once they are durable.
@@ -17,7 +43,8 @@ impl AppState {
         self.log_writer.append(entries).await
     }
 
-    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope`.
+    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope` and the
+    /// purpose rule, if any, accepts the stated purpose.
     pub async fn authorize(
         &self,
         caller: &Caller,
@@ -25,16 +52,27 @@ impl AppState {
         action: Action,
         subject: Option<SubjectId>,
     ) -> ApiResult<()> {
-        if caller.actor.has(scope) {
-            return Ok(());
+        if !caller.actor.has(scope) {
+            return self
+                .deny(
+                    caller,
+                    action,
+                    subject,
+                    ApiError::missing_scope(scope.as_str()),
+                )
+                .await;
         }
-        self.deny(
-            caller,
-            action,
-            subject,
-            ApiError::missing_scope(scope.as_str()),
-        )
-        .await
+        let Some(rule) = &self.purpose_rule else {
+            return Ok(());
+        };
+        match rule
+            .judge(self, &caller.actor, action, caller.purpose.as_deref())
+            .await
+        {
+            Verdict::Serve => Ok(()),
+            Verdict::Invalid(error) => Err(error),
+            Verdict::Refuse(error) => self.deny(caller, action, subject, error).await,
+        }
     }
 
     /// Logs a refused attempt, then fails with `error`. When even the log cannot be written the

@@ -94,11 +94,25 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    #[serde(rename = "ropa.update")]
+    RopaUpdate,
+    #[serde(rename = "breach.create")]
+    BreachCreate,
+    #[serde(rename = "breach.update")]
+    BreachUpdate,
+    #[serde(rename = "breach.read")]
+    BreachRead,
+    #[serde(rename = "breach.scope")]
+    BreachScope,
+    #[serde(rename = "art14.update")]
+    Art14Update,
+    #[serde(rename = "art14.read")]
+    Art14Read,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 38] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -130,6 +144,13 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::RopaUpdate,
+        Action::BreachCreate,
+        Action::BreachUpdate,
+        Action::BreachRead,
+        Action::BreachScope,
+        Action::Art14Update,
+        Action::Art14Read,
     ];
 
     /// The stored name.
@@ -166,7 +187,24 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::RopaUpdate => "ropa.update",
+            Action::BreachCreate => "breach.create",
+            Action::BreachUpdate => "breach.update",
+            Action::BreachRead => "breach.read",
+            Action::BreachScope => "breach.scope",
+            Action::Art14Update => "art14.update",
+            Action::Art14Read => "art14.read",
         }
+    }
+
+    /// Whether the action reads personal data (`*.read`, `*.list`, `*.export`,
+    /// `access_response.*`): the calls whose stated purpose a purpose rule judges.
+    pub fn is_read(self) -> bool {
+        let name = self.as_str();
+        name.ends_with(".read")
+            || name.ends_with(".list")
+            || name.ends_with(".export")
+            || name.starts_with("access_response.")
     }
 
     /// The action with this stored name.

@@ -123,4 +123,10 @@ typed_id! {
     HoldId;
     /// A restriction's id.
     RestrictionId;
+    /// A processing activity's id.
+    ActivityId;
+    /// A breach's id.
+    BreachId;
+    /// An information notice's id (Art. 14).
+    InformationNoticeId;
 }
