@@ -4,8 +4,8 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, activities, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
-    retention, subjects,
+    access_log, activities, consents, disclosures, holds, notices, ops, receipts, recipients,
+    requests, retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -152,7 +152,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(patch().to(activities::routes::change_activity)),
         )
         .service(
-            resource(PROCESSING_ACTIVITY_VERSIONS).route(get().to(activities::routes::list_versions)),
+            resource(PROCESSING_ACTIVITY_VERSIONS)
+                .route(get().to(activities::routes::list_versions)),
         )
         .service(resource(ROPA).route(get().to(activities::register::register)))
         .service(resource(ROPA_CONFORMANCE).route(get().to(activities::conformance::conformance)))

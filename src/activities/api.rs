@@ -156,17 +156,24 @@ pub struct ActivityBody {
     pub status: Option<ActivityStatus>,
 }
 
-/// A processing activity with its version.
+/// What the service adds to an activity: its id, version and times.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Activity {
+pub struct ActivityMeta {
     #[schema(value_type = uuid::Uuid)]
     pub id: ActivityId,
-    #[serde(flatten)]
-    pub body: ActivityBody,
     /// The version, also sent as the `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A processing activity with its version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Activity {
+    #[serde(flatten)]
+    pub meta: ActivityMeta,
+    #[serde(flatten)]
+    pub body: ActivityBody,
 }
 
 /// One version of an activity, as it stood from `changed_at`.
@@ -215,7 +222,10 @@ impl Validate for ActivityBody {
         list_size(&mut e, "purposes", &self.purposes, 1);
         for (i, purpose) in self.purposes.iter().enumerate() {
             if crate::domain::purpose_id::PurposeId::parse(purpose).is_err() {
-                e.push(FieldError::new(format!("purposes[{i}]"), "is not a purpose id"));
+                e.push(FieldError::new(
+                    format!("purposes[{i}]"),
+                    "is not a purpose id",
+                ));
             }
         }
         if let Some(basis) = &self.legal_basis {
@@ -223,7 +233,12 @@ impl Validate for ActivityBody {
         }
         list_size(&mut e, "subject_kinds", &self.subject_kinds, 1);
         list_size(&mut e, "data_categories", &self.data_categories, 1);
-        list_size(&mut e, "recipient_categories", &self.recipient_categories, 0);
+        list_size(
+            &mut e,
+            "recipient_categories",
+            &self.recipient_categories,
+            0,
+        );
         list_size(&mut e, "transfers", &self.transfers, 0);
         for (i, transfer) in self.transfers.iter().enumerate() {
             match Country::parse(&transfer.country) {
@@ -234,7 +249,11 @@ impl Validate for ActivityBody {
                 Ok(_) => {}
                 Err(m) => e.push(FieldError::new(format!("transfers[{i}].country"), m)),
             }
-            text(&mut e, &format!("transfers[{i}].reference"), &transfer.reference);
+            text(
+                &mut e,
+                &format!("transfers[{i}].reference"),
+                &transfer.reference,
+            );
         }
         if let Some(retention) = &self.retention {
             match (&retention.rule_id, &retention.criterion) {

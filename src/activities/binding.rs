@@ -67,10 +67,12 @@ fn is_staff(actor: &Actor) -> bool {
             .any(|p| actor.sub.starts_with(p))
 }
 
+/// A looked-up status: active or not, or no such activity; when, and in which generation.
+type Looked = (Option<bool>, u64, Instant);
+
 struct Binding {
     strict: bool,
-    /// Activity id → (active?, or none such; the generation and time it was looked up).
-    cache: Mutex<HashMap<ActivityId, (Option<bool>, u64, Instant)>>,
+    cache: Mutex<HashMap<ActivityId, Looked>>,
 }
 
 impl Binding {
@@ -94,7 +96,13 @@ impl Binding {
         Ok(status)
     }
 
-    async fn verdict(&self, state: &AppState, actor: &Actor, action: Action, purpose: Option<&str>) -> Verdict {
+    async fn verdict(
+        &self,
+        state: &AppState,
+        actor: &Actor,
+        action: Action,
+        purpose: Option<&str>,
+    ) -> Verdict {
         let names_nothing = || {
             Verdict::Invalid(ApiError::invalid_field(
                 "X-Access-Purpose",
@@ -147,8 +155,14 @@ mod tests {
     #[test]
     fn only_the_prefix_names_an_activity() {
         let id = "0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8091";
-        assert!(matches!(named(Some(&format!("activity:{id}"))), Some(Ok(_))));
-        assert!(matches!(named(Some(&format!("Activity:{id}"))), Some(Ok(_))));
+        assert!(matches!(
+            named(Some(&format!("activity:{id}"))),
+            Some(Ok(_))
+        ));
+        assert!(matches!(
+            named(Some(&format!("Activity:{id}"))),
+            Some(Ok(_))
+        ));
         assert!(matches!(named(Some("activity:nope")), Some(Err(()))));
         assert!(named(Some("client asked")).is_none());
         assert!(named(Some("act")).is_none());

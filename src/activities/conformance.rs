@@ -169,7 +169,8 @@ pub fn report(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> ApiRes
         bound!(format!("WITH {DAY_STATE} {UNDECLARED_DISCLOSURES}")).load(conn)?;
     let undeclared_recipients =
         bound!(format!("WITH {DAY_STATE} {UNDECLARED_RECIPIENTS}")).load(conn)?;
-    let reads: Vec<ActionCount> = bound!(format!("WITH {DAY_STATE}, {UNBOUND_READS}")).load(conn)?;
+    let reads: Vec<ActionCount> =
+        bound!(format!("WITH {DAY_STATE}, {UNBOUND_READS}")).load(conn)?;
     let mut unbound_reads = UnboundReads::default();
     for r in reads {
         unbound_reads.count += r.count;

@@ -17,6 +17,7 @@ use super::{api, conformance, register, routes};
     components(schemas(
         api::ActivityBody,
         api::Activity,
+        api::ActivityMeta,
         api::ActivityVersion,
         api::Bilingual,
         api::Controller,

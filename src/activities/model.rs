@@ -1,6 +1,8 @@
 //! Processing-activity rows: the current version of each, and every version it had.
 
-use crate::db::schema::{processing_activities as activities, processing_activity_versions as versions};
+use crate::db::schema::{
+    processing_activities as activities, processing_activity_versions as versions,
+};
 use crate::domain::ids::ActivityId;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};

@@ -144,26 +144,41 @@ fn to_csv(register: &Register) -> ApiResult<Vec<u8>> {
     for a in &register.activities {
         let b = &a.body;
         let cells = [
-            a.id.to_string(),
-            a.version.to_string(),
+            a.meta.id.to_string(),
+            a.meta.version.to_string(),
             b.status.map(|s| s.as_str()).unwrap_or("active").to_owned(),
             b.name.et.clone(),
             b.name.en.clone(),
-            b.controller.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+            b.controller
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
             b.purposes.join(" "),
             b.legal_basis
                 .as_ref()
                 .map(|l| format!("{} {}", l.article.as_str(), l.reference))
                 .unwrap_or_default(),
-            b.subject_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" "),
-            b.data_categories.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" "),
-            b.recipient_categories.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" "),
+            b.subject_kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            b.data_categories
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            b.recipient_categories
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             json(&b.transfers),
             json(&b.retention),
             b.security_measures.join("; "),
             b.owner.clone(),
             b.reviewed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            a.updated_at.to_rfc3339(),
+            a.meta.updated_at.to_rfc3339(),
         ];
         crate::csv::row(&mut out, &cells);
     }

@@ -2,7 +2,9 @@
 //! versions of one. Creates and changes write a `ropa.update` entry in their transaction; reads
 //! write none (an activity holds no personal data).
 
-use super::api::{Activity, ActivityBody, ActivityStatus, ActivityVersion, Controller};
+use super::api::{
+    Activity, ActivityBody, ActivityMeta, ActivityStatus, ActivityVersion, Controller,
+};
 use super::model::{self, ActivityRow, VersionRow};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
@@ -26,11 +28,13 @@ use std::collections::HashMap;
 /// The answer for a stored activity.
 pub fn activity(row: &ActivityRow) -> ApiResult<Activity> {
     Ok(Activity {
-        id: row.id,
+        meta: ActivityMeta {
+            id: row.id,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
         body: serde_json::from_value(row.doc.clone()).map_err(ApiError::internal)?,
-        version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
     })
 }
 
@@ -72,7 +76,10 @@ fn check_references(conn: &mut PgConnection, body: &ActivityBody) -> ApiResult<(
             .count()
             .get_result(conn)?;
         if found == 0 {
-            errors.push(FieldError::new("retention.rule_id", "names no retention rule"));
+            errors.push(FieldError::new(
+                "retention.rule_id",
+                "names no retention rule",
+            ));
         }
     }
     if errors.is_empty() {
@@ -174,7 +181,9 @@ pub async fn list_activities(
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::RopaRead)?;
     let mut params = Params::new(query.into_inner());
-    let status = params.with("status", |s| ActivityStatus::parse(s).map(ActivityStatus::as_str));
+    let status = params.with("status", |s| {
+        ActivityStatus::parse(s).map(ActivityStatus::as_str)
+    });
     let limit = params.limit();
     let cursor = params.cursor::<ActivityId>();
     params.finish()?;
@@ -183,7 +192,7 @@ pub async fn list_activities(
         .run(move |conn| model::list(conn, status, cursor, limit + 1))
         .await?;
     let items = rows.iter().map(activity).collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |a| a.id.to_string())))
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |a| a.meta.id.to_string())))
 }
 
 /// Changes a processing activity: an RFC 7396 merge patch of its fields, `If-Match` required.
