@@ -101,7 +101,7 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
+        .ok_or_else(|| ApiError::Unauthorized(crate::error::NO_BEARER_TOKEN.into()))?;
     let value = header
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;

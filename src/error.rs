@@ -78,6 +78,8 @@ pub enum ApiError {
     OnHold(HoldId),
     /// 401: no valid bearer token.
     Unauthorized(String),
+    /// 403 `insufficient-scope`: the token lacks this scope.
+    MissingScope(&'static str),
     /// 503: the database (or the access log) cannot be reached now.
     Unavailable,
     /// 500: a bug. The cause is logged, never sent.
@@ -122,12 +124,8 @@ impl ApiError {
     }
 
     /// 403 for a token that lacks the scope.
-    pub fn missing_scope(scope: &str) -> Self {
-        Self::client(
-            StatusCode::FORBIDDEN,
-            "insufficient-scope",
-            format!("the token lacks the scope `{scope}`"),
-        )
+    pub fn missing_scope(scope: &'static str) -> Self {
+        Self::MissingScope(scope)
     }
 
     /// 500, logging the cause here so that it never reaches the client.
@@ -156,6 +154,11 @@ impl ApiError {
                 Vec::new(),
             ),
             Self::Unauthorized(detail) => ("unauthorized", detail.clone(), Vec::new()),
+            Self::MissingScope(scope) => (
+                "insufficient-scope",
+                format!("the token lacks the scope `{scope}`"),
+                Vec::new(),
+            ),
             Self::Unavailable => (
                 "service-unavailable",
                 "the database is unavailable; try again shortly".to_owned(),
@@ -200,6 +203,7 @@ impl ResponseError for ApiError {
             Self::Erased(_) => StatusCode::GONE,
             Self::OnHold(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::MissingScope(_) => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -212,8 +216,16 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            Self::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            Self::Unauthorized(detail) => {
+                response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(detail)));
+            }
+            Self::MissingScope(scope) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                    ),
+                ));
             }
             Self::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "1"));
@@ -223,6 +235,33 @@ impl ResponseError for ApiError {
         let body = serde_json::to_string(&self.problem()).unwrap_or_default();
         response.body(body)
     }
+}
+
+/// The realm every challenge names (RFC 6750 section 3).
+const REALM: &str = "planpro-privacy";
+
+/// The detail of a 401 for a request that carried no bearer token at all, which RFC 6750
+/// section 3.1 answers without an error code.
+pub const NO_BEARER_TOKEN: &str = "a bearer token is required";
+
+/// The `WWW-Authenticate` value of a 401 (RFC 6750 section 3): `invalid_token` with the detail as
+/// `error_description`, except for a request that carried no token.
+fn bearer_challenge(detail: &str) -> String {
+    if detail == NO_BEARER_TOKEN {
+        return format!("Bearer realm=\"{REALM}\"");
+    }
+    // error_description allows printable ASCII except `"` and `\\` (RFC 6750 section 3).
+    let description: String = detail
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if (' '..='~').contains(&c) => c,
+            _ => '?',
+        })
+        .collect();
+    format!(
+        "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{description}\""
+    )
 }
 
 /// True when a database error means the server is gone rather than the query being wrong.

@@ -223,11 +223,6 @@ pub fn claim(
     let Some(stored) = stored else {
         return Ok(None);
     };
-    // An answer sealed under a subject's key that erasure has destroyed since no longer opens:
-    // the request runs anew (and meets the erased subject).
-    let Some(body) = open(conn, key, stored.entry_subject_id, &stored.body)? else {
-        return Ok(None);
-    };
     if stored.body_hash != key.body {
         return Err(ApiError::client(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -235,6 +230,12 @@ pub fn claim(
             "this Idempotency-Key was used with another body",
         ));
     }
+    // An answer sealed under a subject's key that erasure has destroyed since no longer opens.
+    // Running the request anew would bring the erased person back (a create would insert every
+    // erased value again), so the subject's standing answers: 410 for an erased one.
+    let Some(body) = open(conn, key, stored.entry_subject_id, &stored.body)? else {
+        return Err(unopenable(conn, stored.entry_subject_id));
+    };
     // A stored answer about an erased subject holds its former values: it is not repeated. The
     // erasure's own answer (an id and a time) is.
     if let Some(subject) = stored.entry_subject_id {
@@ -258,6 +259,17 @@ pub fn claim(
         etag: stored.etag,
         replayed: true,
     }))
+}
+
+/// Why a stored answer does not open: its subject's standing (404, 410 `subject-erased`), else
+/// a fault of the service's keys, never a reason to make the change a second time.
+fn unopenable(conn: &mut PgConnection, subject: Option<uuid::Uuid>) -> ApiError {
+    if let Some(subject) = subject {
+        if let Err(standing) = crate::subjects::path::require(conn, SubjectId(subject)) {
+            return standing;
+        }
+    }
+    ApiError::internal("a stored idempotent answer does not open under its key")
 }
 
 /// 409: a request with the key is still in flight.

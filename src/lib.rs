@@ -17,6 +17,7 @@ pub mod disclosures;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod head;
 pub mod holds;
 pub mod http_client;
 pub mod idempotency;

@@ -39,6 +39,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(MAX_BULK_JSON_BYTES))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
+        .wrap(from_fn(crate::head::as_get))
         .wrap(from_fn(crate::request::observe))
         .configure(crate::router::routes)
 }

@@ -58,7 +58,7 @@ fn grow(server: &Server, db: &TestDb) {
 fn audit_checks_signatures_and_consistency_with_exit_codes() {
     let db = TestDb::new();
     let server = Server::start(&db);
-    let dir = std::env::temp_dir().join(format!("planpro-audit-{}", uuid::Uuid::new_v4().simple()));
+    let dir = crate::harness::scratch("audit");
     std::fs::create_dir_all(&dir).unwrap();
     let token = dir.join("token");
     std::fs::write(

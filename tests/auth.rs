@@ -1,5 +1,6 @@
 //! Authentication and authorization: every way a token can be wrong is a 401 with
-//! `WWW-Authenticate: Bearer`; a valid token without the scope is a 403.
+//! `WWW-Authenticate: Bearer` naming RFC 6750's `invalid_token`; a valid token without the scope is
+//! a 403 naming `insufficient_scope` and the scope.
 
 use crate::harness::{test_config, token_for, Resp, TestApp, TestDb, SECRET};
 use actix_web::test::TestRequest;
@@ -23,8 +24,7 @@ async fn with_token(app: &TestApp, token: &str) -> Resp {
 
 #[track_caller]
 fn assert_unauthorized(res: &Resp) {
-    res.assert_problem(401, "unauthorized");
-    assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
+    res.assert_invalid_token();
 }
 
 fn now() -> u64 {
@@ -55,7 +55,9 @@ async fn a_valid_token_with_the_scope_is_accepted() {
 #[actix_web::test]
 async fn missing_or_malformed_authorization_is_401() {
     let app = TestApp::spawn().await;
-    assert_unauthorized(&app.send(TestRequest::get().uri(PROTECTED)).await);
+    app.send(TestRequest::get().uri(PROTECTED))
+        .await
+        .assert_no_token();
     for header in [
         "Basic YWxpY2U6c2VjcmV0",
         "Bearer",
@@ -163,7 +165,7 @@ fn openssl(args: &[&str]) -> Vec<u8> {
 }
 
 fn keypair(kind: &[&str]) -> (Vec<u8>, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4()));
+    let dir = crate::harness::scratch("keys");
     std::fs::create_dir_all(&dir).unwrap();
     let private = dir.join("private.pem");
     let private_path = private.to_str().unwrap();
@@ -233,7 +235,7 @@ async fn es256_and_eddsa_public_keys_work() {
 }
 
 fn openssl_pkcs8(private: &[u8]) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4()));
+    let dir = crate::harness::scratch("keys");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("k.pem");
     std::fs::write(&path, private).unwrap();
@@ -245,6 +247,7 @@ async fn a_valid_token_without_the_scope_is_403_and_logged() {
     let app = TestApp::spawn().await;
     let token = token_for("mallory", &[Scope::SubjectsRead, Scope::Partner], None);
     let res = with_token(&app, &token).await;
+    res.assert_missing_scope("access-logs:read");
     let body = res.assert_problem(403, "insufficient-scope");
     assert!(body["detail"]
         .as_str()

@@ -234,9 +234,9 @@ struct Call {
 #[test]
 fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
     let options = Options {
-        root: std::env::temp_dir()
-            .join(format!("planpro-freeze-{}", uuid::Uuid::new_v4().simple())),
+        root: crate::harness::scratch("freeze"),
         durable: false,
+        remedy: "set TMPDIR to a directory you can write",
     };
     let pg = EmbeddedPostgres::start(&options).expect("start a private cluster");
     pg.ensure_database("freeze").unwrap();
@@ -463,9 +463,9 @@ fn a_frozen_database_gets_fast_503s_nothing_half_done_and_recovery() {
 #[test]
 fn the_first_request_after_the_database_restarted_succeeds() {
     let options = Options {
-        root: std::env::temp_dir()
-            .join(format!("planpro-restart-{}", uuid::Uuid::new_v4().simple())),
+        root: crate::harness::scratch("restart"),
         durable: false,
+        remedy: "set TMPDIR to a directory you can write",
     };
     let pg = EmbeddedPostgres::start(&options).expect("start a private cluster");
     pg.ensure_database("restart").unwrap();

@@ -17,6 +17,7 @@ use planpro_privacy::db::embedded::{EmbeddedPostgres, Options};
 use planpro_privacy::subjects::model::SubjectData;
 use planpro_privacy::AppState;
 use serde_json::Value;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use uuid::Uuid;
@@ -82,6 +83,38 @@ pub fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// This account's folder for test runs in the temp folder: the shared cluster (`pg/`) and the
+/// scratch folders of test processes (`scratch/<pid>/`). One per account, since one account's
+/// cluster is closed to the others.
+pub fn test_root() -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").map_or(0, |m| m.uid());
+    std::env::temp_dir().join(format!("planpro-privacy-test-{uid}"))
+}
+
+/// A new folder for one test's files, inside this process's scratch folder. The scratch folders
+/// of finished test processes are removed when the next one starts, so runs leave nothing
+/// else in the temp folder.
+pub fn scratch(prefix: &str) -> PathBuf {
+    static PROCESS: OnceLock<PathBuf> = OnceLock::new();
+    let process = PROCESS.get_or_init(|| {
+        let all = test_root().join("scratch");
+        for entry in std::fs::read_dir(&all).into_iter().flatten().flatten() {
+            let alive = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|pid| std::path::Path::new("/proc").join(pid).exists());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        all.join(std::process::id().to_string())
+    });
+    let dir = process.join(format!("{prefix}-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
 fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
@@ -90,10 +123,11 @@ fn cluster() -> &'static Cluster {
             Ok(url) if !url.is_empty() => (url, None),
             _ => {
                 let pg = EmbeddedPostgres::start(&Options {
-                    root: std::env::temp_dir().join("planpro-privacy-test-pg"),
+                    root: test_root().join("pg"),
                     durable: false,
+                    remedy: "set TMPDIR to a directory you can write, or TEST_DATABASE_URL to a PostgreSQL URL whose role may create databases",
                 })
-                .expect("start the test PostgreSQL");
+                .unwrap_or_else(|e| panic!("start the test PostgreSQL: {e}"));
                 (pg.url("postgres"), Some(pg))
             }
         };
@@ -363,6 +397,7 @@ pub struct TestApp {
     pub db: TestDb,
     pub state: web::Data<AppState>,
     call: Call,
+    data_dir: PathBuf,
 }
 
 /// The access-log key of every test (base64 of 32 bytes).
@@ -407,7 +442,7 @@ pub fn signing_keys() -> &'static (String, String) {
 /// (it keeps the last signed checkpoint) and a short checkpoint interval.
 pub fn test_env() -> Vec<(String, String)> {
     let (checkpoint, receipt) = signing_keys();
-    let data_dir = std::env::temp_dir().join(format!("planpro-data-{}", Uuid::new_v4().simple()));
+    let data_dir = scratch("data");
     [
         ("JWT_SECRET", SECRET),
         ("ACCESS_LOG_KEY", ACCESS_LOG_KEY),
@@ -466,7 +501,12 @@ impl TestApp {
                 }
             })
         });
-        Self { db, state, call }
+        Self {
+            db,
+            state,
+            call,
+            data_dir: config.data_dir.clone(),
+        }
     }
 
     /// Waits until a signed checkpoint holds every entry committed so far; returns its size.
@@ -545,6 +585,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.state.shutdown();
+        if self.data_dir.starts_with(test_root()) {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -616,6 +659,44 @@ impl Resp {
         );
         assert_eq!(body["status"], status);
         body
+    }
+
+    /// Asserts a 401 for a request without a bearer token: a bare challenge (RFC 6750 section 3.1).
+    #[track_caller]
+    pub fn assert_no_token(&self) {
+        self.assert_problem(401, "unauthorized");
+        assert_eq!(
+            self.header("www-authenticate").as_deref(),
+            Some("Bearer realm=\"planpro-privacy\"")
+        );
+    }
+
+    /// Asserts a 401 for a refused token: `error="invalid_token"` with the problem's detail as
+    /// `error_description` (RFC 6750 section 3).
+    #[track_caller]
+    pub fn assert_invalid_token(&self) {
+        let detail = self.assert_problem(401, "unauthorized")["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('"', "'");
+        assert_eq!(
+            self.header("www-authenticate"),
+            Some(format!(
+                "Bearer realm=\"planpro-privacy\", error=\"invalid_token\", error_description=\"{detail}\""
+            ))
+        );
+    }
+
+    /// Asserts a 403 for a token without `scope`, with its challenge (RFC 6750 section 3.1).
+    #[track_caller]
+    pub fn assert_missing_scope(&self, scope: &str) {
+        self.assert_problem(403, "insufficient-scope");
+        assert_eq!(
+            self.header("www-authenticate"),
+            Some(format!(
+                "Bearer realm=\"planpro-privacy\", error=\"insufficient_scope\", scope=\"{scope}\""
+            ))
+        );
     }
 
     /// The fields named by a validation problem, sorted.

@@ -356,3 +356,41 @@ async fn privacy_requests_and_their_extension_are_not_made_twice() {
         "2"
     );
 }
+
+/// A create retried after its subject was erased would bring the person back, personal code and
+/// all: the stored answer no longer opens (its key is gone), and the retry is 410, not a create.
+#[actix_web::test]
+async fn a_create_retried_after_the_erasure_is_410_and_creates_no_one() {
+    let app = TestApp::spawn().await;
+    let mut person = subject("Mari");
+    person["personal_code"] = json!("49403136526");
+    let create = |key: &'static str| {
+        keyed(
+            &app,
+            "tester",
+            Method::POST,
+            "/v1/subjects",
+            key,
+            &person,
+            None,
+        )
+    };
+    let first = create("c-1").await;
+    first.assert_status(201);
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/v1/subjects/{id}/erasure"),
+        json!({"reason": "asked for"}),
+    )
+    .await
+    .assert_status(200);
+    create("c-1").await.assert_problem(410, "subject-erased");
+    assert_eq!(app.db.count("SELECT 1 FROM subjects"), 1);
+    assert_eq!(
+        app.db
+            .count("SELECT 1 FROM subjects WHERE erased_at IS NULL"),
+        0
+    );
+    // A new request (another key) may register the code again: that is a new person's record.
+    create("c-2").await.assert_status(201);
+}

@@ -108,7 +108,7 @@ fn openssl(args: &[&str]) -> Vec<u8> {
 
 /// A fresh Ed25519 (EdDSA) or P-256 (ES256) key pair.
 fn idp_key(kid: &str, algorithm: Algorithm) -> IdpKey {
-    let dir = std::env::temp_dir().join(format!("jwks-{}", uuid::Uuid::new_v4().simple()));
+    let dir = crate::harness::scratch("jwks");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key.pem");
     let path = path.to_str().unwrap();

@@ -194,13 +194,17 @@ async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
         .assert_problem(405, "method-not-allowed");
     let subject = uuid::Uuid::now_v7();
     for (method, path, allow) in [
-        ("PATCH", "/v1/subjects".to_owned(), "GET, POST"),
+        ("PATCH", "/v1/subjects".to_owned(), "GET, HEAD, POST"),
         (
             "OPTIONS",
             format!("/v1/subjects/{subject}/consents/history"),
-            "GET",
+            "GET, HEAD",
         ),
-        ("DELETE", format!("/v1/subjects/{subject}"), "GET, PATCH"),
+        (
+            "DELETE",
+            format!("/v1/subjects/{subject}"),
+            "GET, HEAD, PATCH",
+        ),
         ("GET", "/v1/consents/eligibility".to_owned(), "POST"),
     ] {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();

@@ -19,9 +19,9 @@ struct Outcome {
 #[test]
 fn a_database_outage_under_load_is_survived_without_losing_an_entry() {
     let options = Options {
-        root: std::env::temp_dir()
-            .join(format!("planpro-outage-{}", uuid::Uuid::new_v4().simple())),
+        root: crate::harness::scratch("outage"),
         durable: false,
+        remedy: "set TMPDIR to a directory you can write",
     };
     let pg = EmbeddedPostgres::start(&options).expect("start a private cluster");
     pg.ensure_database("outage").unwrap();

@@ -57,7 +57,7 @@ impl Server {
     /// The binary on any database URL, with extra environment.
     pub fn start_on(url: &str, extra_env: &[(&str, &str)]) -> Self {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        let log = std::env::temp_dir().join(format!("planpro-log-{}", uuid::Uuid::new_v4()));
+        let log = crate::harness::scratch("log").join("service.log");
         let child = Command::new(BIN)
             .arg("serve")
             .env_clear()
@@ -431,7 +431,7 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
     }
     // Like root's own home: nobody else may even enter it.
     let mut project = RootOnlyProject {
-        home: std::env::temp_dir().join(format!("root-only-{}", uuid::Uuid::new_v4().simple())),
+        home: crate::harness::scratch("root-only"),
         cluster: None,
     };
     let work = project.home.join("planpro-privacy");
@@ -474,6 +474,14 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
         .clone()
         .expect("the log names where the cluster lives");
     assert!(cluster.starts_with("/var/lib/planpro-privacy/"), "{text}");
+    // The folder names the checkout it belongs to, and says so inside.
+    let name = cluster.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.starts_with("planpro-privacy-.data-"), "{name}");
+    let belongs = std::fs::read_to_string(cluster.join("BELONGS-TO.txt")).unwrap();
+    assert!(
+        belongs.contains(&*work.join(".data/postgres").to_string_lossy()),
+        "{belongs}"
+    );
     assert!(cluster.join("pgdata/PG_VERSION").exists());
     assert!(work
         .join(".data/postgres/WHERE-IS-THE-CLUSTER.txt")
@@ -499,4 +507,19 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
         !cluster.join("pgdata/postmaster.pid").exists(),
         "the cluster was stopped"
     );
+    // `rm -rf .data` forgets the master key but not the cluster: the next start says which
+    // database it found and how to start afresh.
+    std::fs::remove_dir_all(work.join(".data")).unwrap();
+    let out = Command::new(BIN)
+        .current_dir(&work)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND_ADDR", addr.to_string())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("no master key opens"), "{err}");
+    assert!(err.contains(&*cluster.to_string_lossy()), "{err}");
+    assert!(err.contains("to start afresh"), "{err}");
 }

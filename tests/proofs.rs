@@ -113,7 +113,7 @@ fn caller() -> Caller {
     }
 }
 
-async fn append(app: &TestApp, n: usize) {
+pub(crate) async fn append(app: &TestApp, n: usize) {
     let subject = Uuid::now_v7();
     let entries: Vec<NewEntry> = (0..n)
         .map(|i| {
@@ -131,7 +131,7 @@ async fn append(app: &TestApp, n: usize) {
         .expect("entries committed");
 }
 
-async fn get(app: &TestApp, path: &str, scopes: &[Scope]) -> Resp {
+pub(crate) async fn get(app: &TestApp, path: &str, scopes: &[Scope]) -> Resp {
     app.send(TestRequest::get().uri(path).insert_header((
         "Authorization",
         format!("Bearer {}", token_for("auditor", scopes, None)),

@@ -10,6 +10,7 @@ use super::merkle::Frontier;
 use super::model::Entry;
 use super::sealing::Proofs;
 use super::tree;
+use super::unkeyed;
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::db::singleton::{self, Singleton};
 use crate::error::{ApiError, ApiResult};
@@ -119,6 +120,7 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
             return Ok(nothing);
         }
         let (horizon, last_pos, mut previous) = head(conn)?;
+        proofs.vouch(conn)?;
         // Entries and horizon must come from one snapshot: every transaction below xmin is
         // finished, and so visible in it.
         let xmin: Horizon = diesel::sql_query(
@@ -129,7 +131,11 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
             .filter(access_log::txid.ge(horizon))
             .filter(access_log::txid.lt(xmin.xmin))
             .order((access_log::txid, access_log::seq))
-            .select((access_log::txid, Entry::as_select(), access_log::mac))
+            .select((
+                access_log::txid,
+                Entry::as_select(),
+                unkeyed::vouching_mac(),
+            ))
             .limit(ROUND_LIMIT + 1)
             .load(conn)?;
         let (rows, new_horizon) = cut_at_transaction(rows, xmin.xmin, conn)?;
@@ -203,7 +209,7 @@ fn cut_at_transaction(
         let all = access_log::table
             .filter(access_log::txid.eq(last_txid))
             .order(access_log::seq)
-            .select((Entry::as_select(), access_log::mac))
+            .select((Entry::as_select(), unkeyed::vouching_mac()))
             .load(conn)?;
         return Ok((all, last_txid + 1));
     }

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod sealer;
 pub mod sealing;
 pub mod tree;
+pub mod unkeyed;
 pub mod verify;
 pub mod writer;
 

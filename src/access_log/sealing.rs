@@ -11,12 +11,14 @@ use super::keyed::{self, MacKey};
 use super::merkle::{self, Frontier};
 use super::model::Entry;
 use super::tree::{self, TreeState};
-use crate::db::schema::{access_log_checkpoint, access_log_cutover, access_log_refused};
+use super::unkeyed;
+use crate::db::schema::{access_log_checkpoint, access_log_refused};
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Whether this instance may sign.
@@ -37,7 +39,8 @@ pub struct Proofs {
     interval: Duration,
     state_file: PathBuf,
     guard: Mutex<Guard>,
-    cutover: OnceLock<i64>,
+    /// The entries written before keyed entries have been vouched for (see [`unkeyed`]).
+    vouched: AtomicBool,
 }
 
 impl Proofs {
@@ -50,7 +53,7 @@ impl Proofs {
             interval,
             state_file,
             guard: Mutex::new(Guard::Unchecked),
-            cutover: OnceLock::new(),
+            vouched: AtomicBool::new(false),
         }
     }
 
@@ -85,38 +88,36 @@ impl Proofs {
         }
     }
 
-    /// The cut-over: entries up to this `seq` predate keyed entries.
-    pub fn cutover(&self, conn: &mut PgConnection) -> ApiResult<i64> {
-        if let Some(c) = self.cutover.get() {
-            return Ok(*c);
+    /// True when the service wrote this entry: `mac` (its own, or the one vouched for it at the
+    /// upgrade: [`unkeyed::vouching_mac`]) is valid.
+    pub fn authentic(&self, entry: &Entry, mac: Option<&[u8]>) -> bool {
+        mac.is_some_and(|m| self.mac.verify(&keyed::leaf_data(entry), m))
+    }
+
+    /// Vouches for the entries written before keyed entries, in the first round (before it reads
+    /// its entries, so that they come with the MAC vouched for them).
+    pub fn vouch(&self, conn: &mut PgConnection) -> ApiResult<()> {
+        if !self.vouched.load(Ordering::Acquire) && unkeyed::vouch_once(conn, &self.mac)? {
+            // Set only once the fact is seen committed: a round that rolls back vouched for nothing.
+            self.vouched.store(true, Ordering::Release);
         }
-        let seq: Option<i64> = access_log_cutover::table
-            .select(access_log_cutover::seq)
-            .first(conn)
-            .optional()?;
-        Ok(*self.cutover.get_or_init(|| seq.unwrap_or(0)))
+        Ok(())
     }
 
-    /// True when the service wrote this entry: a valid MAC, or from before the cut-over.
-    pub fn authentic(&self, entry: &Entry, mac: Option<&[u8]>, cutover: i64) -> bool {
-        entry.seq <= cutover || mac.is_some_and(|m| self.mac.verify(&keyed::leaf_data(entry), m))
-    }
-
-    /// Appends to the tree every entry the service wrote (a valid MAC, or from before the
-    /// cut-over) and records the others as refused; returns the admitted entries, in order.
+    /// Appends to the tree every entry the service wrote (a valid MAC) and records the others as
+    /// refused; returns the admitted entries, in order.
     pub fn admit(
         &self,
         conn: &mut PgConnection,
         rows: Vec<(Entry, Option<Vec<u8>>)>,
         frontier: &mut Frontier,
     ) -> ApiResult<Vec<Entry>> {
-        let cutover = self.cutover(conn)?;
         let mut admitted = Vec::with_capacity(rows.len());
         let mut leaves = Vec::with_capacity(rows.len());
         let mut refused = Vec::new();
         for (entry, mac) in rows {
             let data = keyed::leaf_data(&entry);
-            if entry.seq <= cutover || mac.as_deref().is_some_and(|m| self.mac.verify(&data, m)) {
+            if mac.as_deref().is_some_and(|m| self.mac.verify(&data, m)) {
                 leaves.push(tree::NewLeaf {
                     entry_seq: entry.seq,
                     entry_id: entry.id,

@@ -4,6 +4,7 @@
 use super::chain::{head, link, seal_round, GENESIS};
 use super::model::Entry;
 use super::sealing::Proofs;
+use super::unkeyed;
 use crate::db::schema::{access_log, access_log_chain};
 use crate::error::ApiResult;
 use diesel::prelude::*;
@@ -73,7 +74,6 @@ pub fn verify(
     proofs: &Proofs,
 ) -> ApiResult<Verification> {
     seal_up_to_now(conn, std::time::Duration::from_secs(5), proofs)?;
-    let cutover = proofs.cutover(conn)?;
     let (horizon, head_pos, head_hash) = head(conn)?;
     let start = first_pos_at_or_after(conn, from)?;
     let end = match to {
@@ -92,7 +92,7 @@ pub fn verify(
             .optional()?
             .unwrap_or_else(|| GENESIS.to_vec())
     };
-    let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac, cutover);
+    let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac);
     let (checked, mut first_bad) = check_links(conn, (start, end), previous, progress, &authentic)?;
     if let Some(stray) = unchained_entry(conn, horizon, from, to)? {
         if first_bad.is_none_or(|(seq, _)| stray.0 < seq) {
@@ -162,7 +162,7 @@ fn fetch_links(conn: &mut PgConnection, from: i64, to: i64) -> ApiResult<Vec<Lin
             access_log_chain::entry_id,
             access_log_chain::hash,
             Option::<Entry>::as_select(),
-            access_log::mac.nullable(),
+            unkeyed::vouching_mac(),
         ))
         .load(conn)?)
 }

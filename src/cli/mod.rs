@@ -11,7 +11,7 @@ pub mod serve;
 pub mod token;
 
 use crate::config::{Secret, Source};
-use crate::db::embedded::{EmbeddedPostgres, Options};
+use crate::db::embedded::{EmbeddedPostgres, Options, SERVICE_REMEDY};
 use std::path::Path;
 
 /// What each command returns: an error is printed as one message and exits with status 2.
@@ -41,6 +41,7 @@ impl Database {
         let pg = EmbeddedPostgres::start(&Options {
             root: data_dir.join("postgres"),
             durable: true,
+            remedy: SERVICE_REMEDY,
         })?;
         if let Err(e) = pg.ensure_database("planpro") {
             pg.stop();
@@ -62,7 +63,20 @@ impl Database {
     pub fn migrate_before(&self, before: Option<&str>) -> Result<usize, String> {
         let mut conn = crate::db::connect(&self.url)
             .map_err(|_| "cannot connect to the database".to_owned())?;
-        crate::db::migrate_before(&mut conn, before).map_err(|e| format!("migration failed: {e}"))
+        crate::db::migrate_before(&mut conn, before).map_err(|e| {
+            let e = e.to_string();
+            match (&self.embedded, e.contains("no master key opens")) {
+                (Some(pg), true) => format!(
+                    "migration failed: {e}: the embedded database in {} was made with another DATA_KEY (an earlier data-key file); to start afresh, stop the service and remove {} together with the data directory",
+                    pg.root().display(),
+                    pg.root().display()
+                ),
+                (None, true) => format!(
+                    "migration failed: {e}: the database in DATABASE_URL was made with another DATA_KEY; set DATA_KEY (or DATA_KEY_PREVIOUS) to the key that made it"
+                ),
+                _ => format!("migration failed: {e}"),
+            }
+        })
     }
 }
 

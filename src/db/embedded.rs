@@ -37,7 +37,13 @@ pub struct Options {
     pub root: PathBuf,
     /// Test clusters trade crash safety for speed; the service's never does.
     pub durable: bool,
+    /// What an error tells the user to set when no place works, such as
+    /// [`SERVICE_REMEDY`].
+    pub remedy: &'static str,
 }
+
+/// The service's way out when its cluster cannot be placed.
+pub const SERVICE_REMEDY: &str = "set DATA_DIR to a directory you can write, or set DATABASE_URL";
 
 fn find_bin_dir() -> Result<PathBuf, String> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
@@ -77,12 +83,48 @@ fn lookup_user(name: &str) -> Option<(u32, u32)> {
     })
 }
 
+/// The relocated directory's name: the last parts of the asked-for path (`app-.data` for
+/// `/srv/app/.data/postgres`) and a hash of all of it, so that a look at the folder tells which
+/// checkout each cluster belongs to. Short, since the socket's path must fit in 107 bytes.
+fn relocated_name(wanted: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(wanted.as_os_str().as_encoded_bytes());
+    let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let parts = wanted
+        .components()
+        .rev()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .skip_while(|c| c == "postgres")
+        .take_while(|c| c != "/");
+    let mut readable = String::new();
+    for part in parts {
+        let clean: String = part
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+                _ => '-',
+            })
+            .collect();
+        if readable.len() + clean.len() > 28 {
+            break;
+        }
+        readable = if readable.is_empty() {
+            clean
+        } else {
+            format!("{clean}-{readable}")
+        };
+    }
+    format!("{readable}-{hash}")
+}
+
+/// The effective user id of this process.
+fn euid() -> u32 {
+    std::fs::metadata("/proc/self").map_or(1, |m| m.uid())
+}
+
 /// Under root: the account that runs PostgreSQL (`EMBEDDED_PG_USER`, else `postgres`, else `nobody`).
 fn unprivileged_account() -> Result<Option<Account>, String> {
-    let euid = std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(1);
-    if euid != 0 {
+    if euid() != 0 {
         return Ok(None);
     }
     let wanted = std::env::var("EMBEDDED_PG_USER").ok();
@@ -117,26 +159,29 @@ fn reachable(bin: &Path, dir: &Path, account: &Account) -> bool {
 /// The directory the cluster lives in: `wanted`, or under root, when the PostgreSQL account
 /// cannot enter `wanted`, a directory of its own under [`RELOCATION_BASE`], named after `wanted`
 /// so that every later start finds the same cluster. A note in `wanted` says where it went.
-fn place(wanted: &Path, bin: &Path, run_as: Option<&Account>) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(wanted).map_err(|e| {
-        format!(
-            "cannot create {}: {e}; set DATA_DIR to a directory you can write, or set DATABASE_URL",
-            wanted.display()
-        )
-    })?;
+fn place(options: &Options, bin: &Path, run_as: Option<&Account>) -> Result<PathBuf, String> {
+    let (wanted, remedy) = (&options.root, options.remedy);
+    std::fs::create_dir_all(wanted)
+        .map_err(|e| format!("cannot create {}: {e}; {remedy}", wanted.display()))?;
     let wanted = wanted
         .canonicalize()
         .map_err(|e| format!("cannot resolve {}: {e}", wanted.display()))?;
+    if run_as.is_none() {
+        let owner = std::fs::metadata(&wanted).map_or(0, |m| m.uid());
+        if owner != euid() {
+            return Err(format!(
+                "{} belongs to another account (uid {owner}), whose cluster this one cannot use; {remedy}",
+                wanted.display()
+            ));
+        }
+    }
     let Some(account) = run_as.filter(|a| !reachable(bin, &wanted, a)) else {
         return Ok(wanted);
     };
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(wanted.as_os_str().as_encoded_bytes());
-    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let moved = Path::new(RELOCATION_BASE).join(name);
+    let moved = Path::new(RELOCATION_BASE).join(relocated_name(&wanted));
     let cannot = |why: String| {
         format!(
-            "the PostgreSQL account `{}` cannot enter {} and {why}; set DATA_DIR to a directory it can enter (every parent needs o+x), or set DATABASE_URL",
+            "the PostgreSQL account `{}` cannot enter {} and {why}; {remedy} (a directory it can enter: every parent needs o+x)",
             account.name,
             wanted.display()
         )
@@ -151,8 +196,15 @@ fn place(wanted: &Path, bin: &Path, run_as: Option<&Account>) -> Result<PathBuf,
         account.name,
         moved.display()
     );
-    // Only a pointer for people: losing it loses nothing, since the place is derived again.
+    // Only pointers for people: losing them loses nothing, since the place is derived again.
     let _ = std::fs::write(wanted.join("WHERE-IS-THE-CLUSTER.txt"), note);
+    let _ = std::fs::write(
+        moved.join("BELONGS-TO.txt"),
+        format!(
+            "The embedded cluster of {}\n(remove this directory together with that one to start afresh)\n",
+            wanted.display()
+        ),
+    );
     log::info!(
         "embedded PostgreSQL: the account `{}` cannot enter {}, so the cluster lives in {}",
         account.name,
@@ -167,7 +219,7 @@ impl EmbeddedPostgres {
     pub fn start(options: &Options) -> Result<Self, String> {
         let bin = find_bin_dir()?;
         let run_as = unprivileged_account()?;
-        let root = place(&options.root, &bin, run_as.as_ref())?;
+        let root = place(options, &bin, run_as.as_ref())?;
         let this = Self {
             root,
             bin,

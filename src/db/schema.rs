@@ -52,6 +52,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_log_unkeyed (entry_seq) {
+        entry_seq -> Int8,
+        mac -> Bytea,
+    }
+}
+
+diesel::table! {
+    access_log_unkeyed_fact (only_row) {
+        only_row -> Bool,
+        cutover -> Int8,
+        entries -> Int8,
+        mac -> Bytea,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     access_log_checkpoint (size) {
         size -> Int8,
         root -> Bytea,
@@ -515,6 +532,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log_leaf,
     access_log_node,
     access_log_refused,
+    access_log_unkeyed,
+    access_log_unkeyed_fact,
     access_log_checkpoint,
     receipt_keys,
     consent_receipts,

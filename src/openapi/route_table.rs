@@ -45,6 +45,7 @@ pub fn route_of(path: &str) -> Option<&'static Route> {
             .map(|(template, item)| {
                 let methods = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
                     ("PUT", item.put.is_some()),
                     ("POST", item.post.is_some()),
                     ("DELETE", item.delete.is_some()),

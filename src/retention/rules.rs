@@ -193,11 +193,9 @@ pub async fn change_rule(
         .await;
     match result {
         Ok(answer) => Ok(answer.respond()),
-        Err(refused @ ApiError::Client { status, .. }) if status == StatusCode::FORBIDDEN => {
-            Ok(state
-                .deny(&caller, Action::RetentionUpdate, None, refused)
-                .await?)
-        }
+        Err(refused @ ApiError::MissingScope(_)) => Ok(state
+            .deny(&caller, Action::RetentionUpdate, None, refused)
+            .await?),
         Err(e) => Err(e.into()),
     }
 }
