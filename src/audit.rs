@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const USAGE: &str =
-    "usage: planpro-privacy audit --url URL --token-file FILE --state DIR [--key VKEY]";
+    "usage: planpro-privacy audit --url URL --token-file FILE --state DIR [--key VKEY] [--accept-rollbacks]";
 
 /// How an audit ended.
 #[derive(Debug)]
@@ -48,6 +48,7 @@ struct Options {
     token: String,
     state: PathBuf,
     key: Option<String>,
+    accept_rollbacks: bool,
 }
 
 fn usage(why: impl Into<String>) -> Failure {
@@ -56,8 +57,13 @@ fn usage(why: impl Into<String>) -> Failure {
 
 fn options(args: &[String]) -> Result<Options, Failure> {
     let (mut url, mut token_file, mut state, mut key) = (None, None, None, None);
+    let mut accept_rollbacks = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--accept-rollbacks" {
+            accept_rollbacks = true;
+            continue;
+        }
         let value = it
             .next()
             .ok_or_else(|| usage(format!("{flag} needs a value")))?;
@@ -94,6 +100,7 @@ fn options(args: &[String]) -> Result<Options, Failure> {
         token,
         state,
         key,
+        accept_rollbacks,
     })
 }
 
@@ -205,7 +212,10 @@ pub fn audit(args: &[String]) -> Result<String, Failure> {
         Err(_) => format!("first checkpoint kept: {} entries", new.size),
         Ok(kept) => {
             let old = signed(&kept, &key, "the kept checkpoint")?;
-            consistent(&opts, &old, &new)?
+            match consistent(&opts, &old, &new) {
+                Err(Failure::Inconsistent(why)) => covered(&opts, &key, &old, &new, why)?,
+                other => other?,
+            }
         }
     };
     write(&kept_path, &note)?;
@@ -260,6 +270,69 @@ fn consistent(opts: &Options, old: &Checkpoint, new: &Checkpoint) -> Result<Stri
     Ok(format!(
         "consistent: the log grew from {} to {} entries",
         old.size, new.size
+    ))
+}
+
+/// An inconsistency a signed rollback statement covers: a statement made from at least the kept
+/// checkpoint's size, whose new tree the service's checkpoint extends. Reported, and still a
+/// failure unless `--accept-rollbacks`.
+fn covered(
+    opts: &Options,
+    key: &VerifierKey,
+    old: &Checkpoint,
+    new: &Checkpoint,
+    why: String,
+) -> Result<String, Failure> {
+    use crate::access_log::rollback;
+    let body = ok_body(opts, "/v1/access-logs/rollbacks", true)?;
+    let value: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|_| Failure::Usage("the rollback statements are malformed".into()))?;
+    let statements = value["items"].as_array().cloned().unwrap_or_default();
+    let found = statements.iter().rev().find_map(|item| {
+        let note = item["statement"].as_str()?;
+        let (old_size, _, new_size, new_root) = rollback::parse_statement(note)?;
+        let extends = rollback::signed_by(note, key)
+            && old_size >= old.size
+            && new.size >= new_size
+            && statement_extended(opts, new_size, &new_root, new).ok()?;
+        extends.then(|| {
+            format!(
+                "the rollback statement of {} covers it: the log went back from {old_size} to {new_size} entries (reason: {})",
+                item["at"].as_str().unwrap_or("?"),
+                item["reason"].as_str().unwrap_or("")
+            )
+        })
+    });
+    let Some(statement) = found else {
+        return Err(Failure::Inconsistent(why));
+    };
+    if opts.accept_rollbacks {
+        Ok(format!("{why}; {statement}; accepted (--accept-rollbacks)"))
+    } else {
+        Err(Failure::Inconsistent(format!(
+            "{why}; {statement}; run with --accept-rollbacks to accept it"
+        )))
+    }
+}
+
+/// True when the service's checkpoint extends the tree a statement accepted.
+fn statement_extended(
+    opts: &Options,
+    size: u64,
+    root: &Hash,
+    new: &Checkpoint,
+) -> Result<bool, Failure> {
+    if size == new.size {
+        return Ok(*root == new.root);
+    }
+    let path = format!(
+        "/v1/access-logs/consistency-proof?from={size}&to={}",
+        new.size
+    );
+    let body = ok_body(opts, &path, true)?;
+    let proof = hashes(&body)?;
+    Ok(merkle::verify_consistency(
+        size, new.size, root, &new.root, &proof,
     ))
 }
 

@@ -1,5 +1,5 @@
 //! The `planpro-privacy` command: `serve` (the default), `migrate`, `rotate-data-key`, `token`,
-//! `openapi`, `audit`. Each
+//! `openapi`, `audit`, `accept-rollback`. Each
 //! command lives in `src/cli/`; adding one is a variant below and an arm in `Command::run`.
 
 use clap::{Parser, Subcommand};
@@ -27,6 +27,7 @@ enum Command {
     Token(cli::token::TokenArgs),
     Openapi(cli::openapi::OpenapiArgs),
     Audit(cli::audit::AuditArgs),
+    AcceptRollback(cli::accept_rollback::AcceptRollbackArgs),
 }
 
 impl Command {
@@ -37,6 +38,7 @@ impl Command {
             Self::RotateDataKey(args) => args.run(),
             Self::Token(args) => args.run(),
             Self::Openapi(args) => args.run(),
+            Self::AcceptRollback(args) => args.run(),
             // Its exit code has three values, so `main` runs it itself.
             Self::Audit(_) => Err("audit runs from main".into()),
         }
@@ -62,7 +64,10 @@ fn main() -> ExitCode {
     let command = Cli::parse()
         .command
         .unwrap_or_else(|| Command::Serve(Default::default()));
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // ALARM lines (target `alarm`) show under any RUST_LOG: an operator must see them.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .filter_module("alarm", log::LevelFilter::Error)
+        .init();
     if let Command::Audit(args) = command {
         return args.exit();
     }

@@ -61,6 +61,7 @@ use utoipa::{Modify, OpenApi};
         access_log::proofs::checkpoint_key,
         access_log::proofs::inclusion_proof,
         access_log::proofs::consistency_proof,
+        access_log::rollback::list,
         receipts::routes::receipt,
         receipts::routes::jwks,
         requests::routes::create_request,

@@ -21,31 +21,41 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers and every migration is applied; 503 otherwise.
+/// A readiness answer: ready, with the alarms that stand (none: `[]`).
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    pub status: &'static str,
+    /// Alarms that need an operator while the service goes on serving:
+    /// `checkpoints-refused` (the database no longer extends the checkpoints this instance signed
+    /// or read, so none is signed until `planpro-privacy accept-rollback`) and `sealer-failing`
+    /// (access-log sealing rounds have failed one after another for a while).
+    pub alarms: Vec<&'static str>,
+}
+
+/// Readiness: the connection reaches a primary that accepts writes and every migration is
+/// applied; 503 with `Retry-After` otherwise (a standby, a read-only or shutting-down server).
+/// Alarms that do not stop serving are listed in a 200.
 #[utoipa::path(get, path = paths::READYZ, tag = "operations",
     responses(
-        (status = 200, description = "Ready to serve", body = Health),
-        (status = 503, description = "Database unreachable, migrations pending, or checkpoint signing refused because the database is behind the last signed checkpoint (`checkpoints-refused`, with the reason)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Ready to serve; `alarms` lists what needs an operator", body = Readiness),
+        (status = 503, description = "Database unreachable, read-only (a standby), shutting down, or migrations pending (`service-unavailable`, with `Retry-After`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     // A probe must answer in time even while the database hangs.
-    let current = state
+    let ready = state
         .db
         .run_within(READINESS_LIMIT, |conn| {
-            Ok(crate::db::migrations_current(conn))
+            Ok(crate::db::accepts_writes(conn)? && crate::db::migrations_current(conn))
         })
         .await?;
-    if !current {
+    if !ready {
         return Err(ApiError::Unavailable);
     }
-    if let Some(why) = state.sealer.proofs().alarm() {
-        return Err(ApiError::client(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "checkpoints-refused",
-            why,
-        ));
-    }
-    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        alarms: state.sealer.proofs().alarms(),
+    }))
 }
 
 /// How long readiness waits on the database before answering 503.
@@ -57,6 +67,9 @@ const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(15
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
     let mut scraped = crate::requests::gauges(&state).await;
+    scraped.extend(crate::access_log::witness::gauges(
+        &state.sealer.proofs().witness,
+    ));
     scraped.extend(crate::notices::gauges(&state).await);
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)

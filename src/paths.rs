@@ -68,6 +68,8 @@ pub const ACCESS_LOG_CHECKPOINT_KEY: &str = "/v1/access-logs/checkpoint-key";
 pub const ACCESS_LOG_INCLUSION_PROOF: &str = "/v1/access-logs/{entry_id}/inclusion-proof";
 /// A consistency proof between two checkpoints.
 pub const ACCESS_LOG_CONSISTENCY_PROOF: &str = "/v1/access-logs/consistency-proof";
+/// The rollback statements operators recorded.
+pub const ACCESS_LOG_ROLLBACKS: &str = "/v1/access-logs/rollbacks";
 /// The access-log entries about one subject.
 pub const SUBJECT_ACCESS_LOGS: &str = "/v1/subjects/{id}/access-logs";
 

@@ -115,6 +115,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(ACCESS_LOG_CHECKPOINT_KEY).route(get().to(proof::checkpoint_key)))
         .service(resource(ACCESS_LOG_INCLUSION_PROOF).route(get().to(proof::inclusion_proof)))
         .service(resource(ACCESS_LOG_CONSISTENCY_PROOF).route(get().to(proof::consistency_proof)))
+        .service(resource(ACCESS_LOG_ROLLBACKS).route(get().to(crate::access_log::rollback::list)))
         .service(resource(SUBJECT_ACCESS_LOGS).route(get().to(log::subject_entries)))
         // privacy requests
         .service(

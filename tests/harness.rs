@@ -533,6 +533,30 @@ impl TestApp {
         }
     }
 
+    /// Waits until a checkpoint of the newest epoch (after a rollback) holds at least `size`
+    /// entries; returns its size.
+    pub async fn wait_for_new_epoch_checkpoint(&self, size: u64) -> u64 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let latest: u64 = self
+                .db
+                .scalar(
+                    "SELECT coalesce(max(size), 0) FROM access_log_checkpoint \
+                     WHERE epoch = (SELECT coalesce(max(epoch), 0) FROM access_log_rollback)",
+                )
+                .parse()
+                .expect("a size");
+            if latest >= size {
+                return latest;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint of {size} entries in the new epoch within 15 s (latest: {latest})"
+            );
+            actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// A token with these scopes for the actor `tester`.
     pub fn token(&self, scopes: &[Scope]) -> String {
         token_for("tester", scopes, None)

@@ -21,6 +21,7 @@ mod idempotency;
 mod instances;
 mod jwks;
 mod log_coverage;
+mod never_fork;
 mod notices;
 mod openapi;
 mod ops;

@@ -496,11 +496,11 @@ async fn a_database_behind_the_last_signed_checkpoint_stops_the_signing() {
         0,
         "nothing signed"
     );
+    // Serving goes on; the alarm is listed.
     let ready = app.send(TestRequest::get().uri("/readyz")).await;
-    let problem = ready.assert_problem(503, "checkpoints-refused");
-    let detail = problem["detail"].as_str().unwrap();
-    assert!(
-        detail.contains("behind") || detail.contains("differs"),
-        "{problem}"
+    ready.assert_status(200);
+    assert_eq!(
+        ready.json(),
+        serde_json::json!({"status": "ready", "alarms": ["checkpoints-refused"]})
     );
 }

@@ -90,8 +90,16 @@ pub(super) fn head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
 
 /// Runs one sealing round; returns how many entries it chained. With `wait`, waits for another
 /// sealer to finish instead of leaving the work to it.
+/// Every call also compares the database with the checkpoints this instance recorded (at most
+/// every few seconds), in whichever instance seals, and notes a failing round for `/readyz`.
 pub fn seal(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -> ApiResult<usize> {
-    seal_round(conn, wait, proofs).map(|round| round.chained)
+    let result = proofs
+        .witness
+        .look(conn, false)
+        .and_then(|_| seal_round(conn, wait, proofs))
+        .map(|round| round.chained);
+    proofs.witness.round_ended(result.as_ref().err());
+    result
 }
 
 /// What one round did.
@@ -182,8 +190,8 @@ pub(super) fn seal_round(conn: &mut PgConnection, wait: bool, proofs: &Proofs) -
     if let Some(frontier) = round.frontier.take() {
         *cached = Some(frontier);
     }
-    if let Some(note) = note {
-        proofs.keep(&note);
+    if let Some((epoch, note)) = note {
+        proofs.keep(epoch, &note);
     }
     Ok(round)
 }

@@ -62,7 +62,12 @@ impl Signer {
 
     /// The signed note for a tree of `size` leaves with this root.
     pub fn sign(&self, size: u64, root: &Hash) -> String {
-        let text = body(&self.origin, size, root);
+        self.sign_text(&body(&self.origin, size, root))
+    }
+
+    /// A signed note of any text (ending in a newline) under this key, such as a rollback
+    /// statement.
+    pub fn sign_text(&self, text: &str) -> String {
         let signature = self.key.sign(text.as_bytes());
         let mut blob = self.id.to_vec();
         blob.extend_from_slice(&signature.to_bytes());

@@ -11,12 +11,14 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod rollback;
 pub mod routes;
 pub mod sealer;
 pub mod sealing;
 pub mod tree;
 pub mod unkeyed;
 pub mod verify;
+pub mod witness;
 pub mod writer;
 
 use crate::auth::Actor;
@@ -109,11 +111,14 @@ pub enum Action {
     Art14Update,
     #[serde(rename = "art14.read")]
     Art14Read,
+    /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
+    #[serde(rename = "access_log.rollback")]
+    AccessLogRollback,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 39] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -152,6 +157,7 @@ impl Action {
         Action::BreachScope,
         Action::Art14Update,
         Action::Art14Read,
+        Action::AccessLogRollback,
     ];
 
     /// The stored name.
@@ -195,6 +201,7 @@ impl Action {
             Action::BreachScope => "breach.scope",
             Action::Art14Update => "art14.update",
             Action::Art14Read => "art14.read",
+            Action::AccessLogRollback => "access_log.rollback",
         }
     }
 

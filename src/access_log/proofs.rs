@@ -48,7 +48,11 @@ pub struct ConsistencyProof {
 }
 
 /// 403 (logged) unless the caller holds `access-logs:read` or, where allowed, `access-logs:checkpoint`.
-async fn authorize(state: &AppState, caller: &Caller, checkpoint_scope: bool) -> ApiResult<()> {
+pub(super) async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    checkpoint_scope: bool,
+) -> ApiResult<()> {
     if checkpoint_scope && caller.actor.has(Scope::AccessLogsCheckpoint) {
         return Ok(());
     }
@@ -57,9 +61,11 @@ async fn authorize(state: &AppState, caller: &Caller, checkpoint_scope: bool) ->
         .await
 }
 
-/// A stored checkpoint: (size, root, note).
+/// A stored checkpoint of the current epoch: (size, root, note).
 fn stored(conn: &mut PgConnection, size: Option<u64>) -> ApiResult<Option<(u64, Hash, String)>> {
+    let epoch = super::witness::current_epoch(conn)?;
     let mut query = access_log_checkpoint::table
+        .filter(access_log_checkpoint::epoch.eq(epoch))
         .select((
             access_log_checkpoint::size,
             access_log_checkpoint::root,
@@ -114,8 +120,13 @@ fn b64(hashes: &[Hash]) -> Vec<String> {
     ))]
 pub async fn checkpoint(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     authorize(&state, &caller, true).await?;
-    match state.db.run(|conn| stored(conn, None)).await? {
-        Some((_, _, note)) => Ok(HttpResponse::Ok()
+    let proofs = state.sealer.proofs().clone();
+    match state
+        .db
+        .run(move |conn| proofs.witness.to_serve(conn))
+        .await?
+    {
+        Some(note) => Ok(HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body(note)),
         None => Ok(not_yet(&state, "no checkpoint has been signed yet")),

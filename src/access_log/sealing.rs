@@ -2,34 +2,23 @@
 //! did not write out of the tree, the tree's right edge, and the checkpoint signer with its guard
 //! against a database that went back in time (a restored backup, a rollback).
 //!
-//! The guard: after each checkpoint it signs, the signer keeps the note in a file outside the
-//! database. At start it compares the stored tree with that note; if the tree is shorter, or its
-//! root at that size differs, it refuses to sign, logs an alarm and `/readyz` says why.
+//! The guard is the [`Witness`]: the checkpoints this instance signed or read, kept in its
+//! `DATA_DIR`; a tree that does not extend them is never signed.
 
-use super::checkpoint::{self, Signer};
+use super::checkpoint::Signer;
 use super::keyed::{self, MacKey};
 use super::merkle::{self, Frontier};
 use super::model::Entry;
 use super::tree::{self, TreeState};
 use super::unkeyed;
+use super::witness::{self, Witness};
 use crate::db::schema::{access_log_checkpoint, access_log_refused};
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
-
-/// Whether this instance may sign.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Guard {
-    /// Not yet compared with the kept checkpoint.
-    Unchecked,
-    Ok,
-    /// Signing refused; the reason is what `/readyz` reports.
-    Refused(String),
-}
 
 /// The sealer's keys and state for the tree and its checkpoints.
 pub struct Proofs {
@@ -37,22 +26,20 @@ pub struct Proofs {
     pub signer: Signer,
     mac: MacKey,
     interval: Duration,
-    state_file: PathBuf,
-    guard: Mutex<Guard>,
+    pub witness: Witness,
     /// The entries written before keyed entries have been vouched for (see [`unkeyed`]).
     vouched: AtomicBool,
 }
 
 impl Proofs {
-    /// The sealer's context; `state_file` keeps the last checkpoint this instance signed.
-    pub fn new(signer: Signer, mac: MacKey, interval: Duration, state_file: PathBuf) -> Self {
+    /// The sealer's context; `data_dir` keeps the checkpoints this instance signed or read.
+    pub fn new(signer: Signer, mac: MacKey, interval: Duration, data_dir: &Path) -> Self {
         Self {
             tree: TreeState::default(),
             signer,
             mac,
             interval,
-            state_file,
-            guard: Mutex::new(Guard::Unchecked),
+            witness: Witness::open(data_dir),
             vouched: AtomicBool::new(false),
         }
     }
@@ -71,7 +58,7 @@ impl Proofs {
             Signer::new(keys.checkpoint_key, &config.proofs.origin),
             MacKey::new(&keys.access_log_key),
             config.proofs.checkpoint_interval,
-            config.data_dir.join("last-checkpoint"),
+            &config.data_dir,
         )))
     }
 
@@ -80,12 +67,9 @@ impl Proofs {
         self.interval.as_secs() + 1
     }
 
-    /// Why signing is refused, if it is.
-    pub fn alarm(&self) -> Option<String> {
-        match &*self.guard.lock().unwrap_or_else(|p| p.into_inner()) {
-            Guard::Refused(why) => Some(why.clone()),
-            _ => None,
-        }
+    /// The alarms standing (`/readyz` lists them).
+    pub fn alarms(&self) -> Vec<&'static str> {
+        self.witness.alarms()
     }
 
     /// True when the service wrote this entry: `mac` (its own, or the one vouched for it at the
@@ -152,62 +136,20 @@ impl Proofs {
         Ok(admitted)
     }
 
-    /// Compares the stored tree with the checkpoint kept in the state file (once).
-    fn check_guard(&self, conn: &mut PgConnection) -> ApiResult<bool> {
-        let mut guard = self.guard.lock().unwrap_or_else(|p| p.into_inner());
-        if *guard == Guard::Unchecked {
-            *guard = match std::fs::read_to_string(&self.state_file) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Guard::Ok,
-                Err(e) => Guard::Refused(format!(
-                    "cannot read the last signed checkpoint ({}): {e}",
-                    self.state_file.display()
-                )),
-                Ok(note) => self.compare(conn, &note)?,
-            };
-            if let Guard::Refused(why) = &*guard {
-                log::error!("ALARM: access-log checkpoints are not signed: {why}");
-            }
-        }
-        Ok(*guard == Guard::Ok)
-    }
-
-    fn compare(&self, conn: &mut PgConnection, note: &str) -> ApiResult<Guard> {
-        let kept = match checkpoint::parse(note) {
-            Ok(kept) => kept,
-            Err(e) => {
-                return Ok(Guard::Refused(format!(
-                    "the kept checkpoint is unreadable: {e}"
-                )))
-            }
-        };
-        let size = tree::stored_size(conn)?;
-        if size < kept.size {
-            return Ok(Guard::Refused(format!(
-                "the database is behind: its tree has {size} entries, this service signed {}",
-                kept.size
-            )));
-        }
-        if tree::root_at(conn, kept.size)? != kept.root {
-            return Ok(Guard::Refused(format!(
-                "the database's tree differs from the checkpoint of size {} this service signed",
-                kept.size
-            )));
-        }
-        Ok(Guard::Ok)
-    }
-
     /// Signs a checkpoint of `frontier` (inside the sealing transaction) when the tree grew and
     /// the last checkpoint is at least the interval old; returns the note to keep after commit.
     pub fn maybe_sign(
         &self,
         conn: &mut PgConnection,
         frontier: &Frontier,
-    ) -> ApiResult<Option<String>> {
+    ) -> ApiResult<Option<(i32, String)>> {
         let size = frontier.size();
-        if !self.check_guard(conn)? || size == 0 {
+        if size == 0 {
             return Ok(None);
         }
+        let epoch = witness::current_epoch(conn)?;
         let latest: Option<(i64, DateTime<Utc>)> = access_log_checkpoint::table
+            .filter(access_log_checkpoint::epoch.eq(epoch))
             .select((
                 access_log_checkpoint::size,
                 access_log_checkpoint::signed_at,
@@ -222,32 +164,23 @@ impl Proofs {
             }
         }
         let root = frontier.root();
+        if !self.witness.extends(conn, size, &root)? {
+            return Ok(None);
+        }
         let note = self.signer.sign(size, &root);
         diesel::insert_into(access_log_checkpoint::table)
             .values((
+                access_log_checkpoint::epoch.eq(epoch),
                 access_log_checkpoint::size.eq(size as i64),
                 access_log_checkpoint::root.eq(root.to_vec()),
                 access_log_checkpoint::note.eq(&note),
             ))
             .execute(conn)?;
-        Ok(Some(note))
+        Ok(Some((epoch, note)))
     }
 
-    /// Keeps a committed note as the last signed checkpoint. The file is written after the
-    /// commit: a crash in between leaves it behind the database, which the guard accepts.
-    pub fn keep(&self, note: &str) {
-        let tmp = self.state_file.with_extension("tmp");
-        let written = self
-            .state_file
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&tmp, note))
-            .and_then(|()| std::fs::rename(&tmp, &self.state_file));
-        if let Err(e) = written {
-            log::error!(
-                "cannot keep the last signed checkpoint in {}: {e}",
-                self.state_file.display()
-            );
-        }
+    /// Records a committed checkpoint as signed by this instance.
+    pub fn keep(&self, epoch: i32, note: &str) {
+        self.witness.signed(epoch, note);
     }
 }

@@ -5,8 +5,8 @@ use super::chain::{head, link, seal_round, GENESIS};
 use super::model::Entry;
 use super::sealing::Proofs;
 use super::unkeyed;
-use crate::db::schema::{access_log, access_log_chain};
-use crate::error::ApiResult;
+use crate::db::schema::{access_log, access_log_chain, access_log_seal};
+use crate::error::{ApiError, ApiResult};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use serde::Serialize;
@@ -73,8 +73,20 @@ pub fn verify(
     progress: &dyn Fn(),
     proofs: &Proofs,
 ) -> ApiResult<Verification> {
-    seal_up_to_now(conn, std::time::Duration::from_secs(5), proofs)?;
-    let (horizon, head_pos, head_hash) = head(conn)?;
+    // A sealer that cannot seal (rows removed behind its back) must not keep the chain from
+    // being checked: what is sealed is verified, and the failure shows in `/readyz`.
+    match seal_up_to_now(conn, std::time::Duration::from_secs(5), proofs) {
+        Err(ApiError::Unavailable) => return Err(ApiError::Unavailable),
+        Err(e) => {
+            log::warn!("verify: sealing what is pending failed, checking what is sealed: {e}")
+        }
+        Ok(()) => {}
+    }
+    let (horizon, head_pos, head_hash) = match head(conn) {
+        Ok(head) => head,
+        Err(ApiError::Unavailable) => return Err(ApiError::Unavailable),
+        Err(_) => stored_head(conn)?,
+    };
     let start = first_pos_at_or_after(conn, from)?;
     let end = match to {
         Some(to) => first_pos_at_or_after(conn, Some(to))?
@@ -94,18 +106,39 @@ pub fn verify(
     };
     let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac);
     let (checked, mut first_bad) = check_links(conn, (start, end), previous, progress, &authentic)?;
+    // Links missing at the end of the range (removed with their entries) break the chain too,
+    // though no entry is left to name.
+    let whole = start > end || checked == end - start + 1;
     if let Some(stray) = unchained_entry(conn, horizon, from, to)? {
         if first_bad.is_none_or(|(seq, _)| stray.0 < seq) {
             first_bad = Some(stray);
         }
     }
     Ok(Verification {
-        ok: first_bad.is_none(),
+        ok: first_bad.is_none() && whole,
         checked,
         first_bad_id: first_bad.map(|(_, id)| id),
         head_pos,
         head_hash: hex(&head_hash),
     })
+}
+
+/// The chain's head as the links stand when the seal's last link is gone: the last link there is.
+fn stored_head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
+    let (horizon, sealed_pos): (i64, i64) = access_log_seal::table
+        .select((access_log_seal::horizon, access_log_seal::last_pos))
+        .order(access_log_seal::id.desc())
+        .first(conn)
+        .optional()?
+        .unwrap_or((0, 0));
+    let last: Option<(i64, Vec<u8>)> = access_log_chain::table
+        .select((access_log_chain::pos, access_log_chain::hash))
+        .order(access_log_chain::pos.desc())
+        .first(conn)
+        .optional()?;
+    let (pos, hash) = last.unwrap_or((0, GENESIS.to_vec()));
+    // The seal's position stays the head, so that the missing links count as broken.
+    Ok((horizon, sealed_pos.max(pos), hash))
 }
 
 /// Walks the links `start..=end`: (links checked, the first broken one). Fetching a chunk and

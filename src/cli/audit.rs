@@ -19,6 +19,10 @@ pub struct AuditArgs {
     /// The verifier key to pin (from /v1/access-logs/checkpoint-key, obtained out of band).
     #[arg(long, value_name = "VKEY")]
     key: Option<String>,
+    /// Exit 0 when a signed rollback statement covers the inconsistency found (it is reported
+    /// either way).
+    #[arg(long)]
+    accept_rollbacks: bool,
 }
 
 impl AuditArgs {
@@ -34,6 +38,9 @@ impl AuditArgs {
         ];
         if let Some(key) = self.key {
             args.extend(["--key".to_owned(), key]);
+        }
+        if self.accept_rollbacks {
+            args.push("--accept-rollbacks".to_owned());
         }
         crate::audit::main(&args)
     }

@@ -2,6 +2,7 @@
 //! What `serve` and `migrate` share lives here: finding the database (the embedded cluster when
 //! no `DATABASE_URL` is set) and applying migrations.
 
+pub mod accept_rollback;
 pub mod audit;
 pub mod env;
 pub mod migrate;

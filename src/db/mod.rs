@@ -297,6 +297,20 @@ pub fn migrations_current(conn: &mut PgConnection) -> bool {
     matches!(conn.has_pending_migration(MIGRATIONS), Ok(false))
 }
 
+/// True when the connection reaches a primary that accepts writes: not a standby in recovery,
+/// not a read-only server (`default_transaction_read_only`, as a failing-over primary may be).
+pub fn accepts_writes(conn: &mut PgConnection) -> ApiResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Writable {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        writable: bool,
+    }
+    let row: Writable = diesel::RunQueryDsl::get_result(diesel::sql_query(
+        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+    ), conn)?;
+    Ok(row.writable)
+}
+
 /// Connects once, directly (start-up and tooling).
 pub fn connect(url: &str) -> ApiResult<PgConnection> {
     PgConnection::establish(&with_connect_timeout(url)).map_err(|e| {

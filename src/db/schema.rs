@@ -69,11 +69,25 @@ diesel::table! {
 }
 
 diesel::table! {
-    access_log_checkpoint (size) {
+    access_log_checkpoint (epoch, size) {
         size -> Int8,
         root -> Bytea,
         note -> Text,
         signed_at -> Timestamptz,
+        epoch -> Int4,
+    }
+}
+
+diesel::table! {
+    access_log_rollback (epoch) {
+        epoch -> Int4,
+        old_size -> Int8,
+        old_root -> Bytea,
+        new_size -> Int8,
+        new_root -> Bytea,
+        reason -> Text,
+        at -> Timestamptz,
+        statement -> Text,
     }
 }
 
@@ -535,6 +549,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log_unkeyed,
     access_log_unkeyed_fact,
     access_log_checkpoint,
+    access_log_rollback,
     receipt_keys,
     consent_receipts,
     subjects,
