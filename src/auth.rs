@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use uuid::Uuid;
 
+mod bounds;
 pub mod jwks;
 mod refusal;
 use refusal::describe;
@@ -266,6 +267,9 @@ impl Verifier {
             }
         }
         .map_err(refused)?;
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+        bounds::check(&data.header, &data.claims, now)
+            .map_err(|why| ApiError::Unauthorized(format!("invalid token: {why}")))?;
 
         let claims = data.claims;
         // The actor is stored in every record and log entry: control characters have no place

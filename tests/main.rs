@@ -2,6 +2,7 @@
 
 mod access_log;
 mod activities;
+mod address_rule;
 mod at_rest;
 mod audit;
 mod auth;
@@ -35,5 +36,6 @@ mod requests;
 mod retention;
 mod security;
 mod subjects;
+mod token_bounds;
 mod unkeyed;
 mod upgrade;

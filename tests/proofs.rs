@@ -478,12 +478,14 @@ async fn a_database_behind_the_last_signed_checkpoint_stops_the_signing() {
     let app = TestApp::on(db, &config, &JwtKey::Secret(Secret::new(SECRET))).await;
     append(&app, 4).await;
     app.wait_for_checkpoint().await;
-    drop(app);
+    // Stopped, not dropped: dropping a test app removes its data folder.
+    app.state.shutdown();
     // The same service (same data folder, so the same kept checkpoint) on a database restored
     // from before those entries: an empty one.
     let restored = TestDb::new();
     let mut config2 = test_config(&restored.url);
     config2.data_dir = config.data_dir.clone();
+    let _first = app;
     let app = TestApp::on(restored, &config2, &JwtKey::Secret(Secret::new(SECRET))).await;
     append(&app, 6).await;
     let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead])

@@ -1,7 +1,8 @@
-//! Entries forged at or below the pre-MAC cut-over (0 or negative on a fresh install, a gap in
-//! the numbering on an upgraded one) and above it: none is chained, leafed or checkpointed, no
-//! proof is served for one, and `verify` names the first. The entries that really predate the
-//! keys are vouched for once, at the upgrade, and stay in the tree.
+//! Entries forged or changed behind the service's back. Forged at or below the pre-MAC cut-over
+//! (0 or negative on a fresh install, a gap in the numbering on an upgraded one) or above it, none
+//! is chained, leafed or checkpointed, no proof is served for one, and `verify` names the first;
+//! the entries that really predate the keys are vouched for once, at the upgrade, and stay in the
+//! tree. Changed after its checkpoint, an entry's proof is a 409 naming the mismatch.
 
 use crate::harness::{test_config, TestApp, TestDb, SECRET};
 use crate::proofs::{append, get};
@@ -112,4 +113,43 @@ async fn an_entry_forged_below_an_upgraded_cutover_stays_out_and_the_old_ones_st
     )
     .await
     .assert_status(200);
+}
+
+/// An entry changed in the database after it was checkpointed (and one removed): its proof no
+/// longer holds, which is a 409 naming the mismatch, never a 500; `verify` names the change.
+#[actix_web::test]
+async fn the_proof_of_an_entry_changed_in_the_database_is_409_not_500() {
+    let app = TestApp::spawn().await;
+    append(&app, 4).await;
+    app.wait_for_checkpoint().await;
+    let changed = app
+        .db
+        .scalar("SELECT id FROM access_log ORDER BY seq LIMIT 1");
+    let removed = app
+        .db
+        .scalar("SELECT id FROM access_log ORDER BY seq DESC LIMIT 1");
+    app.db.exec(&format!(
+        "SET session_replication_role = replica;
+         UPDATE access_log SET actor = 'someone else' WHERE id = '{changed}';
+         DELETE FROM access_log WHERE id = '{removed}';
+         SET session_replication_role = origin;"
+    ));
+    for id in [&changed, &removed] {
+        let res = get(
+            &app,
+            &format!("/v1/access-logs/{id}/inclusion-proof"),
+            &[Scope::AccessLogsRead],
+        )
+        .await;
+        let problem = res.assert_problem(409, "entry-altered");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("leaf"),
+            "{problem}"
+        );
+    }
+    let v = get(&app, "/v1/access-logs/verify", &[Scope::AccessLogsRead])
+        .await
+        .json();
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["first_bad_id"], changed, "{v}");
 }

@@ -229,19 +229,29 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
             None => Ok(Inclusion::NotYet),
         };
     }
-    let entry: Entry = access_log::table
-        .find(seq)
-        .select(Entry::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::internal("a leaf's entry is missing from the log"))?;
-    let leaf = merkle::leaf_hash(&keyed::leaf_data(&entry));
-    let hashes = merkle::inclusion(&mut DbStore::new(conn), index, tree_size)?;
-    if !merkle::verify_inclusion(index, tree_size, &leaf, &hashes, &root) {
+    let altered = || {
         log::error!(
             "ALARM: the inclusion proof of entry {id} does not match checkpoint {tree_size}"
         );
-        return Err(ApiError::internal("inclusion proof does not verify"));
+        altered(index, tree_size)
+    };
+    let Some(entry) = access_log::table
+        .find(seq)
+        .select(Entry::as_select())
+        .first::<Entry>(conn)
+        .optional()?
+    else {
+        return Err(altered());
+    };
+    let leaf = merkle::leaf_hash(&keyed::leaf_data(&entry));
+    let hashes = match merkle::inclusion(&mut DbStore::new(conn), index, tree_size) {
+        Ok(hashes) => hashes,
+        // Hashes missing from storage: the tree was cut behind the service's back.
+        Err(ApiError::Internal(_)) => return Err(altered()),
+        Err(e) => return Err(e),
+    };
+    if !merkle::verify_inclusion(index, tree_size, &leaf, &hashes, &root) {
+        return Err(altered());
     }
     Ok(Inclusion::Proof(Box::new(InclusionProof {
         entry,
@@ -250,6 +260,21 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
         hashes: b64(&hashes),
         checkpoint: note,
     })))
+}
+
+/// 409 `entry-altered`: the entry, or the tree under it, is no longer what the checkpoint signed
+/// (changed or removed in the database); no proof that does not hold is served, and `verify`
+/// names what changed.
+fn altered(index: u64, tree_size: u64) -> ApiError {
+    ApiError::client(
+        StatusCode::CONFLICT,
+        "entry-altered",
+        format!(
+            "the entry at leaf {index}, or the tree under it, differs from what checkpoint \
+             {tree_size} signed: it was changed in the database; GET /v1/access-logs/verify \
+             names the first altered entry"
+        ),
+    )
 }
 
 /// Proves that one access-log entry is in the tree of a signed checkpoint.
@@ -269,7 +294,7 @@ fn prove_inclusion(conn: &mut PgConnection, id: Uuid, size: Option<u64>) -> ApiR
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such entry, or one the tree refused (not written by the service)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No checkpoint holds the entry yet (`not-yet-checkpointed`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No checkpoint holds the entry yet (`not-yet-checkpointed`, with `Retry-After`), or the entry or the tree under it was changed in the database since it was signed (`entry-altered`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn inclusion_proof(

@@ -6,7 +6,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
 /// Whether an address may be connected to: not loopback, private, link-local, CGNAT
-/// (100.64/10), unique-local (fc00::/7), IPv4-mapped, unspecified, multicast or broadcast.
+/// (100.64/10), benchmarking (198.18/15), unique-local (fc00::/7), IPv4-mapped, unspecified,
+/// multicast or broadcast, nor an IPv6 form that embeds a refused IPv4 address (IPv4-compatible
+/// `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo `2001::/32`); the local-use
+/// NAT64 prefix `64:ff9b:1::/48`, whose embedding is the operator's choice, is refused whole.
 pub fn allowed(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => allowed_v4(v4),
@@ -24,18 +27,37 @@ fn allowed_v4(ip: &Ipv4Addr) -> bool {
         || ip.is_broadcast()
         || a == 0
         || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (18..20).contains(&b))
         || a >= 240)
 }
 
 fn allowed_v6(ip: &Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
+    let s = ip.segments();
+    let refused = ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || ip.to_ipv4_mapped().is_some()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first & 0xffc0) == 0xfec0)
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        || s[..3] == [0x64, 0xff9b, 1];
+    !refused && embedded_v4(ip).iter().all(allowed_v4)
+}
+
+/// The IPv4 addresses an IPv6 address carries, where a router or the host's own stack would
+/// reach them through it.
+fn embedded_v4(ip: &Ipv6Addr) -> Vec<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        // IPv4-compatible (RFC 4291 §2.5.5.1, deprecated) and NAT64's well-known prefix (RFC 6052).
+        [0, 0, 0, 0, 0, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => vec![v4(hi, lo)],
+        // 6to4 (RFC 3056): the relay's address follows the prefix.
+        [0x2002, hi, lo, ..] => vec![v4(hi, lo)],
+        // Teredo (RFC 4380): the server's address, and the client's with its bits inverted.
+        [0x2001, 0, shi, slo, _, _, chi, clo] => vec![v4(shi, slo), v4(!chi, !clo)],
+        _ => Vec::new(),
+    }
 }
 
 /// Checks a URL given at registration; the error is the message for the field `url`. Blocking:
@@ -107,10 +129,37 @@ mod tests {
             "fe80::1",
             "ff02::1",
             "::ffff:8.8.8.8",
+            "198.18.0.1",
+            "198.19.255.254",
+            "::127.0.0.1",
+            "::7f00:1",
+            "::10.0.0.1",
+            "::a9fe:a9fe",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b::c612:1",
+            "64:ff9b:1::808:808",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2002:c0a8:101::1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:7f00:1::",
+            "2001:0:808:808::80ff:fffe",
         ] {
             assert!(!allowed(&refused.parse().unwrap()), "{refused}");
         }
-        for ok in ["8.8.8.8", "100.128.0.1", "2a00:1450::1", "93.184.216.34"] {
+        for ok in [
+            "8.8.8.8",
+            "100.128.0.1",
+            "198.17.255.255",
+            "198.20.0.1",
+            "2a00:1450::1",
+            "93.184.216.34",
+            "::808:808",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:808:808::f7f7:f7f7",
+        ] {
             assert!(allowed(&ok.parse().unwrap()), "{ok}");
         }
     }

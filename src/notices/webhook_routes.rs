@@ -23,8 +23,9 @@ fn new_secret() -> ApiResult<String> {
 /// Notices to the recipient are posted to `url` from now on, signed with the Standard Webhooks
 /// scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). The URL must be `https` and
 /// its host must resolve only to public addresses (not loopback, private, link-local, CGNAT,
-/// unique-local, IPv4-mapped, unspecified or multicast); the address is checked again at every
-/// delivery. Redirects are not followed. The answer carries the signing `secret`: it is shown
+/// benchmarking, unique-local, IPv4-mapped, unspecified or multicast, nor an IPv6 form embedding
+/// such an IPv4 address: IPv4-compatible, NAT64, 6to4, Teredo); the address is checked again at
+/// every delivery. Redirects are not followed. The answer carries the signing `secret`: it is shown
 /// only here, so keep it. Notices already waiting stay with the webhook they were queued for.
 #[utoipa::path(
     post, path = paths::RECIPIENT_WEBHOOKS, tag = "recipients", security(("bearer" = [])),
