@@ -7,7 +7,7 @@ use crate::access_log::group_commit::GroupOps;
 /// Every batched operation.
 pub fn operations() -> GroupOps {
     GroupOps::new()
-        .with::<crate::consents::batch::ChangeConsent>()
+        .with::<crate::consents::batch::op::ChangeConsent>()
         .with::<crate::subjects::read::ReadSubject>()
         .with::<crate::disclosures::partner_read::PartnerRead>()
 }

@@ -9,6 +9,8 @@
 //! writes one access-log entry like the original's and changes nothing else. Without a key none
 //! of this costs a statement.
 
+pub mod expiry;
+
 use crate::access_log::{record, Action, NewEntry};
 use crate::at_rest::{self, Cipher, Place};
 use crate::auth::Actor;
@@ -241,7 +243,7 @@ pub fn claim(
     if let Some(subject) = stored.entry_subject_id {
         let erase = stored.entry_action.as_deref() == Some(Action::SubjectErase.as_str());
         if !erase {
-            crate::subjects::path::require(conn, SubjectId(subject))?;
+            subject_check()?(conn, SubjectId(subject))?;
         }
     }
     if let (Some(entry), Some(action)) = (entry, stored.entry_action) {
@@ -261,11 +263,30 @@ pub fn claim(
     }))
 }
 
+/// Whether a subject may still be answered about (404 for none, 410 for an erased one).
+pub type SubjectCheck = fn(&mut PgConnection, SubjectId) -> ApiResult<()>;
+
+static SUBJECT_CHECK: std::sync::OnceLock<SubjectCheck> = std::sync::OnceLock::new();
+
+/// Registers the subjects' existence check, asked before a stored answer about a subject is
+/// repeated (the mechanism names no resource; the subjects plug in at start-up).
+pub fn check_subjects_with(check: SubjectCheck) {
+    let _ = SUBJECT_CHECK.set(check);
+}
+
+/// The registered check; without one no answer about a subject is repeated.
+fn subject_check() -> ApiResult<SubjectCheck> {
+    SUBJECT_CHECK
+        .get()
+        .copied()
+        .ok_or_else(|| ApiError::internal("no subject check registered for idempotent replays"))
+}
+
 /// Why a stored answer does not open: its subject's standing (404, 410 `subject-erased`), else
 /// a fault of the service's keys, never a reason to make the change a second time.
 fn unopenable(conn: &mut PgConnection, subject: Option<uuid::Uuid>) -> ApiError {
     if let Some(subject) = subject {
-        if let Err(standing) = crate::subjects::path::require(conn, SubjectId(subject)) {
+        if let Err(standing) = subject_check().and_then(|check| check(conn, SubjectId(subject))) {
             return standing;
         }
     }

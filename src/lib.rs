@@ -5,6 +5,7 @@ pub mod activities;
 pub mod at_rest;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod batched;
 pub mod body;
 pub mod caller;

@@ -160,6 +160,21 @@ pub fn record_notice_attempt(delivered: bool) {
     }
 }
 
+/// What `/metrics` shows of a task.
+#[derive(Debug, Clone, Default)]
+pub struct TaskStatus {
+    /// When its last activation began.
+    pub last_run: Option<std::time::SystemTime>,
+    /// How long its last activation took.
+    pub last_duration: Duration,
+    /// Activations so far.
+    pub runs: u64,
+    /// Activations that failed so far.
+    pub failures: u64,
+    /// The error of the last failed activation.
+    pub last_error: Option<String>,
+}
+
 /// A gauge read at each scrape from elsewhere (such as the database): name, help, value.
 pub type ScrapedGauge = (&'static str, &'static str, i64);
 
@@ -169,6 +184,7 @@ pub fn render(
     pool_idle: u32,
     pool_max: u32,
     scraped: &[ScrapedGauge],
+    tasks: &[(&'static str, TaskStatus)],
 ) -> String {
     use prometheus_client::encoding::text::{encode_eof, encode_registry};
     METRICS.pool_open.set(i64::from(pool_connections));
@@ -180,6 +196,7 @@ pub fn render(
         gauge.set(*value);
         now.register(*name, *help, gauge);
     }
+    register_tasks(&mut now, tasks);
     let mut out = String::new();
     let encoded = encode_registry(&mut out, &METRICS.registry)
         .and_then(|()| encode_registry(&mut out, &now))
@@ -188,4 +205,60 @@ pub fn render(
         log::warn!("metrics could not be encoded");
     }
     out
+}
+
+/// The background tasks' figures: when each last ran, how long it took, its runs and failures,
+/// and its last error (as a label of an info gauge).
+fn register_tasks(now: &mut Registry, tasks: &[(&'static str, TaskStatus)]) {
+    type Labels = Vec<(&'static str, String)>;
+    let last_run = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    let duration = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    let runs = Family::<Labels, Gauge>::default();
+    let failures = Family::<Labels, Gauge>::default();
+    let errors = Family::<Labels, Gauge>::default();
+    for (name, status) in tasks {
+        let task: Labels = vec![("task", (*name).to_string())];
+        if let Some(at) = status.last_run {
+            let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            last_run.get_or_create(&task).set(since.as_secs_f64());
+        }
+        duration
+            .get_or_create(&task)
+            .set(status.last_duration.as_secs_f64());
+        runs.get_or_create(&task)
+            .set(i64::try_from(status.runs).unwrap_or(i64::MAX));
+        failures
+            .get_or_create(&task)
+            .set(i64::try_from(status.failures).unwrap_or(i64::MAX));
+        if let Some(error) = &status.last_error {
+            let mut labels = task.clone();
+            labels.push(("error", error.chars().take(200).collect()));
+            errors.get_or_create(&labels).set(1);
+        }
+    }
+    now.register(
+        "background_task_last_run_timestamp_seconds",
+        "When each background task's last activation began",
+        last_run,
+    );
+    now.register(
+        "background_task_last_duration_seconds",
+        "How long each background task's last activation took",
+        duration,
+    );
+    now.register(
+        "background_task_activations",
+        "Activations of each background task so far",
+        runs,
+    );
+    now.register(
+        "background_task_failed_activations",
+        "Failed activations of each background task so far",
+        failures,
+    );
+    now.register(
+        "background_task_last_error",
+        "The last error of a background task (1, with the error as a label)",
+        errors,
+    );
 }

@@ -73,5 +73,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     scraped.extend(crate::notices::gauges(&state).await);
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
-        .body(crate::metrics::render(open, idle, max, &scraped))
+        .body(crate::metrics::render(
+            open,
+            idle,
+            max,
+            &scraped,
+            &state.background.statuses(),
+        ))
 }

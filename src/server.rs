@@ -4,10 +4,14 @@
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
 use crate::auth::Verifier;
+use crate::background::Driver;
 use crate::body::{MAX_BULK_JSON_BYTES, MAX_JSON_BYTES};
 use crate::config::{Config, JwtKey};
 use crate::db::Db;
 use crate::extract::{json_error, path_error, query_error};
+use crate::idempotency::expiry::Purge;
+use crate::notices::worker::Worker;
+use crate::retention::worker::Runner;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -63,34 +67,48 @@ impl AppState {
             config.db_pool_timeout,
             config.db_statement_timeout,
         );
+        plug_in();
+        let keys = config
+            .proofs
+            .resolve(config.database_url.is_none(), &config.data_dir)
+            .map_err(std::io::Error::other)?;
+        crate::receipts::install(keys.receipt_key).map_err(std::io::Error::other)?;
+        let proofs = crate::access_log::sealing::Proofs::start(config)?;
+        let (sealer, sealing) = Sealer::start(db.clone(), SEAL_PERIOD, proofs);
+        let serving_url = crate::db::serving_url(url, config.db_statement_timeout);
+        // The periodic jobs, one line each; they stop in this order (the sealing last).
+        let mut background = Driver::default();
+        background.register(sealing)?;
+        background.register(Runner::new(serving_url.clone(), config.retention))?;
+        background.register(Worker::start(db.clone(), config.webhook_allow_private)?)?;
+        background.register(Purge { db: db.clone() })?;
         Ok(Self {
-            sealer: Sealer::start(
-                db.clone(),
-                SEAL_PERIOD,
-                crate::access_log::sealing::Proofs::start(config)?,
-            )?,
-            notices: crate::notices::worker::Worker::start(
-                db.clone(),
-                config.webhook_allow_private,
-            )?,
+            sealer,
+            background,
             webhook_allow_private: config.webhook_allow_private,
             registers: config.registers.clone(),
             purpose_rule: crate::activities::binding::rule(config.registers.purpose_enforcement),
             db,
             verifier,
             body_timeout: config.request_body_timeout,
-            retention: crate::retention::worker::Runner::start(
-                crate::db::serving_url(url, config.db_statement_timeout),
-                config.retention,
-            )?,
             log_writer: LogWriter::start(
-                &crate::db::serving_url(url, config.db_statement_timeout),
+                &serving_url,
                 LOG_WRITERS,
                 crate::batched::operations(),
                 config.db_statement_timeout,
             )?,
         })
     }
+}
+
+/// Plugs the resources into the mechanisms, once per process: the notices' after-commit hook,
+/// the subjects' check before an idempotent replay.
+fn plug_in() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        crate::notices::plug_in();
+        crate::subjects::plug_in();
+    });
 }
 
 /// How often the hash chain is extended.

@@ -1,10 +1,11 @@
 //! What every handler shares: the pool, the token verifier, the access log's background
-//! writers, the notices' delivery worker and the retention thread. Built by
+//! writers, the proofs the sealing keeps and the background driver. Built by
 //! `server::AppState::new`, torn down by [`AppState::shutdown`].
 
 use crate::access_log::sealer::Sealer;
 use crate::access_log::writer::LogWriter;
 use crate::auth::Verifier;
+use crate::background::{Driver, Stage};
 use crate::db::Db;
 
 /// What every handler shares.
@@ -15,10 +16,8 @@ pub struct AppState {
     pub sealer: Sealer,
     /// How long a request body may take to arrive.
     pub body_timeout: std::time::Duration,
-    /// The retention thread, which carries out retention runs.
-    pub retention: crate::retention::worker::Runner,
-    /// The delivery worker of notices to recipients.
-    pub notices: crate::notices::worker::Worker,
+    /// The periodic jobs (chain sealing, retention, notice delivery, idempotency purge).
+    pub background: Driver,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
     pub webhook_allow_private: bool,
     /// The accountability registers' settings.
@@ -28,11 +27,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Commits every pending access-log entry and seals the chain: the last step of a shutdown.
+    /// Stops the jobs, commits every pending access-log entry and seals the chain: the last step
+    /// of a shutdown.
     pub fn shutdown(&self) {
-        self.retention.shutdown();
-        self.notices.shutdown();
+        self.background.shutdown(Stage::Work);
         self.log_writer.shutdown();
-        self.sealer.shutdown();
+        self.background.shutdown(Stage::Seal);
     }
 }

@@ -21,6 +21,7 @@ mod harness;
 mod idempotency;
 mod instances;
 mod jwks;
+mod layers;
 mod log_coverage;
 mod never_fork;
 mod notices;

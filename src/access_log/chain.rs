@@ -19,7 +19,7 @@ use diesel::sql_types::BigInt;
 use sha2::{Digest, Sha256};
 
 /// Entries chained in one round at the most (a round is also cut at a transaction boundary).
-const ROUND_LIMIT: i64 = 20_000;
+pub(super) const ROUND_LIMIT: i64 = 20_000;
 
 /// The hash before the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -223,70 +223,4 @@ fn cut_at_transaction(
     }
     rows.retain(|(t, _, _)| *t != last_txid);
     Ok((strip(rows), last_txid))
-}
-
-/// Seals in the background every `period` until `stop` is set; the last round runs after it is.
-pub fn spawn_sealer(
-    db: crate::db::Db,
-    period: std::time::Duration,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    proofs: std::sync::Arc<Proofs>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("access-log-sealer".into())
-        .spawn(move || {
-            let mut purged = std::time::Instant::now();
-            loop {
-                let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
-                if purged.elapsed() >= PURGE_PERIOD {
-                    purged = std::time::Instant::now();
-                    purge_expired(&db);
-                }
-                let result = db
-                    .get()
-                    .and_then(|mut conn| seal(&mut conn, stopping, &proofs));
-                let backlog = match result {
-                    // A full round means more is waiting: go on at once, so that sealing keeps
-                    // up with any append rate the round size allows.
-                    Ok(chained) => chained as i64 >= ROUND_LIMIT / 2,
-                    Err(e) => {
-                        if !matches!(e, ApiError::Unavailable) {
-                            log::warn!("sealing the access log failed: {e}");
-                        }
-                        false
-                    }
-                };
-                if stopping {
-                    return;
-                }
-                if backlog {
-                    continue;
-                }
-                let mut slept = std::time::Duration::ZERO;
-                while slept < period && !stop.load(std::sync::atomic::Ordering::Acquire) {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    slept += std::time::Duration::from_millis(20);
-                }
-            }
-        })
-}
-
-/// How often answers kept for idempotent retries are cleared once past their 24 hours.
-const PURGE_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// The sealer's thread also clears expired idempotent answers, in one instance at a time.
-fn purge_expired(db: &crate::db::Db) {
-    let result = db.get().and_then(|mut conn| {
-        conn.transaction(|conn| {
-            if !singleton::try_hold(conn, Singleton::IdempotencyPurge)? {
-                return Ok(0);
-            }
-            crate::idempotency::purge(conn)
-        })
-    });
-    match result {
-        Ok(0) | Err(ApiError::Unavailable) => {}
-        Ok(n) => log::info!("removed {n} expired idempotent answers"),
-        Err(e) => log::warn!("removing expired idempotent answers failed: {e}"),
-    }
 }

@@ -112,3 +112,32 @@ pub fn search(
     };
     Ok(query.load(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::keyed::leaf_data;
+    use super::*;
+
+    #[test]
+    fn leaf_data_is_canonical_json_with_nulls_and_microseconds() {
+        let entry = Entry {
+            seq: 1,
+            id: Uuid::parse_str("01890000-0000-7000-8000-000000000001").unwrap(),
+            at: DateTime::parse_from_rfc3339("2026-12-01T08:00:00.120Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            actor: "a\"\u{1}é".into(),
+            recipient_id: None,
+            action: "subject.read".into(),
+            subject_id: None,
+            outcome: "allowed".into(),
+            purpose: None,
+            request_id: "r".into(),
+            count: Some(3),
+        };
+        assert_eq!(
+            String::from_utf8(leaf_data(&entry)).unwrap(),
+            r#"{"action":"subject.read","actor":"a\"\u0001é","at":"2026-12-01T08:00:00.120000Z","count":3,"id":"01890000-0000-7000-8000-000000000001","outcome":"allowed","purpose":null,"recipient_id":null,"request_id":"r","subject_id":null}"#
+        );
+    }
+}

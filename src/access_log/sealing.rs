@@ -45,15 +45,13 @@ impl Proofs {
     }
 
     /// The context of a service run with this configuration: keys resolved (generated in
-    /// embedded mode), the access-log key installed for [`super::record`] and the receipt key
-    /// for the consent batch.
+    /// embedded mode) and the access-log key installed for [`super::record`].
     pub fn start(config: &crate::config::Config) -> std::io::Result<std::sync::Arc<Self>> {
         let keys = config
             .proofs
             .resolve(config.database_url.is_none(), &config.data_dir)
             .map_err(std::io::Error::other)?;
         keyed::install(&keys.access_log_key).map_err(std::io::Error::other)?;
-        crate::receipts::install(keys.receipt_key).map_err(std::io::Error::other)?;
         Ok(std::sync::Arc::new(Self::new(
             Signer::new(keys.checkpoint_key, &config.proofs.origin),
             MacKey::new(&keys.access_log_key),

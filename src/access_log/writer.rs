@@ -233,7 +233,7 @@ fn commit_and_answer(url: &str, conn: &mut Option<WriterConn>, mut batch: Batch)
             Ok(written)
         })
     });
-    crate::notices::transaction_ended(result.is_ok());
+    crate::db::after_commit::transaction_ended(result.is_ok());
     match result {
         Ok(written) => {
             crate::metrics::record_log_batch(written);

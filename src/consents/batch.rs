@@ -26,8 +26,7 @@ use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-mod op;
-pub use op::ChangeConsent;
+pub mod op;
 
 /// A decision waiting for its batch.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@ use super::api::{
     Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest, NewPurpose, Purpose,
     PurposeList,
 };
-use super::batch::{answer_of, ChangeConsent, ChangeOutcome, PendingChange};
+use super::batch::op::ChangeConsent;
+use super::batch::{answer_of, ChangeOutcome, PendingChange};
 use super::eligibility_body::parse_eligibility;
 use super::model;
 use crate::access_log::{Action, NewEntry, Outcome};

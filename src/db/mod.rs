@@ -7,6 +7,7 @@
 //! answered rolls back instead of committing. Serving connections also carry a server-side
 //! statement timeout and TCP keepalive limits ([`serving_url`]).
 
+pub mod after_commit;
 pub mod embedded;
 pub mod schema;
 pub mod singleton;
@@ -176,7 +177,7 @@ impl Db {
                 }
                 Ok(out)
             });
-            crate::notices::transaction_ended(done.is_ok());
+            after_commit::transaction_ended(done.is_ok());
             done
         })
         .await

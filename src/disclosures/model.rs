@@ -1,20 +1,20 @@
 //! Authorization and disclosure rows, and the queries that decide what may be disclosed.
 
 use crate::at_rest::{self, Cipher, Place};
-use crate::db::schema::{
-    disclosure_authorizations as auths, disclosures, recipients, subject_keys, subjects,
-};
+use crate::db::schema::{disclosure_authorizations as auths, recipients, subject_keys};
 use crate::domain::disclosure::DataCategory;
-use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
+use crate::domain::ids::{AuthorizationId, RecipientId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::recipients::model::ACTIVE;
-use crate::subjects::model::Keyed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
+mod active;
 mod ledger;
 mod release;
+pub(super) use active::in_force;
+use active::lock_active_recipient;
 pub use ledger::*;
 pub use release::*;
 
@@ -48,16 +48,6 @@ impl AuthorizationRow {
             && self.valid_from <= now
             && self.valid_until.is_none_or(|until| now < until)
     }
-}
-
-/// The SQL form of [`AuthorizationRow::is_active`] without the recipient's part: not revoked
-/// and within its validity at `now`.
-#[diesel::dsl::auto_type]
-pub(super) fn in_force(now: DateTime<Utc>) -> _ {
-    auths::revoked_at
-        .is_null()
-        .and(auths::valid_from.le(now))
-        .and(auths::valid_until.is_null().or(auths::valid_until.gt(now)))
 }
 
 /// An authorization with what an answer shows of it: its recipient's status and its evidence
@@ -114,18 +104,6 @@ pub fn require_recipient(conn: &mut PgConnection, id: RecipientId) -> ApiResult<
         .optional()?
         .map(|_| ())
         .ok_or_else(|| ApiError::invalid_field("recipient_id", "no recipient has this id"))
-}
-
-/// True when the recipient exists and is active, holding a share lock on it until the
-/// transaction ends so that a suspension cannot commit between this check and the disclosure.
-fn lock_active_recipient(conn: &mut PgConnection, id: RecipientId) -> ApiResult<bool> {
-    let status: Option<String> = recipients::table
-        .find(id)
-        .select(recipients::status)
-        .for_share()
-        .first(conn)
-        .optional()?;
-    Ok(status.as_deref() == Some(ACTIVE))
 }
 
 /// Of `ids`, the recipients that exist and are active, each share-locked (in id order) until

@@ -23,8 +23,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
 use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
 
 /// One event about one subject; it becomes one notice per recipient concerned.
 #[derive(Debug, Clone)]
@@ -157,30 +155,18 @@ pub fn transaction_ended(committed: bool) {
     }
 }
 
-/// The worker's doorbell: a generation counter every wake-up advances.
-static BELL: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+/// The worker's doorbell, shared by every instance of the service in this process.
+pub static BELL: crate::background::Bell = crate::background::Bell::new();
 
 /// Wakes the delivery workers of this process now.
 pub fn wake() {
-    let (lock, ring) = &BELL;
-    let mut generation = lock.lock().unwrap_or_else(|p| p.into_inner());
-    *generation = generation.wrapping_add(1);
-    ring.notify_all();
+    BELL.ring();
 }
 
-/// Waits until [`wake`] rings after `seen` or `timeout` passes; returns the generation now.
-pub fn wait(seen: u64, timeout: Duration) -> u64 {
-    let (lock, ring) = &BELL;
-    let generation = lock.lock().unwrap_or_else(|p| p.into_inner());
-    let (generation, _) = ring
-        .wait_timeout_while(generation, timeout, |g| *g == seen)
-        .unwrap_or_else(|p| p.into_inner());
-    *generation
-}
-
-/// The current generation of the doorbell.
-pub fn generation() -> u64 {
-    *BELL.0.lock().unwrap_or_else(|p| p.into_inner())
+/// Plugs the notices into the mechanisms at start-up: the worker is woken after a commit that
+/// queued notices.
+pub fn plug_in() {
+    crate::db::after_commit::register(transaction_ended);
 }
 
 /// Every notice about the subject, oldest first, for the right-of-access export (Art. 19: the

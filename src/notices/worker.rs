@@ -6,12 +6,13 @@
 //! anything cut short is sent again once its lease expires.
 
 use super::delivery::{self, Attempt, Job};
+use crate::background::{Doorbell, Next, Task};
 use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
 use crate::http_client::{ClientOptions, HttpClient};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The longest wait between two looks for due notices.
@@ -25,22 +26,25 @@ const IN_FLIGHT: usize = SENDERS * 8;
 /// How long a stop waits for attempts in flight.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-/// The running worker.
+/// The dispatcher: the job the background driver activates (see the module's doc).
 pub struct Worker {
-    stop: Arc<AtomicBool>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    db: Db,
+    jobs: Sender<Job>,
+    done: Receiver<Attempt>,
+    in_flight: usize,
+    /// Outcomes not yet recorded (kept to record again after a failed round).
+    outcomes: Vec<Attempt>,
 }
 
 impl Worker {
-    /// Starts the dispatcher and its senders. With `allow_private` (WEBHOOK_ALLOW_PRIVATE), any
-    /// address may be connected to; otherwise only public ones, checked at every connection.
+    /// The dispatcher, with its senders started. With `allow_private` (WEBHOOK_ALLOW_PRIVATE),
+    /// any address may be connected to; otherwise only public ones, checked at every connection.
     pub fn start(db: Db, allow_private: bool) -> std::io::Result<Self> {
         let client = HttpClient::new(ClientOptions {
             timeout: ATTEMPT_TIMEOUT,
             max_body_bytes: 64 * 1024,
             allow_address: (!allow_private).then_some(super::url_rule::allowed as fn(&_) -> bool),
         });
-        let stop = Arc::new(AtomicBool::new(false));
         let (jobs_tx, jobs_rx) = channel::<Job>();
         let (done_tx, done_rx) = channel::<Attempt>();
         let jobs_rx = Arc::new(Mutex::new(jobs_rx));
@@ -52,28 +56,81 @@ impl Worker {
                 .name(format!("notice-sender-{n}"))
                 .spawn(move || sender(&client, &jobs, &done))?;
         }
-        let mut threads = Vec::with_capacity(1);
-        drop(done_tx);
-        let flag = stop.clone();
-        threads.push(
-            std::thread::Builder::new()
-                .name("notice-dispatcher".into())
-                .spawn(move || dispatcher(&db, &flag, jobs_tx, &done_rx))?,
-        );
         Ok(Self {
-            stop,
-            threads: Mutex::new(threads),
+            db,
+            jobs: jobs_tx,
+            done: done_rx,
+            in_flight: 0,
+            outcomes: Vec::new(),
         })
     }
 
-    /// Stops the worker: attempts in flight that finish within a few seconds are recorded.
-    pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        super::wake();
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
-        for thread in threads {
-            let _ = thread.join();
+    /// Records the outcomes gathered and, unless `stopping`, claims what is due; whether the
+    /// claim was full (more may be due).
+    fn round(&mut self, stopping: bool) -> ApiResult<bool> {
+        self.outcomes.extend(self.done.try_iter());
+        self.in_flight -= self.outcomes.len().min(self.in_flight);
+        let mut conn = self.db.get()?;
+        let room = if stopping {
+            0
+        } else {
+            IN_FLIGHT - self.in_flight
+        };
+        let outcomes = &self.outcomes;
+        // Recording and the next claim share one transaction: one commit (and its WAL flush)
+        // per round instead of two.
+        let claimed = diesel::Connection::transaction(&mut *conn, |conn| {
+            if !outcomes.is_empty() {
+                delivery::record(conn, outcomes)?;
+            }
+            if room == 0 {
+                return Ok(Vec::new());
+            }
+            delivery::claim(conn, room)
+        })?;
+        self.outcomes.clear();
+        let full = room > 0 && claimed.len() == room;
+        for job in claimed {
+            self.in_flight += 1;
+            if self.jobs.send(job).is_err() {
+                return Err(ApiError::internal("the notice senders are gone"));
+            }
         }
+        Ok(full)
+    }
+}
+
+impl Task for Worker {
+    fn name(&self) -> &'static str {
+        "notice-dispatcher"
+    }
+
+    fn period(&self) -> Duration {
+        POLL
+    }
+
+    fn bell(&self) -> Doorbell {
+        Doorbell::Shared(&super::BELL)
+    }
+
+    fn activate(&mut self, _: &AtomicBool) -> ApiResult<Next> {
+        // A full claim means more may be due: look again at once. Outcomes of a failed round
+        // are kept to record again; the leases outlive a short outage.
+        match self.round(false) {
+            Ok(true) => Ok(Next::Now),
+            Ok(false) => Ok(Next::Period),
+            Err(ApiError::Unavailable) => Ok(Next::Period),
+            Err(e) => Err(ApiError::internal(format!("a delivery round failed: {e}"))),
+        }
+    }
+
+    /// Finishes the attempts in flight (for a few seconds at most) and records them.
+    fn stop(&mut self) {
+        if let Err(e) = self.round(true) {
+            log::warn!("notices: a delivery round failed: {e}");
+        }
+        let outcomes = std::mem::take(&mut self.outcomes);
+        finish(&self.db, self.in_flight, outcomes, &self.done);
     }
 }
 
@@ -87,57 +144,6 @@ fn sender(client: &HttpClient, jobs: &Mutex<Receiver<Job>>, done: &Sender<Attemp
             return;
         }
         super::wake();
-    }
-}
-
-fn dispatcher(db: &Db, stop: &AtomicBool, jobs: Sender<Job>, done: &Receiver<Attempt>) {
-    let mut in_flight = 0usize;
-    let mut outcomes: Vec<Attempt> = Vec::new();
-    loop {
-        let seen = super::generation();
-        outcomes.extend(done.try_iter());
-        in_flight -= outcomes.len().min(in_flight);
-        let stopping = stop.load(Ordering::SeqCst);
-        let mut claimed_all = false;
-        match db.get() {
-            Ok(mut conn) => {
-                let room = if stopping { 0 } else { IN_FLIGHT - in_flight };
-                // Recording and the next claim share one transaction: one commit (and its WAL
-                // flush) per round instead of two.
-                let round = diesel::Connection::transaction(&mut *conn, |conn| {
-                    if !outcomes.is_empty() {
-                        delivery::record(conn, &outcomes)?;
-                    }
-                    if room == 0 {
-                        return Ok(Vec::new());
-                    }
-                    delivery::claim(conn, room)
-                });
-                match round {
-                    Ok(claimed) => {
-                        outcomes.clear();
-                        claimed_all = room > 0 && claimed.len() == room;
-                        for job in claimed {
-                            in_flight += 1;
-                            if jobs.send(job).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    // Outcomes are kept to record again; the leases outlive a short outage.
-                    Err(e) => log::warn!("notices: a delivery round failed: {e}"),
-                }
-            }
-            Err(e) => log::warn!("notices: no database connection: {e}"),
-        }
-        if stopping {
-            finish(db, in_flight, outcomes, done);
-            return;
-        }
-        // A full claim means more may be due: look again at once.
-        if !claimed_all {
-            super::wait(seen, POLL);
-        }
     }
 }
 

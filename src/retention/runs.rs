@@ -62,7 +62,7 @@ pub async fn start_run(
             })
         })
         .await?;
-    state.retention.kick();
+    state.background.activate(super::worker::NAME);
     Ok(answer.respond())
 }
 

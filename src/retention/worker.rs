@@ -5,14 +5,13 @@
 
 use super::run::{self, ACTOR};
 use crate::auth::Actor;
+use crate::background::{Next, Task};
 use crate::db::singleton::{self, Singleton};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Tallinn;
 use diesel::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
 
 pub use crate::config::RetentionSchedule as Schedule;
 
@@ -48,90 +47,72 @@ pub fn next_run_at(after: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
 }
 
 enum Wake {
-    /// A run was requested (it is recorded already).
+    /// A run was requested (it is recorded already), or the periodic look for one to take over.
     Requested,
     /// Start a run unless one started at or after this moment.
     Scheduled(DateTime<Utc>),
 }
 
-/// The retention thread and its switch.
+/// The retention job: the background driver activates it when a run is requested
+/// ([`NAME`]), at the daily time and at least every [`TAKE_OVER_PERIOD`].
 pub struct Runner {
-    wake: Mutex<Option<Sender<Wake>>>,
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    url: String,
+    schedule: Schedule,
+    /// The next daily run.
+    next: DateTime<Utc>,
+    /// The first activation: continue a run left behind, and run now when the last one is over
+    /// a day old.
+    started: bool,
 }
+
+/// The job's name, by which a requested run wakes it.
+pub const NAME: &str = "retention";
 
 impl Runner {
-    /// Starts the thread; `url` is the database, connected to for each round.
-    pub fn start(url: String, schedule: Schedule) -> std::io::Result<Self> {
-        let (sender, receiver) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("retention".into())
-            .spawn(move || serve(&url, schedule, &receiver, &flag))?;
-        Ok(Self {
-            wake: Mutex::new(Some(sender)),
-            stop,
-            thread: Mutex::new(Some(thread)),
-        })
-    }
-
-    /// Wakes the thread to carry out the run under way.
-    pub fn kick(&self) {
-        if let Ok(guard) = self.wake.lock() {
-            if let Some(sender) = guard.as_ref() {
-                let _ = sender.send(Wake::Requested);
-            }
-        }
-    }
-
-    /// Stops the thread after the subject it is erasing; the run stays `running`, and the next
-    /// start (of this or another instance) continues it.
-    pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::Release);
-        if let Ok(mut guard) = self.wake.lock() {
-            guard.take();
-        }
-        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
+    /// The job; `url` is the database, connected to for each round.
+    pub fn new(url: String, schedule: Schedule) -> Self {
+        Self {
+            url,
+            schedule,
+            next: next_run_at(Utc::now(), schedule.at),
+            started: false,
         }
     }
 }
 
-fn serve(url: &str, schedule: Schedule, receiver: &mpsc::Receiver<Wake>, stop: &AtomicBool) {
-    let mut next = next_run_at(Utc::now(), schedule.at);
-    // At start: continue a run left behind, and run now when the last one is over a day old.
-    let mut wake = if schedule.enabled {
-        Some(Wake::Scheduled(Utc::now() - Duration::days(1)))
-    } else {
-        Some(Wake::Requested)
-    };
-    while !stop.load(Ordering::Acquire) {
-        if let Some(reason) = wake.take() {
-            if let Err(e) = round(url, reason, stop) {
-                if !matches!(e, ApiError::Unavailable) {
-                    log::warn!("retention: {e}");
-                }
-            }
-        }
+impl Task for Runner {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn period(&self) -> std::time::Duration {
+        TAKE_OVER_PERIOD
+    }
+
+    fn activate(&mut self, stop: &AtomicBool) -> ApiResult<Next> {
         let now = Utc::now();
-        if schedule.enabled && now >= next {
-            wake = Some(Wake::Scheduled(next));
-            next = next_run_at(now, schedule.at);
-            continue;
-        }
-        let until_next = (next - now).to_std().unwrap_or_default();
-        let timeout = if schedule.enabled {
+        let reason = if !self.started {
+            self.started = true;
+            if self.schedule.enabled {
+                Wake::Scheduled(now - Duration::days(1))
+            } else {
+                Wake::Requested
+            }
+        } else if self.schedule.enabled && now >= self.next {
+            let due = self.next;
+            self.next = next_run_at(now, self.schedule.at);
+            Wake::Scheduled(due)
+        } else {
+            Wake::Requested
+        };
+        let done = round(&self.url, reason, stop);
+        let until_next = (self.next - Utc::now()).to_std().unwrap_or_default();
+        let wait = if self.schedule.enabled {
             until_next.min(TAKE_OVER_PERIOD)
         } else {
             TAKE_OVER_PERIOD
         };
-        wake = match receiver.recv_timeout(timeout) {
-            Ok(reason) => Some(reason),
-            Err(RecvTimeoutError::Timeout) => Some(Wake::Requested),
-            Err(RecvTimeoutError::Disconnected) => return,
-        };
+        done.map(|()| Next::After(wait))
     }
 }
 

@@ -10,7 +10,14 @@ pub mod patch;
 pub mod path;
 pub mod processing;
 pub mod read;
+pub mod record;
 pub mod rectify;
 pub mod restriction;
 pub mod routes;
 pub mod sealed;
+
+/// Plugs the subjects into the mechanisms at start-up: an idempotent replay about a subject
+/// first checks that it still exists and is not erased.
+pub fn plug_in() {
+    crate::idempotency::check_subjects_with(|conn, id| path::require(conn, id).map(drop));
+}

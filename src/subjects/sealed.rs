@@ -2,7 +2,7 @@
 //! bound to its column and row, the exact-lookup fields also as blind indexes. The rest of the
 //! service sees only [`SubjectData`], opened.
 
-use super::model::{NewRectification, RectificationRow, SubjectData, SubjectRow};
+use super::record::{NewRectification, RectificationRow, SubjectData, SubjectRow};
 use crate::at_rest::{self, Cipher, Indexed, Place};
 use crate::db::schema::{rectifications, subjects};
 use crate::domain::ids::{RectificationId, SubjectId};

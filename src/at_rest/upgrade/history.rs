@@ -1,7 +1,7 @@
 //! The first version's history tables, consent flags and stored answers, sealed in batches like
 //! the subject rows (see the parent module).
 
-use super::{in_batches, key_of, sealed_names, sealed_params, StoredKey, BATCH};
+use super::rows::{in_batches, key_of, sealed_names, sealed_params, StoredKey, BATCH};
 use crate::at_rest::cipher::{Cipher, Place};
 use crate::at_rest::store::{self, ServiceKey};
 use crate::domain::ids::SubjectId;
@@ -187,8 +187,15 @@ pub(super) fn consents(conn: &mut PgConnection) -> ApiResult<u64> {
             let (mut subjects, mut purposes, mut sealed) = (vec![], vec![], vec![]);
             for row in rows {
                 let key = key_of(conn, row.subject_id, row.erased, row.key)?;
-                let place = crate::consents::model::flag_row(row.subject_id, &row.purpose_id);
-                let at = crate::consents::model::flag_evidence_at(&place);
+                // The place a flag's evidence is sealed at, spelled as the consents spell it
+                // (`consents::model::flag_evidence_at`): the stored form is fixed once written.
+                let mut place = row.subject_id.uuid().as_bytes().to_vec();
+                place.extend_from_slice(row.purpose_id.as_bytes());
+                let at = Place {
+                    table: "consents",
+                    column: "evidence_enc",
+                    row: &place,
+                };
                 sealed.push(key.map(|k| k.seal(at, row.evidence.as_bytes())));
                 subjects.push(row.subject_id.uuid());
                 purposes.push(row.purpose_id);

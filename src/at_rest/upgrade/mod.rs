@@ -8,6 +8,10 @@
 //! before committing.
 
 mod history;
+mod rows;
+
+pub use rows::{in_batches, BATCH};
+use rows::{sealed_names, sealed_params, StoredKey};
 
 use crate::at_rest::blind::{self, Indexed};
 use crate::at_rest::cipher::{Cipher, Place};
@@ -16,9 +20,6 @@ use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bytea, Nullable, Text, Uuid as SqlUuid};
-
-/// Rows sealed per transaction.
-pub const BATCH: i64 = 2000;
 
 /// The personal columns of `subjects` in clear, in the order of their encrypted twins.
 const SUBJECT_COLUMNS: [&str; 13] = [
@@ -143,22 +144,6 @@ fn any_clear(conn: &mut PgConnection) -> QueryResult<bool> {
         .map(|f| f.found)
 }
 
-/// A subject's data key as every select of the upgrade joins it (`k.key_id, k.wrapped` from
-/// `subject_keys`): both `NULL` while the subject has none yet.
-#[derive(QueryableByName)]
-struct StoredKey {
-    #[diesel(sql_type = Nullable<Bytea>)]
-    key_id: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Bytea>)]
-    wrapped: Option<Vec<u8>>,
-}
-
-impl StoredKey {
-    fn pair(self) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.key_id.zip(self.wrapped)
-    }
-}
-
 #[derive(QueryableByName)]
 struct ClearSubject {
     #[diesel(sql_type = SqlUuid)]
@@ -167,57 +152,6 @@ struct ClearSubject {
     values: Vec<Option<String>>,
     #[diesel(embed)]
     key: StoredKey,
-}
-
-/// Runs `batch` from the keyset position `start`, one transaction per batch, until it finds
-/// nothing: each batch answers its last key and how many rows it did. A run cut short resumes,
-/// since done rows no longer match.
-pub fn in_batches<K>(
-    conn: &mut PgConnection,
-    start: K,
-    mut batch: impl FnMut(&mut PgConnection, &K) -> ApiResult<Option<(K, u64)>>,
-) -> ApiResult<u64> {
-    let mut after = start;
-    let mut total = 0;
-    while let Some((last, done)) = conn.transaction(|conn| batch(conn, &after))? {
-        after = last;
-        total += done;
-    }
-    Ok(total)
-}
-
-/// `$2::bytea[], …`: the parameters of `n` sealed columns after the ids (`$1`).
-pub(super) fn sealed_params(n: usize) -> String {
-    (0..n)
-        .map(|i| format!("${}::bytea[]", i + 2))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `e0, e1, …`: their names in the `unnest`.
-pub(super) fn sealed_names(n: usize) -> String {
-    (0..n)
-        .map(|i| format!("e{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The subject's key, made now when it has none yet; `None` for an erased subject, whose values
-/// are not sealed but dropped (erasure meant them gone).
-fn key_of(
-    conn: &mut PgConnection,
-    id: SubjectId,
-    erased: bool,
-    key: StoredKey,
-) -> ApiResult<Option<Cipher>> {
-    if erased {
-        return Ok(None);
-    }
-    let stored = key.pair();
-    match store::open_subject_key(id, stored.as_ref())? {
-        Some(key) => Ok(Some(key)),
-        None => store::create_subject_key(conn, id).map(Some),
-    }
 }
 
 fn subjects(conn: &mut PgConnection) -> ApiResult<u64> {

@@ -1,6 +1,11 @@
 //! The disclosure ledger's rows: what was released to whom, each note sealed under the subject's key.
 
-use super::*;
+use crate::at_rest::{self, Cipher, Place};
+use crate::db::schema::disclosures;
+use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
+use crate::error::ApiResult;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 
 /// A disclosure, its note opened.
 #[derive(Debug, Clone)]

@@ -1,6 +1,13 @@
 //! What a partner read may release of a subject: its covered fields, and the subjects a batch may release.
 
-use super::*;
+use super::active::{in_force, lock_active_recipient};
+use crate::db::schema::{disclosure_authorizations as auths, subjects};
+use crate::domain::ids::{RecipientId, SubjectId};
+use crate::error::ApiResult;
+use crate::subjects::model::Keyed;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use std::collections::HashSet;
 
 /// The subject's fields that some category covers; nothing else is ever released to a partner.
 #[derive(Debug, Clone)]

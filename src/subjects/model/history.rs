@@ -1,36 +1,13 @@
 //! Rectification rows: a subject's correction history, its old and new values and reasons
 //! sealed under the subject's key.
 
-use super::*;
+use crate::at_rest::{self, Cipher};
 use crate::db::schema::rectifications;
-
-/// A rectification, opened.
-#[derive(Debug, Clone)]
-pub struct RectificationRow {
-    pub id: RectificationId,
-    pub subject_id: SubjectId,
-    pub field: String,
-    pub old_value: Option<Value>,
-    pub new_value: Option<Value>,
-    pub reason: String,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    pub request_id: String,
-}
-
-/// A rectification about to be appended, in clear.
-#[derive(Debug)]
-pub struct NewRectification {
-    pub id: RectificationId,
-    pub subject_id: SubjectId,
-    pub field: String,
-    pub old_value: Option<Value>,
-    pub new_value: Option<Value>,
-    pub reason: String,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    pub request_id: String,
-}
+use crate::domain::ids::{RectificationId, SubjectId};
+use crate::error::ApiResult;
+use crate::subjects::record::{NewRectification, RectificationRow};
+use crate::subjects::sealed::StoredRectification;
+use diesel::prelude::*;
 
 /// Appends rectifications, sealed under the subject's key.
 pub fn insert_rectifications(
