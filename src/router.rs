@@ -171,10 +171,3 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn unmatched(req: HttpRequest) -> HttpResponse {
     crate::openapi::route_table::method_not_allowed(&req)
 }
-
-/// The OpenAPI documents of the resources that describe their own routes, merged into the one
-/// document.
-pub fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
-    use utoipa::OpenApi;
-    vec![activities::doc::Doc::openapi()]
-}

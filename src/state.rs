@@ -23,7 +23,7 @@ pub struct AppState {
     /// The accountability registers' settings.
     pub registers: crate::config::RegisterSettings,
     /// The rule that binds calls to a stated purpose, when one is enforced.
-    pub purpose_rule: Option<std::sync::Arc<dyn crate::access_log::audit::PurposeRule>>,
+    pub purpose_rule: Option<std::sync::Arc<dyn crate::access_log::purpose::PurposeRule>>,
 }
 
 impl AppState {

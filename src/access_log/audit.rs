@@ -2,37 +2,13 @@
 //! by the purpose rule installed at start-up, and read entries that must be committed before any
 //! data goes out.
 
+use super::purpose::Verdict;
 use super::{Action, NewEntry, Outcome};
-use crate::auth::{Actor, Scope};
+use crate::auth::Scope;
 use crate::caller::Caller;
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use futures_util::future::LocalBoxFuture;
-
-/// What a purpose rule says of a call's stated purpose.
-pub enum Verdict {
-    /// Serve it.
-    Serve,
-    /// Refuse it: the error is answered and the attempt logged `denied`.
-    Refuse(ApiError),
-    /// The stated purpose itself is bad input (400): answered, not logged.
-    Invalid(ApiError),
-}
-
-/// A rule that binds calls to a stated purpose (`X-Access-Purpose`), installed at start-up by
-/// the resource that knows what a purpose may name. It is asked at the scope check of every
-/// audited call, once the scope is granted.
-pub trait PurposeRule: Send + Sync {
-    /// Judges a call of `action` by `actor` stating `purpose`.
-    fn judge<'a>(
-        &'a self,
-        state: &'a AppState,
-        actor: &'a Actor,
-        action: Action,
-        purpose: Option<&'a str>,
-    ) -> LocalBoxFuture<'a, Verdict>;
-}
 
 impl AppState {
     /// Appends read entries through group commit; returns only once they are durable.
@@ -66,7 +42,7 @@ impl AppState {
             return Ok(());
         };
         match rule
-            .judge(self, &caller.actor, action, caller.purpose.as_deref())
+            .judge(&self.db, &caller.actor, action, caller.purpose.as_deref())
             .await
         {
             Verdict::Serve => Ok(()),

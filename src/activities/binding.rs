@@ -9,14 +9,14 @@
 //! within the second.
 
 use super::model;
-use crate::access_log::audit::{PurposeRule, Verdict};
+use crate::access_log::purpose::{PurposeRule, Verdict};
 use crate::access_log::Action;
 use crate::auth::Actor;
 use crate::caller::ACCESS_PURPOSE;
 use crate::config::PurposeEnforcement;
+use crate::db::Db;
 use crate::domain::ids::ActivityId;
 use crate::error::ApiError;
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use futures_util::future::LocalBoxFuture;
 use std::collections::HashMap;
@@ -77,7 +77,7 @@ struct Binding {
 
 impl Binding {
     /// Whether the activity is active (`None`: no such activity), from the cache or the database.
-    async fn status(&self, state: &AppState, id: ActivityId) -> Result<Option<bool>, ApiError> {
+    async fn status(&self, db: &Db, id: ActivityId) -> Result<Option<bool>, ApiError> {
         let generation = GENERATION.load(Ordering::Relaxed);
         if let Ok(cache) = self.cache.lock() {
             if let Some((status, g, at)) = cache.get(&id) {
@@ -86,7 +86,7 @@ impl Binding {
                 }
             }
         }
-        let status = state.db.run(move |conn| model::is_active(conn, id)).await?;
+        let status = db.run(move |conn| model::is_active(conn, id)).await?;
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
@@ -98,7 +98,7 @@ impl Binding {
 
     async fn verdict(
         &self,
-        state: &AppState,
+        db: &Db,
         actor: &Actor,
         action: Action,
         purpose: Option<&str>,
@@ -112,7 +112,7 @@ impl Binding {
         let bound = match named(purpose) {
             None => false,
             Some(Err(())) => return names_nothing(),
-            Some(Ok(id)) => match self.status(state, id).await {
+            Some(Ok(id)) => match self.status(db, id).await {
                 Err(e) => return Verdict::Refuse(e),
                 Ok(None) => return names_nothing(),
                 Ok(Some(active)) => active,
@@ -139,12 +139,12 @@ impl Binding {
 impl PurposeRule for Binding {
     fn judge<'a>(
         &'a self,
-        state: &'a AppState,
+        db: &'a Db,
         actor: &'a Actor,
         action: Action,
         purpose: Option<&'a str>,
     ) -> LocalBoxFuture<'a, Verdict> {
-        Box::pin(self.verdict(state, actor, action, purpose))
+        Box::pin(self.verdict(db, actor, action, purpose))
     }
 }
 
