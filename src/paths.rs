@@ -128,3 +128,19 @@ pub const PROCESSING_ACTIVITY_VERSIONS: &str = "/v1/processing-activities/{id}/v
 pub const ROPA: &str = "/v1/ropa";
 /// The register checked against the disclosure ledger and the access log.
 pub const ROPA_CONFORMANCE: &str = "/v1/ropa/conformance";
+/// A partner's own notices.
+pub const PARTNER_NOTIFICATIONS: &str = "/v1/partner/notifications";
+/// A partner's report of what it did about one of its notices.
+pub const PARTNER_NOTIFICATION_OUTCOME: &str = "/v1/partner/notifications/{id}/outcome";
+/// Staff's recording of a notice's outcome.
+pub const NOTIFICATION_OUTCOME: &str = "/v1/notifications/{id}/outcome";
+/// A recipient's compliance figures.
+pub const RECIPIENT_COMPLIANCE: &str = "/v1/recipients/{id}/compliance";
+/// A privacy request's tasks.
+pub const PRIVACY_REQUEST_TASKS: &str = "/v1/privacy-requests/{id}/tasks";
+/// One task of a privacy request.
+pub const PRIVACY_REQUEST_TASK: &str = "/v1/privacy-requests/{id}/tasks/{tid}";
+/// The verification of a privacy request's requester.
+pub const PRIVACY_REQUEST_VERIFICATION: &str = "/v1/privacy-requests/{id}/verification";
+/// The figures of privacy requests.
+pub const PRIVACY_REQUEST_METRICS: &str = "/v1/privacy-requests/metrics";

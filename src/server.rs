@@ -61,6 +61,7 @@ impl AppState {
             .data_keys
             .install(config.database_url.is_none(), &config.data_dir)
             .map_err(std::io::Error::other)?;
+        crate::notices::outcomes::set_working_days(config.notice_outcome_working_days);
         let db = Db::new(
             url,
             config.db_pool_size,
@@ -88,6 +89,7 @@ impl AppState {
             webhook_allow_private: config.webhook_allow_private,
             registers: config.registers.clone(),
             purpose_rule: crate::activities::binding::rule(config.registers.purpose_enforcement),
+            require_verified_requests: config.require_verified_requests,
             db,
             verifier,
             body_timeout: config.request_body_timeout,

@@ -12,6 +12,7 @@ mod consents;
 mod conventions;
 mod disclosures;
 mod erasure;
+mod failover;
 mod hardening;
 #[allow(
     dead_code,
@@ -28,6 +29,7 @@ mod notices;
 mod openapi;
 mod ops;
 mod outage;
+mod outcomes;
 mod problems;
 mod process;
 mod proofs;

@@ -112,6 +112,8 @@ pub enum Action {
     Art14Update,
     #[serde(rename = "art14.read")]
     Art14Read,
+    #[serde(rename = "notification.outcome")]
+    NotificationOutcome,
     /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
     #[serde(rename = "access_log.rollback")]
     AccessLogRollback,
@@ -119,7 +121,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -158,6 +160,7 @@ impl Action {
         Action::BreachScope,
         Action::Art14Update,
         Action::Art14Read,
+        Action::NotificationOutcome,
         Action::AccessLogRollback,
     ];
 
@@ -202,6 +205,7 @@ impl Action {
             Action::BreachScope => "breach.scope",
             Action::Art14Update => "art14.update",
             Action::Art14Read => "art14.read",
+            Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
         }
     }

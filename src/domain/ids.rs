@@ -129,4 +129,6 @@ typed_id! {
     BreachId;
     /// An information notice's id (Art. 14).
     InformationNoticeId;
+    /// A privacy request's task's id.
+    TaskId;
 }
