@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod consents;
 pub mod csv;
+pub mod controller;
 pub mod db;
 pub mod disclosures;
 pub mod domain;

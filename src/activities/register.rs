@@ -110,11 +110,11 @@ pub async fn register(
             Ok(out)
         })
         .await?;
-    let settings = &state.registers;
+    let configured = crate::controller::current();
     let register = Register {
         controller: RegisterController {
-            name: settings.controller_name.clone(),
-            registry_code: settings.controller_registry_code.clone(),
+            name: configured.name.clone(),
+            registry_code: configured.registry_code.as_ref().map(|c| c.as_str().to_owned()),
         },
         as_of,
         generated_at: Utc::now(),

@@ -47,11 +47,11 @@ fn answer(status: StatusCode, row: &ActivityRow) -> ApiResult<Answer> {
 }
 
 /// The body completed with its defaults (the configured controller, `active`), as stored.
-fn completed(state: &AppState, mut body: ActivityBody) -> ApiResult<serde_json::Value> {
-    let settings = &state.registers;
+fn completed(mut body: ActivityBody) -> ApiResult<serde_json::Value> {
+    let configured = crate::controller::current();
     body.controller.get_or_insert_with(|| Controller {
-        name: settings.controller_name.clone(),
-        registry_code: settings.controller_registry_code.clone(),
+        name: configured.name.clone(),
+        registry_code: configured.registry_code.as_ref().map(|c| c.as_str().to_owned()),
     });
     body.status.get_or_insert(ActivityStatus::Active);
     serde_json::to_value(body).map_err(ApiError::internal)
@@ -120,7 +120,7 @@ pub async fn create_activity(
         id: ActivityId::new(),
         version: 1,
         status: status.as_str().to_owned(),
-        doc: completed(&state, body.clone())?,
+        doc: completed(body.clone())?,
         created_by: caller.actor.sub.clone(),
         created_at: now,
         updated_at: now,
@@ -232,7 +232,6 @@ pub async fn change_activity(
     let id = id.into_inner();
     let logged = caller.entry(Action::RopaUpdate, None, Outcome::Allowed);
     let actor = caller.actor.sub.clone();
-    let shared = state.clone();
     let answer = state
         .db
         .transaction(move |conn| {
@@ -247,7 +246,7 @@ pub async fn change_activity(
                     return Err(precondition::stale("processing activity"));
                 }
                 let status = body.status.unwrap_or(ActivityStatus::Active);
-                row.doc = completed(&shared, body)?;
+                row.doc = completed(body)?;
                 row.status = status.as_str().to_owned();
                 row.version += 1;
                 row.updated_at = Utc::now().trunc_subsecs(6);
