@@ -114,7 +114,10 @@ pub async fn register(
     let register = Register {
         controller: RegisterController {
             name: configured.name.clone(),
-            registry_code: configured.registry_code.as_ref().map(|c| c.as_str().to_owned()),
+            registry_code: configured
+                .registry_code
+                .as_ref()
+                .map(|c| c.as_str().to_owned()),
         },
         as_of,
         generated_at: Utc::now(),

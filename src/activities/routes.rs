@@ -51,7 +51,10 @@ fn completed(mut body: ActivityBody) -> ApiResult<serde_json::Value> {
     let configured = crate::controller::current();
     body.controller.get_or_insert_with(|| Controller {
         name: configured.name.clone(),
-        registry_code: configured.registry_code.as_ref().map(|c| c.as_str().to_owned()),
+        registry_code: configured
+            .registry_code
+            .as_ref()
+            .map(|c| c.as_str().to_owned()),
     });
     body.status.get_or_insert(ActivityStatus::Active);
     serde_json::to_value(body).map_err(ApiError::internal)
