@@ -62,7 +62,11 @@ async fn an_activity_is_versioned_changed_with_if_match_and_retired_never_delete
         Some(format!("/v1/processing-activities/{id}"))
     );
     assert_eq!(created["status"], "active");
-    assert_eq!(created["controller"]["name"], "PlanPro OÜ", "{created}");
+    assert_eq!(
+        created["controller"]["name"], "PlanPro Test OÜ",
+        "{created}"
+    );
+    assert_eq!(created["controller"]["registry_code"], "12345678");
     assert_eq!(entries(&app, "ropa.update"), 1);
 
     patch(&app, &id, json!({"owner": "dpo"}), None)
@@ -208,7 +212,7 @@ async fn the_register_as_of_a_date_is_signed_over_its_exact_bytes() {
     assert_eq!(header["alg"], "EdDSA");
     let register = res.json();
     assert_eq!(register["as_of"], "2025-03-01");
-    assert_eq!(register["controller"]["name"], "PlanPro OÜ");
+    assert_eq!(register["controller"]["name"], "PlanPro Test OÜ");
     let activities = register["activities"].as_array().unwrap();
     assert_eq!(activities.len(), 1, "{register}");
     assert_eq!(activities[0]["owner"], "first owner");
