@@ -306,3 +306,19 @@ async fn an_export_is_stamped_with_six_decimals() {
     // At most six decimals (chrono writes fewer when the last digits are zeros), never nine.
     assert!(at.len() <= "2026-12-07T12:00:00.123456Z".len(), "{at}");
 }
+
+#[test]
+fn the_document_says_which_operations_need_no_token_and_where_the_service_runs() {
+    let document = planpro_privacy::openapi::document_json();
+    assert!(document["servers"][0]["url"].is_string(), "no servers list");
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["security"].is_array(),
+                "{method} {path} does not say whether it needs a token"
+            );
+        }
+    }
+    let open = &document["paths"]["/healthz"]["get"]["security"];
+    assert_eq!(open, &serde_json::json!([]));
+}
