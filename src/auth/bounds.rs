@@ -3,7 +3,7 @@
 //! 2^63 is not a date, only a way never to expire) and an `iat` no more than a minute ahead of
 //! this clock.
 
-use super::Claims;
+use super::claims::Claims;
 use jsonwebtoken::Header;
 
 /// The latest time a claim may name: 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
