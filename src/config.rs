@@ -53,6 +53,12 @@ pub struct Config {
     pub retention: RetentionSchedule,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
     pub webhook_allow_private: bool,
+    /// `NOTICE_OUTCOME_WORKING_DAYS`: a recipient's outcome is due this many working days after
+    /// the notice was queued.
+    pub notice_outcome_working_days: u32,
+    /// `REQUIRE_VERIFIED_REQUESTS`: an erasure or restriction citing an unverified request is
+    /// refused.
+    pub require_verified_requests: bool,
 }
 
 impl Config {
@@ -76,6 +82,8 @@ impl Config {
         let timeout_ms = r.number("DB_POOL_TIMEOUT_MS", 2000, 50..=60_000);
         let migrate_on_start = r.flag("MIGRATE_ON_START", true);
         let webhook_allow_private = r.flag("WEBHOOK_ALLOW_PRIVATE", false);
+        let notice_outcome_working_days = r.number("NOTICE_OUTCOME_WORKING_DAYS", 10, 1..=60);
+        let require_verified_requests = r.flag("REQUIRE_VERIFIED_REQUESTS", false);
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
@@ -122,6 +130,8 @@ impl Config {
             max_connections,
             retention,
             webhook_allow_private,
+            notice_outcome_working_days,
+            require_verified_requests,
         })
     }
 }
@@ -150,6 +160,8 @@ mod tests {
             ("MAX_CONNECTIONS", "999"),
             ("RETENTION_AUTORUN", "sometimes"),
             ("RETENTION_RUN_AT", "3am"),
+            ("NOTICE_OUTCOME_WORKING_DAYS", "61"),
+            ("REQUIRE_VERIFIED_REQUESTS", "maybe"),
         ]))
         .unwrap_err()
         .to_string();
@@ -162,6 +174,8 @@ mod tests {
             "MAX_CONNECTIONS",
             "RETENTION_AUTORUN",
             "RETENTION_RUN_AT",
+            "NOTICE_OUTCOME_WORKING_DAYS",
+            "REQUIRE_VERIFIED_REQUESTS",
         ] {
             assert!(err.contains(name), "{name} missing from {err}");
         }

@@ -1,6 +1,6 @@
 //! One error type for the whole service, answered as `application/problem+json` (RFC 9457).
 
-use crate::domain::ids::HoldId;
+use crate::domain::ids::{HoldId, NoticeId, TaskId};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
@@ -56,6 +56,14 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<uuid::Uuid>)]
     pub hold_id: Option<HoldId>,
+    /// The notices still without a recipient's outcome, on `recipients-unconfirmed` (409).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
+    pub notification_ids: Option<Vec<NoticeId>>,
+    /// The tasks still open, on `tasks-open` (409).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
+    pub task_ids: Option<Vec<TaskId>>,
 }
 
 /// Every way a request can fail.
@@ -76,6 +84,10 @@ pub enum ApiError {
     Erased(DateTime<Utc>),
     /// 409 `subject-on-hold`: this active hold blocks the erasure.
     OnHold(HoldId),
+    /// 409 `recipients-unconfirmed`: these notices the request caused have no outcome yet.
+    Unconfirmed(Vec<NoticeId>),
+    /// 409 `tasks-open`: these tasks of the request are still open.
+    TasksOpen(Vec<TaskId>),
     /// 401: no valid bearer token.
     Unauthorized(String),
     /// 403 `insufficient-scope`: the token lacks this scope.
@@ -153,6 +165,24 @@ impl ApiError {
                 format!("the active hold {hold} requires the subject's data to be kept"),
                 Vec::new(),
             ),
+            Self::Unconfirmed(ids) => (
+                "recipients-unconfirmed",
+                format!(
+                    "{} notice(s) this request caused have no recipient's outcome yet \
+                     (`notification_ids`); close with an `override_reason` to close anyway",
+                    ids.len()
+                ),
+                Vec::new(),
+            ),
+            Self::TasksOpen(ids) => (
+                "tasks-open",
+                format!(
+                    "{} task(s) of this request are open (`task_ids`); close them, or close \
+                     with an `override_reason`",
+                    ids.len()
+                ),
+                Vec::new(),
+            ),
             Self::Unauthorized(detail) => ("unauthorized", detail.clone(), Vec::new()),
             Self::MissingScope(scope) => (
                 "insufficient-scope",
@@ -184,6 +214,14 @@ impl ApiError {
                 Self::OnHold(hold) => Some(*hold),
                 _ => None,
             },
+            notification_ids: match self {
+                Self::Unconfirmed(ids) => Some(ids.clone()),
+                _ => None,
+            },
+            task_ids: match self {
+                Self::TasksOpen(ids) => Some(ids.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -201,7 +239,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation { status, .. } | Self::Client { status, .. } => *status,
             Self::Erased(_) => StatusCode::GONE,
-            Self::OnHold(_) => StatusCode::CONFLICT,
+            Self::OnHold(_) | Self::Unconfirmed(_) | Self::TasksOpen(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::MissingScope(_) => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

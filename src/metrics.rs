@@ -166,12 +166,44 @@ pub struct TaskStatus {
 /// A gauge read at each scrape from elsewhere (such as the database): name, help, value.
 pub type ScrapedGauge = (&'static str, &'static str, i64);
 
+/// A histogram read at each scrape from the database, labelled by `kind`: for each kind, the
+/// observed values with how many times each was observed.
+pub struct ScrapedHistogram {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub buckets: &'static [f64],
+    pub series: Vec<(String, Vec<(f64, u64)>)>,
+}
+
+/// The label of a scraped histogram's series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+/// Registers a scraped histogram in `registry` (a kind with no value still has its series).
+fn register_scraped(registry: &mut Registry, scraped: &ScrapedHistogram) {
+    let buckets = scraped.buckets;
+    let family: Family<KindLabel, Histogram, _> =
+        Family::new_with_constructor(move || Histogram::new(buckets.iter().copied()));
+    for (kind, values) in &scraped.series {
+        let histogram = family.get_or_create(&KindLabel { kind: kind.clone() });
+        for (value, count) in values {
+            for _ in 0..*count {
+                histogram.observe(*value);
+            }
+        }
+    }
+    registry.register(scraped.name, scraped.help, family);
+}
+
 /// The exposition of every metric, with the pool figures as of now and the gauges `scraped`.
 pub fn render(
     pool_connections: u32,
     pool_idle: u32,
     pool_max: u32,
     scraped: &[ScrapedGauge],
+    histograms: &[ScrapedHistogram],
     tasks: &[(&'static str, TaskStatus)],
 ) -> String {
     use prometheus_client::encoding::text::{encode_eof, encode_registry};
@@ -183,6 +215,9 @@ pub fn render(
         let gauge: Gauge = Gauge::default();
         gauge.set(*value);
         now.register(*name, *help, gauge);
+    }
+    for histogram in histograms {
+        register_scraped(&mut now, histogram);
     }
     register_tasks(&mut now, tasks);
     let mut out = String::new();

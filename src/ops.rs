@@ -71,6 +71,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         &state.sealer.proofs().witness,
     ));
     scraped.extend(crate::notices::gauges(&state).await);
+    let histograms: Vec<_> = crate::requests::metrics::histogram(&state)
+        .await
+        .into_iter()
+        .collect();
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
         .body(crate::metrics::render(
@@ -78,6 +82,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             idle,
             max,
             &scraped,
+            &histograms,
             &state.background.statuses(),
         ))
 }

@@ -117,3 +117,19 @@ pub const SUBJECT_RESTRICTION_LIFT: &str = "/v1/subjects/{id}/restriction/lift";
 pub const SUBJECT_HOLDS: &str = "/v1/subjects/{id}/holds";
 /// Releasing one hold.
 pub const SUBJECT_HOLD_RELEASE: &str = "/v1/subjects/{id}/holds/{hid}/release";
+/// A partner's own notices.
+pub const PARTNER_NOTIFICATIONS: &str = "/v1/partner/notifications";
+/// A partner's report of what it did about one of its notices.
+pub const PARTNER_NOTIFICATION_OUTCOME: &str = "/v1/partner/notifications/{id}/outcome";
+/// Staff's recording of a notice's outcome.
+pub const NOTIFICATION_OUTCOME: &str = "/v1/notifications/{id}/outcome";
+/// A recipient's compliance figures.
+pub const RECIPIENT_COMPLIANCE: &str = "/v1/recipients/{id}/compliance";
+/// A privacy request's tasks.
+pub const PRIVACY_REQUEST_TASKS: &str = "/v1/privacy-requests/{id}/tasks";
+/// One task of a privacy request.
+pub const PRIVACY_REQUEST_TASK: &str = "/v1/privacy-requests/{id}/tasks/{tid}";
+/// The verification of a privacy request's requester.
+pub const PRIVACY_REQUEST_VERIFICATION: &str = "/v1/privacy-requests/{id}/verification";
+/// The figures of privacy requests.
+pub const PRIVACY_REQUEST_METRICS: &str = "/v1/privacy-requests/metrics";

@@ -18,11 +18,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use consents::routes as consent;
     use disclosures::{authorizations as authorization, partner, records as disclosure};
     use holds::routes as hold;
+    use notices::outcome_routes as outcome;
     use notices::routes as notice;
     use notices::webhook_routes as webhook;
     use recipients::routes as recipient;
     use requests::changes as change;
     use requests::routes as request;
+    use requests::tasks as task;
     use subjects::processing;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
@@ -108,6 +110,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(resource(PARTNER_SUBJECTS).route(get().to(partner::list_subjects)))
         .service(resource(PARTNER_SUBJECT).route(get().to(partner::read_subject)))
+        .service(resource(PARTNER_NOTIFICATIONS).route(get().to(outcome::list_partner_notices)))
+        .service(resource(PARTNER_NOTIFICATION_OUTCOME).route(post().to(outcome::report_outcome)))
         // access log
         .service(resource(ACCESS_LOGS).route(get().to(log::search)))
         .service(resource(ACCESS_LOG_VERIFY).route(get().to(log::verify)))
@@ -123,9 +127,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(requests::list::list_requests))
                 .route(post().to(request::create_request)),
         )
+        // Before `{id}`, which would take `metrics` for an id.
+        .service(
+            resource(PRIVACY_REQUEST_METRICS).route(get().to(requests::metrics::request_metrics)),
+        )
         .service(resource(PRIVACY_REQUEST).route(get().to(request::get_request)))
         .service(resource(PRIVACY_REQUEST_EXTEND).route(post().to(change::extend_request)))
         .service(resource(PRIVACY_REQUEST_CLOSE).route(post().to(change::close_request)))
+        .service(
+            resource(PRIVACY_REQUEST_VERIFICATION)
+                .route(post().to(requests::verification::verify_request)),
+        )
+        .service(
+            resource(PRIVACY_REQUEST_TASKS)
+                .route(post().to(task::create_task))
+                .route(get().to(task::list_tasks)),
+        )
+        .service(resource(PRIVACY_REQUEST_TASK).route(patch().to(task::change_task)))
         // retention
         .service(
             resource(RETENTION_RULES)
@@ -141,6 +159,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
         .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
         .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
+        .service(resource(NOTIFICATION_OUTCOME).route(post().to(outcome::record_outcome)))
+        .service(resource(RECIPIENT_COMPLIANCE).route(get().to(notices::compliance::compliance)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(

@@ -61,6 +61,7 @@ impl AppState {
             .data_keys
             .install(config.database_url.is_none(), &config.data_dir)
             .map_err(std::io::Error::other)?;
+        crate::notices::outcomes::set_working_days(config.notice_outcome_working_days);
         let db = Db::new(
             url,
             config.db_pool_size,
@@ -86,6 +87,7 @@ impl AppState {
             sealer,
             background,
             webhook_allow_private: config.webhook_allow_private,
+            require_verified_requests: config.require_verified_requests,
             db,
             verifier,
             body_timeout: config.request_body_timeout,

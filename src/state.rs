@@ -20,6 +20,9 @@ pub struct AppState {
     pub background: Driver,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
     pub webhook_allow_private: bool,
+    /// `REQUIRE_VERIFIED_REQUESTS`: an erasure or restriction citing an unverified request is
+    /// 409 `request-unverified`.
+    pub require_verified_requests: bool,
 }
 
 impl AppState {

@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 28] = [
+const CONTRACT_ACTIONS: [&str; 29] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -46,6 +46,7 @@ const CONTRACT_ACTIONS: [&str; 28] = [
     "hold.create",
     "hold.release",
     "hold.read",
+    "notification.outcome",
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
@@ -769,6 +770,62 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "POST",
+            template: "/v1/privacy-requests/{id}/verification",
+            action: "request.update",
+            scope: Scope::RequestsWrite,
+            build: |fx, app| {
+                request_change(fx, app).body(json!({"method": "eid",
+                    "verified_at": chrono::Utc::now() - chrono::Duration::minutes(1)}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/privacy-requests/{id}/tasks",
+            action: "request.update",
+            scope: Scope::RequestsWrite,
+            build: |fx, _| {
+                Plan {
+                    params: vec![("id", fx.request.to_string())],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(json!({"title": "Find the paper file", "assignee": "kadri"}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/privacy-requests/{id}/tasks",
+            action: "request.read",
+            scope: Scope::RequestsRead,
+            build: |fx, _| Plan {
+                params: vec![("id", fx.request.to_string())],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        // Closes the task the POST made, so that the close below finds none open.
+        Builder {
+            method: "PATCH",
+            template: "/v1/privacy-requests/{id}/tasks/{tid}",
+            action: "request.update",
+            scope: Scope::RequestsWrite,
+            build: |fx, app| {
+                let task = app.db.scalar(&format!(
+                    "SELECT id FROM privacy_request_tasks WHERE request_id = '{}' \
+                     AND status = 'open' ORDER BY created_at DESC LIMIT 1",
+                    fx.request
+                ));
+                Plan {
+                    params: vec![("id", fx.request.to_string()), ("tid", task)],
+                    if_match: Some("\"1\"".to_owned()),
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(json!({"status": "done", "note": "found in the archive"}))
+            },
+        },
+        Builder {
+            method: "POST",
             template: "/v1/privacy-requests/{id}/close",
             action: "request.update",
             scope: Scope::RequestsWrite,
@@ -924,6 +981,40 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "POST",
+            template: "/v1/notifications/{id}/outcome",
+            action: "notification.outcome",
+            scope: Scope::NotificationsWrite,
+            build: |fx, app| {
+                outcome_plan(fx, app).body(json!({"outcome": "done",
+                    "completed_at": chrono::Utc::now(),
+                    "override_reason": "confirmed by letter"}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/partner/notifications/{id}/outcome",
+            action: "notification.outcome",
+            scope: Scope::Partner,
+            build: |fx, app| {
+                outcome_plan(fx, app)
+                    .body(json!({"outcome": "not_held", "completed_at": chrono::Utc::now()}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/partner/notifications",
+            action: "notification.read",
+            scope: Scope::Partner,
+            build: |fx, app| Plan {
+                about: About::Bulk(app.db.count(&format!(
+                    "SELECT 1 FROM notices WHERE recipient_id = '{}' LIMIT 100",
+                    fx.partner
+                )) as i32),
+                ..nobody()
+            },
+        },
+        Builder {
+            method: "POST",
             template: "/v1/notifications/{id}/acknowledge",
             action: "notification.update",
             scope: Scope::NotificationsWrite,
@@ -948,6 +1039,23 @@ fn notice_plan(fx: &Fixtures, app: &TestApp) -> Plan {
     app.db.exec(&format!(
         "INSERT INTO notices (id, recipient_id, subject_id, type, purpose, status, created_at) \
          VALUES ('{id}', '{}', '{}', 'consent.withdrawn', 'marketing', 'dead', now())",
+        fx.partner, fx.subject
+    ));
+    Plan {
+        params: vec![("id", id.to_string())],
+        refused_about: None,
+        ..Plan::about(fx.subject)
+    }
+}
+
+/// A `subject.erased` notice to the partner about the subject, due an outcome, made for one
+/// call (the partner's refusals come before the notice is looked up).
+fn outcome_plan(fx: &Fixtures, app: &TestApp) -> Plan {
+    let id = Uuid::new_v4();
+    app.db.exec(&format!(
+        "INSERT INTO notices (id, recipient_id, subject_id, type, status, created_at, \
+           outcome_due_on) VALUES ('{id}', '{}', '{}', 'subject.erased', 'manual', \
+           now() - interval '1 minute', current_date + 14)",
         fx.partner, fx.subject
     ));
     Plan {

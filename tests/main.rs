@@ -27,6 +27,7 @@ mod notices;
 mod openapi;
 mod ops;
 mod outage;
+mod outcomes;
 mod problems;
 mod process;
 mod proofs;

@@ -97,6 +97,8 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    #[serde(rename = "notification.outcome")]
+    NotificationOutcome,
     /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
     #[serde(rename = "access_log.rollback")]
     AccessLogRollback,
@@ -104,7 +106,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -136,6 +138,7 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::NotificationOutcome,
         Action::AccessLogRollback,
     ];
 
@@ -173,6 +176,7 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
         }
     }

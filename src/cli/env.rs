@@ -33,6 +33,12 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
   DATA_DIR              embedded cluster and development secrets [default: .data]
   WEBHOOK_ALLOW_PRIVATE true or false: webhooks may use http and non-public addresses
                         (development and tests only) [default: false]
+  NOTICE_OUTCOME_WORKING_DAYS
+                        working days a recipient has to report a notice's outcome, 1 to 60
+                        [default: 10]
+  REQUIRE_VERIFIED_REQUESTS
+                        true or false: an erasure or restriction citing an unverified privacy
+                        request is refused [default: false]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
   RUST_LOG              log filter, env_logger syntax [default: info]";
 

@@ -335,6 +335,11 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        verified_at -> Nullable<Timestamptz>,
+        verification_method -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+        duplicate_of -> Nullable<Uuid>,
+        override_reason -> Nullable<Text>,
     }
 }
 
@@ -434,8 +439,36 @@ diesel::table! {
         acknowledged_at -> Nullable<Timestamptz>,
         acknowledged_by -> Nullable<Text>,
         note -> Nullable<Text>,
+        privacy_request_id -> Nullable<Uuid>,
+        outcome_due_on -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        outcome_reason_enc -> Nullable<Bytea>,
+        completed_at -> Nullable<Timestamptz>,
+        outcome_recorded_by -> Nullable<Text>,
+        outcome_recorded_at -> Nullable<Timestamptz>,
+        override_reason_enc -> Nullable<Bytea>,
     }
 }
+
+diesel::table! {
+    privacy_request_tasks (id) {
+        id -> Uuid,
+        request_id -> Uuid,
+        title_enc -> Nullable<Bytea>,
+        assignee -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        notification_id -> Nullable<Uuid>,
+        note_enc -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        completed_by -> Nullable<Text>,
+        version -> Int4,
+    }
+}
+
+diesel::joinable!(notices -> privacy_requests (privacy_request_id));
+diesel::joinable!(privacy_request_tasks -> privacy_requests (request_id));
 
 diesel::joinable!(webhooks -> recipients (recipient_id));
 diesel::joinable!(notices -> recipients (recipient_id));
@@ -475,4 +508,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasures,
     restrictions,
     holds,
+    privacy_request_tasks,
 );

@@ -26,8 +26,9 @@ fn refused() -> ApiError {
     not_authorized("no active disclosure authorization covers this subject for your organisation")
 }
 
-/// The recipient the partner token speaks for, or a logged 403.
-async fn recipient_of(
+/// The recipient the partner token speaks for, or a logged 403 (the partner endpoints of notices
+/// use it too).
+pub(crate) async fn recipient_of(
     state: &AppState,
     caller: &Caller,
     action: Action,

@@ -123,4 +123,6 @@ typed_id! {
     HoldId;
     /// A restriction's id.
     RestrictionId;
+    /// A privacy request's task's id.
+    TaskId;
 }

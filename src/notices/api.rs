@@ -1,14 +1,16 @@
 //! Request and response bodies of notices and webhooks.
 
 use super::model::NoticeRow;
+use super::outcomes::Reasons;
 use super::webhooks::WebhookRow;
 use crate::domain::disclosure::DataCategory;
-use crate::domain::ids::{NoticeId, RecipientId, SubjectId, WebhookId};
+use crate::domain::ids::{NoticeId, PrivacyRequestId, RecipientId, SubjectId, WebhookId};
 use crate::domain::notice::{NoticeStatus, NoticeType, WebhookStatus};
+use crate::domain::outcome::NoticeOutcome;
 use crate::domain::text::check_controls;
 use crate::error::{ApiResult, FieldError};
 use crate::extract::Validate;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -59,11 +61,29 @@ pub struct Notice {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
     pub note: Option<String>,
+    /// The privacy request whose change caused it.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub privacy_request_id: Option<PrivacyRequestId>,
+    /// For `subject.erased`, `subject.rectified` and `subject.restricted`: the day by which the
+    /// recipient should report its outcome, the `NOTICE_OUTCOME_WORKING_DAYS`-th Estonian working
+    /// day after the Europe/Tallinn date it was queued on; null for other types.
+    pub outcome_due_on: Option<NaiveDate>,
+    /// What the recipient did; null until reported.
+    pub outcome: Option<NoticeOutcome>,
+    /// Why (always given for `refused`).
+    pub outcome_reason: Option<String>,
+    /// When the recipient completed it.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// `recipient`, or the `sub` of the staff member who recorded or replaced it.
+    pub outcome_recorded_by: Option<String>,
+    /// Why staff recorded or replaced the outcome.
+    pub override_reason: Option<String>,
 }
 
 impl Notice {
-    /// The API's view of a stored notice.
-    pub fn from_row(row: NoticeRow) -> ApiResult<Self> {
+    /// The API's view of a stored notice, with its reasons opened
+    /// ([`super::outcomes::reasons`]).
+    pub fn from_row(row: NoticeRow, reasons: Reasons) -> ApiResult<Self> {
         let categories = match &row.categories {
             Some(names) => Some(DataCategory::from_db_all(names)?.into_iter().collect()),
             None => None,
@@ -86,6 +106,17 @@ impl Notice {
             acknowledged_at: row.acknowledged_at,
             acknowledged_by: row.acknowledged_by,
             note: row.note,
+            privacy_request_id: row.privacy_request_id,
+            outcome_due_on: row.outcome_due_on,
+            outcome: row
+                .outcome
+                .as_deref()
+                .map(NoticeOutcome::from_db)
+                .transpose()?,
+            outcome_reason: reasons.outcome,
+            completed_at: row.completed_at,
+            outcome_recorded_by: row.outcome_recorded_by,
+            override_reason: reasons.override_reason,
         })
     }
 }

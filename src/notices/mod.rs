@@ -6,8 +6,12 @@
 //! without an active webhook gets `manual` notices that staff deliver another way.
 
 pub mod api;
+pub mod compliance;
 pub mod delivery;
 pub mod model;
+pub mod outcome_api;
+pub mod outcome_routes;
+pub mod outcomes;
 pub mod routes;
 pub mod sign;
 pub mod url_rule;
@@ -16,7 +20,7 @@ pub mod webhooks;
 pub mod worker;
 
 use crate::domain::disclosure::DataCategory;
-use crate::domain::ids::SubjectId;
+use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::domain::notice::NoticeType;
 use crate::error::{ApiError, ApiResult};
 use diesel::prelude::*;
@@ -34,6 +38,9 @@ pub struct Event {
     pub categories: Option<BTreeSet<DataCategory>>,
     /// For `consent.withdrawn`: the purpose.
     pub purpose: Option<String>,
+    /// The privacy request whose change causes the event: its notices carry it, and each one
+    /// that takes an outcome opens a task on the request.
+    pub privacy_request_id: Option<PrivacyRequestId>,
 }
 
 impl Event {
@@ -45,6 +52,7 @@ impl Event {
             kind: NoticeType::Rectified,
             categories: Some(categories),
             purpose: None,
+            privacy_request_id: None,
         })
     }
 
@@ -55,6 +63,7 @@ impl Event {
             kind: NoticeType::ConsentWithdrawn,
             categories: None,
             purpose: Some(purpose.to_owned()),
+            privacy_request_id: None,
         }
     }
 
@@ -65,7 +74,14 @@ impl Event {
             kind,
             categories: None,
             purpose: None,
+            privacy_request_id: None,
         }
+    }
+
+    /// The event as caused by answering a privacy request.
+    pub fn for_request(mut self, request: Option<PrivacyRequestId>) -> Self {
+        self.privacy_request_id = request;
+        self
     }
 }
 
@@ -98,7 +114,12 @@ pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> 
     let mut kinds = Vec::with_capacity(events.len());
     let mut categories: Vec<Option<String>> = Vec::with_capacity(events.len());
     let mut purposes = Vec::with_capacity(events.len());
+    let mut requests = Vec::with_capacity(events.len());
+    let mut due = Vec::with_capacity(events.len());
+    let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
     for event in events {
+        requests.push(event.privacy_request_id);
+        due.push(outcomes::due_on(event.kind, today));
         subjects.push(event.subject_id);
         kinds.push(event.kind.as_str());
         categories.push(
@@ -112,14 +133,15 @@ pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> 
     // `seq` follows the SELECT's order, which keeps each pair's notices in the events' order.
     let queued = diesel::sql_query(
         "INSERT INTO notices (id, recipient_id, subject_id, type, categories, purpose, webhook_id, \
-           status, next_attempt_at, created_at) \
+           status, next_attempt_at, created_at, privacy_request_id, outcome_due_on) \
          SELECT gen_random_uuid(), r.recipient_id, v.s, v.t, \
            CASE WHEN v.c IS NULL THEN NULL ELSE ARRAY( \
              SELECT x FROM unnest(string_to_array(v.c, ',')) WITH ORDINALITY AS u(x, o) \
              WHERE x = ANY (r.cats) ORDER BY o) END, \
            v.p, w.id, CASE WHEN w.id IS NULL THEN 'manual' ELSE 'pending' END, \
-           CASE WHEN w.id IS NULL THEN NULL ELSE now() END, now() \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS v(s, t, c, p, o) \
+           CASE WHEN w.id IS NULL THEN NULL ELSE now() END, now(), v.r, v.d \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::date[]) \
+           WITH ORDINALITY AS v(s, t, c, p, r, d, o) \
          JOIN LATERAL ( \
            SELECT d.recipient_id, array_agg(DISTINCT cat) AS cats \
            FROM disclosures d CROSS JOIN LATERAL unnest(d.data_categories) AS cat \
@@ -135,9 +157,15 @@ pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> 
     .bind::<Array<Text>, _>(kinds)
     .bind::<Array<Nullable<Text>>, _>(categories)
     .bind::<Array<Nullable<Text>>, _>(purposes)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&requests)
+    .bind::<Array<Nullable<diesel::sql_types::Date>>, _>(due)
     .execute(conn)?;
     if queued > 0 {
         QUEUED.with(|q| q.set(true));
+    }
+    let requests: Vec<PrivacyRequestId> = requests.into_iter().flatten().collect();
+    if queued > 0 && !requests.is_empty() {
+        outcomes::open_tasks(conn, &requests)?;
     }
     Ok(queued)
 }
@@ -172,10 +200,8 @@ pub fn plug_in() {
 /// Every notice about the subject, oldest first, for the right-of-access export (Art. 19: the
 /// person may ask who was told).
 pub fn export_for(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<serde_json::Value> {
-    let notices = model::of_subject(conn, subject_id)?
-        .into_iter()
-        .map(api::Notice::from_row)
-        .collect::<ApiResult<Vec<_>>>()?;
+    let rows = model::of_subject(conn, subject_id)?;
+    let notices = outcomes::views(conn, rows)?;
     serde_json::to_value(notices).map_err(ApiError::internal)
 }
 
@@ -205,6 +231,11 @@ pub async fn gauges(state: &crate::state::AppState) -> Vec<crate::metrics::Scrap
             "notices_oldest_pending_age_seconds",
             "Age of the oldest notice waiting for delivery (0 when none)",
             counts.oldest_pending_age_s,
+        ),
+        (
+            "recipient_outcomes_overdue",
+            "Notices whose recipient's outcome is missing past outcome_due_on (Europe/Tallinn dates)",
+            counts.outcomes_overdue,
         ),
     ]
 }

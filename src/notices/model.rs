@@ -2,11 +2,12 @@
 //! make (retry, acknowledge) or a webhook's end causes (pending notices become `manual`). What the
 //! delivery worker does to it lives in `worker`'s own queries.
 
+use super::outcomes::OutcomeFilter;
 use crate::db::schema::{notices, webhooks};
-use crate::domain::ids::{NoticeId, RecipientId, SubjectId, WebhookId};
+use crate::domain::ids::{NoticeId, PrivacyRequestId, RecipientId, SubjectId, WebhookId};
 use crate::domain::notice::{NoticeStatus, WebhookStatus};
 use crate::error::{ApiError, ApiResult};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 /// A stored notice.
@@ -32,6 +33,14 @@ pub struct NoticeRow {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
     pub note: Option<String>,
+    pub privacy_request_id: Option<PrivacyRequestId>,
+    pub outcome_due_on: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub outcome_reason_enc: Option<Vec<u8>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub outcome_recorded_by: Option<String>,
+    pub outcome_recorded_at: Option<DateTime<Utc>>,
+    pub override_reason_enc: Option<Vec<u8>>,
 }
 
 /// The filters of the list (combined with AND).
@@ -40,6 +49,7 @@ pub struct Filter {
     pub recipient_id: Option<RecipientId>,
     pub subject_id: Option<SubjectId>,
     pub status: Option<NoticeStatus>,
+    pub outcome: Option<OutcomeFilter>,
 }
 
 /// A page of notices in the order they were queued, after the `seq` of `cursor`.
@@ -65,6 +75,23 @@ pub fn list(
     }
     if let Some(status) = filter.status {
         query = query.filter(notices::status.eq(status.as_str()));
+    }
+    // `pending` and `overdue` concern only the notices that take an outcome.
+    match filter.outcome {
+        Some(OutcomeFilter::Pending) => {
+            query = query
+                .filter(notices::outcome_due_on.is_not_null())
+                .filter(notices::outcome.is_null());
+        }
+        Some(OutcomeFilter::Overdue(today)) => {
+            query = query
+                .filter(notices::outcome_due_on.lt(today))
+                .filter(notices::outcome.is_null());
+        }
+        Some(OutcomeFilter::Is(outcome)) => {
+            query = query.filter(notices::outcome.eq(outcome.as_str()));
+        }
+        None => {}
     }
     Ok(query.load(conn)?)
 }
@@ -177,17 +204,22 @@ pub struct Counts {
     pub manual: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub oldest_pending_age_s: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub outcomes_overdue: i64,
 }
 
-/// Pending, dead and manual notices and the age of the oldest pending one, each from a partial
-/// index.
+/// Pending, dead and manual notices, the age of the oldest pending one and the recipients'
+/// outcomes past their due date, each from a partial index.
 pub fn counts(conn: &mut PgConnection) -> ApiResult<Counts> {
     Ok(diesel::sql_query(
         "SELECT (SELECT count(*) FROM notices WHERE status = 'pending') AS pending, \
                 (SELECT count(*) FROM notices WHERE status = 'dead') AS dead, \
                 (SELECT count(*) FROM notices WHERE status = 'manual') AS manual, \
                 coalesce((SELECT extract(epoch FROM now() - min(created_at))::bigint \
-                          FROM notices WHERE status = 'pending'), 0) AS oldest_pending_age_s",
+                          FROM notices WHERE status = 'pending'), 0) AS oldest_pending_age_s, \
+                (SELECT count(*) FROM notices WHERE outcome IS NULL \
+                   AND outcome_due_on < (now() AT TIME ZONE 'Europe/Tallinn')::date) \
+                  AS outcomes_overdue",
     )
     .get_result(conn)?)
 }

@@ -3,6 +3,7 @@
 
 use super::api::{Acknowledgement, Notice};
 use super::model::{self, Filter};
+use super::outcomes::{self, OutcomeFilter};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -23,14 +24,15 @@ use std::collections::HashMap;
 
 /// Lists notices to recipients.
 ///
-/// In the order they were queued, filtered by `recipient_id`, `subject_id` and `status`
-/// (combined with AND). Logged as `notification.read`: about the subject when filtered by one,
+/// In the order they were queued, filtered by `recipient_id`, `subject_id`, `status` and
+/// `outcome` (combined with AND). Logged as `notification.read`: about the subject when filtered by one,
 /// otherwise one entry with the number of notices returned.
 #[utoipa::path(get, path = paths::NOTIFICATIONS, tag = "notifications", security(("bearer" = [])),
     params(
         ("recipient_id" = Option<Uuid>, Query, description = "Only notices to this recipient"),
         ("subject_id" = Option<Uuid>, Query, description = "Only notices about this subject"),
         ("status" = Option<NoticeStatus>, Query, description = "Only notices with this status"),
+        ("outcome" = Option<String>, Query, description = "`pending` (due an outcome that has not come), `overdue` (pending and `outcome_due_on` before today's Europe/Tallinn date), or an outcome (`done`, `not_held`, `refused`)"),
         ("limit" = Option<i64>, Query, description = "Page size, 1 to 1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
     ),
@@ -45,10 +47,12 @@ pub async fn list_notices(
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     let mut params = Params::new(query.into_inner());
+    let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
     let filter = Filter {
         recipient_id: params.parsed("recipient_id", "a UUID"),
         subject_id: params.parsed("subject_id", "a UUID"),
         status: params.with("status", NoticeStatus::parse),
+        outcome: params.with("outcome", |text| OutcomeFilter::parse(text, today)),
     };
     state
         .authorize(
@@ -62,14 +66,17 @@ pub async fn list_notices(
     let cursor = params.cursor::<i64>();
     params.finish()?;
     let subject = filter.subject_id;
-    let rows = state
+    let keyed = state
         .db
-        .run(move |conn| model::list(conn, &filter, cursor, limit))
+        .run(move |conn| {
+            let rows = model::list(conn, &filter, cursor, limit)?;
+            let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+            Ok(seqs
+                .into_iter()
+                .zip(outcomes::views(conn, rows)?)
+                .collect::<Vec<_>>())
+        })
         .await?;
-    let keyed = rows
-        .into_iter()
-        .map(|r| Ok((r.seq, Notice::from_row(r)?)))
-        .collect::<ApiResult<Vec<_>>>()?;
     let page = Page::from_rows(keyed, limit, |(seq, _)| seq.to_string());
     let page = Page {
         items: page.items.into_iter().map(|(_, n)| n).collect(),
@@ -107,14 +114,20 @@ pub async fn get_notice(
         )
         .await?;
     let id = id.into_inner();
-    let row = state.db.run(move |conn| model::find(conn, id)).await?;
+    let notice = state
+        .db
+        .run(move |conn| {
+            let row = model::find(conn, id)?;
+            outcomes::view(conn, row)
+        })
+        .await?;
     let logged = caller.entry(
         Action::NotificationRead,
-        Some(row.subject_id),
+        Some(notice.subject_id),
         Outcome::Allowed,
     );
     state.log_reads(vec![logged]).await?;
-    Ok(HttpResponse::Ok().json(Notice::from_row(row)?))
+    Ok(HttpResponse::Ok().json(notice))
 }
 
 /// Sends a notice again.
@@ -165,7 +178,7 @@ pub async fn retry_notice(
                     Outcome::Allowed,
                 );
                 access_log::record(conn, &[logged])?;
-                Answer::json(StatusCode::ACCEPTED, &Notice::from_row(row)?)
+                Answer::json(StatusCode::ACCEPTED, &outcomes::view(conn, row)?)
             })
         })
         .await?;
@@ -225,7 +238,7 @@ pub async fn acknowledge_notice(
                     Outcome::Allowed,
                 );
                 access_log::record(conn, &[logged])?;
-                Answer::json(StatusCode::OK, &Notice::from_row(row)?)
+                Answer::json(StatusCode::OK, &outcomes::view(conn, row)?)
             })
         })
         .await?;

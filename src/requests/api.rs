@@ -2,6 +2,7 @@
 
 use super::model::RequestRow;
 use crate::domain::ids::{PrivacyRequestId, SubjectId};
+use crate::domain::outcome::VerificationMethod;
 use crate::domain::privacy_request::{RequestChannel, RequestKind, RequestOutcome, RequestStatus};
 use crate::domain::text::{LongText, ShortText};
 use crate::error::{ApiResult, FieldError};
@@ -88,10 +89,31 @@ pub struct Closing {
     #[serde(default)]
     #[schema(max_length = 500)]
     pub reason: Option<String>,
+    /// Closes as `fulfilled` although notices the request caused have no recipient's outcome
+    /// or tasks are open, and says why (at most 500 characters, about the process, not the
+    /// person). The request then shows it.
+    #[serde(default)]
+    #[schema(
+        max_length = 500,
+        example = "the partner was dissolved (registry entry 2026-12-01)"
+    )]
+    pub override_reason: Option<String>,
 }
 
 impl Validate for Closing {
     fn validate(&self) -> Vec<FieldError> {
+        let mut errors = self
+            .override_reason
+            .as_deref()
+            .map(|reason| LongText::field_errors("override_reason", reason))
+            .unwrap_or_default();
+        errors.extend(self.reason_errors());
+        errors
+    }
+}
+
+impl Closing {
+    fn reason_errors(&self) -> Vec<FieldError> {
         match (&self.reason, self.outcome) {
             (None, RequestOutcome::Refused) => vec![FieldError::new(
                 "reason",
@@ -142,6 +164,23 @@ pub struct PrivacyRequest {
     pub outcome_reason: Option<String>,
     #[schema(required = true)]
     pub closed_at: Option<DateTime<Utc>>,
+    /// Why it was closed as `fulfilled` although recipients had not confirmed their outcome or
+    /// tasks were open.
+    #[schema(required = true)]
+    pub override_reason: Option<String>,
+    /// When the requester's identity was verified; null while unverified.
+    #[schema(required = true)]
+    pub verified_at: Option<DateTime<Utc>>,
+    /// How it was verified.
+    #[schema(required = true)]
+    pub verification_method: Option<VerificationMethod>,
+    /// Who recorded the verification (a staff `sub`).
+    #[schema(required = true)]
+    pub verified_by: Option<String>,
+    /// The earlier open request of the same kind and subject that this one repeats; it is
+    /// linked, never refused, and is verified on its own.
+    #[schema(required = true, value_type = Option<uuid::Uuid>)]
+    pub duplicate_of: Option<PrivacyRequestId>,
     /// The version, also sent as the `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -172,6 +211,15 @@ impl PrivacyRequest {
                 .transpose()?,
             outcome_reason: row.outcome_reason,
             closed_at: row.closed_at,
+            override_reason: row.override_reason,
+            verified_at: row.verified_at,
+            verification_method: row
+                .verification_method
+                .as_deref()
+                .map(VerificationMethod::from_db)
+                .transpose()?,
+            verified_by: row.verified_by,
+            duplicate_of: row.duplicate_of,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -45,7 +45,7 @@ fn lock_open(
 /// What every change of a request does around its own rule: the scope check (logged when
 /// refused), the body, `If-Match`, the idempotency key, and one transaction that locks the open
 /// request, applies the change and stores it with its `request.update` entry.
-async fn change<B: Send + 'static>(
+pub(super) async fn change<B: Send + 'static>(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
@@ -144,9 +144,13 @@ fn extend(
 /// Closes a request with its outcome.
 ///
 /// `refused` needs a `reason`. An erasure request closes as `fulfilled` only once its subject
-/// has been erased (409 `request-not-fulfilled`). A closed request cannot be closed again
-/// (409 `request-closed`). `If-Match` with the request's `ETag` is required. Logged as
-/// `request.update`.
+/// has been erased (409 `request-not-fulfilled`). An erasure, rectification or restriction
+/// request closes as `fulfilled` only once every notice it caused has its recipient's outcome
+/// (409 `recipients-unconfirmed`, naming them in `notification_ids`), and any request only
+/// without open tasks (409 `tasks-open`, naming them in `task_ids`; judged after the notices),
+/// unless the close gives an `override_reason`, which the request then shows. Closing cancels
+/// the tasks still open. A closed request cannot be closed again (409 `request-closed`).
+/// `If-Match` with the request's `ETag` is required. Logged as `request.update`.
 #[utoipa::path(post, path = paths::PRIVACY_REQUEST_CLOSE, tag = "privacy-requests", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The request's id"),
@@ -159,7 +163,7 @@ fn extend(
         )),
         (status = 400, description = "Invalid fields (an unknown outcome, a refusal without a reason), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`request-not-fulfilled` or `request-closed`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`request-not-fulfilled`, `recipients-unconfirmed` (with `notification_ids`), `tasks-open` (with `task_ids`) or `request-closed`", body = Problem, content_type = "application/problem+json"),
         Auth<RequestsWrite>, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn close_request(
@@ -192,9 +196,14 @@ fn close(
             ));
         }
     }
+    let override_reason = trimmed(body.override_reason);
+    if body.outcome == RequestOutcome::Fulfilled && override_reason.is_none() {
+        super::closing::require_confirmed(conn, &row)?;
+    }
     row.status = RequestStatus::Closed.as_str().to_owned();
     row.outcome = Some(body.outcome.as_str().to_owned());
     row.outcome_reason = trimmed(body.reason);
+    row.override_reason = override_reason;
     row.closed_at = Some(now());
     Ok(row)
 }
@@ -208,6 +217,9 @@ fn save(
     row.version += 1;
     row.updated_at = now();
     model::update(conn, &row)?;
+    if row.status == RequestStatus::Closed.as_str() {
+        super::closing::cancel_open_tasks(conn, row.id, &caller.actor.sub)?;
+    }
     access_log::record(
         conn,
         &[entry(caller, Action::RequestUpdate, row.subject_id)],

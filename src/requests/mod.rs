@@ -4,9 +4,16 @@
 
 pub mod api;
 pub mod changes;
+pub mod citation;
+pub mod closing;
 pub mod list;
+pub mod metrics;
 pub mod model;
 pub mod routes;
+pub mod task_api;
+pub mod task_model;
+pub mod tasks;
+pub mod verification;
 
 use crate::error::{ApiError, ApiResult};
 

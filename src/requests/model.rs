@@ -30,6 +30,11 @@ pub struct RequestRow {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verification_method: Option<String>,
+    pub verified_by: Option<String>,
+    pub duplicate_of: Option<PrivacyRequestId>,
+    pub override_reason: Option<String>,
 }
 
 /// The exact-match filters of the list.
@@ -50,6 +55,22 @@ pub fn subject_erased(conn: &mut PgConnection, id: SubjectId) -> ApiResult<bool>
         .first(conn)
         .optional()?;
     Ok(matches!(erased_at, Some(Some(_))))
+}
+
+/// The oldest open request of this kind about this subject: the one a new request duplicates.
+pub fn open_original(
+    conn: &mut PgConnection,
+    kind: &str,
+    subject: SubjectId,
+) -> ApiResult<Option<PrivacyRequestId>> {
+    Ok(requests::table
+        .filter(requests::subject_id.eq(subject))
+        .filter(requests::kind.eq(kind))
+        .filter(requests::status.eq("open"))
+        .order(requests::id)
+        .select(requests::id)
+        .first(conn)
+        .optional()?)
 }
 
 /// Inserts a request.

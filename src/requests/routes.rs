@@ -132,6 +132,11 @@ pub async fn create_request(
         created_by: caller.actor.sub.clone(),
         created_at: now,
         updated_at: now,
+        verified_at: None,
+        verification_method: None,
+        verified_by: None,
+        duplicate_of: None,
+        override_reason: None,
     };
     let logged = entry(&caller, Action::RequestCreate, row.subject_id);
     let key = idempotency::Key::of(&req, &caller.actor)?;
@@ -139,8 +144,12 @@ pub async fn create_request(
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&logged.clone()), |conn| {
+                let mut row = row;
                 if let Some(subject) = row.subject_id {
                     crate::subjects::path::require(conn, subject)?;
+                    // A repeat is linked to the open request it repeats, never refused; it
+                    // keeps its own verification.
+                    row.duplicate_of = model::open_original(conn, &row.kind, subject)?;
                 }
                 model::insert(conn, &row)?;
                 access_log::record(conn, &[logged])?;

@@ -6,13 +6,12 @@
 use super::model::{self, Lock};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Actor;
-use crate::db::schema::privacy_requests;
 use crate::domain::consent::{Decision, Method};
 use crate::domain::ids::{EventId, HoldId, PrivacyRequestId, SubjectId};
-use crate::domain::privacy_request::{RequestKind, RequestStatus};
+use crate::domain::privacy_request::RequestKind;
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
-use actix_web::http::StatusCode;
+use crate::requests::citation::{self, Citation};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -33,6 +32,8 @@ pub struct EraseCommand {
     /// The erasure request this answers: it must exist, be an erasure request of this subject
     /// and be open.
     pub privacy_request_id: Option<PrivacyRequestId>,
+    /// `REQUIRE_VERIFIED_REQUESTS`: the request it answers must be verified.
+    pub require_verified: bool,
     /// The `subject.erase` entry; its actor and request id also sign the consent events.
     pub entry: NewEntry,
 }
@@ -45,6 +46,7 @@ impl EraseCommand {
             subject_id,
             reason: reason.to_owned(),
             privacy_request_id: None,
+            require_verified: false,
             entry: NewEntry::for_actor(
                 &actor,
                 request_id,
@@ -70,7 +72,8 @@ pub struct Erased {
 /// Erases the subject in the caller's transaction: 404 when there is no such subject, 410 when
 /// it is already erased, 400 naming every bad field (`reason`, `privacy_request_id`), 409
 /// `subject-on-hold` while an active hold covers it, 409 `request-closed` when the request it
-/// answers is closed. On any error nothing is changed (the caller's transaction rolls back).
+/// answers is closed, 409 `request-unverified` when it is not verified and
+/// `REQUIRE_VERIFIED_REQUESTS` is set. On any error nothing is changed (the caller's transaction rolls back).
 pub fn erase(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erased> {
     // Bad input is a 400 whatever the subject's state, so it is checked before the 404 / 410.
     // The request row it share-locks is never locked after a subject row elsewhere.
@@ -111,7 +114,8 @@ fn erase_checked(
     // withdrawals queued none of their own).
     crate::notices::queue(
         conn,
-        &crate::notices::Event::plain(id, crate::domain::notice::NoticeType::Erased),
+        &crate::notices::Event::plain(id, crate::domain::notice::NoticeType::Erased)
+            .for_request(command.privacy_request_id),
     )?;
     Ok(Erased {
         subject_id: id,
@@ -137,36 +141,14 @@ fn checked(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<LongTex
         .map_err(|message| errors.push(FieldError::new("reason", message)))
         .ok();
     if let Some(request) = command.privacy_request_id {
-        // Share-locked, so that the request cannot be closed while it is being answered.
-        let found: Option<(String, Option<SubjectId>, String)> = privacy_requests::table
-            .find(request)
-            .select((
-                privacy_requests::kind,
-                privacy_requests::subject_id,
-                privacy_requests::status,
-            ))
-            .for_share()
-            .first(conn)
-            .optional()?;
-        let problem = match found {
-            None => Some("no privacy request has this id".to_owned()),
-            Some((kind, _, _)) if kind != RequestKind::Erasure.as_str() => Some(format!(
-                "must name an erasure request, not an `{kind}` request"
-            )),
-            Some((_, subject, _)) if subject != Some(command.subject_id) => {
-                Some("names a request about another subject, or about none".to_owned())
+        let (kind, subject) = (RequestKind::Erasure, command.subject_id);
+        match citation::judge(conn, request, kind, subject, command.require_verified)? {
+            Citation::Valid => {}
+            Citation::Invalid(message) => {
+                errors.push(FieldError::new("privacy_request_id", message));
             }
-            Some((_, _, status)) if status != RequestStatus::Open.as_str() && errors.is_empty() => {
-                return Err(ApiError::client(
-                    StatusCode::CONFLICT,
-                    "request-closed",
-                    "privacy_request_id names a request that is already closed",
-                ));
-            }
-            Some(_) => None,
-        };
-        if let Some(message) = problem {
-            errors.push(FieldError::new("privacy_request_id", message));
+            Citation::Conflict(conflict) if errors.is_empty() => return Err(conflict),
+            Citation::Conflict(_) => {}
         }
     }
     match reason {

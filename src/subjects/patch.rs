@@ -2,6 +2,7 @@
 //! checked before any precondition, and the merge itself.
 
 use super::api::{Address, SubjectFields};
+use crate::domain::ids::PrivacyRequestId;
 use crate::domain::language::Language;
 use crate::domain::subject_kind::SubjectKind;
 use crate::domain::text::LongText;
@@ -60,6 +61,11 @@ pub struct SubjectPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub source: Option<Value>,
+    /// The privacy request this answers: an open rectification request about this subject (400
+    /// naming the field otherwise; 409 `request-closed`). The notices it causes carry it.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub privacy_request_id: Option<PrivacyRequestId>,
 }
 
 /// Keeps an explicit `null` (`Some(Value::Null)`) apart from a missing key (`None`), which a

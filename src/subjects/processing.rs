@@ -59,6 +59,12 @@ pub struct RestrictionRequest {
         max_length = 500
     )]
     pub reason: String,
+    /// The privacy request this answers: an open restriction request about this subject (400
+    /// naming the field otherwise; 409 `request-closed`; 409 `request-unverified` when it is not
+    /// verified and `REQUIRE_VERIFIED_REQUESTS` is set). The notices it causes carry it.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub privacy_request_id: Option<PrivacyRequestId>,
 }
 
 impl Validate for RestrictionRequest {
@@ -156,6 +162,7 @@ pub async fn erase_subject(
         subject_id: id,
         reason: body.reason,
         privacy_request_id: body.privacy_request_id,
+        require_verified: state.require_verified_requests,
         entry: entry.clone(),
     };
     let answer = state
@@ -181,8 +188,8 @@ pub async fn erase_subject(
     request_body = RestrictionRequest,
     responses(
         (status = 200, description = "Restricted", body = Restriction),
-        (status = 400, description = "Invalid fields (an unknown ground, a blank reason), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already restricted (`already-restricted`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields (an unknown ground, a blank reason, a `privacy_request_id` naming no open restriction request of this subject), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already restricted (`already-restricted`), or the cited request is closed (`request-closed`) or unverified (`request-unverified`)", body = Problem, content_type = "application/problem+json"),
         Auth<SubjectsWrite>, NoSubject, JsonBody, Unavailable,
     ))]
 pub async fn restrict_subject(
@@ -193,6 +200,7 @@ pub async fn restrict_subject(
     body: BodyAfterAuth<RestrictionRequest>,
 ) -> actix_web::Result<HttpResponse> {
     let action = Action::SubjectRestrict;
+    let require_verified = state.require_verified_requests;
     change_restriction(
         &state,
         &caller,
@@ -200,8 +208,12 @@ pub async fn restrict_subject(
         path,
         body,
         action,
-        |conn, id, body, entry| {
-            restriction::restrict(conn, id, body.ground, body.reason.trim(), entry)
+        move |conn, id, body, entry| {
+            let answering = restriction::Answering {
+                privacy_request_id: body.privacy_request_id,
+                require_verified,
+            };
+            restriction::restrict(conn, id, body.ground, body.reason.trim(), entry, answering)
         },
     )
     .await

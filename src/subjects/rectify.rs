@@ -6,10 +6,12 @@ use super::api::{Subject, SubjectFields};
 use super::model::{self, NewRectification, SubjectData, SubjectRow};
 use super::patch::merge_patch;
 use crate::access_log::{self, NewEntry};
-use crate::domain::ids::{RectificationId, SubjectId};
+use crate::domain::ids::{PrivacyRequestId, RectificationId, SubjectId};
+use crate::domain::privacy_request::RequestKind;
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::parse_object;
+use crate::requests::citation::{self, Citation};
 use chrono::{SubsecRound, Utc};
 use serde_json::{Map, Value};
 
@@ -23,6 +25,8 @@ pub struct Request {
     pub reason: String,
     /// The merge patch of the subject's fields.
     pub patch: Map<String, Value>,
+    /// The rectification request this answers; its notices carry it.
+    pub privacy_request_id: Option<PrivacyRequestId>,
     /// The `subject.rectify` entry, committed with the change.
     pub entry: NewEntry,
 }
@@ -36,13 +40,38 @@ pub fn stale() -> ApiError {
 /// nothing; otherwise the record, its rectifications and the access-log entry are written
 /// together. A patch that changes nothing leaves the version as it was.
 pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<SubjectRow> {
+    // Before the subject's row: a request row is never locked after a subject row.
+    let citation = match request.privacy_request_id {
+        Some(cited) => Some(citation::judge(
+            conn,
+            cited,
+            RequestKind::Rectification,
+            request.subject_id,
+            false,
+        )?),
+        None => None,
+    };
     let (current, key) = model::find_for_rectification(conn, request.subject_id)?;
     // Only an erased subject has no key, and that is a 410 above.
     let key = key.ok_or_else(|| ApiError::internal("a subject without a data key"))?;
     if current.version != request.expected_version {
         return Err(stale());
     }
-    let (reason, data) = merged(&current, &request.reason, request.patch)?;
+    let (reason, data) = match (merged(&current, &request.reason, request.patch), citation) {
+        (Ok(merged), None | Some(Citation::Valid)) => merged,
+        (Ok(_), Some(Citation::Conflict(conflict))) => return Err(conflict),
+        (merged, Some(Citation::Invalid(message))) => {
+            let mut errors = match merged {
+                Err(ApiError::Validation { errors, .. }) => errors,
+                Err(other) => return Err(other),
+                Ok(_) => Vec::new(),
+            };
+            errors.push(FieldError::new("privacy_request_id", message));
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            return Err(ApiError::invalid(errors));
+        }
+        (Err(error), _) => return Err(error),
+    };
     let now = Utc::now().trunc_subsecs(6);
     let rectifications: Vec<NewRectification> = current
         .data
@@ -72,7 +101,7 @@ pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<Sub
             .filter_map(|r| crate::notices::category_of(&r.field))
             .collect();
         if let Some(event) = crate::notices::Event::rectified(row.id, changed) {
-            crate::notices::queue(conn, &event)?;
+            crate::notices::queue(conn, &event.for_request(request.privacy_request_id))?;
         }
         row
     };

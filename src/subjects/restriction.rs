@@ -7,7 +7,8 @@ use super::model::Lock;
 use super::path;
 use crate::access_log::{self, NewEntry};
 use crate::db::schema::{restrictions, subjects};
-use crate::domain::ids::{RestrictionId, SubjectId};
+use crate::domain::ids::{PrivacyRequestId, RestrictionId, SubjectId};
+use crate::domain::privacy_request::RequestKind;
 use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::StatusCode;
@@ -34,15 +35,32 @@ fn conflict(code: &'static str, detail: &str) -> ApiError {
     ApiError::client(StatusCode::CONFLICT, code, detail)
 }
 
-/// Restricts the subject in the caller's transaction, with its `subject.restrict` entry: 404,
-/// 410 for an erased subject, 409 `already-restricted`.
+/// The privacy request a restriction answers, if any, and whether it must be verified.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Answering {
+    pub privacy_request_id: Option<PrivacyRequestId>,
+    pub require_verified: bool,
+}
+
+/// Restricts the subject in the caller's transaction, with its `subject.restrict` entry: 400 or
+/// 409 for the request it cites (see `requests::citation`), 404, 410 for an erased subject, 409
+/// `already-restricted`.
 pub fn restrict(
     conn: &mut PgConnection,
     subject: SubjectId,
     ground: RestrictionGround,
     reason: &str,
     entry: NewEntry,
+    answering: Answering,
 ) -> ApiResult<RestrictionRow> {
+    // Before the subject's row: a request row is never locked after a subject row.
+    crate::requests::citation::require(
+        conn,
+        answering.privacy_request_id,
+        RequestKind::Restriction,
+        subject,
+        answering.require_verified,
+    )?;
     // An exclusive lock: partner reads and disclosures under way finish first, later ones see it.
     if path::lock(conn, subject, Lock::Update)?.is_some() {
         return Err(conflict(
@@ -74,7 +92,8 @@ pub fn restrict(
     // Art. 19: every recipient of the subject's data is told, in this transaction.
     crate::notices::queue(
         conn,
-        &crate::notices::Event::plain(subject, crate::domain::notice::NoticeType::Restricted),
+        &crate::notices::Event::plain(subject, crate::domain::notice::NoticeType::Restricted)
+            .for_request(answering.privacy_request_id),
     )?;
     Ok(row)
 }

@@ -233,6 +233,7 @@ pub async fn rectify_subject(
     let patch = body.read().await?;
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let expected_version = precondition::expected_version(req.headers(), "subject")?;
+    let privacy_request_id = patch.privacy_request_id;
     let (reason, patch) = patch.into_parts();
     let entry = caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed);
     let request = rectify::Request {
@@ -240,6 +241,7 @@ pub async fn rectify_subject(
         expected_version,
         reason,
         patch,
+        privacy_request_id,
         entry: entry.clone(),
     };
     let answer = state

@@ -1,0 +1,22 @@
+DROP TABLE privacy_request_tasks;
+DROP INDEX privacy_requests_received;
+ALTER TABLE privacy_requests
+    DROP CONSTRAINT privacy_requests_verification_whole,
+    DROP COLUMN override_reason,
+    DROP COLUMN duplicate_of,
+    DROP COLUMN verified_by,
+    DROP COLUMN verification_method,
+    DROP COLUMN verified_at;
+DROP INDEX notices_recipient_queued;
+DROP INDEX notices_outcome_overdue;
+DROP INDEX notices_request;
+ALTER TABLE notices
+    DROP CONSTRAINT notices_outcome_whole,
+    DROP COLUMN override_reason_enc,
+    DROP COLUMN outcome_recorded_at,
+    DROP COLUMN outcome_recorded_by,
+    DROP COLUMN completed_at,
+    DROP COLUMN outcome_reason_enc,
+    DROP COLUMN outcome,
+    DROP COLUMN outcome_due_on,
+    DROP COLUMN privacy_request_id;
