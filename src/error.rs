@@ -310,7 +310,10 @@ pub fn is_connection_loss(kind: &DatabaseErrorKind, message: &str) -> bool {
             "server closed the connection",
             "could not connect",
             "connection refused",
+            // 57P03 (starting up, shutting down, not yet accepting connections, in recovery)
             "the database system is",
+            "during recovery",
+            "recovery is in progress",
             "no connection to the server",
             "SSL SYSCALL",
             "could not receive data",
@@ -330,6 +333,12 @@ impl From<DieselError> for ApiError {
                 Self::Unavailable
             }
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Unavailable
+            }
+            // A standby, or a primary being demoted or made read-only (25006): the client
+            // retries, with the same Idempotency-Key, once a primary takes writes again.
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, info) => {
+                log::warn!("the database refuses writes: {}", info.message());
                 Self::Unavailable
             }
             _ => Self::internal(format!("database error: {error}")),

@@ -11,6 +11,7 @@ mod consents;
 mod conventions;
 mod disclosures;
 mod erasure;
+mod failover;
 mod hardening;
 #[allow(
     dead_code,
@@ -23,6 +24,7 @@ mod jwks;
 mod layers;
 mod log_coverage;
 mod never_fork;
+mod notice_lanes;
 mod notices;
 mod openapi;
 mod ops;
@@ -33,6 +35,7 @@ mod process;
 mod proofs;
 mod receipts;
 mod recipients;
+mod request_loop;
 mod requests;
 mod retention;
 mod security;

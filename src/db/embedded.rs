@@ -271,12 +271,20 @@ impl EmbeddedPostgres {
         &self.root
     }
 
-    fn pgdata(&self) -> PathBuf {
+    /// The cluster's data directory.
+    pub fn pgdata(&self) -> PathBuf {
         self.root.join("pgdata")
     }
 
-    fn socket_dir(&self) -> PathBuf {
+    /// The directory of its Unix socket (a libpq `host`).
+    pub fn socket_dir(&self) -> PathBuf {
         self.root.join("run")
+    }
+
+    /// One of the installed PostgreSQL tools (`pg_basebackup`, `pg_ctl`), run as the account that
+    /// owns the cluster, with `PGDATA` unset: for operations on it such as making a standby.
+    pub fn tool(&self, name: &str) -> Command {
+        self.command(name)
     }
 
     fn own(&self, path: &Path) -> Result<(), String> {

@@ -4,7 +4,11 @@
 //! A hung database must not hang requests: each request has one deadline for all its database
 //! work, pool wait included ([`with_deadline`], set by the request middleware), after which it
 //! answers 503 while the blocked thread is left to finish; a transaction whose caller has been
-//! answered rolls back instead of committing. Serving connections also carry a server-side
+//! answered rolls back instead of committing. A commit that waits for a synchronous standby past
+//! the deadline is never cut short: PostgreSQL turns `statement_timeout` off before it commits,
+//! and the service sends no cancel, so the caller gets its 503 while the commit goes on waiting,
+//! invisible to the sealer until the standby holds it (a retry with the same `Idempotency-Key`
+//! then answers as a replay). A cancelled wait would keep a local-only commit. Serving connections also carry a server-side
 //! statement timeout and TCP keepalive limits ([`serving_url`]).
 
 pub mod after_commit;
