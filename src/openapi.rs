@@ -42,6 +42,9 @@ use utoipa::{Modify, OpenApi};
         consents::routes::set_consent,
         consents::routes::consent_history,
         consents::routes::check_eligibility,
+        consents::version_routes::create_version,
+        consents::version_routes::list_versions,
+        consents::version_routes::get_version,
         recipients::routes::create_recipient,
         recipients::routes::list_recipients,
         recipients::routes::get_recipient,
@@ -126,6 +129,8 @@ use utoipa::{Modify, OpenApi};
         crate::domain::consent::Basis,
         crate::domain::consent::Decision,
         crate::domain::consent::ConsentStatus,
+        crate::domain::consent_state::ConsentState,
+        crate::domain::consent_state::Confirmation,
         crate::domain::consent::Method,
         consents::api::Descriptions,
         consents::api::Purpose,
@@ -136,6 +141,10 @@ use utoipa::{Modify, OpenApi};
         consents::api::ConsentChange,
         consents::api::ConsentEvent,
         consents::api::EligibilityRequest,
+        consents::versions::VersionText,
+        consents::versions::PurposeVersion,
+        consents::versions::VersionList,
+        consents::versions::NewVersion,
         consents::api::Eligibility,
         recipients::api::NewRecipient,
         recipients::api::RecipientPatch,
@@ -232,9 +241,18 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The OpenAPI documents of the resources that describe their own operations, merged into the
+/// one document.
+fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![crate::activities::doc::Doc::openapi()]
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    for part in documented_parts() {
+        doc.merge(part);
+    }
     describe_every_operation(&mut doc);
     document_idempotency_keys(&mut doc);
     doc

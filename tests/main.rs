@@ -1,12 +1,14 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod activities;
 mod address_rule;
 mod at_rest;
 mod audit;
 mod auth;
 mod bounded;
 mod concurrency;
+mod consent_versions;
 mod consents;
 mod conventions;
 mod disclosures;

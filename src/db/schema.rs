@@ -218,6 +218,35 @@ diesel::table! {
         description_et -> Text,
         description_en -> Text,
         created_at -> Timestamptz,
+        current_version -> Int4,
+        material_version -> Int4,
+    }
+}
+
+diesel::table! {
+    purpose_versions (purpose_id, version) {
+        purpose_id -> Text,
+        version -> Int4,
+        text_et -> Text,
+        text_en -> Text,
+        text_ru -> Nullable<Text>,
+        text_sha256 -> Text,
+        policy_url -> Nullable<Text>,
+        material -> Bool,
+        validity_months -> Nullable<Int4>,
+        confirmation -> Text,
+        minimum_age -> Nullable<Int4>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consent_confirmations (token_sha256) {
+        token_sha256 -> Bytea,
+        subject_id -> Uuid,
+        purpose_id -> Text,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -231,6 +260,14 @@ diesel::table! {
         updated_by -> Text,
         last_event_id -> Uuid,
         evidence_enc -> Nullable<Bytea>,
+        purpose_version -> Int4,
+        ever_granted -> Bool,
+        renewed -> Bool,
+        given_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        confirmation_expires_at -> Nullable<Timestamptz>,
+        confirmation_sha256 -> Nullable<Bytea>,
+        guardian_subject_id -> Nullable<Uuid>,
     }
 }
 
@@ -245,6 +282,9 @@ diesel::table! {
         at -> Timestamptz,
         request_id -> Text,
         evidence_enc -> Nullable<Bytea>,
+        state -> Nullable<Text>,
+        purpose_version -> Int4,
+        guardian_subject_id -> Nullable<Uuid>,
     }
 }
 
@@ -372,6 +412,7 @@ diesel::table! {
 
 diesel::joinable!(consent_receipts -> consent_events (event_id));
 diesel::joinable!(consent_events -> purposes (purpose_id));
+diesel::joinable!(purpose_versions -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
 diesel::joinable!(subject_keys -> subjects (subject_id));
 diesel::joinable!(privacy_requests -> subjects (subject_id));
@@ -475,6 +516,102 @@ diesel::joinable!(notices -> recipients (recipient_id));
 diesel::joinable!(notices -> subjects (subject_id));
 diesel::joinable!(notices -> webhooks (webhook_id));
 
+diesel::table! {
+    processing_activities (id) {
+        id -> Uuid,
+        version -> Int4,
+        status -> Text,
+        doc -> Jsonb,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    processing_activity_versions (activity_id, version) {
+        activity_id -> Uuid,
+        version -> Int4,
+        status -> Text,
+        doc -> Jsonb,
+        changed_at -> Timestamptz,
+        changed_by -> Text,
+    }
+}
+
+diesel::table! {
+    breaches (id) {
+        id -> Uuid,
+        version -> Int4,
+        status -> Text,
+        aware_at -> Timestamptz,
+        nature -> Array<Text>,
+        description_enc -> Bytea,
+        window_from -> Timestamptz,
+        window_to -> Timestamptz,
+        recipient_id -> Nullable<Uuid>,
+        actor -> Nullable<Text>,
+        data_categories -> Array<Text>,
+        notify_authority_by -> Timestamptz,
+        risk -> Nullable<Text>,
+        risk_reasoning -> Nullable<Text>,
+        assessed_at -> Nullable<Timestamptz>,
+        authority_notified_at -> Nullable<Timestamptz>,
+        authority_reference -> Nullable<Text>,
+        delay_reasons -> Nullable<Text>,
+        communicated_at -> Nullable<Timestamptz>,
+        communication_method -> Nullable<Text>,
+        communication_exemption -> Nullable<Text>,
+        affected_count -> Nullable<Int4>,
+        scope_computed_at -> Nullable<Timestamptz>,
+        scope_sources -> Nullable<Array<Text>>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    breach_subjects (breach_id, subject_id) {
+        breach_id -> Uuid,
+        subject_id -> Uuid,
+        via -> Text,
+    }
+}
+
+diesel::table! {
+    art14_status (subject_id) {
+        subject_id -> Uuid,
+        counts_from -> Date,
+        informed_at -> Nullable<Timestamptz>,
+        method -> Nullable<Text>,
+        notice_version -> Nullable<Text>,
+        exemption -> Nullable<Text>,
+        exemption_reference -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    information_notices (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        informed_at -> Timestamptz,
+        method -> Text,
+        notice_version -> Text,
+        actor -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(processing_activity_versions -> processing_activities (activity_id));
+diesel::joinable!(breaches -> recipients (recipient_id));
+diesel::joinable!(breach_subjects -> breaches (breach_id));
+diesel::joinable!(breach_subjects -> subjects (subject_id));
+diesel::joinable!(art14_status -> subjects (subject_id));
+diesel::joinable!(information_notices -> subjects (subject_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_chain,
@@ -494,6 +631,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     at_rest_keys,
     rectifications,
     purposes,
+    purpose_versions,
+    consent_confirmations,
     consents,
     consent_events,
     recipients,
@@ -508,5 +647,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasures,
     restrictions,
     holds,
+    processing_activities,
+    processing_activity_versions,
+    breaches,
+    breach_subjects,
+    art14_status,
+    information_notices,
     privacy_request_tasks,
 );
