@@ -256,7 +256,12 @@ impl Verifier {
         }
         .map_err(refused)?;
         let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-        bounds::check(&data.header, &data.claims, now)
+        let times = bounds::Times {
+            exp: data.claims.exp,
+            iat: data.claims.iat,
+            nbf: data.claims.nbf,
+        };
+        bounds::check(&data.header, &times, now)
             .map_err(|why| ApiError::Unauthorized(format!("invalid token: {why}")))?;
 
         let claims = data.claims;

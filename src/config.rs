@@ -53,6 +53,8 @@ pub struct Config {
     pub retention: RetentionSchedule,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
     pub webhook_allow_private: bool,
+    /// The data controller (`CONTROLLER_*`, `DATA_STORAGE_LOCATION`).
+    pub controller: crate::controller::Controller,
     /// `NOTICE_OUTCOME_WORKING_DAYS`: a recipient's outcome is due this many working days after
     /// the notice was queued.
     pub notice_outcome_working_days: u32,
@@ -87,6 +89,8 @@ impl Config {
         let (proofs, problems) = crate::proof_keys::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
+        let (controller, problems) = crate::controller::Controller::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
         let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
         let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
@@ -130,6 +134,7 @@ impl Config {
             max_connections,
             retention,
             webhook_allow_private,
+            controller,
             notice_outcome_working_days,
             require_verified_requests,
         })

@@ -11,6 +11,7 @@ pub mod caller;
 pub mod cli;
 pub mod config;
 pub mod consents;
+pub mod controller;
 pub mod db;
 pub mod disclosures;
 pub mod domain;
