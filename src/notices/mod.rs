@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod lanes;
 pub mod model;
 pub mod outcome_api;
+pub mod outcome_filter;
 pub mod outcome_routes;
 pub mod outcomes;
 pub mod routes;
@@ -208,7 +209,7 @@ pub fn plug_in() {
 /// person may ask who was told).
 pub fn export_for(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<serde_json::Value> {
     let rows = model::of_subject(conn, subject_id)?;
-    let notices = outcomes::views(conn, rows)?;
+    let notices = api::views(conn, rows)?;
     serde_json::to_value(notices).map_err(ApiError::internal)
 }
 
