@@ -3,11 +3,12 @@
 use crate::config::{JwtKey, PublicKeyAlgorithm};
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use uuid::Uuid;
 
 mod bounds;
+mod claims;
+pub use claims::Claims;
 pub mod jwks;
 mod refusal;
 use refusal::describe;
@@ -120,27 +121,6 @@ impl Scope {
             .collect::<Vec<_>>()
             .join(" ")
     }
-}
-
-/// The claims we read and write.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: String,
-    pub exp: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    /// Checked by the validation, which also takes an array (as identity providers send); only
-    /// written here, for the tokens this service signs.
-    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipient_id: Option<String>,
 }
 
 /// An authenticated caller: who, with which scopes, and for partners which recipient.

@@ -50,7 +50,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// When the subject was erased, on `subject-erased` (410).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "optional_micros"
+    )]
     pub erased_at: Option<DateTime<Utc>>,
     /// The active hold that blocks an erasure, on `subject-on-hold` (409).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +67,21 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     pub task_ids: Option<Vec<TaskId>>,
+}
+
+/// An instant as every answer writes one: UTC with `Z` and six decimals.
+fn micros(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn optional_micros<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => s.serialize_str(&micros(at)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Every way a request can fail.
@@ -151,13 +169,16 @@ impl ApiError {
         let (code, detail, errors) = match self {
             Self::Validation { errors, .. } => (
                 "validation-failed",
-                format!("{} field(s) are invalid", errors.len()),
+                match errors.len() {
+                    1 => "1 field is invalid".to_owned(),
+                    n => format!("{n} fields are invalid"),
+                },
                 errors.clone(),
             ),
             Self::Client { code, detail, .. } => (*code, detail.clone(), Vec::new()),
             Self::Erased(at) => (
                 "subject-erased",
-                format!("the subject was erased at {}", at.to_rfc3339()),
+                format!("the subject was erased at {}", micros(at)),
                 Vec::new(),
             ),
             Self::OnHold(hold) => (

@@ -240,3 +240,85 @@ fn a_taken_port_is_reported_at_once_with_the_address_and_bind_addr() {
         "start-up work began before the port was checked"
     );
 }
+
+/// `2026-12-07T12:00:00.123456Z`: UTC with `Z` and six decimals.
+fn six_decimals_z(text: &str) -> bool {
+    let Some(rest) = text.strip_suffix('Z') else {
+        return false;
+    };
+    rest.rsplit_once('.').is_some_and(|(_, fraction)| {
+        fraction.len() == 6 && fraction.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[actix_web::test]
+async fn one_bad_field_is_singular_and_an_erased_subjects_410_writes_z() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post(
+            "/v1/subjects",
+            serde_json::json!({"kind": "client", "given_name": "Mari", "family_name": "Maasikas",
+                   "email": "not an address", "source": {"type": "data_subject"}}),
+        )
+        .await;
+    assert_eq!(
+        res.assert_problem(400, "validation-failed")["detail"],
+        "1 field is invalid"
+    );
+    let res = app
+        .post(
+            "/v1/subjects",
+            serde_json::json!({"kind": "client", "given_name": "Mari", "family_name": "Maasikas",
+                   "source": {"type": "data_subject"}}),
+        )
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    app.call(
+        Method::POST,
+        &format!("/v1/subjects/{id}/erasure"),
+        &staff(),
+        Some(serde_json::json!({"reason": "asked for by the person"})),
+    )
+    .await
+    .assert_status(200);
+    let problem = app
+        .get(&format!("/v1/subjects/{id}"))
+        .await
+        .assert_problem(410, "subject-erased");
+    let at = problem["erased_at"].as_str().unwrap();
+    assert!(six_decimals_z(at), "{at}");
+    assert_eq!(problem["detail"], format!("the subject was erased at {at}"));
+}
+
+#[actix_web::test]
+async fn an_export_is_stamped_with_six_decimals() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post(
+            "/v1/subjects",
+            serde_json::json!({"kind": "client", "given_name": "Mari", "family_name": "Maasikas",
+                   "source": {"type": "data_subject"}}),
+        )
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let export = app.get(&format!("/v1/subjects/{id}/export")).await.json();
+    let at = export["generated_at"].as_str().unwrap();
+    // At most six decimals (chrono writes fewer when the last digits are zeros), never nine.
+    assert!(at.len() <= "2026-12-07T12:00:00.123456Z".len(), "{at}");
+}
+
+#[test]
+fn the_document_says_which_operations_need_no_token_and_where_the_service_runs() {
+    let document = planpro_privacy::openapi::document_json();
+    assert!(document["servers"][0]["url"].is_string(), "no servers list");
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["security"].is_array(),
+                "{method} {path} does not say whether it needs a token"
+            );
+        }
+    }
+    let open = &document["paths"]["/healthz"]["get"]["security"];
+    assert_eq!(open, &serde_json::json!([]));
+}

@@ -495,6 +495,11 @@ async fn a_recipient_without_a_webhook_gets_manual_notices_and_refused_changes_q
     assert_eq!(page["items"][0]["status"], "manual");
     assert_eq!(page["items"][0]["type"], "consent.withdrawn");
     assert_eq!(page["items"][0]["purpose"], "marketing_planpro");
+    // Notice ids are UUID v7, as the contract's ids are (time-ordered).
+    let id: uuid::Uuid = page["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(id.get_version_num(), 7, "{id}");
+    let made = id.get_timestamp().unwrap().to_unix().0 as i64;
+    assert!((chrono::Utc::now().timestamp() - made).abs() < 60, "{id}");
     let metrics = String::from_utf8(app.get("/metrics").await.body).unwrap();
     assert!(metrics.contains("notices_manual 1"), "{metrics}");
     assert!(metrics.contains("notices_pending 0"), "{metrics}");

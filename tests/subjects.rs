@@ -309,7 +309,7 @@ async fn several_bad_fields_are_named_together() {
             "source.lawful_collection_attestation",
         ]
     );
-    assert_eq!(res.json()["detail"], "8 field(s) are invalid");
+    assert_eq!(res.json()["detail"], "8 fields are invalid");
     assert_eq!(subjects(&app), 0);
 }
 

@@ -237,3 +237,21 @@ impl WebhookWithSecret {
 pub struct WebhookList {
     pub items: Vec<Webhook>,
 }
+
+/// The API's view of stored notices, their reasons opened.
+pub fn views(conn: &mut diesel::PgConnection, rows: Vec<NoticeRow>) -> ApiResult<Vec<Notice>> {
+    let mut opened = super::outcomes::reasons(conn, &rows)?;
+    rows.into_iter()
+        .map(|row| {
+            let reasons = opened.remove(&row.id).unwrap_or_default();
+            Notice::from_row(row, reasons)
+        })
+        .collect()
+}
+
+/// The API's view of one stored notice.
+pub fn view(conn: &mut diesel::PgConnection, row: NoticeRow) -> ApiResult<Notice> {
+    views(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| crate::error::ApiError::internal("a notice's view is missing"))
+}

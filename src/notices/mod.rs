@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod lanes;
 pub mod model;
 pub mod outcome_api;
+pub mod outcome_filter;
 pub mod outcome_routes;
 pub mod outcomes;
 pub mod routes;
@@ -98,6 +99,12 @@ pub fn category_of(field: &str) -> Option<DataCategory> {
     }
 }
 
+/// A UUID v7 made by PostgreSQL (15 has no `uuidv7()`): a random v4 whose first 48 bits become
+/// the Unix time in milliseconds and whose version nibble becomes 7 (bits 52 and 53 set).
+const UUID_V7: &str = "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) \
+     placing substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) \
+     FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid";
+
 /// Queues the notices of one event in the caller's transaction.
 pub fn queue(conn: &mut PgConnection, event: &Event) -> ApiResult<usize> {
     queue_all(conn, std::slice::from_ref(event))
@@ -132,10 +139,10 @@ pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> 
         purposes.push(event.purpose.clone());
     }
     // `seq` follows the SELECT's order, which keeps each pair's notices in the events' order.
-    let queued = diesel::sql_query(
+    let queued = diesel::sql_query(format!(
         "INSERT INTO notices (id, recipient_id, subject_id, type, categories, purpose, webhook_id, \
            status, next_attempt_at, created_at, privacy_request_id, outcome_due_on) \
-         SELECT gen_random_uuid(), r.recipient_id, v.s, v.t, \
+         SELECT {UUID_V7}, r.recipient_id, v.s, v.t, \
            CASE WHEN v.c IS NULL THEN NULL ELSE ARRAY( \
              SELECT x FROM unnest(string_to_array(v.c, ',')) WITH ORDINALITY AS u(x, o) \
              WHERE x = ANY (r.cats) ORDER BY o) END, \
@@ -152,8 +159,8 @@ pub fn queue_all(conn: &mut PgConnection, events: &[Event]) -> ApiResult<usize> 
            SELECT id FROM webhooks WHERE recipient_id = r.recipient_id AND status = 'active' \
            ORDER BY created_at DESC, id DESC LIMIT 1 \
          ) w ON true \
-         ORDER BY v.o, r.recipient_id",
-    )
+         ORDER BY v.o, r.recipient_id"
+    ))
     .bind::<Array<SqlUuid>, _>(subjects)
     .bind::<Array<Text>, _>(kinds)
     .bind::<Array<Nullable<Text>>, _>(categories)
@@ -202,7 +209,7 @@ pub fn plug_in() {
 /// person may ask who was told).
 pub fn export_for(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<serde_json::Value> {
     let rows = model::of_subject(conn, subject_id)?;
-    let notices = outcomes::views(conn, rows)?;
+    let notices = api::views(conn, rows)?;
     serde_json::to_value(notices).map_err(ApiError::internal)
 }
 

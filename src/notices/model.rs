@@ -2,7 +2,7 @@
 //! make (retry, acknowledge) or a webhook's end causes (pending notices become `manual`). What the
 //! delivery worker does to it lives in `worker`'s own queries.
 
-use super::outcomes::OutcomeFilter;
+use super::outcome_filter::OutcomeFilter;
 use crate::db::schema::{notices, webhooks};
 use crate::domain::ids::{NoticeId, PrivacyRequestId, RecipientId, SubjectId, WebhookId};
 use crate::domain::notice::{NoticeStatus, WebhookStatus};

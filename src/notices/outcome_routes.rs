@@ -160,7 +160,7 @@ fn save(
         Outcome::Allowed,
     );
     access_log::record(conn, &[logged])?;
-    Answer::json(StatusCode::OK, &outcomes::view(conn, row)?)
+    Answer::json(StatusCode::OK, &super::api::view(conn, row)?)
 }
 
 /// Lists the ids of the partner's own notices.

@@ -43,29 +43,7 @@ pub fn due_on(kind: NoticeType, queued: NaiveDate) -> Option<NaiveDate> {
         .flatten()
 }
 
-/// The `outcome` filter of the notices' list.
-#[derive(Debug, Clone, Copy)]
-pub enum OutcomeFilter {
-    /// Due an outcome that has not come.
-    Pending,
-    /// Due an outcome that has not come, and past its due date (before this Tallinn date).
-    Overdue(NaiveDate),
-    /// With this outcome.
-    Is(NoticeOutcome),
-}
-
-impl OutcomeFilter {
-    /// `pending`, `overdue` (as of `today`) or an outcome.
-    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, String> {
-        match text {
-            "pending" => Ok(Self::Pending),
-            "overdue" => Ok(Self::Overdue(today)),
-            other => NoticeOutcome::parse(other).map(Self::Is).map_err(|_| {
-                "must be one of `pending`, `overdue`, `done`, `not_held`, `refused`".to_owned()
-            }),
-        }
-    }
-}
+pub use super::outcome_filter::OutcomeFilter;
 
 /// An outcome to record: the recipient's own, or staff's replacement with its reason.
 pub struct Recorded<'a> {
@@ -217,22 +195,4 @@ pub fn open_tasks(conn: &mut PgConnection, requests: &[PrivacyRequestId]) -> Api
     Ok(diesel::insert_into(tasks::table)
         .values(&rows)
         .execute(conn)?)
-}
-
-/// The API's view of stored notices, their reasons opened.
-pub fn views(conn: &mut PgConnection, rows: Vec<NoticeRow>) -> ApiResult<Vec<super::api::Notice>> {
-    let mut opened = reasons(conn, &rows)?;
-    rows.into_iter()
-        .map(|row| {
-            let reasons = opened.remove(&row.id).unwrap_or_default();
-            super::api::Notice::from_row(row, reasons)
-        })
-        .collect()
-}
-
-/// The API's view of one stored notice.
-pub fn view(conn: &mut PgConnection, row: NoticeRow) -> ApiResult<super::api::Notice> {
-    views(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::internal("a notice's view is missing"))
 }

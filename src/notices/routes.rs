@@ -3,7 +3,7 @@
 
 use super::api::{Acknowledgement, Notice};
 use super::model::{self, Filter};
-use super::outcomes::{self, OutcomeFilter};
+use super::outcomes::OutcomeFilter;
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -73,7 +73,7 @@ pub async fn list_notices(
             let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
             Ok(seqs
                 .into_iter()
-                .zip(outcomes::views(conn, rows)?)
+                .zip(super::api::views(conn, rows)?)
                 .collect::<Vec<_>>())
         })
         .await?;
@@ -118,7 +118,7 @@ pub async fn get_notice(
         .db
         .run(move |conn| {
             let row = model::find(conn, id)?;
-            outcomes::view(conn, row)
+            super::api::view(conn, row)
         })
         .await?;
     let logged = caller.entry(
@@ -179,7 +179,7 @@ pub async fn retry_notice(
                     Outcome::Allowed,
                 );
                 access_log::record(conn, &[logged])?;
-                Answer::json(StatusCode::ACCEPTED, &outcomes::view(conn, row)?)
+                Answer::json(StatusCode::ACCEPTED, &super::api::view(conn, row)?)
             })
         })
         .await?;
@@ -239,7 +239,7 @@ pub async fn acknowledge_notice(
                     Outcome::Allowed,
                 );
                 access_log::record(conn, &[logged])?;
-                Answer::json(StatusCode::OK, &outcomes::view(conn, row)?)
+                Answer::json(StatusCode::OK, &super::api::view(conn, row)?)
             })
         })
         .await?;

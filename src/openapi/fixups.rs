@@ -11,10 +11,33 @@ use serde_json::{json, Map, Value};
 pub fn apply(doc: &utoipa::openapi::OpenApi) -> Value {
     let mut value = serde_json::to_value(doc).unwrap_or_else(|e| json!({ "error": e.to_string() }));
     declare_parameters(&mut value);
+    declare_open_operations(&mut value);
     // Before the examples are added: an inlined copy must still equal its component.
     name_inline_schemas(&mut value);
     add_examples(&mut value);
     value
+}
+
+/// Says outright that the operations without a token requirement need none (`security: []`,
+/// which generators and linters read as "open"), and where the service runs by default.
+fn declare_open_operations(doc: &mut Value) {
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, operation) in item.iter_mut() {
+                let is_operation =
+                    ["get", "put", "post", "patch", "delete"].contains(&method.as_str());
+                if let (true, Some(operation)) = (is_operation, operation.as_object_mut()) {
+                    operation.entry("security").or_insert_with(|| json!([]));
+                }
+            }
+        }
+    }
+    if let Some(root) = doc.as_object_mut() {
+        root.insert(
+            "servers".to_owned(),
+            json!([{"url": "http://127.0.0.1:8080", "description": "The service as `cargo run` starts it (BIND_ADDR's default)"}]),
+        );
+    }
 }
 
 /// Realistic examples for the properties no annotation gave one, by field name, so that the

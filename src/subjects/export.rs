@@ -121,7 +121,7 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
                         description: localized(et, en),
                     })
                     .collect(),
-                generated_at: Utc::now(),
+                generated_at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
             })
         })
 }
