@@ -247,9 +247,15 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-const SCOPE_FIRST_ONLY: [&str; 2] = [
+const SCOPE_FIRST_ONLY: [&str; 8] = [
     "/v1/subjects/{id}/erasure",
+    "/v1/processing-activities",
+    "/v1/processing-activities/{id}",
     "/v1/purposes/{purpose}/versions",
+    "/v1/notifications/{id}/outcome",
+    "/v1/privacy-requests/{id}/tasks",
+    "/v1/privacy-requests/{id}/tasks/{tid}",
+    "/v1/privacy-requests/{id}/verification",
 ];
 
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
@@ -1459,6 +1465,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{aid}", &fx.authorization.to_string())
         .replace("{wid}", &fx.webhook.to_string())
         .replace("{hid}", &fx.hold.to_string())
+        .replace("{tid}", &uuid::Uuid::nil().to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners")
@@ -1599,12 +1606,23 @@ async fn personal_data_is_never_cacheable_and_no_response_may_be_sniffed() {
     };
 
     // Every documented read, successful, as staff or partner.
+    let activity = crate::activities::create_activity(&app, crate::activities::activity_body())
+        .await["id"]
+        .as_str()
+        .map(str::to_owned)
+        .expect("an activity id");
     let mut walked = 0;
     for (method, template) in operations() {
         if method != Method::GET {
             continue;
         }
-        let path = concrete(&template, &fx);
+        let path = match template.strip_prefix("/v1/processing-activities/{id}") {
+            Some(rest) => format!("/v1/processing-activities/{activity}{rest}"),
+            None if template == "/v1/ropa/conformance" => {
+                format!("{template}?from=2026-11-01&to=2026-11-30")
+            }
+            None => concrete(&template, &fx),
+        };
         let token = if template.starts_with("/v1/partner/") {
             partner.clone()
         } else {
