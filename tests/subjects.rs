@@ -1447,9 +1447,21 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     );
     // The subject's wrapped data key is key material, not data about the person; so is the
     // SHA-256 of a double opt-in's one-time token (the export's flags show its lapse time).
+    // The Art. 14 and breach tables exist ahead of their endpoints (contract D, not built yet):
+    // the export gains `art14` and `information_notices` with them, and then they leave this
+    // list; a breach's affected ids are the breach register's, kept even after an erasure.
     let mut holding: Vec<&str> = tables
         .split(',')
-        .filter(|t| !["subject_keys", "consent_confirmations"].contains(t))
+        .filter(|t| {
+            ![
+                "subject_keys",
+                "consent_confirmations",
+                "art14_status",
+                "information_notices",
+                "breach_subjects",
+            ]
+            .contains(t)
+        })
         .collect();
     holding.push("subjects");
     for table in holding.iter().filter(|t| !NEVER_EXPORTED.contains(t)) {

@@ -58,6 +58,9 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
   REQUIRE_VERIFIED_REQUESTS
                         true or false: an erasure or restriction citing an unverified privacy
                         request is refused [default: false]
+  PURPOSE_ENFORCEMENT   off, warn or strict: staff reads must name an active processing
+                        activity in X-Access-Purpose [default: off]
+  ART14_ENFORCEMENT     off or block (read; blocking is not built yet) [default: off]
   EMBEDDED_PG_USER      under root: the account running the embedded cluster [default: postgres]
   RUST_LOG              log filter, env_logger syntax [default: info]";
 
