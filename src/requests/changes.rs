@@ -57,8 +57,9 @@ pub(super) async fn change<B: Send + 'static>(
         .authorize(caller, Scope::RequestsWrite, Action::RequestUpdate, None)
         .await?;
     let body = body.await?;
-    let expected = precondition::expected_version(req.headers(), "privacy request")?;
+    // A malformed Idempotency-Key is bad input: 400 before the precondition is judged.
     let key = idempotency::Key::of(req, &caller.actor)?;
+    let expected = precondition::expected_version(req.headers(), "privacy request")?;
     let actor = caller.clone();
     let answer = state
         .db
