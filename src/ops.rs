@@ -76,10 +76,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         &state.sealer.proofs().witness,
     ));
     scraped.extend(crate::notices::gauges(&state).await);
-    let histograms: Vec<_> = crate::requests::metrics::histogram(&state)
-        .await
-        .into_iter()
-        .collect();
+    let histograms = crate::requests::metrics::histograms(&state).await;
     let text = crate::metrics::render(
         open,
         idle,

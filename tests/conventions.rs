@@ -135,12 +135,22 @@ fn promtool(text: &[u8]) -> Option<(bool, String)> {
         .ok()?;
     child.stdin.take().unwrap().write_all(text).unwrap();
     let out = child.wait_with_output().unwrap();
+    // The one finding allowed: the contract names `privacy_request_days_to_close` in days (its
+    // twin `privacy_request_time_to_close_seconds` is in the base unit).
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-    Some((out.status.success() && said.trim().is_empty(), said))
+    )
+    .lines()
+    .filter(|l| *l != "privacy_request_days_to_close use base unit \"seconds\" instead of \"days\"")
+    .collect::<Vec<_>>()
+    .join("\n");
+    let lint_only = out.status.code() == Some(3) && said.trim().is_empty();
+    Some((
+        (out.status.success() || lint_only) && said.trim().is_empty(),
+        said,
+    ))
 }
 
 #[actix_web::test]

@@ -433,19 +433,41 @@ async fn request_metrics_use_nearest_ranks_and_two_instances_report_one_histogra
     one.sort();
     two.sort();
     assert_eq!(one, two);
-    for (series, kind, le, expected) in [
-        // Days in seconds: 3, 14, 30 and 45 days; 74 days in all.
-        ("bucket", "access", Some("259200"), 1.0),
-        ("bucket", "access", Some("1209600"), 2.0),
-        ("bucket", "access", Some("2592000"), 3.0),
-        ("bucket", "access", Some("3888000"), 4.0),
-        ("count", "access", None, 4.0),
-        ("sum", "access", None, 74.0 * 86_400.0),
-        ("count", "erasure", None, 1.0),
-        ("count", "objection", None, 0.0),
+    for (name, series, kind, le, expected) in [
+        // 3, 14, 30 and 45 days; 74 days in all.
+        ("days_to_close", "bucket", "access", Some("3"), 1.0),
+        ("days_to_close", "bucket", "access", Some("14"), 2.0),
+        ("days_to_close", "bucket", "access", Some("30"), 3.0),
+        ("days_to_close", "bucket", "access", Some("45"), 4.0),
+        ("days_to_close", "count", "access", None, 4.0),
+        ("days_to_close", "sum", "access", None, 74.0),
+        ("days_to_close", "count", "erasure", None, 1.0),
+        ("days_to_close", "count", "objection", None, 0.0),
+        // The same in seconds.
+        (
+            "time_to_close_seconds",
+            "bucket",
+            "access",
+            Some("259200"),
+            1.0,
+        ),
+        (
+            "time_to_close_seconds",
+            "bucket",
+            "access",
+            Some("3888000"),
+            4.0,
+        ),
+        (
+            "time_to_close_seconds",
+            "sum",
+            "access",
+            None,
+            74.0 * 86_400.0,
+        ),
     ] {
         let found = one.iter().find(|line| {
-            line.starts_with(&format!("privacy_request_time_to_close_seconds_{series}{{"))
+            line.starts_with(&format!("privacy_request_{name}_{series}{{"))
                 && line.contains(&format!("kind=\"{kind}\""))
                 && le.is_none_or(|le| {
                     line.contains(&format!("le=\"{le}\""))
@@ -456,14 +478,17 @@ async fn request_metrics_use_nearest_ranks_and_two_instances_report_one_histogra
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN);
-        assert_eq!(value, expected, "{series} {kind} {le:?} in {one:#?}");
+        assert_eq!(value, expected, "{name} {series} {kind} {le:?} in {one:#?}");
     }
 }
 
 async fn histogram(app: &TestApp) -> Vec<String> {
     let text = String::from_utf8(app.send(TestRequest::get().uri("/metrics")).await.body).unwrap();
     text.lines()
-        .filter(|l| l.starts_with("privacy_request_time_to_close_seconds"))
+        .filter(|l| {
+            l.starts_with("privacy_request_days_to_close")
+                || l.starts_with("privacy_request_time_to_close_seconds")
+        })
         .map(str::to_owned)
         .collect()
 }

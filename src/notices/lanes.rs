@@ -16,15 +16,17 @@ const COOL_FIRST: Duration = Duration::from_secs(5);
 /// The longest cool-down.
 const COOL_MAX: Duration = Duration::from_secs(60);
 
-/// Recipients whose notices staff retried since the dispatcher last looked.
-static FORGIVEN: Mutex<Vec<RecipientId>> = Mutex::new(Vec::new());
+/// When staff last retried a notice to each recipient. Every dispatcher in the process reads it
+/// (none consumes it), so a retry reaches the lane of whichever dispatcher holds the recipient.
+static FORGIVEN: Mutex<Vec<(RecipientId, Instant)>> = Mutex::new(Vec::new());
 
 /// Staff retried a notice to `recipient`: its lane's cool-down ends, so the retry goes at once.
 pub fn forgive(recipient: RecipientId) {
-    FORGIVEN
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(recipient);
+    let now = Instant::now();
+    let mut forgiven = FORGIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    // Older than the longest cool-down, a pardon can no longer shorten one.
+    forgiven.retain(|(id, at)| *id != recipient && now.duration_since(*at) < COOL_MAX);
+    forgiven.push((recipient, now));
 }
 
 #[derive(Default)]
@@ -32,6 +34,7 @@ struct Lane {
     in_flight: usize,
     failures: u32,
     cool_until: Option<Instant>,
+    failed_at: Option<Instant>,
 }
 
 impl Lane {
@@ -54,11 +57,14 @@ impl Lanes {
     /// The recipients that may have fewer than [`PER_RECIPIENT`] more attempts now, with how many
     /// (0: none); any other recipient may have [`PER_RECIPIENT`].
     pub fn limited(&mut self) -> (Vec<RecipientId>, Vec<i32>) {
-        let forgiven = std::mem::take(&mut *FORGIVEN.lock().unwrap_or_else(|p| p.into_inner()));
-        for recipient in forgiven {
+        let forgiven = FORGIVEN.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for (recipient, at) in forgiven {
             if let Some(lane) = self.lanes.get_mut(&recipient) {
-                lane.failures = 0;
-                lane.cool_until = None;
+                if lane.failed_at.is_some_and(|failed| failed <= at) {
+                    lane.failures = 0;
+                    lane.cool_until = None;
+                    lane.failed_at = None;
+                }
             }
         }
         let now = Instant::now();
@@ -82,10 +88,13 @@ impl Lanes {
         if trouble {
             lane.failures = lane.failures.saturating_add(1);
             let doubled = COOL_FIRST.saturating_mul(1 << (lane.failures - 1).min(16));
-            lane.cool_until = Some(Instant::now() + doubled.min(COOL_MAX));
+            let now = Instant::now();
+            lane.cool_until = Some(now + doubled.min(COOL_MAX));
+            lane.failed_at = Some(now);
         } else {
             lane.failures = 0;
             lane.cool_until = None;
+            lane.failed_at = None;
         }
         if lane.in_flight == 0 && lane.failures == 0 {
             self.lanes.remove(&recipient);
@@ -123,5 +132,28 @@ mod tests {
         assert_eq!(lanes.limited(), (vec![sick], vec![1]), "one probe after it");
         lanes.ended(sick, false);
         assert!(lanes.limited().0.is_empty(), "a delivery clears it");
+    }
+
+    #[test]
+    fn a_retry_reaches_every_dispatcher_s_lane_and_not_a_later_failure() {
+        let sick = RecipientId::new();
+        let (mut here, mut there) = (Lanes::default(), Lanes::default());
+        for lanes in [&mut here, &mut there] {
+            lanes.started(sick);
+            lanes.ended(sick, true);
+        }
+        forgive(sick);
+        assert!(here.limited().0.is_empty(), "forgiven here");
+        assert!(
+            there.limited().0.is_empty(),
+            "and there: reading it takes nothing"
+        );
+        here.started(sick);
+        here.ended(sick, true);
+        assert_eq!(
+            here.limited(),
+            (vec![sick], vec![0]),
+            "a new failure cools again"
+        );
     }
 }

@@ -195,9 +195,12 @@ pub async fn request_metrics(
     Ok(HttpResponse::Ok().json(figures))
 }
 
-/// The buckets of `privacy_request_time_to_close_seconds`: 1, 3, 7, 14, 21, 30, 45, 60 and 90
-/// days, in seconds (Prometheus's base unit of time).
-pub const DAY_BUCKETS: [f64; 9] = [
+/// The buckets of the contract's `privacy_request_days_to_close`: 1, 3, 7, 14, 21, 30, 45, 60
+/// and 90 days.
+pub const DAY_BUCKETS: [f64; 9] = [1.0, 3.0, 7.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0];
+
+/// The same buckets in seconds, for `privacy_request_time_to_close_seconds`.
+pub const SECOND_BUCKETS: [f64; 9] = [
     86_400.0,
     259_200.0,
     604_800.0,
@@ -209,10 +212,14 @@ pub const DAY_BUCKETS: [f64; 9] = [
     7_776_000.0,
 ];
 
-/// The histogram of every closed request's days to close by kind, read at each scrape; nothing
-/// when the database cannot be reached.
-pub async fn histogram(state: &AppState) -> Option<crate::metrics::ScrapedHistogram> {
-    let took = state.db.run(all_days).await.ok()?;
+/// The histograms of every closed request's days to close by kind, read at each scrape; none
+/// when the database cannot be reached. The contract names `privacy_request_days_to_close` (in
+/// days, as the law counts); its twin in seconds follows Prometheus's base unit, for dashboards
+/// that expect one.
+pub async fn histograms(state: &AppState) -> Vec<crate::metrics::ScrapedHistogram> {
+    let Ok(took) = state.db.run(all_days).await else {
+        return Vec::new();
+    };
     let mut by_kind: BTreeMap<String, Vec<(f64, u64)>> = RequestKind::ALL
         .iter()
         .map(|k| (k.as_str().to_owned(), Vec::new()))
@@ -222,12 +229,27 @@ pub async fn histogram(state: &AppState) -> Option<crate::metrics::ScrapedHistog
         by_kind
             .entry(t.kind)
             .or_default()
-            .push((t.days as f64 * 86_400.0, count));
+            .push((t.days as f64, count));
     }
-    Some(crate::metrics::ScrapedHistogram {
-        name: "privacy_request_time_to_close_seconds",
-        help: "Time from received_on to the Europe/Tallinn date of closed_at, in whole calendar days (86400 s each), of every closed privacy request, by kind",
-        buckets: &DAY_BUCKETS,
-        series: by_kind.into_iter().collect(),
-    })
+    let in_seconds = by_kind
+        .iter()
+        .map(|(kind, values)| {
+            let values = values.iter().map(|(d, n)| (d * 86_400.0, *n)).collect();
+            (kind.clone(), values)
+        })
+        .collect();
+    vec![
+        crate::metrics::ScrapedHistogram {
+            name: "privacy_request_days_to_close",
+            help: "Whole calendar days from received_on to the Europe/Tallinn date of closed_at of every closed privacy request, by kind",
+            buckets: &DAY_BUCKETS,
+            series: by_kind.into_iter().collect(),
+        },
+        crate::metrics::ScrapedHistogram {
+            name: "privacy_request_time_to_close_seconds",
+            help: "privacy_request_days_to_close in seconds (86400 s a day), by kind",
+            buckets: &SECOND_BUCKETS,
+            series: in_seconds,
+        },
+    ]
 }
