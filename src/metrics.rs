@@ -90,6 +90,7 @@ struct Metrics {
     pool_max: Gauge,
     notices_delivered: Counter,
     notice_attempts_failed: Counter,
+    purpose_unbound_reads: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -105,6 +106,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         pool_max: Gauge::default(),
         notices_delivered: Counter::default(),
         notice_attempts_failed: Counter::default(),
+        purpose_unbound_reads: Counter::default(),
     };
     let mut registry = Registry::default();
     // Counters gain their `_total` suffix from the registry.
@@ -158,6 +160,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Notice delivery attempts that failed (no answer or not 2xx), by this process",
         m.notice_attempts_failed.clone(),
     );
+    registry.register(
+        "purpose_unbound_reads",
+        "Staff reads served that named no active processing activity (PURPOSE_ENFORCEMENT=warn), by this process",
+        m.purpose_unbound_reads.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -184,6 +191,11 @@ pub fn record_db_error() {
 pub fn record_log_batch(entries: usize) {
     METRICS.log_commits.inc();
     METRICS.log_entries.inc_by(entries as u64);
+}
+
+/// Counts a staff read served without naming an active processing activity.
+pub fn record_unbound_read() {
+    METRICS.purpose_unbound_reads.inc();
 }
 
 /// Counts one notice delivery attempt.

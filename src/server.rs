@@ -88,6 +88,8 @@ impl AppState {
             sealer,
             background,
             webhook_allow_private: config.webhook_allow_private,
+            registers: config.registers.clone(),
+            purpose_rule: crate::activities::binding::rule(config.registers.purpose_enforcement),
             require_verified_requests: config.require_verified_requests,
             db,
             verifier,

@@ -39,6 +39,16 @@ impl ReceiptKey {
         }
     }
 
+    /// A detached compact JWS (RFC 7515 appendix F: `header..signature`) over `payload`'s exact
+    /// bytes, its kind named in `typ`.
+    pub fn detached(&self, typ: &str, payload: &[u8]) -> String {
+        let header =
+            B64URL.encode(json!({"alg": "EdDSA", "kid": self.kid, "typ": typ}).to_string());
+        let input = format!("{header}.{}", B64URL.encode(payload));
+        let signature = self.key.sign(input.as_bytes());
+        format!("{header}..{}", B64URL.encode(signature.to_bytes()))
+    }
+
     /// The compact JWS of a payload.
     pub fn sign(&self, payload: &serde_json::Value) -> String {
         let header = json!({"alg": "EdDSA", "kid": self.kid, "typ": "kantara-cr+jwt"});
