@@ -12,6 +12,7 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
+pub mod early_dates;
 mod wording;
 pub use wording::UUID_EXAMPLE;
 
@@ -135,6 +136,7 @@ where
             errors.push(FieldError::new(field.clone(), "is required"));
         }
     }
+    early_dates::check::<T>(&object, &mut errors);
     let parsed = deserialize_reporting_each_field::<T>(object, &mut errors);
     if let Some(value) = &parsed {
         errors.extend(value.validate());

@@ -19,10 +19,27 @@ pub fn stale(what: &str) -> ApiError {
     )
 }
 
-/// The version `If-Match` names. Exactly one strong entity tag is accepted: `*` would let a
-/// client overwrite changes it has not seen, so it counts as no precondition (428); a weak tag,
-/// a list or anything else that is not a version fails (412).
-pub fn expected_version(headers: &HeaderMap, what: &str) -> ApiResult<i32> {
+/// What `If-Match` asks for: one version, or `*`, which matches any current version (RFC 9110
+/// §13.1.1; a resource that no longer exists still answers 404 or 410). Compared with a version
+/// (`row.version != expected`) it says whether the precondition holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Version(i32),
+    Any,
+}
+
+impl PartialEq<Expected> for i32 {
+    fn eq(&self, expected: &Expected) -> bool {
+        match expected {
+            Expected::Version(v) => v == self,
+            Expected::Any => true,
+        }
+    }
+}
+
+/// What `If-Match` names: exactly one strong entity tag, or `*`; none is 428, and a weak tag, a
+/// list or anything else that is not a version fails (412).
+pub fn expected_version(headers: &HeaderMap, what: &str) -> ApiResult<Expected> {
     let required = || {
         ApiError::client(
             StatusCode::PRECONDITION_REQUIRED,
@@ -37,12 +54,13 @@ pub fn expected_version(headers: &HeaderMap, what: &str) -> ApiResult<i32> {
         .map_err(|_| stale(what))?
         .trim();
     if value == "*" {
-        return Err(required());
+        return Ok(Expected::Any);
     }
     value
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
         .and_then(|v| v.parse().ok())
+        .map(Expected::Version)
         .ok_or_else(|| stale(what))
 }
 
@@ -59,7 +77,7 @@ mod tests {
         headers
     }
 
-    fn status(value: Option<&str>) -> Result<i32, u16> {
+    fn status(value: Option<&str>) -> Result<Expected, u16> {
         expected_version(&with(value), "thing").map_err(|e| {
             use actix_web::ResponseError;
             e.status_code().as_u16()
@@ -68,10 +86,11 @@ mod tests {
 
     #[test]
     fn if_match_must_name_one_exact_version() {
-        assert_eq!(status(Some("\"3\"")), Ok(3));
-        assert_eq!(status(Some(" \"12\" ")), Ok(12));
+        assert_eq!(status(Some("\"3\"")), Ok(Expected::Version(3)));
+        assert_eq!(status(Some(" \"12\" ")), Ok(Expected::Version(12)));
         assert_eq!(status(None), Err(428));
-        assert_eq!(status(Some("*")), Err(428));
+        assert_eq!(status(Some("*")), Ok(Expected::Any));
+        assert!(3 == Expected::Version(3) && 4 != Expected::Version(3) && 4 == Expected::Any);
         for bad in ["W/\"3\"", "3", "\"x\"", "\"1\", \"3\"", ""] {
             assert_eq!(status(Some(bad)), Err(412), "{bad}");
         }

@@ -234,3 +234,49 @@ async fn a_very_long_url_is_a_414_problem() {
         .await;
     res.assert_problem(414, "uri-too-long");
 }
+
+/// A client timestamp before 1900-01-01 (year 0, year -1) is a 400 naming the field, top-level
+/// or nested, and nothing is stored.
+#[actix_web::test]
+async fn client_timestamps_before_1900_are_400_naming_the_field() {
+    let app = TestApp::spawn().await;
+    for at in [
+        "0000-01-01T00:00:00Z",
+        "-0001-06-01T00:00:00Z",
+        "1899-12-31T23:59:59Z",
+    ] {
+        let res = app
+            .post(
+                "/v1/privacy-requests",
+                json!({"kind": "access", "subject_id": null, "channel": "email",
+                       "received_at": at}),
+            )
+            .await;
+        res.assert_status(400);
+        assert_eq!(res.bad_fields(), ["received_at"], "{at}");
+        let res = app
+            .post(
+                "/v1/subjects",
+                json!({"kind": "client", "given_name": "Mari", "family_name": "Maasikas",
+                       "last_activity_at": at,
+                       "source": {"type": "third_party", "name": "Partner OÜ",
+                                  "collected_at": at, "lawful_collection_attestation": "a"}}),
+            )
+            .await;
+        res.assert_status(400);
+        assert_eq!(
+            res.bad_fields(),
+            ["last_activity_at", "source.collected_at"],
+            "{at}"
+        );
+    }
+    assert_eq!(app.db.count("SELECT 1 FROM privacy_requests"), 0);
+    assert_eq!(app.db.count("SELECT 1 FROM subjects"), 0);
+    app.post(
+        "/v1/privacy-requests",
+        json!({"kind": "access", "subject_id": null, "channel": "email",
+               "received_at": "1900-01-01T00:00:00Z"}),
+    )
+    .await
+    .assert_status(201);
+}

@@ -394,3 +394,28 @@ async fn a_create_retried_after_the_erasure_is_410_and_creates_no_one() {
     // A new request (another key) may register the code again: that is a new person's record.
     create("c-2").await.assert_status(201);
 }
+
+/// `If-Match: *` matches any current version (RFC 9110): a change with it goes through, and on an
+/// erased subject it meets the erasure (410), not a demand for a precondition (428).
+#[actix_web::test]
+async fn if_match_star_matches_any_current_version() {
+    let app = TestApp::spawn().await;
+    let id = app.post("/v1/subjects", subject("Mari")).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/subjects/{id}");
+    let body = json!({"reason": "asked", "given_name": "Maria"});
+    let patch =
+        |key: &'static str| keyed(&app, "tester", Method::PATCH, &path, key, &body, Some("*"));
+    let changed = patch("p-1").await;
+    changed.assert_status(200);
+    assert_eq!(changed.json()["given_name"], "Maria");
+    app.post(
+        &format!("/v1/subjects/{id}/erasure"),
+        json!({"reason": "asked for"}),
+    )
+    .await
+    .assert_status(200);
+    patch("p-2").await.assert_problem(410, "subject-erased");
+}

@@ -302,14 +302,14 @@ async fn patch_needs_if_match_and_honours_it() {
     patch(&app, &id, Some("\"1\""), json!({"status": "active"}))
         .await
         .assert_problem(412, "precondition-failed");
-    // `*` names no version: it is no precondition at all.
-    patch(&app, &id, Some("*"), json!({"status": "active"}))
-        .await
-        .assert_problem(428, "precondition-required");
     let res = patch(&app, &id, Some("\"2\""), json!({"status": "active"})).await;
     res.assert_status(200);
     assert_eq!(res.json()["status"], "active");
     assert_eq!(res.json()["version"], 3);
+    // `*` matches any current version (RFC 9110).
+    let res = patch(&app, &id, Some("*"), json!({"status": "active"})).await;
+    res.assert_status(200);
+    assert_eq!(res.json()["version"], 4);
     assert_eq!(app.db.count("SELECT 1 FROM access_log"), 0);
 }
 

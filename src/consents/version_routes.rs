@@ -87,7 +87,7 @@ pub async fn create_purpose_version(
                 if !errors.is_empty() {
                     return Err(ApiError::invalid(errors));
                 }
-                if precondition::expected_version(&headers, "purpose")? != row.current_version {
+                if row.current_version != precondition::expected_version(&headers, "purpose")? {
                     return Err(precondition::stale("purpose"));
                 }
                 let next = row.current_version + 1;

@@ -26,7 +26,7 @@ use chrono::{SubsecRound, Utc};
 fn lock_open(
     conn: &mut diesel::PgConnection,
     id: PrivacyRequestId,
-    expected: i32,
+    expected: crate::precondition::Expected,
 ) -> ApiResult<RequestRow> {
     let row = model::lock(conn, id)?;
     if row.version != expected {

@@ -20,7 +20,7 @@ pub struct Request {
     /// The subject to rectify.
     pub subject_id: SubjectId,
     /// The version named by `If-Match`.
-    pub expected_version: i32,
+    pub expected_version: crate::precondition::Expected,
     /// Why, as given (checked with the patched record).
     pub reason: String,
     /// The merge patch of the subject's fields.
