@@ -92,9 +92,9 @@ scalar "INSERT INTO subjects (id, version, kind, source_type, created_at, update
             CASE WHEN n % 10 <> 0 THEN r + (n % 60) * interval '1 day' END,
             'bench', now(), now()
           FROM generate_series(1, $N_REQUESTS) n,
-            LATERAL (SELECT now() - interval '365 days' + (n % 300) * interval '1 day' AS r) t;
-        VACUUM ANALYZE notices;
-        VACUUM ANALYZE privacy_requests;" >/dev/null
+            LATERAL (SELECT now() - interval '365 days' + (n % 300) * interval '1 day' AS r) t" >/dev/null
+scalar "VACUUM ANALYZE notices" >/dev/null
+scalar "VACUUM ANALYZE privacy_requests" >/dev/null
 say "  inserted in $((SECONDS - started)) s"
 
 # median, p90 and max (ms) of RUNS calls of a URL, after one warm-up call.
