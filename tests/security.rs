@@ -247,7 +247,13 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-const SCOPE_FIRST_ONLY: [&str; 1] = ["/v1/subjects/{id}/erasure"];
+const SCOPE_FIRST_ONLY: [&str; 5] = [
+    "/v1/subjects/{id}/erasure",
+    "/v1/notifications/{id}/outcome",
+    "/v1/privacy-requests/{id}/tasks",
+    "/v1/privacy-requests/{id}/tasks/{tid}",
+    "/v1/privacy-requests/{id}/verification",
+];
 
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
     let s = fx.subject;
@@ -1456,6 +1462,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{aid}", &fx.authorization.to_string())
         .replace("{wid}", &fx.webhook.to_string())
         .replace("{hid}", &fx.hold.to_string())
+        .replace("{tid}", &uuid::Uuid::nil().to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners");

@@ -2,10 +2,10 @@
 //! make (retry, acknowledge) or a webhook's end causes (pending notices become `manual`). What the
 //! delivery worker does to it lives in `worker`'s own queries.
 
-use super::outcomes::OutcomeFilter;
 use crate::db::schema::{notices, webhooks};
 use crate::domain::ids::{NoticeId, PrivacyRequestId, RecipientId, SubjectId, WebhookId};
 use crate::domain::notice::{NoticeStatus, WebhookStatus};
+use crate::domain::outcome::NoticeOutcome;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -41,6 +41,30 @@ pub struct NoticeRow {
     pub outcome_recorded_by: Option<String>,
     pub outcome_recorded_at: Option<DateTime<Utc>>,
     pub override_reason_enc: Option<Vec<u8>>,
+}
+
+/// The `outcome` filter of the notices' list.
+#[derive(Debug, Clone, Copy)]
+pub enum OutcomeFilter {
+    /// Due an outcome that has not come.
+    Pending,
+    /// Due an outcome that has not come, and past its due date (before this Tallinn date).
+    Overdue(NaiveDate),
+    /// With this outcome.
+    Is(NoticeOutcome),
+}
+
+impl OutcomeFilter {
+    /// `pending`, `overdue` (as of `today`) or an outcome.
+    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, String> {
+        match text {
+            "pending" => Ok(Self::Pending),
+            "overdue" => Ok(Self::Overdue(today)),
+            other => NoticeOutcome::parse(other).map(Self::Is).map_err(|_| {
+                "must be one of `pending`, `overdue`, `done`, `not_held`, `refused`".to_owned()
+            }),
+        }
+    }
 }
 
 /// The filters of the list (combined with AND).

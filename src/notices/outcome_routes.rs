@@ -3,9 +3,9 @@
 //! `notification.outcome` entry in its transaction.
 
 use super::api::Notice;
-use super::model::{self, Filter, NoticeRow};
+use super::model::{self, Filter, NoticeRow, OutcomeFilter};
 use super::outcome_api::{trimmed, OutcomeReport, StaffOutcome};
-use super::outcomes::{self, OutcomeFilter, Recorded};
+use super::outcomes::{self, Recorded};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;

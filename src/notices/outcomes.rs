@@ -5,6 +5,7 @@
 //! on it, which the outcome closes. Reasons are free text sealed under the service key: the
 //! subject's key may be gone (an erasure) by the time a recipient answers.
 
+use super::api::Reasons;
 use super::model::NoticeRow;
 use crate::db::schema::{notices, privacy_request_tasks as tasks};
 use crate::domain::ids::{NoticeId, PrivacyRequestId, TaskId};
@@ -41,30 +42,6 @@ pub fn due_on(kind: NoticeType, queued: NaiveDate) -> Option<NaiveDate> {
     takes_outcome(kind)
         .then(|| nth_working_day_after(queued, WORKING_DAYS.load(Ordering::Relaxed)))
         .flatten()
-}
-
-/// The `outcome` filter of the notices' list.
-#[derive(Debug, Clone, Copy)]
-pub enum OutcomeFilter {
-    /// Due an outcome that has not come.
-    Pending,
-    /// Due an outcome that has not come, and past its due date (before this Tallinn date).
-    Overdue(NaiveDate),
-    /// With this outcome.
-    Is(NoticeOutcome),
-}
-
-impl OutcomeFilter {
-    /// `pending`, `overdue` (as of `today`) or an outcome.
-    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, String> {
-        match text {
-            "pending" => Ok(Self::Pending),
-            "overdue" => Ok(Self::Overdue(today)),
-            other => NoticeOutcome::parse(other).map(Self::Is).map_err(|_| {
-                "must be one of `pending`, `overdue`, `done`, `not_held`, `refused`".to_owned()
-            }),
-        }
-    }
 }
 
 /// An outcome to record: the recipient's own, or staff's replacement with its reason.
@@ -175,13 +152,6 @@ pub fn reasons(
         opened.insert(row.id, reasons);
     }
     Ok(opened)
-}
-
-/// A notice's reasons in clear.
-#[derive(Debug, Default, Clone)]
-pub struct Reasons {
-    pub outcome: Option<String>,
-    pub override_reason: Option<String>,
 }
 
 /// Opens one task per notice of these requests that takes an outcome and has none yet, due

@@ -2,8 +2,8 @@
 //! acknowledge (`notification.update`, in the transaction of the change).
 
 use super::api::{Acknowledgement, Notice};
-use super::model::{self, Filter};
-use super::outcomes::{self, OutcomeFilter};
+use super::model::{self, Filter, OutcomeFilter};
+use super::outcomes;
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
