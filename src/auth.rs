@@ -36,11 +36,15 @@ pub enum Scope {
     NotificationsRead,
     NotificationsWrite,
     AccessLogsCheckpoint,
+    RopaRead,
+    RopaWrite,
+    BreachesRead,
+    BreachesWrite,
 }
 
 impl Scope {
     /// Every scope, in the contract's order (version 1, then version 2).
-    pub const ALL: [Scope; 18] = [
+    pub const ALL: [Scope; 22] = [
         Scope::SubjectsRead,
         Scope::SubjectsWrite,
         Scope::ConsentsRead,
@@ -59,6 +63,10 @@ impl Scope {
         Scope::NotificationsRead,
         Scope::NotificationsWrite,
         Scope::AccessLogsCheckpoint,
+        Scope::RopaRead,
+        Scope::RopaWrite,
+        Scope::BreachesRead,
+        Scope::BreachesWrite,
     ];
 
     /// The scope's name in the `scope` claim.
@@ -82,6 +90,10 @@ impl Scope {
             Scope::NotificationsRead => "notifications:read",
             Scope::NotificationsWrite => "notifications:write",
             Scope::AccessLogsCheckpoint => "access-logs:checkpoint",
+            Scope::RopaRead => "ropa:read",
+            Scope::RopaWrite => "ropa:write",
+            Scope::BreachesRead => "breaches:read",
+            Scope::BreachesWrite => "breaches:write",
         }
     }
 
@@ -256,7 +268,12 @@ impl Verifier {
         }
         .map_err(refused)?;
         let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-        bounds::check(&data.header, &data.claims, now)
+        let times = bounds::Times {
+            exp: data.claims.exp,
+            iat: data.claims.iat,
+            nbf: data.claims.nbf,
+        };
+        bounds::check(&data.header, &times, now)
             .map_err(|why| ApiError::Unauthorized(format!("invalid token: {why}")))?;
 
         let claims = data.claims;

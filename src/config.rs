@@ -7,12 +7,14 @@ use std::time::Duration;
 mod jwt;
 mod narrow;
 mod reader;
+mod registers;
 pub mod secret;
 use jwt::read_jwt_key;
 pub use jwt::{JwksConfig, JwksSource, JwtKey, PublicKeyAlgorithm};
 pub use narrow::{DatabaseSettings, SigningSettings};
 use reader::Reader;
 pub use reader::{ConfigError, Env, Source};
+pub use registers::{PurposeEnforcement, RegisterSettings};
 pub use secret::Secret;
 
 /// When the service runs retention by itself.
@@ -53,6 +55,11 @@ pub struct Config {
     pub retention: RetentionSchedule,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address (development, tests).
     pub webhook_allow_private: bool,
+    /// The accountability registers' settings (`PURPOSE_ENFORCEMENT`, `ART14_ENFORCEMENT`,
+    /// `CONTROLLER_NAME`, `CONTROLLER_REGISTRY_CODE`).
+    pub registers: RegisterSettings,
+    /// The data controller (`CONTROLLER_*`, `DATA_STORAGE_LOCATION`).
+    pub controller: crate::controller::Controller,
     /// `NOTICE_OUTCOME_WORKING_DAYS`: a recipient's outcome is due this many working days after
     /// the notice was queued.
     pub notice_outcome_working_days: u32,
@@ -88,10 +95,13 @@ impl Config {
         r.problems.extend(problems);
         let (data_keys, problems) = crate::at_rest::KeySettings::read(&mut |name| r.raw(name));
         r.problems.extend(problems);
+        let (controller, problems) = crate::controller::Controller::read(&mut |name| r.raw(name));
+        r.problems.extend(problems);
         let body_timeout_s = r.number("REQUEST_BODY_TIMEOUT_S", 10, 1..=3600);
         let statement_timeout_ms = r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 100..=600_000);
         let max_connections = r.number("MAX_CONNECTIONS", 10_000, 1000..=1_000_000);
         let data_dir = r.data_dir();
+        let registers = RegisterSettings::read(&mut r);
         let retention = RetentionSchedule {
             enabled: r.flag("RETENTION_AUTORUN", true),
             at: r.parsed_as(
@@ -130,6 +140,8 @@ impl Config {
             max_connections,
             retention,
             webhook_allow_private,
+            registers,
+            controller,
             notice_outcome_working_days,
             require_verified_requests,
         })

@@ -1,6 +1,7 @@
 //! planpro-privacy: the service that makes PlanPro OÜ's privacy promises true in software.
 
 pub mod access_log;
+pub mod activities;
 pub mod at_rest;
 pub mod audit;
 pub mod auth;
@@ -11,6 +12,8 @@ pub mod caller;
 pub mod cli;
 pub mod config;
 pub mod consents;
+pub mod controller;
+pub mod csv;
 pub mod db;
 pub mod disclosures;
 pub mod domain;

@@ -1,7 +1,8 @@
 //! Prometheus metrics: request counts and latency histograms per route and status, database
 //! errors, pool usage, access-log writer and notice delivery figures. Process-wide, since one process serves one
 //! app. Kept in `prometheus-client`'s registry, which also writes the exposition (OpenMetrics
-//! text), so that escaping, types and histogram series are its job, not ours.
+//! text), so that escaping, types and histogram series are its job, not ours; a scraper that
+//! does not ask for OpenMetrics gets Prometheus's classic text format made from it.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -14,6 +15,52 @@ use std::time::Duration;
 
 /// The content type of [`render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The content type of [`classic`]'s text.
+pub const CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// True when an `Accept` header asks for OpenMetrics (as Prometheus's own scraper does).
+pub fn wants_openmetrics(accept: &str) -> bool {
+    accept
+        .split(',')
+        .filter_map(|range| range.split(';').next())
+        .any(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/openmetrics-text")
+        })
+}
+
+/// Prometheus's classic text format (0.0.4) of an OpenMetrics exposition: a counter's `HELP` and
+/// `TYPE` name its `_total` series, and there is no `UNIT` or `EOF` line.
+pub fn classic(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let mut words = line.splitn(4, ' ');
+        match (words.next(), words.next(), words.next(), words.next()) {
+            (Some("#"), Some(kind @ ("HELP" | "TYPE")), Some(name), rest)
+                if counters.contains(name) =>
+            {
+                out.push_str(&format!("# {kind} {name}_total"));
+                if let Some(rest) = rest {
+                    out.push(' ');
+                    out.push_str(rest);
+                }
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -43,6 +90,7 @@ struct Metrics {
     pool_max: Gauge,
     notices_delivered: Counter,
     notice_attempts_failed: Counter,
+    purpose_unbound_reads: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -58,6 +106,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         pool_max: Gauge::default(),
         notices_delivered: Counter::default(),
         notice_attempts_failed: Counter::default(),
+        purpose_unbound_reads: Counter::default(),
     };
     let mut registry = Registry::default();
     // Counters gain their `_total` suffix from the registry.
@@ -111,6 +160,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Notice delivery attempts that failed (no answer or not 2xx), by this process",
         m.notice_attempts_failed.clone(),
     );
+    registry.register(
+        "purpose_unbound_reads",
+        "Staff reads served that named no active processing activity (PURPOSE_ENFORCEMENT=warn), by this process",
+        m.purpose_unbound_reads.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -137,6 +191,11 @@ pub fn record_db_error() {
 pub fn record_log_batch(entries: usize) {
     METRICS.log_commits.inc();
     METRICS.log_entries.inc_by(entries as u64);
+}
+
+/// Counts a staff read served without naming an active processing activity.
+pub fn record_unbound_read() {
+    METRICS.purpose_unbound_reads.inc();
 }
 
 /// Counts one notice delivery attempt.

@@ -232,9 +232,18 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The OpenAPI documents of the resources that describe their own operations, merged into the
+/// one document.
+fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![crate::activities::doc::Doc::openapi()]
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    for part in documented_parts() {
+        doc.merge(part);
+    }
     describe_every_operation(&mut doc);
     document_idempotency_keys(&mut doc);
     doc

@@ -3,7 +3,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::paths;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -61,10 +62,14 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 /// How long readiness waits on the database before answering 503.
 const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
-/// Prometheus metrics in the OpenMetrics text format (which Prometheus scrapes natively).
+/// Prometheus metrics: the classic text format (0.0.4), or OpenMetrics when `Accept` asks for
+/// `application/openmetrics-text` (as Prometheus does).
 #[utoipa::path(get, path = paths::METRICS, tag = "operations",
-    responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text")))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    responses((status = 200, description = "Metrics", content(
+        (String = "text/plain"),
+        (String = "application/openmetrics-text"),
+    ))))]
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let (open, idle, max) = state.db.usage();
     let mut scraped = crate::requests::gauges(&state).await;
     scraped.extend(crate::access_log::witness::gauges(
@@ -75,14 +80,26 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .await
         .into_iter()
         .collect();
-    HttpResponse::Ok()
-        .content_type(crate::metrics::CONTENT_TYPE)
-        .body(crate::metrics::render(
-            open,
-            idle,
-            max,
-            &scraped,
-            &histograms,
-            &state.background.statuses(),
-        ))
+    let text = crate::metrics::render(
+        open,
+        idle,
+        max,
+        &scraped,
+        &histograms,
+        &state.background.statuses(),
+    );
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if crate::metrics::wants_openmetrics(accept) {
+        HttpResponse::Ok()
+            .content_type(crate::metrics::CONTENT_TYPE)
+            .body(text)
+    } else {
+        HttpResponse::Ok()
+            .content_type(crate::metrics::CLASSIC_CONTENT_TYPE)
+            .body(crate::metrics::classic(&text))
+    }
 }

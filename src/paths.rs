@@ -117,6 +117,17 @@ pub const SUBJECT_RESTRICTION_LIFT: &str = "/v1/subjects/{id}/restriction/lift";
 pub const SUBJECT_HOLDS: &str = "/v1/subjects/{id}/holds";
 /// Releasing one hold.
 pub const SUBJECT_HOLD_RELEASE: &str = "/v1/subjects/{id}/holds/{hid}/release";
+
+/// Processing activities (Art. 30): record, list.
+pub const PROCESSING_ACTIVITIES: &str = "/v1/processing-activities";
+/// One processing activity: read, change.
+pub const PROCESSING_ACTIVITY: &str = "/v1/processing-activities/{id}";
+/// The versions of one processing activity.
+pub const PROCESSING_ACTIVITY_VERSIONS: &str = "/v1/processing-activities/{id}/versions";
+/// The register of processing activities as of a date, signed.
+pub const ROPA: &str = "/v1/ropa";
+/// The register checked against the disclosure ledger and the access log.
+pub const ROPA_CONFORMANCE: &str = "/v1/ropa/conformance";
 /// A partner's own notices.
 pub const PARTNER_NOTIFICATIONS: &str = "/v1/partner/notifications";
 /// A partner's report of what it did about one of its notices.

@@ -68,6 +68,10 @@ scope_markers!(
     SubjectsErase,
     RetentionRead,
     RetentionWrite,
+    RopaRead,
+    RopaWrite,
+    BreachesRead,
+    BreachesWrite,
 );
 
 /// 401 without a valid bearer token, 403 when it lacks the scope `S`.

@@ -4,8 +4,8 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
-    retention, subjects,
+    access_log, activities, consents, disclosures, holds, notices, ops, receipts, recipients,
+    requests, retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -159,6 +159,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
         .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
         .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
+        // records of processing
+        .service(
+            resource(PROCESSING_ACTIVITIES)
+                .route(get().to(activities::routes::list_activities))
+                .route(post().to(activities::routes::create_activity)),
+        )
+        .service(
+            resource(PROCESSING_ACTIVITY)
+                .route(get().to(activities::routes::get_activity))
+                .route(patch().to(activities::routes::change_activity)),
+        )
+        .service(
+            resource(PROCESSING_ACTIVITY_VERSIONS)
+                .route(get().to(activities::routes::list_versions)),
+        )
+        .service(resource(ROPA).route(get().to(activities::register::register)))
+        .service(resource(ROPA_CONFORMANCE).route(get().to(activities::conformance::conformance)))
         .service(resource(NOTIFICATION_OUTCOME).route(post().to(outcome::record_outcome)))
         .service(resource(RECIPIENT_COMPLIANCE).route(get().to(notices::compliance::compliance)))
         // documentation

@@ -61,6 +61,7 @@ impl AppState {
             .data_keys
             .install(config.database_url.is_none(), &config.data_dir)
             .map_err(std::io::Error::other)?;
+        crate::controller::install(config.controller.clone()).map_err(std::io::Error::other)?;
         crate::notices::outcomes::set_working_days(config.notice_outcome_working_days);
         let db = Db::new(
             url,
@@ -87,6 +88,8 @@ impl AppState {
             sealer,
             background,
             webhook_allow_private: config.webhook_allow_private,
+            registers: config.registers.clone(),
+            purpose_rule: crate::activities::binding::rule(config.registers.purpose_enforcement),
             require_verified_requests: config.require_verified_requests,
             db,
             verifier,
@@ -155,12 +158,25 @@ fn raise_file_limit(wanted: usize) {
     }
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes requests in flight and commits every pending
-/// access-log entry before returning.
-pub fn run(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<()> {
+/// Serves on `listener` (bound to `BIND_ADDR`) until SIGINT or SIGTERM, then finishes requests
+/// in flight and commits every pending access-log entry before returning.
+pub fn run(
+    config: &Config,
+    url: &str,
+    key: &JwtKey,
+    listener: std::net::TcpListener,
+) -> std::io::Result<()> {
     let state = web::Data::new(AppState::new(config, url, key)?);
     let app_state = state.clone();
     let bind = config.bind_addr;
+    // The listener was bound early, with the standard library's short backlog: widen it.
+    // SAFETY: listen() on a socket this process owns and already listens on only sets its backlog.
+    unsafe {
+        libc::listen(
+            std::os::fd::AsRawFd::as_raw_fd(&listener),
+            i32::try_from(ACCEPT_BACKLOG).unwrap_or(i32::MAX),
+        );
+    }
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     // The limit is per worker; the process must be allowed the descriptors it implies.
     let per_worker = config.max_connections.div_ceil(workers);
@@ -169,11 +185,10 @@ pub fn run(config: &Config, url: &str, key: &JwtKey) -> std::io::Result<()> {
         let server = HttpServer::new(move || build_app(app_state.clone()))
             .workers(workers)
             .max_connections(per_worker)
-            .backlog(ACCEPT_BACKLOG)
             .keep_alive(KEEP_ALIVE)
             .client_request_timeout(HEADER_TIMEOUT)
             .client_disconnect_timeout(DISCONNECT_TIMEOUT)
-            .bind(bind)?
+            .listen(listener)?
             .shutdown_timeout(30)
             .run();
         log::info!("listening on http://{bind} (docs at http://{bind}/docs/)");

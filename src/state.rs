@@ -20,6 +20,10 @@ pub struct AppState {
     pub background: Driver,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhooks may use `http` and any address.
     pub webhook_allow_private: bool,
+    /// The accountability registers' settings.
+    pub registers: crate::config::RegisterSettings,
+    /// The rule that binds calls to a stated purpose, when one is enforced.
+    pub purpose_rule: Option<std::sync::Arc<dyn crate::access_log::purpose::PurposeRule>>,
     /// `REQUIRE_VERIFIED_REQUESTS`: an erasure or restriction citing an unverified request is
     /// 409 `request-unverified`.
     pub require_verified_requests: bool,

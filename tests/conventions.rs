@@ -122,3 +122,121 @@ async fn head_sends_the_get_answer_without_its_body_over_a_real_socket() {
     handle.stop(true).await;
     state.shutdown();
 }
+
+/// `promtool check metrics` on a text, or None when promtool is not installed (CI installs it).
+fn promtool(text: &[u8]) -> Option<(bool, String)> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take().unwrap().write_all(text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((out.status.success() && said.trim().is_empty(), said))
+}
+
+#[actix_web::test]
+async fn metrics_answer_the_classic_format_that_promtool_accepts_and_openmetrics_on_request() {
+    let app = TestApp::spawn().await;
+    app.get("/v1/subjects").await.assert_status(200);
+    planpro_privacy::metrics::record_notice_attempt(true);
+    planpro_privacy::metrics::record_notice_attempt(false);
+    for accept in [None, Some("text/plain"), Some("*/*")] {
+        let mut req = TestRequest::get().uri("/metrics");
+        if let Some(accept) = accept {
+            req = req.insert_header(("Accept", accept));
+        }
+        let res = app.send(req).await;
+        res.assert_status(200);
+        assert_eq!(
+            res.header("content-type").as_deref(),
+            Some("text/plain; version=0.0.4; charset=utf-8"),
+            "{accept:?}"
+        );
+        let text = String::from_utf8_lossy(&res.body).to_string();
+        assert!(!text.contains("# EOF"), "{text}");
+        for counter in [
+            "http_requests_total",
+            "notices_delivered_total",
+            "notice_attempts_failed_total",
+            "db_errors_total",
+        ] {
+            assert!(
+                text.contains(&format!("# HELP {counter} ")),
+                "{counter}: {text}"
+            );
+            assert!(
+                text.contains(&format!("# TYPE {counter} counter")),
+                "{text}"
+            );
+        }
+        assert!(text.contains("privacy_requests_due_within_week "), "{text}");
+        match promtool(&res.body) {
+            Some((passed, said)) => assert!(passed, "promtool check metrics: {said}\n{text}"),
+            None => eprintln!("promtool is not installed: the format was checked without it"),
+        }
+    }
+    let res = app
+        .send(
+            TestRequest::get()
+                .uri("/metrics")
+                .insert_header(("Accept", "application/openmetrics-text; version=1.0.0")),
+        )
+        .await;
+    assert!(res
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    assert!(String::from_utf8_lossy(&res.body).ends_with("# EOF\n"));
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_planpro-privacy");
+
+#[test]
+fn an_unknown_command_gets_the_nearest_one() {
+    let out = std::process::Command::new(BIN)
+        .arg("serv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("similar subcommand exists: 'serve'"), "{err}");
+}
+
+#[test]
+fn a_taken_port_is_reported_at_once_with_the_address_and_bind_addr() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let dir = crate::harness::scratch("taken-port");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(BIN)
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND_ADDR", addr.to_string())
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&addr.to_string()) && err.contains("BIND_ADDR"),
+        "{err}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "took {elapsed:?}"
+    );
+    assert!(
+        !dir.join(".data/postgres").exists(),
+        "start-up work began before the port was checked"
+    );
+}

@@ -22,6 +22,9 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 use uuid::Uuid;
 
+/// The controller every test app is configured with (`CONTROLLER_NAME`).
+pub const CONTROLLER_NAME: &str = "PlanPro Test OÜ";
+
 /// The HS256 secret every test token is signed with.
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 
@@ -455,6 +458,13 @@ pub fn test_env() -> Vec<(String, String)> {
         ("DATA_DIR", data_dir.to_str().expect("a UTF-8 temp dir")),
         // Tests start runs themselves (tests/retention.rs turns the schedule on where it is tested).
         ("RETENTION_AUTORUN", "false"),
+        // The controller as configured, unlike the defaults, so receipts show where theirs come from.
+        ("CONTROLLER_NAME", CONTROLLER_NAME),
+        ("CONTROLLER_REGISTRY_CODE", "12345678"),
+        ("CONTROLLER_ADDRESS", "Pikk 1, 10123 Tallinn"),
+        ("CONTROLLER_EMAIL", "privacy@planpro.ee"),
+        ("CONTROLLER_POLICY_URL", "https://planpro.ee/privacy"),
+        ("DATA_STORAGE_LOCATION", "FI"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

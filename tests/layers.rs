@@ -24,6 +24,8 @@ const RESOURCES: &[&str] = &[
     "processing",
     "breaches",
     "dpia",
+    "activities",
+    "art14",
 ];
 
 /// The wiring on top: it names every resource so that nothing below has to.

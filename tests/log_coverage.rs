@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 29] = [
+const CONTRACT_ACTIONS: [&str; 36] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -46,6 +46,13 @@ const CONTRACT_ACTIONS: [&str; 29] = [
     "hold.create",
     "hold.release",
     "hold.read",
+    "ropa.update",
+    "breach.create",
+    "breach.update",
+    "breach.read",
+    "breach.scope",
+    "art14.update",
+    "art14.read",
     "notification.outcome",
 ];
 
@@ -226,6 +233,8 @@ struct Fixtures {
     erasable: Uuid,
     /// The retention rule of contacts (long enough that nothing is due).
     rule: Uuid,
+    /// A processing activity.
+    activity: Uuid,
     /// A retention run.
     run: Uuid,
 }
@@ -404,7 +413,18 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await,
     );
     let run = id_of(&arrange(app, Method::POST, "/v1/retention/runs", Value::Null, None).await);
+    let activity = id_of(
+        &arrange(
+            app,
+            Method::POST,
+            "/v1/processing-activities",
+            crate::activities::activity_body(),
+            None,
+        )
+        .await,
+    );
     Fixtures {
+        activity,
         rule,
         run,
         hold,
@@ -432,6 +452,8 @@ enum About {
     Bulk(i32),
     /// Entries about no subject and without a count (retention rules and runs).
     Nobody,
+    /// One entry about no subject, with a count of what it compared (the conformance report).
+    Counted,
 }
 
 /// One call of an operation, filled in with fixture ids.
@@ -929,6 +951,42 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "POST",
+            template: "/v1/processing-activities",
+            action: "ropa.update",
+            scope: Scope::RopaWrite,
+            build: |_, _| nobody().body(crate::activities::activity_body()),
+        },
+        Builder {
+            method: "PATCH",
+            template: "/v1/processing-activities/{id}",
+            action: "ropa.update",
+            scope: Scope::RopaWrite,
+            build: |fx, app| {
+                let version = app.db.scalar(&format!(
+                    "SELECT version FROM processing_activities WHERE id = '{}'",
+                    fx.activity
+                ));
+                Plan {
+                    params: vec![("id", fx.activity.to_string())],
+                    if_match: Some(format!("\"{version}\"")),
+                    ..nobody()
+                }
+                .body(json!({"owner": "data protection officer"}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/ropa/conformance",
+            action: "access_log.read",
+            scope: Scope::RopaRead,
+            build: |_, _| Plan {
+                query: "from=2026-01-01&to=2026-12-31".to_owned(),
+                about: About::Counted,
+                ..nobody()
+            },
+        },
+        Builder {
+            method: "POST",
             template: "/v1/retention/runs",
             action: "retention.run",
             scope: Scope::RetentionWrite,
@@ -1258,6 +1316,17 @@ fn check_subjects(
         }
         About::Subject(id) => Some(*id),
         About::Created => created,
+        About::Counted => {
+            if entries.len() != 1
+                || !entries[0]["subject_id"].is_null()
+                || !entries[0]["count"].is_i64()
+            {
+                problems.push(format!(
+                    "{name}: one entry without a subject, with a count: {entries:?}"
+                ));
+            }
+            return problems;
+        }
         About::Bulk(count) => {
             if entries.len() != 1 {
                 problems.push(format!(

@@ -1,6 +1,7 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
 mod access_log;
+mod activities;
 mod address_rule;
 mod at_rest;
 mod audit;
@@ -24,6 +25,7 @@ mod jwks;
 mod layers;
 mod log_coverage;
 mod never_fork;
+mod notice_lanes;
 mod notices;
 mod openapi;
 mod ops;

@@ -51,7 +51,13 @@ async fn metrics_count_requests_per_route_template_and_status() {
     app.send(TestRequest::get().uri("/healthz"))
         .await
         .assert_status(200);
-    let res = app.send(TestRequest::get().uri("/metrics")).await;
+    let res = app
+        .send(
+            TestRequest::get()
+                .uri("/metrics")
+                .insert_header(("Accept", "application/openmetrics-text")),
+        )
+        .await;
     res.assert_status(200);
     let text = String::from_utf8(res.body.clone()).unwrap();
     assert!(

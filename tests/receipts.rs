@@ -116,7 +116,14 @@ async fn every_consent_event_has_a_signed_kantara_receipt() {
     assert_eq!(p["collectionMethod"], "unsubscribe_link");
     assert_eq!(p["status"], "granted");
     assert!(p["consentTimestamp"].as_i64().unwrap() > 1_700_000_000);
-    assert!(p["piiControllers"][0]["piiController"].is_string() && p["policyUrl"].is_string());
+    // The controller comes from the configuration (tests/harness.rs), not from the code.
+    let controller = &p["piiControllers"][0];
+    assert_eq!(controller["piiController"], crate::harness::CONTROLLER_NAME);
+    assert_eq!(controller["registryCode"], "12345678");
+    assert_eq!(controller["address"], "Pikk 1, 10123 Tallinn");
+    assert_eq!(controller["email"], "privacy@planpro.ee");
+    assert_eq!(p["policyUrl"], "https://planpro.ee/privacy");
+    assert_eq!(p["storageLocation"], "FI");
     assert_eq!(p["services"][0]["purposes"][0]["consentType"], "explicit");
     let res = receipt(&app, s, objected).await;
     let (_, p) = verify(std::str::from_utf8(&res.body).unwrap(), &jwks);
@@ -187,4 +194,45 @@ async fn retired_keys_stay_listed_and_old_events_get_receipts() {
     assert_eq!(kids.len(), 2, "{jwks}");
     assert_eq!(kids[0], "retired-kid");
     verify(std::str::from_utf8(&first.body).unwrap(), &jwks);
+}
+
+#[actix_web::test]
+async fn a_partner_purposes_receipt_names_the_third_parties() {
+    let app = TestApp::spawn().await;
+    let s = subject(&app).await;
+    let mut recipients = Vec::new();
+    for name in ["Kodulaen AS", "Aknad OÜ"] {
+        let res = app
+            .post(
+                "/v1/recipients",
+                json!({"name": name, "category": "platform_service_provider",
+                       "contact_email": "dpo@partner.ee"}),
+            )
+            .await;
+        res.assert_status(201);
+        recipients.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    for recipient in &recipients {
+        app.post(
+            &format!("/v1/subjects/{s}/disclosure-authorizations"),
+            json!({"recipient_id": recipient, "legal_basis": "consent",
+                   "consent_evidence": "signed form 2026-11-20",
+                   "data_categories": ["contact"], "purpose": "offers for the detailed plan"}),
+        )
+        .await
+        .assert_status(201);
+    }
+    let jwks = app.get("/.well-known/jwks.json").await.json();
+    let partner = decide(&app, s, "marketing_partners", "granted").await;
+    let res = receipt(&app, s, partner).await;
+    let (_, p) = verify(std::str::from_utf8(&res.body).unwrap(), &jwks);
+    let purpose = &p["services"][0]["purposes"][0];
+    assert_eq!(purpose["thirdPartyDisclosure"], true);
+    assert_eq!(purpose["thirdPartyName"], "Aknad OÜ, Kodulaen AS");
+    let own = decide(&app, s, "marketing_planpro", "withdrawn").await;
+    let res = receipt(&app, s, own).await;
+    let (_, p) = verify(std::str::from_utf8(&res.body).unwrap(), &jwks);
+    let purpose = &p["services"][0]["purposes"][0];
+    assert_eq!(purpose["thirdPartyDisclosure"], false);
+    assert!(purpose.get("thirdPartyName").is_none(), "{purpose}");
 }

@@ -434,17 +434,18 @@ async fn request_metrics_use_nearest_ranks_and_two_instances_report_one_histogra
     two.sort();
     assert_eq!(one, two);
     for (series, kind, le, expected) in [
-        ("bucket", "access", Some("3"), 1.0),
-        ("bucket", "access", Some("14"), 2.0),
-        ("bucket", "access", Some("30"), 3.0),
-        ("bucket", "access", Some("45"), 4.0),
+        // Days in seconds: 3, 14, 30 and 45 days; 74 days in all.
+        ("bucket", "access", Some("259200"), 1.0),
+        ("bucket", "access", Some("1209600"), 2.0),
+        ("bucket", "access", Some("2592000"), 3.0),
+        ("bucket", "access", Some("3888000"), 4.0),
         ("count", "access", None, 4.0),
-        ("sum", "access", None, 74.0),
+        ("sum", "access", None, 74.0 * 86_400.0),
         ("count", "erasure", None, 1.0),
         ("count", "objection", None, 0.0),
     ] {
         let found = one.iter().find(|line| {
-            line.starts_with(&format!("privacy_request_days_to_close_{series}{{"))
+            line.starts_with(&format!("privacy_request_time_to_close_seconds_{series}{{"))
                 && line.contains(&format!("kind=\"{kind}\""))
                 && le.is_none_or(|le| {
                     line.contains(&format!("le=\"{le}\""))
@@ -462,7 +463,7 @@ async fn request_metrics_use_nearest_ranks_and_two_instances_report_one_histogra
 async fn histogram(app: &TestApp) -> Vec<String> {
     let text = String::from_utf8(app.send(TestRequest::get().uri("/metrics")).await.body).unwrap();
     text.lines()
-        .filter(|l| l.starts_with("privacy_request_days_to_close"))
+        .filter(|l| l.starts_with("privacy_request_time_to_close_seconds"))
         .map(str::to_owned)
         .collect()
 }

@@ -471,10 +471,7 @@ async fn gauges_count_open_overdue_and_soon_due_requests() {
     };
     assert_eq!(value("privacy_requests_open"), "2");
     assert_eq!(value("privacy_requests_overdue"), overdue.to_string());
-    assert_eq!(
-        value("privacy_requests_due_within_7_days"),
-        soon.to_string()
-    );
+    assert_eq!(value("privacy_requests_due_within_week"), soon.to_string());
 }
 
 #[actix_web::test]

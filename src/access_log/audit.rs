@@ -1,6 +1,8 @@
-//! The access log as handlers use it: scope checks that log a refusal, and read entries that
-//! must be committed before any data goes out.
+//! The access log as handlers use it: scope checks that log a refusal, the stated purpose judged
+//! by the purpose rule installed at start-up, and read entries that must be committed before any
+//! data goes out.
 
+use super::purpose::Verdict;
 use super::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
@@ -17,7 +19,8 @@ impl AppState {
         self.log_writer.append(entries).await
     }
 
-    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope`.
+    /// 403 (logged as a denied attempt on `subject`) unless the caller holds `scope` and the
+    /// purpose rule, if any, accepts the stated purpose.
     pub async fn authorize(
         &self,
         caller: &Caller,
@@ -25,16 +28,27 @@ impl AppState {
         action: Action,
         subject: Option<SubjectId>,
     ) -> ApiResult<()> {
-        if caller.actor.has(scope) {
-            return Ok(());
+        if !caller.actor.has(scope) {
+            return self
+                .deny(
+                    caller,
+                    action,
+                    subject,
+                    ApiError::missing_scope(scope.as_str()),
+                )
+                .await;
         }
-        self.deny(
-            caller,
-            action,
-            subject,
-            ApiError::missing_scope(scope.as_str()),
-        )
-        .await
+        let Some(rule) = &self.purpose_rule else {
+            return Ok(());
+        };
+        match rule
+            .judge(&self.db, &caller.actor, action, caller.purpose.as_deref())
+            .await
+        {
+            Verdict::Serve => Ok(()),
+            Verdict::Invalid(error) => Err(error),
+            Verdict::Refuse(error) => self.deny(caller, action, subject, error).await,
+        }
     }
 
     /// Logs a refused attempt, then fails with `error`. When even the log cannot be written the

@@ -11,6 +11,7 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod purpose;
 pub mod rollback;
 pub mod routes;
 pub mod sealer;
@@ -97,6 +98,20 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    #[serde(rename = "ropa.update")]
+    RopaUpdate,
+    #[serde(rename = "breach.create")]
+    BreachCreate,
+    #[serde(rename = "breach.update")]
+    BreachUpdate,
+    #[serde(rename = "breach.read")]
+    BreachRead,
+    #[serde(rename = "breach.scope")]
+    BreachScope,
+    #[serde(rename = "art14.update")]
+    Art14Update,
+    #[serde(rename = "art14.read")]
+    Art14Read,
     #[serde(rename = "notification.outcome")]
     NotificationOutcome,
     /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
@@ -106,7 +121,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 40] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -138,6 +153,13 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::RopaUpdate,
+        Action::BreachCreate,
+        Action::BreachUpdate,
+        Action::BreachRead,
+        Action::BreachScope,
+        Action::Art14Update,
+        Action::Art14Read,
         Action::NotificationOutcome,
         Action::AccessLogRollback,
     ];
@@ -176,9 +198,26 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::RopaUpdate => "ropa.update",
+            Action::BreachCreate => "breach.create",
+            Action::BreachUpdate => "breach.update",
+            Action::BreachRead => "breach.read",
+            Action::BreachScope => "breach.scope",
+            Action::Art14Update => "art14.update",
+            Action::Art14Read => "art14.read",
             Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
         }
+    }
+
+    /// Whether the action reads personal data (`*.read`, `*.list`, `*.export`,
+    /// `access_response.*`): the calls whose stated purpose a purpose rule judges.
+    pub fn is_read(self) -> bool {
+        let name = self.as_str();
+        name.ends_with(".read")
+            || name.ends_with(".list")
+            || name.ends_with(".export")
+            || name.starts_with("access_response.")
     }
 
     /// The action with this stored name.

@@ -160,20 +160,7 @@ async fn page(
 /// a carriage return first: an actor or a stated purpose is caller-chosen text) is prefixed with
 /// `'`, which spreadsheets show as text.
 fn csv_field(out: &mut String, value: &str) {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quoted = value.contains([',', '"', '\n', '\r']);
-    if quoted {
-        out.push('"');
-    }
-    if formula {
-        out.push('\'');
-    }
-    if quoted {
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(value);
-    }
+    crate::csv::cell(out, value);
 }
 
 const CSV_HEADER: &str =

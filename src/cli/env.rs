@@ -28,6 +28,25 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
                         random bytes, base64 (required with DATABASE_URL; generated under
                         DATA_DIR when unset in embedded mode)
   DATA_KEY_PREVIOUS     during a rotation: the master key being replaced
+  ACCESS_LOG_KEY        HMAC key of access-log entries: 32 random bytes, base64 (required
+                        with DATABASE_URL; generated under DATA_DIR when unset in embedded mode)
+  CHECKPOINT_SIGNING_KEY
+                        Ed25519 private key, PKCS#8 PEM, signing the access-log checkpoints
+                        (usually CHECKPOINT_SIGNING_KEY_FILE; required with DATABASE_URL)
+  CHECKPOINT_ORIGIN     the checkpoints' origin line [default: planpro-privacy/access-log]
+  CHECKPOINT_INTERVAL_MS
+                        least time between two checkpoints, 50 to 10000 [default: 5000]
+  RECEIPT_SIGNING_KEY   Ed25519 private key, PKCS#8 PEM, signing consent receipts (usually
+                        RECEIPT_SIGNING_KEY_FILE; required with DATABASE_URL)
+  CONTROLLER_NAME       the data controller named in receipts [default: PlanPro OÜ]
+  CONTROLLER_REGISTRY_CODE
+                        its registry code, 8 digits with a right check digit [default: none]
+  CONTROLLER_ADDRESS    its address [default: none]
+  CONTROLLER_EMAIL      its e-mail address [default: info@planpro.ee]
+  CONTROLLER_POLICY_URL the https address of its privacy policy (receipts' policyUrl)
+                        [default: none]
+  DATA_STORAGE_LOCATION country code of where the data are kept (receipts' storageLocation)
+                        [default: EE]
   RETENTION_AUTORUN     true or false: run retention by itself once a day [default: true]
   RETENTION_RUN_AT      HH:MM, Europe/Tallinn time, of the daily retention run [default: 03:00]
   DATA_DIR              embedded cluster and development secrets [default: .data]
@@ -78,3 +97,44 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
 
 Example:
   planpro-privacy token --sub you@planpro.ee --scope \"subjects:read subjects:write\" --ttl 8h";
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, Source};
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+
+    /// A production-like environment that records every variable the configuration asks for.
+    struct Recording(RefCell<BTreeSet<String>>);
+
+    impl Source for Recording {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0.borrow_mut().insert(name.to_owned());
+            (name == "DATABASE_URL").then(|| "postgres://planpro@db/planpro".to_owned())
+        }
+    }
+
+    #[test]
+    fn serve_help_lists_every_variable_the_configuration_reads() {
+        let source = Recording(RefCell::new(BTreeSet::new()));
+        let _ = Config::from_source(&source);
+        let asked = source.0.into_inner();
+        assert!(asked.len() > 20, "{asked:?}");
+        let listed = |name: &str| {
+            super::SERVE
+                .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                .any(|word| word == name)
+        };
+        // `X_FILE`, asked for along with every `X`, is the help's general rule.
+        let variants = |name: &String| {
+            name.strip_suffix("_FILE")
+                .is_some_and(|base| asked.contains(base))
+        };
+        let missing: Vec<&String> = asked
+            .iter()
+            .filter(|name| !variants(name))
+            .filter(|name| !listed(name) && !listed(&format!("{name}_FILE")))
+            .collect();
+        assert!(missing.is_empty(), "serve --help omits {missing:?}");
+    }
+}

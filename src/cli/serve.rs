@@ -15,6 +15,13 @@ pub struct ServeArgs {}
 impl super::Run for ServeArgs {
     fn run(self) -> super::Outcome {
         let config = super::settings(Config::from_source)?;
+        // Before the slow start-up work, so that a taken port is said at once.
+        let listener = std::net::TcpListener::bind(config.bind_addr).map_err(|e| {
+            format!(
+                "cannot listen on {} (BIND_ADDR): {e}; stop what uses it, or set BIND_ADDR to another HOST:PORT",
+                config.bind_addr
+            )
+        })?;
         let (key, dev_key) = match (&config.jwt_key, &config.database_url) {
             (Some(key), _) => (key.clone(), false),
             (None, _) => (JwtKey::Secret(super::dev_secret(&config.data_dir)?), true),
@@ -35,6 +42,6 @@ impl super::Run for ServeArgs {
             let token = auth::sign(secret.expose(), &claims).map_err(|e| e.to_string())?;
             println!("development token (every staff scope, valid 7 days):\n{token}");
         }
-        crate::server::run(&config, &db.url, &key).map_err(|e| e.to_string())
+        crate::server::run(&config, &db.url, &key, listener).map_err(|e| e.to_string())
     }
 }

@@ -475,6 +475,102 @@ diesel::joinable!(notices -> recipients (recipient_id));
 diesel::joinable!(notices -> subjects (subject_id));
 diesel::joinable!(notices -> webhooks (webhook_id));
 
+diesel::table! {
+    processing_activities (id) {
+        id -> Uuid,
+        version -> Int4,
+        status -> Text,
+        doc -> Jsonb,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    processing_activity_versions (activity_id, version) {
+        activity_id -> Uuid,
+        version -> Int4,
+        status -> Text,
+        doc -> Jsonb,
+        changed_at -> Timestamptz,
+        changed_by -> Text,
+    }
+}
+
+diesel::table! {
+    breaches (id) {
+        id -> Uuid,
+        version -> Int4,
+        status -> Text,
+        aware_at -> Timestamptz,
+        nature -> Array<Text>,
+        description_enc -> Bytea,
+        window_from -> Timestamptz,
+        window_to -> Timestamptz,
+        recipient_id -> Nullable<Uuid>,
+        actor -> Nullable<Text>,
+        data_categories -> Array<Text>,
+        notify_authority_by -> Timestamptz,
+        risk -> Nullable<Text>,
+        risk_reasoning -> Nullable<Text>,
+        assessed_at -> Nullable<Timestamptz>,
+        authority_notified_at -> Nullable<Timestamptz>,
+        authority_reference -> Nullable<Text>,
+        delay_reasons -> Nullable<Text>,
+        communicated_at -> Nullable<Timestamptz>,
+        communication_method -> Nullable<Text>,
+        communication_exemption -> Nullable<Text>,
+        affected_count -> Nullable<Int4>,
+        scope_computed_at -> Nullable<Timestamptz>,
+        scope_sources -> Nullable<Array<Text>>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    breach_subjects (breach_id, subject_id) {
+        breach_id -> Uuid,
+        subject_id -> Uuid,
+        via -> Text,
+    }
+}
+
+diesel::table! {
+    art14_status (subject_id) {
+        subject_id -> Uuid,
+        counts_from -> Date,
+        informed_at -> Nullable<Timestamptz>,
+        method -> Nullable<Text>,
+        notice_version -> Nullable<Text>,
+        exemption -> Nullable<Text>,
+        exemption_reference -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    information_notices (id) {
+        id -> Uuid,
+        subject_id -> Uuid,
+        informed_at -> Timestamptz,
+        method -> Text,
+        notice_version -> Text,
+        actor -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(processing_activity_versions -> processing_activities (activity_id));
+diesel::joinable!(breaches -> recipients (recipient_id));
+diesel::joinable!(breach_subjects -> breaches (breach_id));
+diesel::joinable!(breach_subjects -> subjects (subject_id));
+diesel::joinable!(art14_status -> subjects (subject_id));
+diesel::joinable!(information_notices -> subjects (subject_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_chain,
@@ -508,5 +604,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasures,
     restrictions,
     holds,
+    processing_activities,
+    processing_activity_versions,
+    breaches,
+    breach_subjects,
+    art14_status,
+    information_notices,
     privacy_request_tasks,
 );

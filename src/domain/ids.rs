@@ -123,6 +123,12 @@ typed_id! {
     HoldId;
     /// A restriction's id.
     RestrictionId;
+    /// A processing activity's id.
+    ActivityId;
+    /// A breach's id.
+    BreachId;
+    /// An information notice's id (Art. 14).
+    InformationNoticeId;
     /// A privacy request's task's id.
     TaskId;
 }

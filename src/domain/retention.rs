@@ -62,7 +62,7 @@ pub fn due_before(as_of: NaiveDate, months: u32) -> Option<DateTime<Utc>> {
 
 /// The moment a Tallinn day begins. Midnight always exists there (the clocks change at 03:00
 /// and 04:00), but should a day ever start with a gap, its first moment is taken.
-fn tallinn_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
+pub fn tallinn_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
     let local = day.and_hms_opt(0, 0, 0)?;
     Tallinn
         .from_local_datetime(&local)

@@ -28,6 +28,7 @@ pub const RETRY_AFTER_S: [u64; 7] = [5, 30, 120, 600, 3600, 21_600, 86_400];
 /// A claimed notice, ready to send.
 pub struct Job {
     pub id: NoticeId,
+    pub recipient: RecipientId,
     lease: Uuid,
     attempts: i32,
     webhook: Option<WebhookId>,
@@ -41,6 +42,7 @@ pub struct Job {
 /// What an attempt came to.
 pub struct Attempt {
     id: NoticeId,
+    pub recipient: RecipientId,
     lease: Uuid,
     attempts: i32,
     webhook: Option<WebhookId>,
@@ -54,7 +56,20 @@ impl Attempt {
     pub fn delivered(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
     }
+
+    /// Whether the receiver itself is in trouble (no answer in time, no connection, 5xx or 429),
+    /// rather than this one notice refused.
+    pub fn receiver_trouble(&self) -> bool {
+        !self.orphaned
+            && match self.status {
+                None => self.error.as_deref() != Some(NO_WEBHOOK),
+                Some(status) => status >= 500 || status == 429,
+            }
+    }
 }
+
+/// The error of an attempt that had no usable webhook to send to.
+const NO_WEBHOOK: &str = "no usable webhook";
 
 #[derive(QueryableByName)]
 struct Claimed {
@@ -78,19 +93,38 @@ struct Claimed {
     created_at: DateTime<Utc>,
 }
 
-/// Leases up to `limit` due notices, counts their attempt and logs it; returns them ready to send.
-pub fn claim(conn: &mut PgConnection, limit: usize) -> ApiResult<Vec<Job>> {
+/// Leases up to `limit` due notices, at most `per_recipient` of each recipient's (fewer for
+/// those `limited` names: `(recipients, rooms)`), counts their attempt and logs it; returns them
+/// ready to send. Taking due notices recipient by recipient keeps one recipient's backlog from
+/// filling a claim that another's fresh notice is waiting for.
+pub fn claim(
+    conn: &mut PgConnection,
+    limit: usize,
+    per_recipient: usize,
+    limited: &(Vec<RecipientId>, Vec<i32>),
+) -> ApiResult<Vec<Job>> {
     conn.transaction(|conn| {
         let lease = Uuid::new_v4();
         let claimed: Vec<Claimed> = diesel::sql_query(
-            "WITH due AS ( \
-               SELECT n.id FROM notices n \
-               WHERE n.status = 'pending' AND n.next_attempt_at <= now() \
-                 AND (n.lease_until IS NULL OR n.lease_until < now()) \
-                 AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.status = 'pending' \
-                   AND o.recipient_id = n.recipient_id AND o.subject_id = n.subject_id \
-                   AND o.seq < n.seq) \
-               ORDER BY n.next_attempt_at, n.seq LIMIT $1 FOR UPDATE SKIP LOCKED) \
+            "WITH r AS ( \
+               SELECT d.recipient_id, coalesce(v.room, $5) AS room FROM ( \
+                 SELECT DISTINCT n.recipient_id FROM notices n \
+                 WHERE n.status = 'pending' AND n.next_attempt_at <= now() \
+                   AND (n.lease_until IS NULL OR n.lease_until < now())) d \
+               LEFT JOIN unnest($4::uuid[], $6::int4[]) AS v(recipient_id, room) \
+                 ON v.recipient_id = d.recipient_id \
+               WHERE coalesce(v.room, $5) > 0), \
+             due AS ( \
+               SELECT c.id FROM r CROSS JOIN LATERAL ( \
+                 SELECT n.id, n.next_attempt_at, n.seq FROM notices n \
+                 WHERE n.recipient_id = r.recipient_id AND n.status = 'pending' \
+                   AND n.next_attempt_at <= now() \
+                   AND (n.lease_until IS NULL OR n.lease_until < now()) \
+                   AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.status = 'pending' \
+                     AND o.recipient_id = n.recipient_id AND o.subject_id = n.subject_id \
+                     AND o.seq < n.seq) \
+                 ORDER BY n.next_attempt_at, n.seq LIMIT r.room FOR UPDATE SKIP LOCKED) c \
+               ORDER BY c.next_attempt_at, c.seq LIMIT $1) \
              UPDATE notices n SET lease = $2, lease_until = now() + make_interval(secs => $3), \
                attempts = n.attempts + 1, last_attempt_at = now() \
              FROM due WHERE n.id = due.id \
@@ -100,6 +134,9 @@ pub fn claim(conn: &mut PgConnection, limit: usize) -> ApiResult<Vec<Job>> {
         .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind::<SqlUuid, _>(lease)
         .bind::<diesel::sql_types::Double, _>(LEASE.as_secs_f64())
+        .bind::<Array<SqlUuid>, _>(&limited.0)
+        .bind::<BigInt, _>(i64::try_from(per_recipient).unwrap_or(i64::MAX))
+        .bind::<Array<Int4>, _>(&limited.1)
         .load(conn)?;
         if claimed.is_empty() {
             return Ok(Vec::new());
@@ -126,6 +163,7 @@ pub fn claim(conn: &mut PgConnection, limit: usize) -> ApiResult<Vec<Job>> {
             };
             jobs.push(Job {
                 id: c.id,
+                recipient: c.recipient_id,
                 lease,
                 attempts: c.attempts,
                 webhook: c.webhook_id,
@@ -177,6 +215,7 @@ fn body(c: &Claimed) -> ApiResult<Vec<u8>> {
 pub fn send(client: &HttpClient, job: Job) -> Attempt {
     let mut attempt = Attempt {
         id: job.id,
+        recipient: job.recipient,
         lease: job.lease,
         attempts: job.attempts,
         webhook: job.webhook,
@@ -188,7 +227,7 @@ pub fn send(client: &HttpClient, job: Job) -> Attempt {
         return attempt;
     }
     if job.keys.is_empty() || job.url.is_empty() {
-        attempt.error = Some("no usable webhook".into());
+        attempt.error = Some(NO_WEBHOOK.into());
         return attempt;
     }
     let id = job.id.to_string();

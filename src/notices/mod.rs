@@ -8,6 +8,7 @@
 pub mod api;
 pub mod compliance;
 pub mod delivery;
+pub mod lanes;
 pub mod model;
 pub mod outcome_api;
 pub mod outcome_routes;

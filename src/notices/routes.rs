@@ -172,6 +172,7 @@ pub async fn retry_notice(
                     )));
                 }
                 let row = model::retry(conn, &row)?;
+                super::lanes::forgive(row.recipient_id);
                 let logged = caller.entry(
                     Action::NotificationUpdate,
                     Some(row.subject_id),

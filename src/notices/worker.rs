@@ -1,11 +1,13 @@
-//! The delivery worker: one dispatcher thread claims due notices and hands them to a few sender
+//! The delivery worker: one dispatcher thread claims due notices and hands them to sender
 //! threads, which post them and hand back the outcome; the dispatcher records outcomes in
-//! batches. It wakes when a transaction that queued notices commits in this process, when a
+//! batches. There is a sender for every notice that may be in flight, and each recipient has its
+//! own lane ([`super::lanes`]), so a receiver that never answers holds back only its own notices. It wakes when a transaction that queued notices commits in this process, when a
 //! sender finishes, and at least every [`POLL`] (for retries that fall due and for notices other
 //! instances queued). Stopping finishes the attempts in flight (for a few seconds at most);
 //! anything cut short is sent again once its lease expires.
 
 use super::delivery::{self, Attempt, Job};
+use super::lanes::{Lanes, PER_RECIPIENT};
 use crate::background::{Doorbell, Next, Task};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
@@ -20,9 +22,10 @@ pub const POLL: Duration = Duration::from_millis(1000);
 /// An attempt's whole deadline: connect, send and read the answer.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Threads posting notices at once.
-const SENDERS: usize = 8;
-/// Notices claimed and not yet recorded, at most.
-const IN_FLIGHT: usize = SENDERS * 8;
+const SENDERS: usize = 32;
+/// Notices claimed and not yet recorded, at most: one per sender, so none waits for a sender
+/// that another recipient's silent receiver holds.
+const IN_FLIGHT: usize = SENDERS;
 /// How long a stop waits for attempts in flight.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
@@ -34,6 +37,7 @@ pub struct Worker {
     in_flight: usize,
     /// Outcomes not yet recorded (kept to record again after a failed round).
     outcomes: Vec<Attempt>,
+    lanes: Lanes,
 }
 
 impl Worker {
@@ -62,14 +66,20 @@ impl Worker {
             done: done_rx,
             in_flight: 0,
             outcomes: Vec::new(),
+            lanes: Lanes::default(),
         })
     }
 
     /// Records the outcomes gathered and, unless `stopping`, claims what is due; whether the
     /// claim was full (more may be due).
     fn round(&mut self, stopping: bool) -> ApiResult<bool> {
+        let before = self.outcomes.len();
         self.outcomes.extend(self.done.try_iter());
-        self.in_flight -= self.outcomes.len().min(self.in_flight);
+        for attempt in &self.outcomes[before..] {
+            self.lanes
+                .ended(attempt.recipient, attempt.receiver_trouble());
+        }
+        self.in_flight -= (self.outcomes.len() - before).min(self.in_flight);
         let mut conn = self.db.get()?;
         let room = if stopping {
             0
@@ -77,6 +87,7 @@ impl Worker {
             IN_FLIGHT - self.in_flight
         };
         let outcomes = &self.outcomes;
+        let limited = self.lanes.limited();
         // Recording and the next claim share one transaction: one commit (and its WAL flush)
         // per round instead of two.
         let claimed = diesel::Connection::transaction(&mut *conn, |conn| {
@@ -86,12 +97,13 @@ impl Worker {
             if room == 0 {
                 return Ok(Vec::new());
             }
-            delivery::claim(conn, room)
+            delivery::claim(conn, room, PER_RECIPIENT, &limited)
         })?;
         self.outcomes.clear();
         let full = room > 0 && claimed.len() == room;
         for job in claimed {
             self.in_flight += 1;
+            self.lanes.started(job.recipient);
             if self.jobs.send(job).is_err() {
                 return Err(ApiError::internal("the notice senders are gone"));
             }

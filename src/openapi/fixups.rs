@@ -186,7 +186,11 @@ fn name_inline_schemas(doc: &mut Value) {
         .map(|schemas| {
             schemas
                 .iter()
-                .filter(|(_, s)| s.get("properties").is_some() || s.get("enum").is_some())
+                .filter(|(_, s)| {
+                    ["properties", "enum", "allOf"]
+                        .iter()
+                        .any(|k| s.get(k).is_some())
+                })
                 .map(|(name, s)| (name.clone(), s.clone()))
                 .collect()
         })

@@ -19,13 +19,6 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The data controller named in every receipt.
-const CONTROLLER: &str = "PlanPro OÜ";
-const CONTROLLER_EMAIL: &str = "privacy@planpro.ee";
-const CONTROLLER_ADDRESS: &str = "Tartu, Estonia";
-/// Where the privacy policy the consent refers to is published.
-const POLICY_URL: &str = "https://planpro.ee/privacy";
-
 /// The receipt signing key and its published form.
 pub struct ReceiptKey {
     key: SigningKey,
@@ -44,6 +37,16 @@ impl ReceiptKey {
             kid: thumbprint(&x),
             x,
         }
+    }
+
+    /// A detached compact JWS (RFC 7515 appendix F: `header..signature`) over `payload`'s exact
+    /// bytes, its kind named in `typ`.
+    pub fn detached(&self, typ: &str, payload: &[u8]) -> String {
+        let header =
+            B64URL.encode(json!({"alg": "EdDSA", "kid": self.kid, "typ": typ}).to_string());
+        let input = format!("{header}.{}", B64URL.encode(payload));
+        let signature = self.key.sign(input.as_bytes());
+        format!("{header}..{}", B64URL.encode(signature.to_bytes()))
     }
 
     /// The compact JWS of a payload.
@@ -113,8 +116,32 @@ fn consent_type(basis: &str, status: &str) -> &'static str {
     }
 }
 
-/// The Kantara Consent Receipt v1.1 payload of an event.
-pub fn payload(event: &Event<'_>, description: &str) -> serde_json::Value {
+/// True for a purpose whose data go to third parties (PlanPro's contract partners).
+fn discloses(purpose_id: &str) -> bool {
+    purpose_id.contains("partner")
+}
+
+/// The Kantara Consent Receipt v1.1 payload of an event: the controller as configured, and for
+/// a purpose that discloses, the names of the third parties (`third_parties`: the recipients
+/// the person's data may go to on the strength of their consent).
+pub fn payload(
+    event: &Event<'_>,
+    description: &str,
+    third_parties: Option<&str>,
+) -> serde_json::Value {
+    let controller = crate::controller::current();
+    let mut purpose = json!({
+        "purpose": description,
+        "purposeCategory": [event.purpose_id],
+        "consentType": consent_type(event.basis, event.status),
+        "piiCategory": ["contact"],
+        "primaryPurpose": false,
+        "termination": "until withdrawn",
+        "thirdPartyDisclosure": discloses(event.purpose_id),
+    });
+    if let (true, Some(names)) = (discloses(event.purpose_id), third_parties) {
+        purpose["thirdPartyName"] = json!(names);
+    }
     json!({
         "version": "KI-CR-v1.1.0",
         "jurisdiction": "EE",
@@ -124,24 +151,20 @@ pub fn payload(event: &Event<'_>, description: &str) -> serde_json::Value {
         "language": "en",
         "piiPrincipalId": event.subject_id,
         "piiControllers": [{
-            "piiController": CONTROLLER,
+            "piiController": controller.name,
             "contact": "Data protection",
-            "address": CONTROLLER_ADDRESS,
-            "email": CONTROLLER_EMAIL,
+            "address": controller.address,
+            "email": controller.email,
+            "phone": null,
+            "piiControllerUrl": null,
+            "registryCode": controller.registry_code.as_ref().map(|c| c.as_str()),
             "onBehalf": false,
         }],
-        "policyUrl": POLICY_URL,
+        "policyUrl": controller.policy_url,
+        "storageLocation": controller.storage_location,
         "services": [{
             "service": "PlanPro contact and marketing",
-            "purposes": [{
-                "purpose": description,
-                "purposeCategory": [event.purpose_id],
-                "consentType": consent_type(event.basis, event.status),
-                "piiCategory": ["contact"],
-                "primaryPurpose": false,
-                "termination": "until withdrawn",
-                "thirdPartyDisclosure": event.purpose_id.contains("partner"),
-            }],
+            "purposes": [purpose],
         }],
         "sensitive": false,
         "spiCat": [],
@@ -163,6 +186,44 @@ fn descriptions(
         .collect())
 }
 
+/// For each subject among the events that consented to a purpose that discloses: the names of
+/// the recipients its current consent-based authorizations name, sorted and joined (one query).
+fn third_parties(
+    conn: &mut PgConnection,
+    events: &[Event<'_>],
+) -> ApiResult<HashMap<SubjectId, String>> {
+    use crate::db::schema::{disclosure_authorizations as a, recipients as r};
+    let subjects: Vec<SubjectId> = events
+        .iter()
+        .filter(|e| discloses(e.purpose_id))
+        .map(|e| e.subject_id)
+        .collect();
+    if subjects.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let now = Utc::now();
+    let rows: Vec<(SubjectId, String)> = a::table
+        .inner_join(r::table)
+        .filter(a::subject_id.eq_any(&subjects))
+        .filter(a::legal_basis.eq("consent"))
+        .filter(a::revoked_at.is_null())
+        .filter(a::valid_from.le(now))
+        .filter(a::valid_until.is_null().or(a::valid_until.gt(now)))
+        .select((a::subject_id, r::name))
+        .distinct()
+        .order((a::subject_id, r::name))
+        .load(conn)?;
+    let mut names: HashMap<SubjectId, String> = HashMap::new();
+    for (subject, name) in rows {
+        let joined = names.entry(subject).or_default();
+        if !joined.is_empty() {
+            joined.push_str(", ");
+        }
+        joined.push_str(&name);
+    }
+    Ok(names)
+}
+
 /// Signs and stores the receipts of these events, in the caller's transaction: one statement,
 /// which also lists the key among the published ones the first time it signs.
 pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
@@ -171,6 +232,7 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
     }
     let key = key()?;
     let described = descriptions(conn, events)?;
+    let third = third_parties(conn, events)?;
     let mut ids = Vec::with_capacity(events.len());
     let mut receipts = Vec::with_capacity(events.len());
     for event in events {
@@ -178,7 +240,8 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
             .get(event.purpose_id)
             .map_or(event.purpose_id, String::as_str);
         ids.push(event.id);
-        receipts.push(key.sign(&payload(event, description)));
+        let names = third.get(&event.subject_id).map(String::as_str);
+        receipts.push(key.sign(&payload(event, description, names)));
     }
     diesel::sql_query(
         "WITH k AS (INSERT INTO receipt_keys (kid, x) VALUES ($1, $2) ON CONFLICT DO NOTHING) \

@@ -195,8 +195,19 @@ pub async fn request_metrics(
     Ok(HttpResponse::Ok().json(figures))
 }
 
-/// The buckets of `privacy_request_days_to_close`, in days.
-pub const DAY_BUCKETS: [f64; 9] = [1.0, 3.0, 7.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0];
+/// The buckets of `privacy_request_time_to_close_seconds`: 1, 3, 7, 14, 21, 30, 45, 60 and 90
+/// days, in seconds (Prometheus's base unit of time).
+pub const DAY_BUCKETS: [f64; 9] = [
+    86_400.0,
+    259_200.0,
+    604_800.0,
+    1_209_600.0,
+    1_814_400.0,
+    2_592_000.0,
+    3_888_000.0,
+    5_184_000.0,
+    7_776_000.0,
+];
 
 /// The histogram of every closed request's days to close by kind, read at each scrape; nothing
 /// when the database cannot be reached.
@@ -211,11 +222,11 @@ pub async fn histogram(state: &AppState) -> Option<crate::metrics::ScrapedHistog
         by_kind
             .entry(t.kind)
             .or_default()
-            .push((t.days as f64, count));
+            .push((t.days as f64 * 86_400.0, count));
     }
     Some(crate::metrics::ScrapedHistogram {
-        name: "privacy_request_days_to_close",
-        help: "Calendar days from received_on to the Europe/Tallinn date of closed_at, of every closed privacy request, by kind",
+        name: "privacy_request_time_to_close_seconds",
+        help: "Time from received_on to the Europe/Tallinn date of closed_at, in whole calendar days (86400 s each), of every closed privacy request, by kind",
         buckets: &DAY_BUCKETS,
         series: by_kind.into_iter().collect(),
     })

@@ -48,7 +48,7 @@ pub async fn gauges(state: &crate::state::AppState) -> Vec<crate::metrics::Scrap
             counts.overdue,
         ),
         (
-            "privacy_requests_due_within_7_days",
+            "privacy_requests_due_within_week",
             "Open privacy requests due today or in the next six days",
             counts.due_within_week,
         ),

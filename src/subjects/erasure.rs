@@ -239,7 +239,11 @@ fn record(
             method: api,
             at: Utc::now().trunc_subsecs(6),
         };
-        receipts.push(key.sign(&crate::receipts::payload(&event, &purpose.description)));
+        receipts.push(key.sign(&crate::receipts::payload(
+            &event,
+            &purpose.description,
+            None,
+        )));
         purposes.push(purpose.id.as_str());
         events.push(event.id);
         ats.push(event.at);
