@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bounded;
 mod concurrency;
+mod consent_versions;
 mod consents;
 mod conventions;
 mod disclosures;

@@ -247,12 +247,18 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
+<<<<<<< HEAD
 const SCOPE_FIRST_ONLY: [&str; 5] = [
     "/v1/subjects/{id}/erasure",
     "/v1/notifications/{id}/outcome",
     "/v1/privacy-requests/{id}/tasks",
     "/v1/privacy-requests/{id}/tasks/{tid}",
     "/v1/privacy-requests/{id}/verification",
+=======
+const SCOPE_FIRST_ONLY: [&str; 2] = [
+    "/v1/subjects/{id}/erasure",
+    "/v1/purposes/{purpose}/versions",
+>>>>>>> main
 ];
 
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
@@ -1465,7 +1471,8 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{tid}", &uuid::Uuid::nil().to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
-        .replace("{purpose}", "marketing_partners");
+        .replace("{purpose}", "marketing_partners")
+        .replace("{n}", "1");
     if path.ends_with("/consistency-proof") {
         format!("{path}?from={size}&to={size}", size = fx.size)
     } else {
