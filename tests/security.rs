@@ -247,18 +247,13 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-<<<<<<< HEAD
-const SCOPE_FIRST_ONLY: [&str; 5] = [
+const SCOPE_FIRST_ONLY: [&str; 6] = [
     "/v1/subjects/{id}/erasure",
+    "/v1/purposes/{purpose}/versions",
     "/v1/notifications/{id}/outcome",
     "/v1/privacy-requests/{id}/tasks",
     "/v1/privacy-requests/{id}/tasks/{tid}",
     "/v1/privacy-requests/{id}/verification",
-=======
-const SCOPE_FIRST_ONLY: [&str; 2] = [
-    "/v1/subjects/{id}/erasure",
-    "/v1/purposes/{purpose}/versions",
->>>>>>> main
 ];
 
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
