@@ -152,6 +152,14 @@ async fn entries_removed_after_their_checkpoint_raise_the_alarm_and_are_never_si
     // The operator states what the log holds: any other size is refused.
     let proofs = restarted.state.sealer.proofs().clone();
     let mut conn = restarted.db.conn();
+    // Every entry is in the tree (chained while the alarm stands) before the size is read.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while restarted.db.count("SELECT 1 FROM access_log_leaf")
+        != restarted.db.count("SELECT 1 FROM access_log")
+    {
+        assert!(Instant::now() < deadline, "entries left unchained");
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
     let held = restarted.db.count("SELECT 1 FROM access_log_leaf") as u64;
     let wrong = rollback::accept(&mut conn, &proofs, held + 1, "restored from backup");
     assert!(wrong.unwrap_err().contains(&format!("--size {held}")));

@@ -57,7 +57,7 @@ struct Count {
         (status = 428, description = "`If-Match` is missing", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
-pub async fn create_version(
+pub async fn create_purpose_version(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -122,7 +122,7 @@ pub async fn create_version(
         (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsRead>, Unavailable,
     ))]
-pub async fn list_versions(
+pub async fn list_purpose_versions(
     state: web::Data<AppState>,
     caller: Caller,
     purpose: web::Path<String>,
@@ -158,7 +158,7 @@ pub async fn list_versions(
         (status = 404, description = "No such purpose or version", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsRead>, Unavailable,
     ))]
-pub async fn get_version(
+pub async fn get_purpose_version(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, i32)>,
