@@ -4,14 +4,16 @@
 
 use super::api::Notice;
 use super::model::{self, Filter, NoticeRow};
+use super::outcome_filter::OutcomeFilter;
 use super::outcome_api::{trimmed, OutcomeReport, StaffOutcome};
-use super::outcomes::{self, OutcomeFilter, Recorded};
+use super::outcomes::{self, Recorded};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::disclosures::partner::recipient_of;
 use crate::domain::ids::{NoticeId, RecipientId};
+use crate::domain::outcome::NoticeOutcome;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
@@ -20,6 +22,7 @@ use crate::responses::{Auth, Bearer, JsonBody, LogUnavailable, NotificationsWrit
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// The one answer for a notice that does not exist and one of another recipient.
@@ -64,32 +67,14 @@ pub async fn report_outcome(
 ) -> actix_web::Result<HttpResponse> {
     let recipient = recipient_of(&state, &caller, Action::NotificationOutcome, None).await?;
     let body = body.read().await?;
-    let id = id.into_inner();
-    let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                let row = model::lock(conn, id)?;
-                if row.recipient_id != recipient {
-                    return Err(unknown());
-                }
-                outcomes::check(&row, body.completed_at)?;
-                if row.outcome.is_some() {
-                    return Err(recorded_already());
-                }
-                let recorded = Recorded {
-                    outcome: body.outcome,
-                    reason: trimmed(body.reason.as_deref()),
-                    completed_at: body.completed_at,
-                    by: "recipient",
-                    override_reason: None,
-                };
-                save(conn, &caller, &row, &recorded)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    let report = Report {
+        owner: Some(recipient),
+        outcome: body.outcome,
+        reason: body.reason,
+        completed_at: body.completed_at,
+        override_reason: None,
+    };
+    record(&state, caller, &req, id.into_inner(), report).await
 }
 
 /// Records or replaces the outcome of a notice, for staff.
@@ -124,20 +109,58 @@ pub async fn record_outcome(
         )
         .await?;
     let body = body.read().await?;
-    let id = id.into_inner();
-    let key = idempotency::Key::of(&req, &caller.actor)?;
+    let report = Report {
+        owner: None,
+        outcome: body.outcome,
+        reason: body.reason,
+        completed_at: body.completed_at,
+        override_reason: Some(body.override_reason),
+    };
+    record(&state, caller, &req, id.into_inner(), report).await
+}
+
+/// An outcome as reported: by the notice's own recipient (`owner`), once; or by staff, with
+/// their reason, replacing any.
+struct Report {
+    owner: Option<RecipientId>,
+    outcome: NoticeOutcome,
+    reason: Option<String>,
+    completed_at: DateTime<Utc>,
+    override_reason: Option<String>,
+}
+
+/// Records a report in one transaction with its `notification.outcome` entry: 404 for a notice
+/// the reporting recipient does not own (as for none), 409 `outcome-not-applicable`, 400 for a
+/// `completed_at` before the notice, 409 `outcome-recorded` for a recipient's second report.
+async fn record(
+    state: &AppState,
+    caller: Caller,
+    req: &HttpRequest,
+    id: NoticeId,
+    report: Report,
+) -> actix_web::Result<HttpResponse> {
+    let key = idempotency::Key::of(req, &caller.actor)?;
     let answer = state
         .db
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), None, |conn| {
                 let row = model::lock(conn, id)?;
-                outcomes::check(&row, body.completed_at)?;
+                if report.owner.is_some_and(|owner| owner != row.recipient_id) {
+                    return Err(unknown());
+                }
+                outcomes::check(&row, report.completed_at)?;
+                if report.owner.is_some() && row.outcome.is_some() {
+                    return Err(recorded_already());
+                }
                 let recorded = Recorded {
-                    outcome: body.outcome,
-                    reason: trimmed(body.reason.as_deref()),
-                    completed_at: body.completed_at,
-                    by: &caller.actor.sub,
-                    override_reason: Some(body.override_reason.trim()),
+                    outcome: report.outcome,
+                    reason: trimmed(report.reason.as_deref()),
+                    completed_at: report.completed_at,
+                    by: match report.owner {
+                        Some(_) => "recipient",
+                        None => &caller.actor.sub,
+                    },
+                    override_reason: report.override_reason.as_deref().map(str::trim),
                 };
                 save(conn, &caller, &row, &recorded)
             })

@@ -5,6 +5,7 @@
 //! on it, which the outcome closes. Reasons are free text sealed under the service key: the
 //! subject's key may be gone (an erasure) by the time a recipient answers.
 
+use super::api::Reasons;
 use super::model::NoticeRow;
 use crate::db::schema::{notices, privacy_request_tasks as tasks};
 use crate::domain::ids::{NoticeId, PrivacyRequestId, TaskId};
@@ -153,13 +154,6 @@ pub fn reasons(
         opened.insert(row.id, reasons);
     }
     Ok(opened)
-}
-
-/// A notice's reasons in clear.
-#[derive(Debug, Default, Clone)]
-pub struct Reasons {
-    pub outcome: Option<String>,
-    pub override_reason: Option<String>,
 }
 
 /// Opens one task per notice of these requests that takes an outcome and has none yet, due
