@@ -25,6 +25,10 @@ pub const SUBJECT_EXPORT: &str = "/v1/subjects/{id}/export";
 pub const PURPOSES: &str = "/v1/purposes";
 /// One purpose.
 pub const PURPOSE: &str = "/v1/purposes/{purpose}";
+/// A purpose's versions: add, list.
+pub const PURPOSE_VERSIONS: &str = "/v1/purposes/{purpose}/versions";
+/// One version of a purpose.
+pub const PURPOSE_VERSION: &str = "/v1/purposes/{purpose}/versions/{n}";
 /// A subject's flag for every purpose.
 pub const SUBJECT_CONSENTS: &str = "/v1/subjects/{id}/consents";
 /// A subject's consent events.

@@ -60,6 +60,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(consent::create_purpose)),
         )
         .service(resource(PURPOSE).route(get().to(consent::get_purpose)))
+        .service(
+            resource(PURPOSE_VERSIONS)
+                .route(post().to(consents::version_routes::create_version))
+                .route(get().to(consents::version_routes::list_versions)),
+        )
+        .service(resource(PURPOSE_VERSION).route(get().to(consents::version_routes::get_version)))
         .service(resource(SUBJECT_CONSENTS).route(get().to(consent::list_consents)))
         // Only GET: a PUT to `.../consents/history` sets the flag of a purpose named `history`.
         .service(

@@ -121,11 +121,14 @@ async fn a_purpose_is_added_once_and_then_listed() {
         res.header("location").as_deref(),
         Some("/v1/purposes/newsletter_2027")
     );
+    let created = res.json();
+    assert_eq!(created["basis"], "opt_in");
     assert_eq!(
-        res.json(),
-        json!({"id": "newsletter_2027", "basis": "opt_in",
-            "description": {"et": "Uudiskiri.", "en": "The newsletter."}})
+        created["description"],
+        json!({"et": "Uudiskiri.", "en": "The newsletter."})
     );
+    assert_eq!(created["current_version"], 1);
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
     let listed = app.get("/v1/purposes").await.json();
     assert!(listed["items"]
         .as_array()
@@ -222,14 +225,14 @@ async fn unset_flags_follow_their_purposes_basis() {
     res.assert_status(200);
     let consents = res.json();
     assert_eq!(consents.as_array().unwrap().len(), 2);
-    assert_eq!(
-        flag(&consents, PLANPRO),
-        &json!({"purpose": PLANPRO, "status": "unset", "eligible": true, "updated_at": null})
-    );
-    assert_eq!(
-        flag(&consents, PARTNERS),
-        &json!({"purpose": PARTNERS, "status": "unset", "eligible": false, "updated_at": null})
-    );
+    let unset = |purpose: &str, eligible: bool| {
+        json!({"purpose": purpose, "status": "unset", "eligible": eligible, "updated_at": null,
+            "state": "unset", "purpose_version": null, "given_at": null, "expires_at": null,
+            "confirmation_expires_at": null, "guardian_subject_id": null,
+            "confirmation_token": null})
+    };
+    assert_eq!(flag(&consents, PLANPRO), &unset(PLANPRO, true));
+    assert_eq!(flag(&consents, PARTNERS), &unset(PARTNERS, false));
     assert_eq!(log_entries(&app, "consent.read", subject, "allowed"), 1);
 }
 
@@ -253,6 +256,9 @@ async fn granting_and_withdrawing_set_the_flag_and_keep_a_receipt() {
     res.assert_status(200);
     assert!(res.header("etag").is_some());
     let granted = res.json();
+    assert_eq!(granted["confirmation_token"], Value::Null);
+    assert_eq!(granted["state"], "given");
+    assert_eq!(granted["given_at"], granted["updated_at"]);
     assert_eq!(granted["purpose"], PARTNERS);
     assert_eq!(granted["status"], "granted");
     assert_eq!(granted["eligible"], true);
@@ -283,9 +289,12 @@ async fn granting_and_withdrawing_set_the_flag_and_keep_a_receipt() {
 
     let withdrawn = set(&app, subject, PARTNERS, "withdrawn").await;
     assert_eq!(withdrawn["status"], "withdrawn");
+    assert_eq!(withdrawn["state"], "withdrawn");
     assert_eq!(withdrawn["eligible"], false);
     let opted_out = set(&app, subject, PLANPRO, "withdrawn").await;
     assert_eq!(opted_out["eligible"], false);
+    // Never granted before: a refusal (DPV ConsentRefused), still v1's `withdrawn`.
+    assert_eq!(opted_out["state"], "refused");
     let back_in = set(&app, subject, PLANPRO, "granted").await;
     assert_eq!(back_in["eligible"], true);
 

@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 36] = [
+const CONTRACT_ACTIONS: [&str; 39] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -46,6 +46,9 @@ const CONTRACT_ACTIONS: [&str; 36] = [
     "hold.create",
     "hold.release",
     "hold.read",
+    "consent.confirm",
+    "consent.export",
+    "purpose.version",
     "ropa.update",
     "breach.create",
     "breach.update",

@@ -247,7 +247,10 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-const SCOPE_FIRST_ONLY: [&str; 1] = ["/v1/subjects/{id}/erasure"];
+const SCOPE_FIRST_ONLY: [&str; 2] = [
+    "/v1/subjects/{id}/erasure",
+    "/v1/purposes/{purpose}/versions",
+];
 
 fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
     let s = fx.subject;
@@ -1458,7 +1461,8 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{hid}", &fx.hold.to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
-        .replace("{purpose}", "marketing_partners");
+        .replace("{purpose}", "marketing_partners")
+        .replace("{n}", "1");
     if path.ends_with("/consistency-proof") {
         format!("{path}?from={size}&to={size}", size = fx.size)
     } else {

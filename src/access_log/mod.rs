@@ -98,6 +98,12 @@ pub enum Action {
     HoldRelease,
     #[serde(rename = "hold.read")]
     HoldRead,
+    #[serde(rename = "consent.confirm")]
+    ConsentConfirm,
+    #[serde(rename = "consent.export")]
+    ConsentExport,
+    #[serde(rename = "purpose.version")]
+    PurposeVersion,
     #[serde(rename = "ropa.update")]
     RopaUpdate,
     #[serde(rename = "breach.create")]
@@ -121,7 +127,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 43] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -153,6 +159,9 @@ impl Action {
         Action::HoldCreate,
         Action::HoldRelease,
         Action::HoldRead,
+        Action::ConsentConfirm,
+        Action::ConsentExport,
+        Action::PurposeVersion,
         Action::RopaUpdate,
         Action::BreachCreate,
         Action::BreachUpdate,
@@ -198,6 +207,9 @@ impl Action {
             Action::HoldCreate => "hold.create",
             Action::HoldRelease => "hold.release",
             Action::HoldRead => "hold.read",
+            Action::ConsentConfirm => "consent.confirm",
+            Action::ConsentExport => "consent.export",
+            Action::PurposeVersion => "purpose.version",
             Action::RopaUpdate => "ropa.update",
             Action::BreachCreate => "breach.create",
             Action::BreachUpdate => "breach.update",

@@ -1,6 +1,8 @@
 //! Request and response bodies of the consents resource.
 
+use super::versions::{PurposeVersion, VersionRow, VersionText};
 use crate::domain::consent::{Basis, ConsentStatus, Decision, Method};
+use crate::domain::consent_state::{Confirmation, ConsentState};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::domain::purpose_id::PurposeId;
 use crate::domain::text::check_controls;
@@ -34,8 +36,20 @@ pub struct Purpose {
     pub id: String,
     /// `opt_out`: eligible unless the person refused; `opt_in`: eligible only with consent.
     pub basis: Basis,
-    /// What the purpose is, in Estonian and English.
+    /// What the purpose is, in Estonian and English (version 1's text).
     pub description: Descriptions,
+    /// The version in force: its settings rule grants made now. The purpose's `ETag`.
+    pub current_version: i32,
+    /// The text of the version in force.
+    pub text: VersionText,
+    /// SHA-256 (hex) of the RFC 8785 JSON of `text`.
+    pub text_sha256: String,
+    pub policy_url: Option<String>,
+    /// How long a grant is valid, in calendar months; null: until withdrawn.
+    pub validity_months: Option<i32>,
+    pub confirmation: Confirmation,
+    /// Below this age a guardian must consent.
+    pub minimum_age: Option<i32>,
 }
 
 /// Every purpose.
@@ -140,12 +154,34 @@ impl Validate for NewPurpose {
 pub struct Consent {
     /// The purpose's id.
     pub purpose: String,
+    /// The last decision recorded (v1's meaning).
     pub status: ConsentStatus,
     /// Whether the person may be contacted for this purpose now.
     pub eligible: bool,
+    /// The lifecycle state, computed when read.
+    pub state: ConsentState,
+    /// The purpose version of the last grant (of the first decision while none was granted).
+    #[schema(required = true)]
+    pub purpose_version: Option<i32>,
+    /// When the current grant took effect (a renewal's own time, a double opt-in's confirmation).
+    #[schema(required = true)]
+    pub given_at: Option<DateTime<Utc>>,
+    /// When the current grant expires; null: until withdrawn.
+    #[schema(required = true)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// While a double opt-in waits: when its confirmation link lapses.
+    #[schema(required = true)]
+    pub confirmation_expires_at: Option<DateTime<Utc>>,
+    /// The guardian who consented for a child.
+    #[schema(required = true, value_type = Option<uuid::Uuid>)]
+    pub guardian_subject_id: Option<SubjectId>,
     /// When the flag was last set; null while `unset`.
     #[schema(required = true)]
     pub updated_at: Option<DateTime<Utc>>,
+    /// A double opt-in's one-time token (43 base64url characters): only in the answer of the
+    /// grant that asked for it; null everywhere else, an idempotent replay included.
+    #[schema(required = true)]
+    pub confirmation_token: Option<String>,
 }
 
 /// A decision to record.
@@ -155,6 +191,9 @@ pub struct ConsentChange {
     pub method: Method,
     /// What proves the decision (a form id, a letter's reference, …), at most 2000 characters.
     pub evidence: Option<String>,
+    /// The purpose version the person was shown; absent: the current one. Not the current
+    /// one: 409 `purpose-version-stale`.
+    pub purpose_version: Option<i32>,
 }
 
 impl ConsentChange {
@@ -203,6 +242,13 @@ pub struct ConsentEvent {
     pub at: DateTime<Utc>,
     /// The request that recorded it.
     pub request_id: String,
+    /// The flag's state this event left it in.
+    pub state: ConsentState,
+    /// The purpose version in force when it was recorded.
+    pub purpose_version: i32,
+    /// The guardian who consented for a child.
+    #[schema(required = true, value_type = Option<uuid::Uuid>)]
+    pub guardian_subject_id: Option<SubjectId>,
 }
 
 /// Which of many subjects may be contacted for a purpose.
@@ -246,10 +292,11 @@ pub struct Eligibility {
     pub unknown: Vec<SubjectId>,
 }
 
-impl TryFrom<super::model::PurposeRow> for Purpose {
+impl TryFrom<(super::model::PurposeRow, VersionRow)> for Purpose {
     type Error = ApiError;
 
-    fn try_from(row: super::model::PurposeRow) -> ApiResult<Self> {
+    fn try_from((row, version): (super::model::PurposeRow, VersionRow)) -> ApiResult<Self> {
+        let version = PurposeVersion::try_from(version)?;
         Ok(Self {
             basis: Basis::from_db(&row.basis)?,
             id: row.id,
@@ -257,20 +304,35 @@ impl TryFrom<super::model::PurposeRow> for Purpose {
                 et: row.description_et,
                 en: row.description_en,
             },
+            current_version: row.current_version,
+            text: version.text,
+            text_sha256: version.text_sha256,
+            policy_url: version.policy_url,
+            validity_months: version.validity_months,
+            confirmation: version.confirmation,
+            minimum_age: version.minimum_age,
         })
     }
 }
 
-impl TryFrom<super::model::FlagRow> for Consent {
+impl TryFrom<super::state::FlagRow> for Consent {
     type Error = ApiError;
 
-    fn try_from(row: super::model::FlagRow) -> ApiResult<Self> {
+    fn try_from(row: super::state::FlagRow) -> ApiResult<Self> {
         let decision = row.status.as_deref().map(Decision::from_db).transpose()?;
+        let (state, eligible) = row.judged()?;
         Ok(Self {
-            eligible: Basis::from_db(&row.basis)?.eligible(decision),
+            eligible,
+            state,
             status: decision.into(),
             purpose: row.purpose,
+            purpose_version: row.purpose_version,
+            given_at: row.given_at,
+            expires_at: row.expires_at,
+            confirmation_expires_at: row.confirmation_expires_at,
+            guardian_subject_id: row.guardian_subject_id,
             updated_at: row.updated_at,
+            confirmation_token: None,
         })
     }
 }
@@ -288,7 +350,20 @@ impl TryFrom<super::model::EventRow> for ConsentEvent {
             actor: row.actor,
             at: row.at,
             request_id: row.request_id,
+            state: event_state(row.state.as_deref(), &row.status)?,
+            purpose_version: row.purpose_version,
+            guardian_subject_id: row.guardian_subject_id,
         })
+    }
+}
+
+/// An event's state: recorded since version 3, else read from its decision (a withdrawal then
+/// counts as `withdrawn`: whether a grant preceded it was not recorded).
+fn event_state(stored: Option<&str>, status: &str) -> ApiResult<ConsentState> {
+    match stored {
+        Some(state) => ConsentState::from_db(state),
+        None if status == Decision::Granted.as_str() => Ok(ConsentState::Given),
+        None => Ok(ConsentState::Withdrawn),
     }
 }
 

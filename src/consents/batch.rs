@@ -9,20 +9,27 @@
 //! stored flag always equals its newest event; stamping before the upsert would let a batch that
 //! waited overwrite a newer decision with an older-stamped one.
 
-use super::api::{Consent, ConsentEvent};
+use super::api::Consent;
+use super::confirmation::Token;
 use super::model::{event_evidence_at, flag_evidence_at, flag_row, EventRow};
+use super::state::FlagRow;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::{Action, NewEntry};
 use crate::at_rest::{self, Cipher};
-use crate::db::schema::{consent_events, consents, purposes, subject_keys, subjects};
-use crate::domain::consent::{Basis, Decision, Method};
+use crate::db::schema::{
+    consent_confirmations, consent_events, consents, purpose_versions, purposes, subject_keys,
+    subjects,
+};
+use crate::domain::consent::{Decision, Method};
+use crate::domain::consent_state::{expires_at, Confirmation, ConsentState};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer, Key};
 use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Bytea, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -36,6 +43,10 @@ pub struct PendingChange {
     pub status: Decision,
     pub method: Method,
     pub evidence: Option<String>,
+    /// The purpose version the caller named; `None`: the one in force.
+    pub purpose_version: Option<i32>,
+    /// The guardian who consented for a child (checked before the change was submitted).
+    pub guardian: Option<SubjectId>,
     pub actor: String,
     pub request_id: String,
     /// The `consent.change` entry, appended when the change is recorded.
@@ -48,8 +59,11 @@ pub struct PendingChange {
 #[derive(Debug)]
 pub enum ChangeOutcome {
     Recorded {
-        basis: Basis,
         event: EventRow,
+        /// The flag as the batch left it.
+        flag: Box<FlagRow>,
+        /// A double opt-in's one-time token, answered once.
+        token: Option<String>,
     },
     /// A retry of a request already answered: that answer, nothing recorded again.
     Replayed(Answer),
@@ -61,17 +75,24 @@ pub enum ChangeOutcome {
     NoPurpose,
 }
 
-/// The answer to a recorded change, with the event's id as its `ETag`.
-pub fn answer_of(basis: &Basis, event: EventRow) -> ApiResult<Answer> {
-    let event = ConsentEvent::try_from(event)?;
+/// The answer to a recorded change, with the event's id as its `ETag`; `token` only in the
+/// first answer (a stored answer, replayed, carries none).
+pub fn answer_of(event: &EventRow, flag: &FlagRow, token: Option<&str>) -> ApiResult<Answer> {
     let etag = format!("\"{}\"", event.id);
-    let consent = Consent {
-        purpose: event.purpose,
-        status: Some(event.status).into(),
-        eligible: basis.eligible(Some(event.status)),
-        updated_at: Some(event.at),
+    let answer = Consent {
+        confirmation_token: token.map(str::to_owned),
+        ..Consent::try_from(flag.clone())?
     };
-    Ok(Answer::json(StatusCode::OK, &consent)?.etag(etag))
+    Ok(Answer::json(StatusCode::OK, &answer)?.etag(etag))
+}
+
+/// 409 `purpose-version-stale`.
+pub fn stale_version(current: i32) -> ApiError {
+    ApiError::client(
+        StatusCode::CONFLICT,
+        "purpose-version-stale",
+        format!("the purpose's current version is {current}; show the person that text"),
+    )
 }
 
 #[derive(Insertable)]
@@ -85,6 +106,9 @@ struct FlagLock<'a> {
     updated_at: DateTime<Utc>,
     updated_by: &'a str,
     last_event_id: EventId,
+    purpose_version: i32,
+    ever_granted: bool,
+    guardian_subject_id: Option<SubjectId>,
 }
 
 #[derive(Insertable)]
@@ -99,6 +123,9 @@ struct NewEvent<'a> {
     actor: &'a str,
     at: DateTime<Utc>,
     request_id: &'a str,
+    state: Option<&'static str>,
+    purpose_version: i32,
+    guardian_subject_id: Option<SubjectId>,
 }
 
 /// Records every change that names an existing subject and purpose, in the caller's transaction.
@@ -108,7 +135,9 @@ pub fn record_changes(
 ) -> ApiResult<Vec<ChangeOutcome>> {
     let known = Known::load(conn, changes)?;
     lock_flags(conn, changes, &known)?;
-    let stamped = stamp_events(changes, &known)?;
+    let mut stamped = stamp_events(changes, &known)?;
+    let flags = update_flags(conn, &stamped)?;
+    settle(&mut stamped, &flags)?;
     write_events(conn, &stamped, &known)?;
     mark_active(conn, changes, &stamped)?;
     Ok(stamped.outcomes)
@@ -127,7 +156,7 @@ fn mark_active(
     if changes.iter().all(|c| c.entry.action == erasing) {
         return Ok(());
     }
-    let Some(at) = stamped.stamps.values().map(|(_, at)| *at).max() else {
+    let Some(at) = stamped.stamps.values().map(|s| s.at).max() else {
         return Ok(());
     };
     let mut ids: Vec<SubjectId> = stamped.stamps.keys().map(|(s, _)| *s).collect();
@@ -143,8 +172,17 @@ struct Known {
     /// The subjects that exist and are not erased.
     subjects: HashSet<SubjectId>,
     erased: HashMap<SubjectId, DateTime<Utc>>,
-    bases: HashMap<String, String>,
+    bases: HashMap<String, Rule>,
     keys: HashMap<SubjectId, at_rest::Wrapped>,
+}
+
+/// What rules a grant of a purpose made now: its version in force and that version's settings.
+#[derive(Queryable)]
+struct Rule {
+    basis: String,
+    version: i32,
+    validity_months: Option<i32>,
+    confirmation: String,
 }
 
 impl Known {
@@ -172,9 +210,22 @@ impl Known {
         }
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
         let bases = purposes::table
+            .inner_join(
+                purpose_versions::table.on(purpose_versions::purpose_id
+                    .eq(purposes::id)
+                    .and(purpose_versions::version.eq(purposes::current_version))),
+            )
             .filter(purposes::id.eq_any(&purpose_ids))
-            .select((purposes::id, purposes::basis))
-            .load::<(String, String)>(conn)?
+            .select((
+                purposes::id,
+                (
+                    purposes::basis,
+                    purposes::current_version,
+                    purpose_versions::validity_months,
+                    purpose_versions::confirmation,
+                ),
+            ))
+            .load::<(String, Rule)>(conn)?
             .into_iter()
             .collect();
         // Only changes with evidence need a data key: most batches (withdrawals) need none.
@@ -204,8 +255,14 @@ impl Known {
         })
     }
 
+    /// Whether the change is recorded: its subject and purpose exist, and it names no stale
+    /// version.
     fn valid(&self, change: &PendingChange) -> bool {
-        self.subjects.contains(&change.subject_id) && self.bases.contains_key(&change.purpose_id)
+        self.subjects.contains(&change.subject_id)
+            && self
+                .bases
+                .get(&change.purpose_id)
+                .is_some_and(|rule| change.purpose_version.is_none_or(|v| v == rule.version))
     }
 
     /// `evidence` sealed under the subject's key for `place`.
@@ -222,6 +279,13 @@ impl Known {
         Ok(key.and_then(|k| k.seal_text(place, Some(evidence))))
     }
 }
+
+/// A grant is a renewal when the flag it replaces is a grant of the same (current) version in
+/// force: `given` or `renewed`, so neither expired, pending nor invalidated.
+const RENEWED_SQL: &str = "excluded.status = 'granted' AND consents.status = 'granted' \
+     AND consents.purpose_version = excluded.purpose_version \
+     AND consent_state(consents.status, consents.ever_granted, consents.renewed, false, \
+         consents.expires_at, consents.confirmation_expires_at, now()) IN ('given', 'renewed')";
 
 /// Upserts every flag the batch changes, which takes their row locks in key order (the map's
 /// order), so that two batches never deadlock; the last change of each flag decides it.
@@ -251,6 +315,9 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
                 updated_at: provisional,
                 updated_by: &c.actor,
                 last_event_id: EventId::new(),
+                purpose_version: known.bases.get(&c.purpose_id).map_or(1, |r| r.version),
+                ever_granted: c.status == Decision::Granted,
+                guardian_subject_id: c.guardian,
             })
         })
         .collect::<ApiResult<_>>()?;
@@ -263,6 +330,19 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
             consents::method.eq(excluded(consents::method)),
             consents::evidence_enc.eq(excluded(consents::evidence_enc)),
             consents::updated_by.eq(excluded(consents::updated_by)),
+            // Read from the row before this change: the lock is held here.
+            consents::renewed.eq(sql::<Bool>(RENEWED_SQL)),
+            consents::purpose_version.eq(sql::<Int4>(
+                "CASE WHEN excluded.status = 'granted' THEN excluded.purpose_version \
+                 ELSE consents.purpose_version END",
+            )),
+            consents::ever_granted.eq(sql::<Bool>(
+                "consents.ever_granted OR excluded.ever_granted",
+            )),
+            consents::guardian_subject_id.eq(sql::<Nullable<SqlUuid>>(
+                "CASE WHEN excluded.status = 'granted' THEN excluded.guardian_subject_id \
+                 ELSE consents.guardian_subject_id END",
+            )),
         ))
         .execute(conn)?;
     Ok(())
@@ -270,33 +350,64 @@ fn lock_flags(conn: &mut PgConnection, changes: &[PendingChange], known: &Known)
 
 /// The events of a batch, stamped once every lock is held, and what became of each change.
 struct Stamped<'a> {
-    outcomes: Vec<ChangeOutcome>,
+    /// One per change, in arrival order.
+    slots: Vec<Slot>,
     /// The newest event of each flag: what the flag points at.
-    stamps: HashMap<(SubjectId, &'a str), (EventId, DateTime<Utc>)>,
+    stamps: HashMap<(SubjectId, &'a str), Stamp>,
     events: Vec<NewEvent<'a>>,
+    /// The events in clear, as answered (parallel to `events`).
+    rows: Vec<EventRow>,
+    outcomes: Vec<ChangeOutcome>,
+}
+
+/// A change settled before its flag was written, or the index of its event.
+enum Slot {
+    Done(Box<ChangeOutcome>),
+    Event(usize),
+}
+
+/// The newest event of a flag, with what a grant of it sets.
+struct Stamp {
+    event: EventId,
+    at: DateTime<Utc>,
+    /// When the grant expires, if the version has a validity.
+    expires_at: Option<DateTime<Utc>>,
+    /// A double opt-in's token (unless the grant turns out to be a renewal).
+    token: Option<Token>,
 }
 
 /// Gives each valid change its event id and time, in arrival order.
 fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<Stamped<'a>> {
     let mut stamped = Stamped {
-        outcomes: Vec::with_capacity(changes.len()),
+        slots: Vec::with_capacity(changes.len()),
         stamps: HashMap::new(),
         events: Vec::new(),
+        rows: Vec::new(),
+        outcomes: Vec::with_capacity(changes.len()),
     };
     for change in changes {
         if !known.subjects.contains(&change.subject_id) {
-            stamped
-                .outcomes
-                .push(match known.erased.get(&change.subject_id) {
+            stamped.slots.push(Slot::Done(Box::new(
+                match known.erased.get(&change.subject_id) {
                     Some(at) => ChangeOutcome::Erased(*at),
                     None => ChangeOutcome::NoSubject,
-                });
+                },
+            )));
             continue;
         }
-        let Some(basis) = known.bases.get(&change.purpose_id) else {
-            stamped.outcomes.push(ChangeOutcome::NoPurpose);
+        let Some(rule) = known.bases.get(&change.purpose_id) else {
+            stamped
+                .slots
+                .push(Slot::Done(Box::new(ChangeOutcome::NoPurpose)));
             continue;
         };
+        if !known.valid(change) {
+            let stale = stale_version(rule.version);
+            stamped
+                .slots
+                .push(Slot::Done(Box::new(ChangeOutcome::Refused(stale))));
+            continue;
+        }
         let id = EventId::new();
         let at = Utc::now().trunc_subsecs(6);
         let row = *id.uuid().as_bytes();
@@ -305,9 +416,19 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
             event_evidence_at(&row),
             change.evidence.as_deref(),
         )?;
-        stamped
-            .stamps
-            .insert((change.subject_id, change.purpose_id.as_str()), (id, at));
+        let granted = change.status == Decision::Granted;
+        let months = rule.validity_months.and_then(|m| u32::try_from(m).ok());
+        let double_opt_in = rule.confirmation == Confirmation::DoubleOptIn.as_str();
+        stamped.stamps.insert(
+            (change.subject_id, change.purpose_id.as_str()),
+            Stamp {
+                event: id,
+                at,
+                expires_at: months.filter(|_| granted).and_then(|m| expires_at(at, m)),
+                token: (granted && double_opt_in).then(Token::new).transpose()?,
+            },
+        );
+        stamped.slots.push(Slot::Event(stamped.events.len()));
         stamped.events.push(NewEvent {
             id,
             subject_id: change.subject_id,
@@ -318,52 +439,158 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
             actor: &change.actor,
             at,
             request_id: &change.request_id,
+            state: None,
+            purpose_version: rule.version,
+            guardian_subject_id: change.guardian,
         });
-        stamped.outcomes.push(ChangeOutcome::Recorded {
-            basis: Basis::from_db(basis)?,
-            event: EventRow {
-                id,
-                subject_id: change.subject_id,
-                purpose_id: change.purpose_id.clone(),
-                status: change.status.as_str().to_owned(),
-                method: change.method.as_str().to_owned(),
-                evidence: change.evidence.clone(),
-                actor: change.actor.clone(),
-                at,
-                request_id: change.request_id.clone(),
-            },
+        stamped.rows.push(EventRow {
+            id,
+            subject_id: change.subject_id,
+            purpose_id: change.purpose_id.clone(),
+            status: change.status.as_str().to_owned(),
+            method: change.method.as_str().to_owned(),
+            evidence: change.evidence.clone(),
+            actor: change.actor.clone(),
+            at,
+            request_id: change.request_id.clone(),
+            state: None,
+            purpose_version: rule.version,
+            guardian_subject_id: change.guardian,
         });
     }
     Ok(stamped)
 }
 
-/// Points every changed flag at its newest event, then appends the events and their receipts.
-fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>, known: &Known) -> ApiResult<()> {
+/// A flag as the batch left it, with its subject.
+#[derive(QueryableByName)]
+struct Updated {
+    #[diesel(sql_type = SqlUuid)]
+    subject_id: SubjectId,
+    #[diesel(embed)]
+    flag: FlagRow,
+}
+
+/// Points every changed flag at its newest event and sets what its grant sets (a renewal or an
+/// immediate grant takes effect at the event's time; a double opt-in waits 168 hours for its
+/// token). Answers each flag's new state.
+fn update_flags(
+    conn: &mut PgConnection,
+    stamped: &Stamped<'_>,
+) -> ApiResult<HashMap<(SubjectId, String), FlagRow>> {
     if stamped.stamps.is_empty() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let count = stamped.stamps.len();
     let (mut keys_s, mut keys_p) = (Vec::with_capacity(count), Vec::with_capacity(count));
     let (mut ids, mut ats) = (Vec::with_capacity(count), Vec::with_capacity(count));
-    for ((subject, purpose), (id, at)) in &stamped.stamps {
+    let (mut expiries, mut hashes) = (Vec::with_capacity(count), Vec::with_capacity(count));
+    for ((subject, purpose), stamp) in &stamped.stamps {
         keys_s.push(*subject);
         keys_p.push((*purpose).to_owned());
-        ids.push(*id);
-        ats.push(*at);
+        ids.push(stamp.event);
+        ats.push(stamp.at);
+        expiries.push(stamp.expires_at);
+        hashes.push(stamp.token.as_ref().map(|t| t.hash.to_vec()));
     }
-    diesel::sql_query(
-        "UPDATE consents c SET last_event_id = v.e, updated_at = v.at \
-         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS v(s, p, e, at) \
-         WHERE c.subject_id = v.s AND c.purpose_id = v.p",
+    let rows: Vec<Updated> = diesel::sql_query(
+        "UPDATE consents c SET last_event_id = v.e, updated_at = v.at, \
+           given_at = CASE WHEN c.status = 'granted' AND (c.renewed OR v.h IS NULL) THEN v.at END, \
+           expires_at = CASE WHEN c.status = 'granted' AND (c.renewed OR v.h IS NULL) THEN v.x END, \
+           confirmation_expires_at = CASE WHEN c.status = 'granted' AND NOT c.renewed \
+             AND v.h IS NOT NULL THEN v.at + interval '168 hours' END, \
+           confirmation_sha256 = CASE WHEN c.status = 'granted' AND NOT c.renewed THEN v.h END \
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], \
+                     $6::bytea[]) AS v(s, p, e, at, x, h), purposes p \
+         WHERE c.subject_id = v.s AND c.purpose_id = v.p AND p.id = v.p \
+         RETURNING c.subject_id, p.id AS purpose, p.basis, c.status, \
+           consent_state(c.status, c.ever_granted, c.renewed, false, c.expires_at, \
+             c.confirmation_expires_at, v.at) AS state, \
+           c.purpose_version, c.given_at, c.expires_at, c.confirmation_expires_at, \
+           c.guardian_subject_id, c.updated_at",
     )
     .bind::<Array<SqlUuid>, _>(keys_s)
     .bind::<Array<Text>, _>(keys_p)
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<Timestamptz>, _>(ats)
-    .execute(conn)?;
+    .bind::<Array<Nullable<Timestamptz>>, _>(expiries)
+    .bind::<Array<Nullable<Bytea>>, _>(hashes)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|u| ((u.subject_id, u.flag.purpose.clone()), u.flag))
+        .collect())
+}
+
+/// Gives every event the state it left its flag in and answers each change. An earlier change
+/// of a flag that the same batch changed again is answered with the flag's final state.
+fn settle(
+    stamped: &mut Stamped<'_>,
+    flags: &HashMap<(SubjectId, String), FlagRow>,
+) -> ApiResult<()> {
+    for slot in std::mem::take(&mut stamped.slots) {
+        let index = match slot {
+            Slot::Done(outcome) => {
+                stamped.outcomes.push(*outcome);
+                continue;
+            }
+            Slot::Event(index) => index,
+        };
+        let event = &mut stamped.events[index];
+        let key = (event.subject_id, event.purpose_id.to_owned());
+        let flag = flags
+            .get(&key)
+            .ok_or_else(|| ApiError::internal("a changed flag was not updated"))?;
+        let stamp = stamped.stamps.get(&(event.subject_id, event.purpose_id));
+        let last = stamp.is_some_and(|s| s.event == event.id);
+        let state = match (last, event.status == Decision::Granted.as_str()) {
+            (true, _) => ConsentState::from_db(&flag.state)?,
+            (false, true) => ConsentState::Given,
+            (false, false) => ConsentState::Withdrawn,
+        };
+        event.state = Some(state.as_str());
+        let mut row = stamped.rows[index].clone();
+        row.state = Some(state.as_str().to_owned());
+        let token = stamp
+            .filter(|_| last && state == ConsentState::PendingConfirmation)
+            .and_then(|s| s.token.as_ref())
+            .map(|t| t.secret.clone());
+        stamped.outcomes.push(ChangeOutcome::Recorded {
+            event: row,
+            flag: Box::new(flag.clone()),
+            token,
+        });
+    }
+    Ok(())
+}
+
+/// Appends the events, their receipts and the confirmation tokens of pending grants.
+fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>, known: &Known) -> ApiResult<()> {
+    if stamped.events.is_empty() {
+        return Ok(());
+    }
     for chunk in stamped.events.chunks(5000) {
         diesel::insert_into(consent_events::table)
             .values(chunk)
+            .execute(conn)?;
+    }
+    let pending: Vec<_> = stamped
+        .events
+        .iter()
+        .filter(|e| e.state == Some(ConsentState::PendingConfirmation.as_str()))
+        .filter_map(|e| {
+            let stamp = stamped.stamps.get(&(e.subject_id, e.purpose_id))?;
+            let token = stamp.token.as_ref().filter(|_| stamp.event == e.id)?;
+            Some((
+                consent_confirmations::token_sha256.eq(token.hash.to_vec()),
+                consent_confirmations::subject_id.eq(e.subject_id),
+                consent_confirmations::purpose_id.eq(e.purpose_id),
+                consent_confirmations::created_at.eq(e.at),
+            ))
+        })
+        .collect();
+    if !pending.is_empty() {
+        diesel::insert_into(consent_confirmations::table)
+            .values(pending)
             .execute(conn)?;
     }
     let receipts: Vec<crate::receipts::Event<'_>> = stamped
@@ -376,7 +603,7 @@ fn write_events(conn: &mut PgConnection, stamped: &Stamped<'_>, known: &Known) -
             basis: known
                 .bases
                 .get(e.purpose_id)
-                .map_or("opt_in", String::as_str),
+                .map_or("opt_in", |r| r.basis.as_str()),
             status: e.status,
             method: e.method,
             at: e.at,

@@ -3,9 +3,13 @@
 
 pub mod api;
 pub mod batch;
+pub mod confirmation;
 pub mod eligibility_body;
 pub mod model;
 pub mod routes;
+pub mod state;
+pub mod version_routes;
+pub mod versions;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -14,7 +18,7 @@ pub fn consents_of(
     conn: &mut diesel::PgConnection,
     subject_id: crate::domain::ids::SubjectId,
 ) -> ApiResult<Vec<api::Consent>> {
-    model::flags_of(conn, subject_id)?
+    state::flags_of(conn, subject_id)?
         .into_iter()
         .map(api::Consent::try_from)
         .collect()

@@ -1,7 +1,8 @@
 //! Rows, insert forms and queries of purposes, consent flags and consent events.
 
+use super::versions::VersionRow;
 use crate::at_rest::{Cipher, Place};
-use crate::db::schema::{consent_events, consents, purposes};
+use crate::db::schema::{consent_events, purpose_versions, purposes};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
@@ -19,6 +20,10 @@ pub struct PurposeRow {
     pub description_et: String,
     pub description_en: String,
     pub created_at: DateTime<Utc>,
+    /// The version in force.
+    pub current_version: i32,
+    /// The newest material version: opt-in grants of earlier versions are invalidated.
+    pub material_version: i32,
 }
 
 /// A purpose to insert (`created_at` is the database's).
@@ -31,10 +36,15 @@ pub struct NewPurposeRow<'a> {
     pub description_en: &'a str,
 }
 
-/// Every purpose, oldest first.
-pub fn list_purposes(conn: &mut PgConnection) -> QueryResult<Vec<PurposeRow>> {
+/// Every purpose with its version in force, oldest first.
+pub fn list_purposes(conn: &mut PgConnection) -> QueryResult<Vec<(PurposeRow, VersionRow)>> {
     purposes::table
-        .select(PurposeRow::as_select())
+        .inner_join(
+            purpose_versions::table.on(purpose_versions::purpose_id
+                .eq(purposes::id)
+                .and(purpose_versions::version.eq(purposes::current_version))),
+        )
+        .select((PurposeRow::as_select(), VersionRow::as_select()))
         .order((purposes::created_at, purposes::id))
         .load(conn)
 }
@@ -44,6 +54,23 @@ pub fn find_purpose(conn: &mut PgConnection, id: &str) -> QueryResult<Option<Pur
     purposes::table
         .find(id)
         .select(PurposeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One purpose with its version in force, if it exists.
+pub fn find_current(
+    conn: &mut PgConnection,
+    id: &str,
+) -> QueryResult<Option<(PurposeRow, VersionRow)>> {
+    purposes::table
+        .find(id)
+        .inner_join(
+            purpose_versions::table.on(purpose_versions::purpose_id
+                .eq(purposes::id)
+                .and(purpose_versions::version.eq(purposes::current_version))),
+        )
+        .select((PurposeRow::as_select(), VersionRow::as_select()))
         .first(conn)
         .optional()
 }
@@ -62,33 +89,6 @@ pub fn insert_purpose(conn: &mut PgConnection, new: &NewPurposeRow<'_>) -> ApiRe
         })
 }
 
-/// One purpose and the subject's current decision about it, if any.
-#[derive(Debug, Queryable)]
-pub struct FlagRow {
-    pub purpose: String,
-    pub basis: String,
-    pub status: Option<String>,
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-/// The subject's flag for every purpose, in the order of [`list_purposes`].
-pub fn flags_of(conn: &mut PgConnection, subject_id: SubjectId) -> QueryResult<Vec<FlagRow>> {
-    purposes::table
-        .left_join(
-            consents::table.on(consents::purpose_id
-                .eq(purposes::id)
-                .and(consents::subject_id.eq(subject_id))),
-        )
-        .select((
-            purposes::id,
-            purposes::basis,
-            consents::status.nullable(),
-            consents::updated_at.nullable(),
-        ))
-        .order((purposes::created_at, purposes::id))
-        .load(conn)
-}
-
 /// A consent event, opened: the receipt of one decision.
 #[derive(Debug, Clone)]
 pub struct EventRow {
@@ -101,6 +101,9 @@ pub struct EventRow {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
+    pub state: Option<String>,
+    pub purpose_version: i32,
+    pub guardian_subject_id: Option<SubjectId>,
 }
 
 /// A consent event as stored: its evidence sealed under the subject's key.
@@ -116,6 +119,9 @@ pub struct StoredEvent {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
+    pub state: Option<String>,
+    pub purpose_version: i32,
+    pub guardian_subject_id: Option<SubjectId>,
 }
 
 /// Where an event's evidence is sealed (`row`: the event id's bytes).
@@ -158,6 +164,9 @@ impl StoredEvent {
             actor: self.actor,
             at: self.at,
             request_id: self.request_id,
+            state: self.state,
+            purpose_version: self.purpose_version,
+            guardian_subject_id: self.guardian_subject_id,
         }
     }
 }
@@ -205,32 +214,41 @@ pub struct Sorted {
 }
 
 /// One pass over the ids: each is looked up once in `subjects` and in `consents`, and the answer
-/// comes back as three arrays in one row rather than one row per id. A flag's status is only
-/// `granted` or `withdrawn`, so `coalesce(status = 'granted', $3)` is the eligibility rule of
-/// both bases with `$3` the answer for `unset`. A consent row cannot exist without its subject.
-/// An erased or restricted subject is never eligible: those few are found in the small partial
-/// index `subjects_excluded` (its predicate is repeated in the join so that the planner uses
-/// it), so the subjects themselves are still looked up by their primary key alone.
+/// comes back as three arrays in one row rather than one row per id. A flag is eligible when
+/// its state (computed here, from its stored times and version, as everywhere) is `given` or
+/// `renewed`; `$3` is the answer for `unset`; `$4` is the purpose's material version for an
+/// opt-in purpose (grants of earlier versions are invalidated), else 0. A consent row cannot
+/// exist without its subject. An erased or restricted subject is never eligible: those few are
+/// found in the small partial index `subjects_excluded` (its predicate is repeated in the join
+/// so that the planner uses it), so the subjects themselves are still looked up by their
+/// primary key alone.
 const ELIGIBILITY_SQL: &str = "\
-SELECT coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND x.id IS NULL AND coalesce(c.status = 'granted', $3)), '{}') AS eligible,
-       coalesce(array_agg(i.id) FILTER (WHERE s.id IS NOT NULL AND (x.id IS NOT NULL OR NOT coalesce(c.status = 'granted', $3))), '{}') AS not_eligible,
-       coalesce(array_agg(i.id) FILTER (WHERE s.id IS NULL), '{}') AS unknown
-FROM unnest($1::uuid[]) AS i (id)
-LEFT JOIN subjects s ON s.id = i.id
-LEFT JOIN subjects x ON x.id = i.id AND (x.erased_at IS NOT NULL OR x.restriction_ground IS NOT NULL)
-LEFT JOIN consents c ON c.subject_id = i.id AND c.purpose_id = $2";
+WITH j AS (
+  SELECT i.id, s.id IS NOT NULL AS known, x.id IS NULL AND CASE WHEN c.status IS NULL THEN $3 ELSE
+    consent_state(c.status, c.ever_granted, c.renewed, c.purpose_version < $4, c.expires_at,
+                  c.confirmation_expires_at, now()) IN ('given', 'renewed') END AS ok
+  FROM unnest($1::uuid[]) AS i (id)
+  LEFT JOIN subjects s ON s.id = i.id
+  LEFT JOIN subjects x ON x.id = i.id AND (x.erased_at IS NOT NULL OR x.restriction_ground IS NOT NULL)
+  LEFT JOIN consents c ON c.subject_id = i.id AND c.purpose_id = $2)
+SELECT coalesce(array_agg(id) FILTER (WHERE known AND ok), '{}') AS eligible,
+       coalesce(array_agg(id) FILTER (WHERE known AND NOT ok), '{}') AS not_eligible,
+       coalesce(array_agg(id) FILTER (WHERE NOT known), '{}') AS unknown
+FROM j";
 
 /// Sorts distinct ids by eligibility for the purpose; `unset_eligible` is the purpose's answer
-/// where nothing was recorded.
+/// where nothing was recorded, `invalid_below` the version below which grants are invalidated.
 pub fn eligibility(
     conn: &mut PgConnection,
     ids: &[SubjectId],
     purpose: &str,
     unset_eligible: bool,
+    invalid_below: i32,
 ) -> QueryResult<Sorted> {
     diesel::sql_query(ELIGIBILITY_SQL)
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Text, _>(purpose)
         .bind::<Bool, _>(unset_eligible)
+        .bind::<diesel::sql_types::Int4, _>(invalid_below)
         .get_result(conn)
 }

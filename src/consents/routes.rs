@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
 use crate::paths;
+use crate::precondition;
 use crate::responses::{
     Auth, BadId, ConsentsRead, ConsentsWrite, JsonBody, LogUnavailable, NoSubject, Unavailable,
 };
@@ -48,12 +49,12 @@ pub async fn list_purposes(state: web::Data<AppState>, caller: Caller) -> ApiRes
     Ok(HttpResponse::Ok().json(PurposeList { items }))
 }
 
-/// Reads one purpose.
+/// Reads one purpose with the settings of its version in force.
 #[utoipa::path(get, path = paths::PURPOSE, tag = "consents", security(("bearer" = [])),
     params(("purpose" = String, Path, description = "The purpose's id")),
     responses(
         (status = 200, description = "The purpose", body = Purpose,
-            headers(("ETag" = String, description = "The purpose's version (purposes never change)"))),
+            headers(("ETag" = String, description = "The purpose's current version, `\"<n>\"`"))),
         (status = 400, description = "Malformed request", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purpose", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsRead>, Unavailable,
@@ -68,17 +69,13 @@ pub async fn get_purpose(
     let row = state
         .db
         .run(move |conn| {
-            model::find_purpose(conn, &id)?.ok_or_else(|| ApiError::not_found("purpose"))
+            model::find_current(conn, &id)?.ok_or_else(|| ApiError::not_found("purpose"))
         })
         .await?;
-    let etag = purpose_etag(&row);
+    let etag = precondition::etag(row.0.current_version);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))
         .json(Purpose::try_from(row)?))
-}
-
-fn purpose_etag(row: &model::PurposeRow) -> String {
-    format!("\"{}\"", row.created_at.timestamp_micros())
 }
 
 /// Adds a purpose of processing.
@@ -91,7 +88,7 @@ fn purpose_etag(row: &model::PurposeRow) -> String {
         (status = 201, description = "The purpose was added", body = Purpose,
             headers(
                 ("Location" = String, description = "The purpose's URL"),
-                ("ETag" = String, description = "The purpose's version (purposes never change)"),
+                ("ETag" = String, description = "The purpose's current version, `\"1\"`"),
             )),
         (status = 400, description = "Invalid body; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A purpose with this id exists", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -119,10 +116,16 @@ pub async fn create_purpose(
                         description_en: &new.en,
                     },
                 )?;
-                let (location, etag) = (format!("/v1/purposes/{}", row.id), purpose_etag(&row));
-                Ok(Answer::json(StatusCode::CREATED, &Purpose::try_from(row)?)?
-                    .location(location)
-                    .etag(etag))
+                super::versions::insert_first(conn, &row.id, &new.et, &new.en)?;
+                let current = model::find_current(conn, &row.id)?
+                    .ok_or_else(|| ApiError::internal("a purpose without its first version"))?;
+                let location = format!("/v1/purposes/{}", row.id);
+                let etag = precondition::etag(row.current_version);
+                Ok(
+                    Answer::json(StatusCode::CREATED, &Purpose::try_from(current)?)?
+                        .location(location)
+                        .etag(etag),
+                )
             })
         })
         .await?;
@@ -180,6 +183,7 @@ fn read_entry(caller: &Caller, subject: SubjectId) -> NewEntry {
             headers(("ETag" = String, description = "The id of the event that set this state"))),
         (status = 400, description = "Invalid body or subject id; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject or purpose", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`purpose-version-stale`: `purpose_version` is not the current version", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn set_consent(
@@ -206,6 +210,8 @@ pub async fn set_consent(
         status: change.status,
         method: change.method,
         evidence: change.evidence(),
+        purpose_version: change.purpose_version,
+        guardian: None,
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
         entry: caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed),
@@ -213,7 +219,9 @@ pub async fn set_consent(
     };
     // Committed with the other changes and reads of the moment (see consents::batch).
     match state.log_writer.submit::<ChangeConsent>(pending).await? {
-        ChangeOutcome::Recorded { basis, event } => Ok(answer_of(&basis, event)?.respond()),
+        ChangeOutcome::Recorded { event, flag, token } => {
+            Ok(answer_of(&event, &flag, token.as_deref())?.respond())
+        }
         ChangeOutcome::Replayed(answer) => Ok(answer.respond()),
         ChangeOutcome::Refused(problem) => Err(problem.into()),
         ChangeOutcome::NoSubject => Err(ApiError::not_found("subject").into()),
@@ -311,12 +319,18 @@ pub async fn check_eligibility(
         .run(move |conn| {
             let row = model::find_purpose(conn, &purpose)?
                 .ok_or_else(|| ApiError::not_found("purpose"))?;
-            let unset_eligible = Basis::from_db(&row.basis)?.eligible(None);
+            let basis = Basis::from_db(&row.basis)?;
+            let unset_eligible = basis.eligible(None);
+            let invalid_below = match basis {
+                Basis::OptIn => row.material_version,
+                Basis::OptOut => 0,
+            };
             // Sorting puts duplicates side by side, so each id is asked and answered once, and
             // hands the ids to the index lookups in key order. It runs here, off the async workers.
             subject_ids.sort_unstable_by_key(|id| id.uuid().as_u128());
             subject_ids.dedup();
-            let sorted = model::eligibility(conn, &subject_ids, &purpose, unset_eligible)?;
+            let sorted =
+                model::eligibility(conn, &subject_ids, &purpose, unset_eligible, invalid_below)?;
             Ok((purpose, subject_ids.len(), sorted))
         })
         .await?;

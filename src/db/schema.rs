@@ -218,6 +218,35 @@ diesel::table! {
         description_et -> Text,
         description_en -> Text,
         created_at -> Timestamptz,
+        current_version -> Int4,
+        material_version -> Int4,
+    }
+}
+
+diesel::table! {
+    purpose_versions (purpose_id, version) {
+        purpose_id -> Text,
+        version -> Int4,
+        text_et -> Text,
+        text_en -> Text,
+        text_ru -> Nullable<Text>,
+        text_sha256 -> Text,
+        policy_url -> Nullable<Text>,
+        material -> Bool,
+        validity_months -> Nullable<Int4>,
+        confirmation -> Text,
+        minimum_age -> Nullable<Int4>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consent_confirmations (token_sha256) {
+        token_sha256 -> Bytea,
+        subject_id -> Uuid,
+        purpose_id -> Text,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -231,6 +260,14 @@ diesel::table! {
         updated_by -> Text,
         last_event_id -> Uuid,
         evidence_enc -> Nullable<Bytea>,
+        purpose_version -> Int4,
+        ever_granted -> Bool,
+        renewed -> Bool,
+        given_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        confirmation_expires_at -> Nullable<Timestamptz>,
+        confirmation_sha256 -> Nullable<Bytea>,
+        guardian_subject_id -> Nullable<Uuid>,
     }
 }
 
@@ -245,6 +282,9 @@ diesel::table! {
         at -> Timestamptz,
         request_id -> Text,
         evidence_enc -> Nullable<Bytea>,
+        state -> Nullable<Text>,
+        purpose_version -> Int4,
+        guardian_subject_id -> Nullable<Uuid>,
     }
 }
 
@@ -372,6 +412,7 @@ diesel::table! {
 
 diesel::joinable!(consent_receipts -> consent_events (event_id));
 diesel::joinable!(consent_events -> purposes (purpose_id));
+diesel::joinable!(purpose_versions -> purposes (purpose_id));
 diesel::joinable!(rectifications -> subjects (subject_id));
 diesel::joinable!(subject_keys -> subjects (subject_id));
 diesel::joinable!(privacy_requests -> subjects (subject_id));
@@ -590,6 +631,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     at_rest_keys,
     rectifications,
     purposes,
+    purpose_versions,
+    consent_confirmations,
     consents,
     consent_events,
     recipients,

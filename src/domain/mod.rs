@@ -2,6 +2,7 @@
 //! enums stored as text, each defined once for storage and the API alike.
 
 pub mod consent;
+pub mod consent_state;
 pub mod country;
 pub mod deadline;
 pub mod disclosure;

@@ -100,15 +100,12 @@ fn apply_keyed(
         let outcome = recorded
             .next()
             .ok_or_else(|| ApiError::internal("a change without an outcome"))?;
-        if let ChangeOutcome::Recorded { basis, event } = &outcome {
+        if let ChangeOutcome::Recorded { event, flag, .. } = &outcome {
             entries.push(job.entry.clone());
             if let Some(key) = &job.idempotency {
-                idempotency::store(
-                    conn,
-                    key,
-                    Some(&job.entry),
-                    &answer_of(basis, event.clone())?,
-                )?;
+                // A one-time token is never stored: a replay answers it as null.
+                let answer = answer_of(event, flag, None)?;
+                idempotency::store(conn, key, Some(&job.entry), &answer)?;
             }
         }
         outcomes.push(outcome);
