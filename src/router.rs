@@ -199,7 +199,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             resource(PROCESSING_ACTIVITY_VERSIONS)
-                .route(get().to(activities::routes::list_versions)),
+                .route(get().to(activities::routes::list_activity_versions)),
         )
         .service(resource(ROPA).route(get().to(activities::register::register)))
         .service(resource(ROPA_CONFORMANCE).route(get().to(activities::conformance::conformance)))

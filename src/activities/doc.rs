@@ -10,7 +10,7 @@ use super::{api, conformance, register, routes};
         routes::list_activities,
         routes::get_activity,
         routes::change_activity,
-        routes::list_versions,
+        routes::list_activity_versions,
         register::register,
         conformance::conformance,
     ),

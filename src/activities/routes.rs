@@ -273,7 +273,7 @@ pub async fn change_activity(
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
         Auth<RopaRead>, Unavailable,
     ))]
-pub async fn list_versions(
+pub async fn list_activity_versions(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ActivityId>,
