@@ -8,6 +8,7 @@ pub mod auth;
 pub mod background;
 pub mod batched;
 pub mod body;
+pub mod breaches;
 pub mod caller;
 pub mod cli;
 pub mod config;

@@ -244,7 +244,10 @@ impl Modify for BearerAuth {
 /// The OpenAPI documents of the resources that describe their own operations, merged into the
 /// one document.
 fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
-    vec![crate::activities::doc::Doc::openapi()]
+    vec![
+        crate::activities::doc::Doc::openapi(),
+        crate::breaches::doc::Doc::openapi(),
+    ]
 }
 
 /// The whole document.

@@ -76,6 +76,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         &state.sealer.proofs().witness,
     ));
     scraped.extend(crate::notices::gauges(&state).await);
+    scraped.extend(crate::breaches::gauges(&state).await);
     let histograms = crate::requests::metrics::histograms(&state).await;
     let text = crate::metrics::render(
         open,

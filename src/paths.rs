@@ -148,3 +148,18 @@ pub const PRIVACY_REQUEST_TASK: &str = "/v1/privacy-requests/{id}/tasks/{tid}";
 pub const PRIVACY_REQUEST_VERIFICATION: &str = "/v1/privacy-requests/{id}/verification";
 /// The figures of privacy requests.
 pub const PRIVACY_REQUEST_METRICS: &str = "/v1/privacy-requests/metrics";
+
+/// The breach register: record, list.
+pub const BREACHES: &str = "/v1/breaches";
+/// One breach: read, change.
+pub const BREACH: &str = "/v1/breaches/{id}";
+/// Computing a breach's affected persons.
+pub const BREACH_SCOPE: &str = "/v1/breaches/{id}/scope";
+/// A breach's affected persons.
+pub const BREACH_SUBJECTS: &str = "/v1/breaches/{id}/subjects";
+/// A breach's risk assessment.
+pub const BREACH_ASSESSMENT: &str = "/v1/breaches/{id}/assessment";
+/// The notification of the supervisory authority.
+pub const BREACH_AUTHORITY_NOTIFICATION: &str = "/v1/breaches/{id}/authority-notification";
+/// The communication to the persons affected.
+pub const BREACH_SUBJECT_COMMUNICATION: &str = "/v1/breaches/{id}/subject-communication";

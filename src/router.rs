@@ -4,8 +4,8 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, activities, consents, disclosures, holds, notices, ops, receipts, recipients,
-    requests, retention, subjects,
+    access_log, activities, breaches, consents, disclosures, holds, notices, ops, receipts,
+    recipients, requests, retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -168,6 +168,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
         .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
         .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
+        // breaches
+        .service(
+            resource(BREACHES)
+                .route(get().to(breaches::routes::list_breaches))
+                .route(post().to(breaches::routes::create_breach)),
+        )
+        .service(
+            resource(BREACH)
+                .route(get().to(breaches::routes::get_breach))
+                .route(patch().to(breaches::routes::change_breach)),
+        )
+        .service(resource(BREACH_SCOPE).route(post().to(breaches::routes::scope_breach)))
+        .service(resource(BREACH_SUBJECTS).route(get().to(breaches::routes::list_affected)))
+        .service(resource(BREACH_ASSESSMENT).route(put().to(breaches::routes::assess_breach)))
+        .service(
+            resource(BREACH_AUTHORITY_NOTIFICATION)
+                .route(post().to(breaches::routes::notify_authority)),
+        )
+        .service(
+            resource(BREACH_SUBJECT_COMMUNICATION).route(post().to(breaches::routes::communicate)),
+        )
         // records of processing
         .service(
             resource(PROCESSING_ACTIVITIES)

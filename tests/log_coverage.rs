@@ -238,6 +238,8 @@ struct Fixtures {
     rule: Uuid,
     /// A processing activity.
     activity: Uuid,
+    /// A breach about the partner and the fixture actor.
+    breach: Uuid,
     /// A retention run.
     run: Uuid,
 }
@@ -426,7 +428,18 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await,
     );
+    let breach = id_of(
+        &arrange(
+            app,
+            Method::POST,
+            "/v1/breaches",
+            breach_body(partner),
+            None,
+        )
+        .await,
+    );
     Fixtures {
+        breach,
         activity,
         rule,
         run,
@@ -954,6 +967,84 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "POST",
+            template: "/v1/breaches",
+            action: "breach.create",
+            scope: Scope::BreachesWrite,
+            build: |fx, _| nobody().body(breach_body(fx.partner)),
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/breaches",
+            action: "breach.read",
+            scope: Scope::BreachesRead,
+            build: |_, _| Plan {
+                about: About::Counted,
+                ..nobody()
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/breaches/{id}",
+            action: "breach.read",
+            scope: Scope::BreachesRead,
+            build: |fx, app| breach_plan(fx, app, About::Nobody, false),
+        },
+        Builder {
+            method: "PATCH",
+            template: "/v1/breaches/{id}",
+            action: "breach.update",
+            scope: Scope::BreachesWrite,
+            build: |fx, app| {
+                breach_plan(fx, app, About::Nobody, true)
+                    .body(json!({"description": "a partner's mailbox was read by a third party"}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/breaches/{id}/scope",
+            action: "breach.scope",
+            scope: Scope::BreachesWrite,
+            build: |fx, app| breach_plan(fx, app, About::Counted, false).body(json!({})),
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/breaches/{id}/subjects",
+            action: "breach.read",
+            scope: Scope::BreachesRead,
+            build: |fx, app| breach_plan(fx, app, About::Counted, false),
+        },
+        Builder {
+            method: "PUT",
+            template: "/v1/breaches/{id}/assessment",
+            action: "breach.update",
+            scope: Scope::BreachesWrite,
+            build: |fx, app| {
+                breach_plan(fx, app, About::Nobody, true)
+                    .body(json!({"risk": "high", "reasoning": "contact data of many persons"}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/breaches/{id}/authority-notification",
+            action: "breach.update",
+            scope: Scope::BreachesWrite,
+            build: |fx, app| {
+                breach_plan(fx, app, About::Nobody, false).body(json!({
+                    "notified_at": "2026-03-30T10:00:00Z", "reference": "AKI 2.1-3/26/1"}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/breaches/{id}/subject-communication",
+            action: "breach.update",
+            scope: Scope::BreachesWrite,
+            build: |fx, app| {
+                breach_plan(fx, app, About::Nobody, false).body(json!({
+                    "communicated_at": "2026-03-31T10:00:00Z", "method": "e-mail"}))
+            },
+        },
+        Builder {
+            method: "POST",
             template: "/v1/processing-activities",
             action: "ropa.update",
             scope: Scope::RopaWrite,
@@ -1085,6 +1176,27 @@ fn builders() -> Vec<Builder> {
 }
 
 /// A call about no subject.
+fn breach_body(recipient: Uuid) -> Value {
+    json!({"aware_at": "2026-03-28T22:30:00Z", "nature": ["confidentiality"],
+           "description": "a partner's mailbox was compromised",
+           "window": {"from": "2026-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z"},
+           "recipient_id": recipient, "actor": "coverage-fixture",
+           "data_categories": ["identity"]})
+}
+
+fn breach_plan(fx: &Fixtures, app: &TestApp, about: About, with_version: bool) -> Plan {
+    let version = app.db.scalar(&format!(
+        "SELECT version FROM breaches WHERE id = '{}'",
+        fx.breach
+    ));
+    Plan {
+        params: vec![("id", fx.breach.to_string())],
+        about,
+        if_match: with_version.then(|| format!("\"{version}\"")),
+        ..nobody()
+    }
+}
+
 fn nobody() -> Plan {
     Plan {
         params: vec![],

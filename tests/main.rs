@@ -7,6 +7,7 @@ mod at_rest;
 mod audit;
 mod auth;
 mod bounded;
+mod breaches;
 mod concurrency;
 mod consent_versions;
 mod consents;
