@@ -307,7 +307,7 @@ async fn patch_needs_if_match_and_honours_it() {
     assert_eq!(res.json()["status"], "active");
     assert_eq!(res.json()["version"], 3);
     // `*` matches any current version (RFC 9110).
-    let res = patch(&app, &id, Some("*"), json!({"status": "active"})).await;
+    let res = patch(&app, &id, Some("*"), json!({"status": "suspended"})).await;
     res.assert_status(200);
     assert_eq!(res.json()["version"], 4);
     assert_eq!(app.db.count("SELECT 1 FROM access_log"), 0);

@@ -247,8 +247,14 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-const SCOPE_FIRST_ONLY: [&str; 8] = [
+const SCOPE_FIRST_ONLY: [&str; 14] = [
     "/v1/subjects/{id}/erasure",
+    "/v1/breaches",
+    "/v1/breaches/{id}",
+    "/v1/breaches/{id}/scope",
+    "/v1/breaches/{id}/assessment",
+    "/v1/breaches/{id}/authority-notification",
+    "/v1/breaches/{id}/subject-communication",
     "/v1/processing-activities",
     "/v1/processing-activities/{id}",
     "/v1/purposes/{purpose}/versions",
@@ -1611,6 +1617,17 @@ async fn personal_data_is_never_cacheable_and_no_response_may_be_sniffed() {
         .as_str()
         .map(str::to_owned)
         .expect("an activity id");
+    let breach = app
+        .post(
+            "/v1/breaches",
+            json!({"aware_at": "2026-03-28T22:30:00Z", "nature": ["confidentiality"],
+                   "description": "an export was mailed to a wrong address",
+                   "window": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-28T00:00:00Z"},
+                   "actor": "mari.tamm@planpro.ee", "data_categories": ["identity"]}),
+        )
+        .await;
+    breach.assert_status(201);
+    let breach = id_of(&breach);
     let mut walked = 0;
     for (method, template) in operations() {
         if method != Method::GET {
@@ -1618,6 +1635,9 @@ async fn personal_data_is_never_cacheable_and_no_response_may_be_sniffed() {
         }
         let path = match template.strip_prefix("/v1/processing-activities/{id}") {
             Some(rest) => format!("/v1/processing-activities/{activity}{rest}"),
+            None if template.starts_with("/v1/breaches/{id}") => {
+                template.replace("{id}", &breach.to_string())
+            }
             None if template == "/v1/ropa/conformance" => {
                 format!("{template}?from=2026-11-01&to=2026-11-30")
             }

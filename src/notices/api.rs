@@ -1,6 +1,7 @@
 //! Request and response bodies of notices and webhooks.
 
 use super::model::NoticeRow;
+use super::outcomes::Reasons;
 use super::webhooks::WebhookRow;
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::{NoticeId, PrivacyRequestId, RecipientId, SubjectId, WebhookId};
@@ -118,13 +119,6 @@ impl Notice {
             override_reason: reasons.override_reason,
         })
     }
-}
-
-/// A notice's reasons in clear.
-#[derive(Debug, Default, Clone)]
-pub struct Reasons {
-    pub outcome: Option<String>,
-    pub override_reason: Option<String>,
 }
 
 /// How staff delivered a `manual` or `dead` notice.

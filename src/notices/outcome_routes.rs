@@ -4,8 +4,8 @@
 
 use super::api::Notice;
 use super::model::{self, Filter, NoticeRow};
-use super::outcome_filter::OutcomeFilter;
 use super::outcome_api::{trimmed, OutcomeReport, StaffOutcome};
+use super::outcome_filter::OutcomeFilter;
 use super::outcomes::{self, Recorded};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;

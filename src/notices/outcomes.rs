@@ -5,7 +5,6 @@
 //! on it, which the outcome closes. Reasons are free text sealed under the service key: the
 //! subject's key may be gone (an erasure) by the time a recipient answers.
 
-use super::api::Reasons;
 use super::model::NoticeRow;
 use crate::db::schema::{notices, privacy_request_tasks as tasks};
 use crate::domain::ids::{NoticeId, PrivacyRequestId, TaskId};
@@ -45,6 +44,13 @@ pub fn due_on(kind: NoticeType, queued: NaiveDate) -> Option<NaiveDate> {
 }
 
 pub use super::outcome_filter::OutcomeFilter;
+
+/// A notice's reasons in clear.
+#[derive(Debug, Default, Clone)]
+pub struct Reasons {
+    pub outcome: Option<String>,
+    pub override_reason: Option<String>,
+}
 
 /// An outcome to record: the recipient's own, or staff's replacement with its reason.
 pub struct Recorded<'a> {
