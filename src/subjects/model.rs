@@ -2,6 +2,7 @@
 //! (see `sealed.rs`), each row fetched with its subject's wrapped data key in the same query.
 
 use super::sealed::{SealedData, StoredSubject};
+pub use super::standing::Lock;
 use super::standing::Standing;
 use crate::at_rest::{self, Cipher, Indexed, Wrapped};
 use crate::db::schema::{purposes, subject_keys, subjects};
@@ -14,27 +15,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 mod history;
 pub use super::record::{NewRectification, RectificationRow, SubjectData, SubjectRow};
 pub use history::*;
-
-/// The row lock a change takes on its subject before anything else, so that it and an erasure
-/// or a restriction of the subject happen one after the other, never interleaved. Taking it
-/// first is also the lock order that keeps them free of deadlocks: an erasure locks the subject,
-/// then its consents and authorizations; every change locks the subject, then those rows.
-///
-/// A change that will also update the subject's row later in its transaction must take
-/// [`Lock::NoKeyUpdate`] up front, never [`Lock::KeyShare`] and then an `UPDATE`: two such
-/// transactions holding the share lock would each wait for the other to upgrade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lock {
-    /// No lock: a read.
-    None,
-    /// Writes about the subject (consents, authorizations, disclosures, holds): they exclude an
-    /// erasure or restriction under way, and one another not at all.
-    KeyShare,
-    /// A rectification: it excludes an erasure or restriction and other rectifications.
-    NoKeyUpdate,
-    /// An erasure or restriction: it excludes every other change about the subject.
-    Update,
-}
 
 /// A new subject (its version starts at the column default, 1).
 #[derive(Insertable)]

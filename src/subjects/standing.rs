@@ -5,7 +5,6 @@
 //! operations (the batched read, the batched consent change), the erasure, the idempotent replay
 //! and the privacy requests and their tasks all decide here.
 
-use super::model::Lock;
 use crate::db::schema::subjects;
 use crate::domain::ids::{HoldId, SubjectId};
 use crate::domain::restriction::RestrictionGround;
@@ -21,6 +20,27 @@ pub struct StandingRow {
     pub erased_at: Option<DateTime<Utc>>,
     pub restriction_ground: Option<String>,
     pub restricted_since: Option<DateTime<Utc>>,
+}
+
+/// The row lock a change takes on its subject before anything else, so that it and an erasure
+/// or a restriction of the subject happen one after the other, never interleaved. Taking it
+/// first is also the lock order that keeps them free of deadlocks: an erasure locks the subject,
+/// then its consents and authorizations; every change locks the subject, then those rows.
+///
+/// A change that will also update the subject's row later in its transaction must take
+/// [`Lock::NoKeyUpdate`] up front, never [`Lock::KeyShare`] and then an `UPDATE`: two such
+/// transactions holding the share lock would each wait for the other to upgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// No lock: a read.
+    None,
+    /// Writes about the subject (consents, authorizations, disclosures, holds): they exclude an
+    /// erasure or restriction under way, and one another not at all.
+    KeyShare,
+    /// A rectification: it excludes an erasure or restriction and other rectifications.
+    NoKeyUpdate,
+    /// An erasure or restriction: it excludes every other change about the subject.
+    Update,
 }
 
 /// Where a subject stands.
