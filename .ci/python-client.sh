@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Generators must trust openapi/openapi.json: generate a Python client with openapi-python-client
-# (from PyPI, in a virtualenv under $TMPDIR kept between runs), then use it against the running
-# service to create, read, rectify and export a subject (.ci/python_client_check.py).
+# (from PyPI, in a virtualenv under $TMPDIR kept between runs) with its default settings, as an
+# integrator would, then use it against the running service to create, read, rectify and export a
+# subject and fetch a consent receipt (.ci/python_client_check.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${TMPDIR:-/tmp}/planpro-python-client-venv"
-if [ ! -x "$venv/bin/openapi-python-client" ]; then
+if [ ! -x "$venv/bin/openapi-python-client" ] || [ ! -x "$venv/bin/ruff" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q openapi-python-client python-dateutil
+  # ruff: the generator's default post-generation hooks format the client with it.
+  "$venv/bin/pip" install -q openapi-python-client python-dateutil ruff
 fi
+export PATH="$venv/bin:$PATH"
 cargo build -q --bin planpro-privacy
 
 work="$(mktemp -d)"
@@ -21,17 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$work/config.yml" <<'YAML'
-# Bodies of these types are JSON (and Prometheus text, and a consent receipt's compact JWS) to a client.
-content_type_overrides:
-  application/openmetrics-text: text/plain
-  application/jose: text/plain
-  application/merge-patch+json: application/json
-post_hooks: []
-YAML
 # Generation warnings (a skipped operation or model) fail the check: the client must be whole.
 (cd "$work" && "$venv/bin/openapi-python-client" generate --path "$OLDPWD/openapi/openapi.json" \
-  --meta none --output-path planpro_client --config config.yml --fail-on-warning)
+  --meta none --output-path planpro_client --fail-on-warning)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export DATA_DIR="$work/data" BIND_ADDR="127.0.0.1:$port" RUST_LOG=warn
@@ -42,5 +37,5 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/service.log"; exit 1; }
-token=$(target/debug/planpro-privacy token --sub python-client --scope "subjects:read subjects:write" --ttl 10m)
+token=$(target/debug/planpro-privacy token --sub python-client --scope "subjects:read subjects:write consents:read consents:write" --ttl 10m)
 PYTHONPATH="$work" "$venv/bin/python" .ci/python_client_check.py "http://127.0.0.1:$port" "$token"

@@ -114,6 +114,8 @@ pub struct Answer {
     pub location: Option<String>,
     pub etag: Option<String>,
     replayed: bool,
+    /// What a replay repeats when it differs from the first answer: one-time secrets withheld.
+    kept: Option<Vec<u8>>,
 }
 
 impl Answer {
@@ -125,7 +127,15 @@ impl Answer {
             location: None,
             etag: None,
             replayed: false,
+            kept: None,
         })
+    }
+
+    /// The same answer, of which a replay repeats `withheld` instead: the first answer alone
+    /// carries a one-time secret, and the secret is never stored.
+    pub fn replayed_as<T: serde::Serialize>(mut self, withheld: &T) -> ApiResult<Self> {
+        self.kept = Some(serde_json::to_vec(withheld).map_err(ApiError::internal)?);
+        Ok(self)
     }
 
     /// The same answer with a `Location`.
@@ -260,6 +270,7 @@ pub fn claim(
         location: stored.location,
         etag: stored.etag,
         replayed: true,
+        kept: None,
     }))
 }
 
@@ -320,7 +331,7 @@ pub fn store(
             conn,
             key,
             entry.and_then(|e| e.subject_id),
-            &answer.body,
+            answer.kept.as_ref().unwrap_or(&answer.body),
         )?),
         idempotency_keys::location.eq(answer.location.as_deref()),
         idempotency_keys::etag.eq(answer.etag.as_deref()),

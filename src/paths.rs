@@ -39,6 +39,12 @@ pub const SUBJECT_CONSENT: &str = "/v1/subjects/{id}/consents/{purpose}";
 pub const SUBJECT_CONSENT_RECEIPT: &str = "/v1/subjects/{id}/consents/history/{event_id}/receipt";
 /// The keys that sign consent receipts.
 pub const JWKS: &str = "/.well-known/jwks.json";
+/// Every stored consent flag, for compliance scripts.
+pub const CONSENTS: &str = "/v1/consents";
+/// Grants in force that expire soon.
+pub const CONSENTS_EXPIRING: &str = "/v1/consents/expiring";
+/// Confirming a double opt-in (no bearer token).
+pub const CONSENT_CONFIRMATIONS: &str = "/v1/consents/confirmations";
 /// Bulk eligibility for a purpose.
 pub const ELIGIBILITY: &str = "/v1/consents/eligibility";
 

@@ -79,6 +79,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(SUBJECT_CONSENT).route(put().to(consent::set_consent)))
         .service(resource(SUBJECT_CONSENT_RECEIPT).route(get().to(receipts::routes::receipt)))
         .service(resource(JWKS).route(get().to(receipts::routes::jwks)))
+        .service(resource(CONSENTS).route(get().to(consents::export_routes::export_consents)))
+        .service(resource(CONSENTS_EXPIRING).route(get().to(consents::export_routes::expiring)))
         .service(
             resource(ELIGIBILITY)
                 .app_data(BodyLimit(MAX_BULK_JSON_BYTES))

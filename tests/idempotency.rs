@@ -419,3 +419,44 @@ async fn if_match_star_matches_any_current_version() {
     .assert_status(200);
     patch("p-2").await.assert_problem(410, "subject-erased");
 }
+
+#[actix_web::test]
+async fn a_retried_webhook_registration_makes_one_webhook_and_never_repeats_its_secret() {
+    let app = TestApp::spawn().await;
+    let recipient = app
+        .post(
+            "/v1/recipients",
+            json!({"name": "Partner OÜ", "category": "platform_service_provider",
+                   "contact_email": "privacy@partner.ee"}),
+        )
+        .await;
+    recipient.assert_status(201);
+    let path = format!(
+        "/v1/recipients/{}/webhooks",
+        recipient.json()["id"].as_str().unwrap()
+    );
+    let body = json!({"url": "http://127.0.0.1:9/hook"});
+    let first = keyed(&app, "tester", Method::POST, &path, "hook-1", &body, None).await;
+    first.assert_status(201);
+    let secret = first.json()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    assert!(first.header("idempotent-replayed").is_none());
+    let again = keyed(&app, "tester", Method::POST, &path, "hook-1", &body, None).await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.header("location"), first.header("location"));
+    let (mut shown, replayed) = (first.json(), again.json());
+    assert!(replayed["secret"].is_null(), "{replayed}");
+    shown["secret"] = Value::Null;
+    assert_eq!(shown, replayed);
+    assert_eq!(app.db.count("SELECT 1 FROM webhooks"), 1);
+    // The key with another body is refused; a new key makes a second webhook.
+    let other = json!({"url": "http://127.0.0.1:10/hook"});
+    keyed(&app, "tester", Method::POST, &path, "hook-1", &other, None)
+        .await
+        .assert_problem(422, "idempotency-key-reused");
+    keyed(&app, "tester", Method::POST, &path, "hook-2", &other, None)
+        .await
+        .assert_status(201);
+    assert_eq!(app.db.count("SELECT 1 FROM webhooks"), 2);
+}

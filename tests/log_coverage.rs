@@ -631,6 +631,33 @@ fn builders() -> Vec<Builder> {
             },
         },
         Builder {
+            method: "GET",
+            template: "/v1/consents",
+            action: "consent.export",
+            scope: Scope::ConsentsRead,
+            build: |fx, app| Plan {
+                params: vec![],
+                about: About::Bulk(app.db.count(
+                    "SELECT 1 FROM consents c JOIN subjects s ON s.id = c.subject_id \
+                     AND s.erased_at IS NULL",
+                ) as i32),
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/consents/expiring",
+            action: "consent.read",
+            scope: Scope::ConsentsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                about: About::Bulk(0),
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
             method: "POST",
             template: "/v1/consents/eligibility",
             action: "consent.eligibility",

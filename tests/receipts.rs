@@ -132,10 +132,41 @@ async fn every_consent_event_has_a_signed_kantara_receipt() {
         p["services"][0]["purposes"][0]["consentType"], "objection",
         "withdrawing an opt-out purpose is an objection"
     );
+    // The same JWS as text/plain for a client that asks for that and not for application/jose.
+    let path = format!("/v1/subjects/{s}/consents/history/{objected}/receipt");
+    for (accept, served) in [
+        ("text/plain", "text/plain; charset=utf-8"),
+        (
+            "text/plain;q=0.5, application/json",
+            "text/plain; charset=utf-8",
+        ),
+        ("application/jose, text/plain", "application/jose"),
+        ("text/plain;q=0, */*", "application/jose"),
+        ("*/*", "application/jose"),
+    ] {
+        let again = app
+            .send(
+                TestRequest::get()
+                    .uri(&path)
+                    .insert_header((
+                        "Authorization",
+                        format!("Bearer {}", app.token(&[Scope::ConsentsRead])),
+                    ))
+                    .insert_header(("Accept", accept)),
+            )
+            .await;
+        again.assert_status(200);
+        assert_eq!(
+            again.header("content-type").as_deref(),
+            Some(served),
+            "{accept}"
+        );
+        assert_eq!(again.body, res.body, "{accept}");
+    }
     let reads = app
         .db
         .count("SELECT 1 FROM access_log WHERE action = 'consent.receipt'");
-    assert_eq!(reads, 2);
+    assert_eq!(reads, 7);
     // Another subject's event, or none, is not found.
     let other = subject(&app).await;
     receipt(&app, other, granted)

@@ -1658,9 +1658,11 @@ async fn personal_data_is_never_cacheable_and_no_response_may_be_sniffed() {
     assert!(walked >= 18, "only {walked} reads walked");
     // The streamed forms of the access log and the export.
     for accept in ["application/x-ndjson", "text/csv"] {
-        let res = get("/v1/access-logs".into(), staff_token.clone(), accept).await;
-        res.assert_status(200);
-        assert_hygiene(&res, accept, true);
+        for path in ["/v1/access-logs", "/v1/consents"] {
+            let res = get(path.into(), staff_token.clone(), accept).await;
+            res.assert_status(200);
+            assert_hygiene(&res, accept, true);
+        }
     }
     let res = get(
         format!("/v1/subjects/{}/export", fx.subject),

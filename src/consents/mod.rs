@@ -5,6 +5,8 @@ pub mod api;
 pub mod batch;
 pub mod confirmation;
 pub mod eligibility_body;
+pub mod export;
+pub mod export_routes;
 pub mod model;
 pub mod routes;
 pub mod state;

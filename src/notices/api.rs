@@ -212,13 +212,14 @@ pub struct WebhookWithSecret {
     /// Until when the secret replaced by the last rotation still signs beside the new one.
     pub previous_secret_until: Option<DateTime<Utc>>,
     /// `whsec_` and the base64 of 32 random bytes (Standard Webhooks). Shown only here: keep it.
+    /// Null in an idempotent replay of the registration: a one-time secret is never repeated.
     #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 impl WebhookWithSecret {
     /// A stored webhook with the secret just made for it.
-    pub fn new(row: &WebhookRow, secret: String) -> ApiResult<Self> {
+    pub fn new(row: &WebhookRow, secret: Option<String>) -> ApiResult<Self> {
         let webhook = Webhook::from_row(row)?;
         Ok(Self {
             id: webhook.id,

@@ -9,10 +9,12 @@ use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::ids::{RecipientId, WebhookId};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::responses::{Auth, BadId, JsonBody, RecipientsRead, RecipientsWrite, Unavailable};
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 fn new_secret() -> ApiResult<String> {
     super::sign::new_secret().map_err(ApiError::internal)
@@ -26,7 +28,8 @@ fn new_secret() -> ApiResult<String> {
 /// benchmarking, unique-local, IPv4-mapped, unspecified or multicast, nor an IPv6 form embedding
 /// such an IPv4 address: IPv4-compatible, NAT64, 6to4, Teredo); the address is checked again at
 /// every delivery. Redirects are not followed. The answer carries the signing `secret`: it is shown
-/// only here, so keep it. Notices already waiting stay with the webhook they were queued for.
+/// only here, so keep it; a retry with the same `Idempotency-Key` answers the same webhook with the
+/// secret null (it is never stored in clear). Notices already waiting stay with the webhook they were queued for.
 #[utoipa::path(
     post, path = paths::RECIPIENT_WEBHOOKS, tag = "recipients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The recipient's id")),
@@ -41,12 +44,14 @@ fn new_secret() -> ApiResult<String> {
 pub async fn create_webhook(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<RecipientId>,
     body: BodyAfterAuth<NewWebhook>,
 ) -> actix_web::Result<HttpResponse> {
     caller.require(Scope::RecipientsWrite)?;
     let recipient = id.into_inner();
     let url = body.read().await?.url.trim().to_owned();
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let allow_private = state.webhook_allow_private;
     let checked = url.clone();
     web::block(move || super::url_rule::check(&checked, allow_private))
@@ -54,21 +59,22 @@ pub async fn create_webhook(
         .map_err(ApiError::internal)?
         .map_err(|message| ApiError::invalid_field("url", message))?;
     let secret = new_secret()?;
-    let shown = secret.clone();
-    let row = state
+    let answer = state
         .db
         .transaction(move |conn| {
-            crate::recipients::model::find(conn, recipient)?;
-            webhooks::insert(conn, recipient, &url, &secret)
+            idempotency::run(conn, key.as_ref(), None, |conn| {
+                crate::recipients::model::find(conn, recipient)?;
+                let row = webhooks::insert(conn, recipient, &url, &secret)?;
+                let created = WebhookWithSecret::new(&row, Some(secret))?;
+                let withheld = WebhookWithSecret::new(&row, None)?;
+                let location = format!("/v1/recipients/{recipient}/webhooks/{}", row.id);
+                Answer::json(StatusCode::CREATED, &created)?
+                    .location(location)
+                    .replayed_as(&withheld)
+            })
         })
         .await?;
-    let created = WebhookWithSecret::new(&row, shown)?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            "Location",
-            format!("/v1/recipients/{recipient}/webhooks/{}", row.id),
-        ))
-        .json(created))
+    Ok(answer.respond())
 }
 
 /// Lists a recipient's webhooks.
@@ -171,5 +177,5 @@ pub async fn rotate_secret(
             webhooks::rotate(conn, &row, &secret)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(WebhookWithSecret::new(&row, shown)?))
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::new(&row, Some(shown))?))
 }

@@ -8,7 +8,7 @@ use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::paths;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
 /// Returns the signed receipt of one consent event.
@@ -17,14 +17,19 @@ use diesel::prelude::*;
 /// a Kantara Consent Receipt v1.1: `consentReceiptID` is the event id, `piiPrincipalId` the
 /// subject id, `status` `granted` or `withdrawn`; the purpose's `consentType` is `explicit` for an
 /// opt-in purpose and `objection` for the withdrawal of an opt-out one. The read is logged
-/// (`consent.receipt`). A receipt is not a token: presented as one, it is refused.
+/// (`consent.receipt`). A receipt is not a token: presented as one, it is refused. The same
+/// compact JWS is served as `text/plain` to a client whose `Accept` names `text/plain` and not
+/// `application/jose` (for generated clients and tools that know no JOSE media type).
 #[utoipa::path(get, path = paths::SUBJECT_CONSENT_RECEIPT, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("event_id" = Uuid, Path, description = "The consent event's id (from the history)"),
     ),
     responses(
-        (status = 200, description = "The receipt", body = String, content_type = "application/jose"),
+        (status = 200, description = "The receipt, a compact JWS", content(
+            (String = "application/jose"),
+            (String = "text/plain"),
+        )),
         (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `consents:read`", body = Problem, content_type = "application/problem+json"),
@@ -34,6 +39,7 @@ use diesel::prelude::*;
     ))]
 pub async fn receipt(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     path: web::Path<(SubjectId, EventId)>,
 ) -> ApiResult<HttpResponse> {
@@ -56,9 +62,30 @@ pub async fn receipt(
         .ok_or_else(|| ApiError::not_found("consent event"))?;
     let entry = caller.entry(Action::ConsentReceipt, Some(subject), Outcome::Allowed);
     state.log_reads(vec![entry]).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/jose")
-        .body(jws))
+    Ok(HttpResponse::Ok().content_type(media_type(&req)).body(jws))
+}
+
+/// `application/jose`, unless the client asks for `text/plain` and not for it.
+fn media_type(req: &HttpRequest) -> &'static str {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    // A media range with `q=0` is one the client refuses (RFC 9110 §12.4.2).
+    let names = |media: &str| {
+        accept.split(',').any(|part| {
+            let mut params = part.split(';').map(str::trim);
+            params.next() == Some(media)
+                && !params.any(|p| matches!(p, "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
+        })
+    };
+    if names("text/plain") && !names("application/jose") {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/jose"
+    }
 }
 
 /// Lists the keys that sign consent receipts, as a JWK set; needs no token.
