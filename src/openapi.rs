@@ -239,6 +239,12 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT from PlanPro's identity provider (staff and partners) or one \
+                         minted with the service's own key (embedded mode or `JWT_SECRET`): \
+                         `planpro-privacy token --sub you@planpro.ee --scope \"subjects:read \
+                         subjects:write\" --ttl 1h`. Paste the token alone, without `Bearer`.",
+                    ))
                     .build(),
             ),
         );

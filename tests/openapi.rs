@@ -140,3 +140,34 @@ fn descriptions_speak_to_integrators_and_examples_are_real() {
     );
     assert!(schemas["NewRecipient"]["properties"]["registry_code"]["pattern"].is_string());
 }
+
+/// "Try it out" on the docs page sends the document's examples: they must work more than once,
+/// and the Authorize box must say where a token comes from.
+#[actix_web::test]
+async fn the_docs_page_examples_can_be_tried_again_and_the_authorize_box_names_the_token_command() {
+    use crate::harness::TestApp;
+    let doc = document();
+    let scheme = doc["components"]["securitySchemes"]["bearer"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(scheme.contains("planpro-privacy token"), "{scheme}");
+    for (method, path, op) in operations(&doc) {
+        for parameter in op["parameters"].as_array().into_iter().flatten() {
+            if parameter["name"] == "X-Request-Id" {
+                assert!(
+                    parameter.get("example").is_none(),
+                    "{method} {path}: one fixed request id for every try"
+                );
+            }
+        }
+    }
+    let schema = &doc["components"]["schemas"]["SubjectFields"];
+    let example = schema["example"].clone();
+    assert!(example.is_object(), "{schema}");
+    let app = TestApp::spawn().await;
+    for _ in 0..2 {
+        app.post("/v1/subjects", example.clone())
+            .await
+            .assert_status(201);
+    }
+}

@@ -123,9 +123,8 @@ fn request_headers() -> [Value; 2] {
             "name": "X-Request-Id",
             "in": "header",
             "required": false,
-            "description": "Your id for this request, stored in the access log and returned in the answer's `X-Request-Id`. Up to 128 letters, digits, `-`, `_`, `.` and `:`; any other value is replaced by a generated id.",
-            "schema": {"type": "string"},
-            "example": "portal-2026-11-30-0001"
+            "description": "Your id for this request (such as `portal-2026-11-30-0001`), stored in the access log and returned in the answer's `X-Request-Id`. Up to 128 letters, digits, `-`, `_`, `.` and `:`; any other value is replaced by a generated id, as is a missing one.",
+            "schema": {"type": "string", "maxLength": 128}
         }),
         json!({
             "name": "X-Access-Purpose",

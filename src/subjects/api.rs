@@ -74,6 +74,7 @@ const SOURCE_KEYS: [&str; 5] = [
 /// minimisation): there is no place for other personal data.
 ///
 /// Every field is checked and every bad one named at once, nested ones dotted (`source.name`).
+/// The example names no personal code: a code is unique, so it could be sent only once.
 // Only the shape is read on deserializing; every rule is checked in `SubjectFields::to_data`. So
 // required fields are options (required in the schema) and the nested objects raw JSON: a
 // missing or malformed field then never hides the others.
@@ -82,7 +83,6 @@ const SOURCE_KEYS: [&str; 5] = [
     "kind": "client",
     "given_name": "Mari",
     "family_name": "Maasikas",
-    "personal_code": "49403136526",
     "email": "mari@example.ee",
     "phone": "+3725551234",
     "address": {"street": "Pikk 1-2", "city": "Tallinn", "postal_code": "10123", "country": "EE"},
