@@ -3,8 +3,9 @@
 //! export (page, NDJSON, CSV) and the list of grants about to expire.
 
 use crate::consent_versions::{add_version, flag_of, insert_subject, put, version, PARTNERS};
-use crate::harness::{staff, Resp, TestApp};
+use crate::harness::{staff, token_for, Resp, TestApp};
 use actix_web::test::TestRequest;
+use planpro_privacy::auth::Scope;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -108,6 +109,55 @@ fn age_grant(app: &TestApp, subject: Uuid) {
     ));
 }
 
+/// A recipient and an authorization of `subject` to it that follows the opt-in purpose's flag.
+pub async fn follower(app: &TestApp, subject: Uuid) -> (Uuid, Uuid) {
+    let res = app
+        .post(
+            "/v1/recipients",
+            json!({"name": "Partner OÜ", "category": "platform_service_provider",
+                   "contact_email": "dpo@partner.ee"}),
+        )
+        .await;
+    res.assert_status(201);
+    let recipient: Uuid = res.json()["id"].as_str().unwrap().parse().unwrap();
+    let res = app
+        .post(
+            &format!("/v1/subjects/{subject}/disclosure-authorizations"),
+            json!({"recipient_id": recipient, "legal_basis": "consent",
+                   "consent_evidence": "web form", "data_categories": ["identity"],
+                   "purpose": "partner offers", "consent_purpose": PARTNERS}),
+        )
+        .await;
+    res.assert_status(201);
+    (
+        recipient,
+        res.json()["id"].as_str().unwrap().parse().unwrap(),
+    )
+}
+
+/// The partner's read of the subject: its status.
+async fn partner_read(app: &TestApp, recipient: Uuid, subject: Uuid) -> u16 {
+    let token = token_for("partner", &[Scope::Partner], Some(recipient));
+    app.send(
+        TestRequest::get()
+            .uri(&format!("/v1/partner/subjects/{subject}"))
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+/// The authorization as the subject's list shows it: (active, inactive_reason).
+async fn authorization_state(app: &TestApp, subject: Uuid) -> (Value, Value) {
+    let res = app
+        .get(&format!("/v1/subjects/{subject}/disclosure-authorizations"))
+        .await;
+    res.assert_status(200);
+    let item = res.json()["items"][0].clone();
+    (item["active"].clone(), item["inactive_reason"].clone())
+}
+
 #[actix_web::test]
 async fn an_expired_grant_is_refused_on_every_path_at_once() {
     let app = TestApp::spawn().await;
@@ -116,6 +166,7 @@ async fn an_expired_grant_is_refused_on_every_path_at_once() {
     let flag = grant(&app, subject).await;
     assert_eq!(flag["state"], "given");
     assert!(flag["expires_at"].is_string(), "{flag}");
+    let (recipient, _) = follower(&app, subject).await;
     let events = app.db.count("SELECT 1 FROM consent_events");
 
     // In force: every path says so.
@@ -128,6 +179,11 @@ async fn an_expired_grant_is_refused_on_every_path_at_once() {
     );
     assert_eq!(expiring_ids(&app, 31).await, [json!(subject)]);
     assert_eq!(subject_export_state(&app, subject).await, "given");
+    assert_eq!(partner_read(&app, recipient, subject).await, 200);
+    assert_eq!(
+        authorization_state(&app, subject).await,
+        (json!(true), Value::Null)
+    );
 
     age_grant(&app, subject);
 
@@ -144,6 +200,11 @@ async fn an_expired_grant_is_refused_on_every_path_at_once() {
     );
     assert!(expiring_ids(&app, 366).await.is_empty());
     assert_eq!(subject_export_state(&app, subject).await, "expired");
+    assert_eq!(partner_read(&app, recipient, subject).await, 403);
+    assert_eq!(
+        authorization_state(&app, subject).await,
+        (json!(false), json!("consent_expired"))
+    );
     // No job ran and no event was appended: expiry is read, not written.
     assert_eq!(app.db.count("SELECT 1 FROM consent_events"), events);
     assert_eq!(
@@ -320,5 +381,106 @@ async fn expiring_counts_days_by_the_tallinn_calendar() {
              AND subject_id IS NULL ORDER BY seq DESC LIMIT 1"
         ),
         "1"
+    );
+}
+
+#[actix_web::test]
+async fn an_authorization_follows_its_consent_through_withdrawal_and_a_new_grant() {
+    let app = TestApp::spawn().await;
+    let subject = insert_subject(&app);
+    let (recipient, _) = follower(&app, subject).await;
+    // No decision yet: the flag is unset, so nothing may be disclosed.
+    assert_eq!(
+        authorization_state(&app, subject).await,
+        (json!(false), json!("consent_unset"))
+    );
+    assert_eq!(partner_read(&app, recipient, subject).await, 403);
+    let record = json!({"recipient_id": recipient, "data_categories": ["identity"],
+                        "channel": "email", "note": "sent"});
+    let path = format!("/v1/subjects/{subject}/disclosures");
+    app.post(&path, record.clone())
+        .await
+        .assert_problem(403, "disclosure-not-authorized");
+
+    grant(&app, subject).await;
+    assert_eq!(partner_read(&app, recipient, subject).await, 200);
+    app.post(&path, record.clone()).await.assert_status(201);
+
+    put(
+        &app,
+        subject,
+        PARTNERS,
+        json!({"status": "withdrawn", "method": "unsubscribe_link"}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        authorization_state(&app, subject).await,
+        (json!(false), json!("consent_withdrawn"))
+    );
+    assert_eq!(partner_read(&app, recipient, subject).await, 403);
+    app.post(&path, record.clone())
+        .await
+        .assert_problem(403, "disclosure-not-authorized");
+    let token = token_for("partner", &[Scope::Partner], Some(recipient));
+    let list = app
+        .send(
+            TestRequest::get()
+                .uri("/v1/partner/subjects")
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    list.assert_status(200);
+    assert_eq!(list.json()["items"], json!([]));
+
+    // A material version invalidates the grant, and the authorization with it.
+    grant(&app, subject).await;
+    add_version(&app, PARTNERS, Some("\"1\""), version(true, json!({})))
+        .await
+        .assert_status(201);
+    assert_eq!(
+        authorization_state(&app, subject).await,
+        (json!(false), json!("consent_invalidated"))
+    );
+    assert_eq!(partner_read(&app, recipient, subject).await, 403);
+}
+
+#[actix_web::test]
+async fn a_followed_consent_must_be_an_opt_in_purpose_of_a_consent_authorization() {
+    let app = TestApp::spawn().await;
+    let subject = insert_subject(&app);
+    let (recipient, _) = follower(&app, subject).await;
+    let before = app.db.count("SELECT 1 FROM disclosure_authorizations");
+    let base = json!({"recipient_id": recipient, "legal_basis": "consent",
+                      "consent_evidence": "web form", "data_categories": ["identity"],
+                      "purpose": "partner offers"});
+    let with = |extra: Value| {
+        let mut body = base.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    for body in [
+        with(
+            json!({"legal_basis": "legal_obligation", "legal_reference": "§ 1",
+                    "consent_purpose": PARTNERS}),
+        ),
+        with(json!({"consent_purpose": "marketing_planpro"})),
+        with(json!({"consent_purpose": "no_such_purpose"})),
+        with(json!({"consent_purpose": "Not An Id"})),
+    ] {
+        let res = app
+            .post(
+                &format!("/v1/subjects/{subject}/disclosure-authorizations"),
+                body.clone(),
+            )
+            .await;
+        res.assert_status(400);
+        assert_eq!(res.bad_fields(), ["consent_purpose"], "{body}");
+    }
+    assert_eq!(
+        app.db.count("SELECT 1 FROM disclosure_authorizations"),
+        before
     );
 }

@@ -319,6 +319,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamptz,
         consent_evidence_enc -> Nullable<Bytea>,
+        consent_purpose -> Nullable<Text>,
     }
 }
 

@@ -66,11 +66,26 @@ pub struct NewAuthorization {
     pub valid_from: Option<DateTime<Utc>>,
     /// Until when (exclusive) it applies; open-ended when absent. Must be after `valid_from`.
     pub valid_until: Option<DateTime<Utc>>,
+    /// With `legal_basis` `consent` only: an opt-in purpose whose consent flag the authorization
+    /// follows; it is active only while that flag is `given` or `renewed`.
+    #[schema(example = "marketing_partners")]
+    pub consent_purpose: Option<String>,
 }
 
 impl Validate for NewAuthorization {
     fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
+        if self.consent_purpose.is_some() && self.legal_basis != LegalBasis::Consent {
+            errors.push(FieldError::new(
+                "consent_purpose",
+                "is allowed only when legal_basis is consent",
+            ));
+        }
+        if let Some(purpose) = &self.consent_purpose {
+            if let Err(message) = crate::domain::purpose_id::PurposeId::parse(purpose) {
+                errors.push(FieldError::new("consent_purpose", message));
+            }
+        }
         match self.legal_basis {
             LegalBasis::Consent if self.consent_evidence.is_none() => errors.push(FieldError::new(
                 "consent_evidence",
@@ -127,8 +142,16 @@ pub struct Authorization {
     pub revoked_reason: Option<String>,
     /// Who revoked it.
     pub revoked_by: Option<String>,
-    /// True when it is not revoked, `valid_from <= now < valid_until`, and the recipient is active.
+    /// The opt-in purpose whose consent flag it follows, if any.
+    #[schema(required = true)]
+    pub consent_purpose: Option<String>,
+    /// True when it is not revoked, `valid_from <= now < valid_until`, the recipient is active,
+    /// and the consent it follows (if any) is `given` or `renewed`.
     pub active: bool,
+    /// Why it is not active: `revoked`, `not_yet_valid`, `expired`, `recipient_suspended`, or
+    /// `consent_<state>` (the followed flag's state, e.g. `consent_withdrawn`); null while active.
+    #[schema(required = true, example = "consent_expired")]
+    pub inactive_reason: Option<String>,
     /// Who recorded it.
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -138,7 +161,21 @@ impl Authorization {
     /// The response body of a stored row, `active` computed at `now`.
     pub fn from_row(opened: OpenedAuthorization, now: DateTime<Utc>) -> ApiResult<Self> {
         let row = opened.row;
-        let active = row.is_active(opened.recipient_active, now);
+        let consent = opened.consent_state.as_deref();
+        let inactive_reason = if row.revoked_at.is_some() {
+            Some("revoked".to_owned())
+        } else if now < row.valid_from {
+            Some("not_yet_valid".to_owned())
+        } else if row.valid_until.is_some_and(|until| until <= now) {
+            Some("expired".to_owned())
+        } else if !opened.recipient_active {
+            Some("recipient_suspended".to_owned())
+        } else {
+            consent
+                .filter(|s| !matches!(*s, "given" | "renewed"))
+                .map(|s| format!("consent_{s}"))
+        };
+        let active = inactive_reason.is_none() && row.is_active(opened.recipient_active, now);
         Ok(Self {
             id: row.id,
             subject_id: row.subject_id,
@@ -155,7 +192,9 @@ impl Authorization {
             revoked_at: row.revoked_at,
             revoked_reason: row.revoked_reason,
             revoked_by: row.revoked_by,
+            consent_purpose: row.consent_purpose,
             active,
+            inactive_reason,
             created_by: row.created_by,
             created_at: row.created_at,
         })

@@ -84,6 +84,7 @@ pub async fn create_authorization(
         legal_reference: body.legal_reference,
         data_categories: DataCategory::names(&categories),
         purpose: body.purpose,
+        consent_purpose: body.consent_purpose,
         valid_from,
         valid_until: body.valid_until,
         created_by: caller.actor.sub.clone(),
@@ -96,6 +97,9 @@ pub async fn create_authorization(
             idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
                 path.lock(conn)?;
                 model::require_recipient(conn, row.recipient_id)?;
+                if let Some(purpose) = &row.consent_purpose {
+                    model::require_opt_in_purpose(conn, purpose)?;
+                }
                 model::insert_authorization(conn, &row, evidence.as_deref())?;
                 access_log::record(conn, &[entry])?;
                 // Read back with the recipient's status, which `active` depends on.

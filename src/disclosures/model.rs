@@ -14,7 +14,13 @@ mod active;
 mod ledger;
 mod release;
 pub(super) use active::in_force;
-use active::lock_active_recipient;
+use active::{followed_state_sql, lock_active_recipient};
+
+/// The state of the consent an authorization follows, as a selectable column.
+fn followed_state(
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Text>> {
+    diesel::dsl::sql(&followed_state_sql())
+}
 pub use ledger::*;
 pub use release::*;
 
@@ -27,6 +33,8 @@ pub struct AuthorizationRow {
     pub recipient_id: RecipientId,
     pub legal_basis: String,
     pub consent_evidence_enc: Option<Vec<u8>>,
+    /// The opt-in purpose whose consent flag the authorization follows.
+    pub consent_purpose: Option<String>,
     pub legal_reference: Option<String>,
     pub data_categories: Vec<String>,
     pub purpose: String,
@@ -56,6 +64,8 @@ impl AuthorizationRow {
 pub struct OpenedAuthorization {
     pub row: AuthorizationRow,
     pub recipient_active: bool,
+    /// The state, computed now, of the consent flag it follows (`None`: it follows none).
+    pub consent_state: Option<String>,
     pub consent_evidence: Option<String>,
 }
 
@@ -68,9 +78,13 @@ pub fn evidence_at(row: &[u8; 16]) -> Place<'_> {
     }
 }
 
-fn opened(row: AuthorizationRow, status: &str, key: Option<&Cipher>) -> OpenedAuthorization {
+fn opened(
+    (row, status, consent_state): (AuthorizationRow, String, Option<String>),
+    key: Option<&Cipher>,
+) -> OpenedAuthorization {
     let place = *row.id.uuid().as_bytes();
     OpenedAuthorization {
+        consent_state,
         consent_evidence: key
             .and_then(|k| k.open_text(evidence_at(&place), row.consent_evidence_enc.as_deref())),
         recipient_active: status == ACTIVE,
@@ -89,6 +103,7 @@ pub struct NewAuthorizationRow {
     pub legal_reference: Option<String>,
     pub data_categories: Vec<String>,
     pub purpose: String,
+    pub consent_purpose: Option<String>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
     pub created_by: String,
@@ -104,6 +119,26 @@ pub fn require_recipient(conn: &mut PgConnection, id: RecipientId) -> ApiResult<
         .optional()?
         .map(|_| ())
         .ok_or_else(|| ApiError::invalid_field("recipient_id", "no recipient has this id"))
+}
+
+/// 400 naming `consent_purpose` unless it is an opt-in purpose.
+pub fn require_opt_in_purpose(conn: &mut PgConnection, id: &str) -> ApiResult<()> {
+    let basis: Option<String> = crate::db::schema::purposes::table
+        .find(id)
+        .select(crate::db::schema::purposes::basis)
+        .first(conn)
+        .optional()?;
+    match basis.as_deref() {
+        Some("opt_in") => Ok(()),
+        Some(_) => Err(ApiError::invalid_field(
+            "consent_purpose",
+            "must be an opt-in purpose",
+        )),
+        None => Err(ApiError::invalid_field(
+            "consent_purpose",
+            "no purpose has this id",
+        )),
+    }
 }
 
 /// Of `ids`, the recipients that exist and are active, each share-locked (in id order) until
@@ -144,11 +179,15 @@ pub fn authorizations_of(
     conn: &mut PgConnection,
     subject: SubjectId,
 ) -> ApiResult<Vec<OpenedAuthorization>> {
-    let rows: Vec<(AuthorizationRow, String)> = auths::table
+    let rows: Vec<(AuthorizationRow, String, Option<String>)> = auths::table
         .inner_join(recipients::table)
         .filter(auths::subject_id.eq(subject))
         .order(auths::id)
-        .select((AuthorizationRow::as_select(), recipients::status))
+        .select((
+            AuthorizationRow::as_select(),
+            recipients::status,
+            followed_state(),
+        ))
         .load(conn)?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -156,7 +195,7 @@ pub fn authorizations_of(
     let key = at_rest::subject_key(conn, subject)?;
     Ok(rows
         .into_iter()
-        .map(|(row, status)| opened(row, &status, key.as_ref()))
+        .map(|row| opened(row, key.as_ref()))
         .collect())
 }
 
@@ -166,7 +205,13 @@ pub fn authorization(
     subject: SubjectId,
     id: AuthorizationId,
 ) -> ApiResult<OpenedAuthorization> {
-    let (row, status, wrapped): (AuthorizationRow, String, Option<at_rest::Wrapped>) = auths::table
+    type Found = (
+        AuthorizationRow,
+        String,
+        Option<String>,
+        Option<at_rest::Wrapped>,
+    );
+    let (row, status, state, wrapped): Found = auths::table
         .inner_join(recipients::table)
         .left_join(subject_keys::table.on(subject_keys::subject_id.eq(auths::subject_id)))
         .filter(auths::subject_id.eq(subject))
@@ -174,13 +219,14 @@ pub fn authorization(
         .select((
             AuthorizationRow::as_select(),
             recipients::status,
+            followed_state(),
             (subject_keys::key_id, subject_keys::wrapped).nullable(),
         ))
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("disclosure authorization"))?;
     let key = at_rest::open_subject_key(subject, wrapped.as_ref())?;
-    Ok(opened(row, &status, key.as_ref()))
+    Ok(opened((row, status, state), key.as_ref()))
 }
 
 /// Revokes an authorization of the subject: 404 when there is none, 409 when already revoked.

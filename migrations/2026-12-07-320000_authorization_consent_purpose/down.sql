@@ -1,0 +1,1 @@
+ALTER TABLE disclosure_authorizations DROP COLUMN consent_purpose;
