@@ -49,7 +49,7 @@ impl Caller {
         )
     }
 
-    /// 403 unless the token carries the scope. Prefer [`crate::access_log::Audit::authorize`] on
+    /// 403 unless the token carries the scope. Prefer [`crate::state::AppState::authorize`] on
     /// endpoints about personal data, which also logs the refusal.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.actor.has(scope) {

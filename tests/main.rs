@@ -1,5 +1,8 @@
 //! One integration-test binary: every test gets its own database and the real app.
 
+// A panic is how a test reports its failure, helpers included (the service itself denies them).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod access_log;
 mod activities;
 mod address_rule;
@@ -14,6 +17,7 @@ mod consent_lifecycle;
 mod consent_versions;
 mod consents;
 mod conventions;
+mod dependencies;
 mod disclosures;
 mod erasure;
 mod failover;
@@ -43,6 +47,7 @@ mod recipients;
 mod request_loop;
 mod requests;
 mod retention;
+mod schema;
 mod security;
 mod subjects;
 mod token_bounds;

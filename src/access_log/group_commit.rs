@@ -1,7 +1,7 @@
 //! What a resource brings to the group commit: an operation that runs many requests' jobs in one
 //! transaction together with their access-log entries. The writer ([`super::writer`]) knows no
 //! resource; it queues, batches, commits, retries and answers through the type-erased
-//! [`Pending`] groups defined here.
+//! `Pending` groups defined here.
 
 use super::NewEntry;
 use crate::error::{ApiError, ApiResult};

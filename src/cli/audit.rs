@@ -7,7 +7,7 @@
 /// kept there, then keeps the new one. Reads no environment variable.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The service's base URL, e.g. https://privacy.planpro.ee.
+    /// The service's base URL, e.g. `https://privacy.planpro.ee`.
     #[arg(long, value_name = "URL")]
     url: String,
     /// A file holding a bearer token with `access-logs:checkpoint` (or `access-logs:read`).

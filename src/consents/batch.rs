@@ -25,6 +25,7 @@ use crate::domain::consent_state::{expires_at, Confirmation, ConsentState};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer, Key};
+use crate::subjects::standing::Standing;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::dsl::sql;
@@ -67,11 +68,9 @@ pub enum ChangeOutcome {
     },
     /// A retry of a request already answered: that answer, nothing recorded again.
     Replayed(Answer),
-    /// A key in use or reused with another body.
+    /// A key in use or reused with another body, or a subject the standing rule refuses (404,
+    /// 410).
     Refused(ApiError),
-    NoSubject,
-    /// The subject was erased at this time: 410.
-    Erased(DateTime<Utc>),
     NoPurpose,
 }
 
@@ -169,11 +168,18 @@ fn mark_active(
 /// The subjects of a batch that exist, the purposes with each one's stored basis, and the
 /// wrapped data keys of the subjects whose changes carry evidence.
 struct Known {
-    /// The subjects that exist and are not erased.
-    subjects: HashSet<SubjectId>,
-    erased: HashMap<SubjectId, DateTime<Utc>>,
+    /// Where each subject of the batch that has a row stands.
+    standings: HashMap<SubjectId, Standing>,
     bases: HashMap<String, Rule>,
     keys: HashMap<SubjectId, at_rest::Wrapped>,
+}
+
+/// Whether the batch may record a change about the subject: it is there and not erased.
+fn present(standings: &HashMap<SubjectId, Standing>, id: SubjectId) -> bool {
+    standings
+        .get(&id)
+        .copied()
+        .is_some_and(Standing::is_present)
 }
 
 /// What rules a grant of a purpose made now: its version in force and that version's settings.
@@ -193,20 +199,19 @@ impl Known {
         let mut subject_ids: Vec<SubjectId> = changes.iter().map(|c| c.subject_id).collect();
         subject_ids.sort_unstable();
         subject_ids.dedup();
-        let mut subjects = HashSet::new();
-        let mut erased = HashMap::new();
-        for (id, erased_at) in subjects::table
+        let mut standings = HashMap::new();
+        for (id, erased_at, ground) in subjects::table
             .filter(subjects::id.eq_any(&subject_ids))
             .order(subjects::id)
-            .select((subjects::id, subjects::erased_at))
+            .select((
+                subjects::id,
+                subjects::erased_at,
+                subjects::restriction_ground,
+            ))
             .for_key_share()
-            .load::<(SubjectId, Option<DateTime<Utc>>)>(conn)?
+            .load::<(SubjectId, Option<DateTime<Utc>>, Option<String>)>(conn)?
         {
-            if let Some(at) = erased_at {
-                erased.insert(id, at);
-            } else {
-                subjects.insert(id);
-            }
+            standings.insert(id, Standing::of(Some((erased_at, ground.as_deref())))?);
         }
         let purpose_ids: Vec<&str> = changes.iter().map(|c| c.purpose_id.as_str()).collect();
         let bases = purposes::table
@@ -231,7 +236,7 @@ impl Known {
         // Only changes with evidence need a data key: most batches (withdrawals) need none.
         let with_evidence: Vec<SubjectId> = changes
             .iter()
-            .filter(|c| c.evidence.is_some() && subjects.contains(&c.subject_id))
+            .filter(|c| c.evidence.is_some() && present(&standings, c.subject_id))
             .map(|c| c.subject_id)
             .collect();
         let keys = if with_evidence.is_empty() {
@@ -248,8 +253,7 @@ impl Known {
                 .collect()
         };
         Ok(Self {
-            subjects,
-            erased,
+            standings,
             bases,
             keys,
         })
@@ -258,7 +262,7 @@ impl Known {
     /// Whether the change is recorded: its subject and purpose exist, and it names no stale
     /// version.
     fn valid(&self, change: &PendingChange) -> bool {
-        self.subjects.contains(&change.subject_id)
+        present(&self.standings, change.subject_id)
             && self
                 .bases
                 .get(&change.purpose_id)
@@ -386,13 +390,13 @@ fn stamp_events<'a>(changes: &'a [PendingChange], known: &Known) -> ApiResult<St
         outcomes: Vec::with_capacity(changes.len()),
     };
     for change in changes {
-        if !known.subjects.contains(&change.subject_id) {
-            stamped.slots.push(Slot::Done(Box::new(
-                match known.erased.get(&change.subject_id) {
-                    Some(at) => ChangeOutcome::Erased(*at),
-                    None => ChangeOutcome::NoSubject,
-                },
-            )));
+        // A consent change is recorded whatever the subject's restriction (Art. 18 leaves
+        // the person's own choices free).
+        let standing = known.standings.get(&change.subject_id).copied();
+        if let Err(refusal) = standing.unwrap_or(Standing::Unknown).require() {
+            stamped
+                .slots
+                .push(Slot::Done(Box::new(ChangeOutcome::Refused(refusal))));
             continue;
         }
         let Some(rule) = known.bases.get(&change.purpose_id) else {

@@ -224,8 +224,6 @@ pub async fn set_consent(
         }
         ChangeOutcome::Replayed(answer) => Ok(answer.respond()),
         ChangeOutcome::Refused(problem) => Err(problem.into()),
-        ChangeOutcome::NoSubject => Err(ApiError::not_found("subject").into()),
-        ChangeOutcome::Erased(at) => Err(ApiError::Erased(at).into()),
         ChangeOutcome::NoPurpose => Err(ApiError::not_found("purpose").into()),
     }
 }

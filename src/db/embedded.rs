@@ -266,7 +266,7 @@ impl EmbeddedPostgres {
         })
     }
 
-    /// The directory the cluster lives in (see [`place`]).
+    /// The directory the cluster lives in (see `place`).
     pub fn root(&self) -> &Path {
         &self.root
     }

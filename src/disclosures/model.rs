@@ -49,7 +49,7 @@ pub struct AuthorizationRow {
 
 impl AuthorizationRow {
     /// Whether it permits disclosure at `now`: not revoked, within its validity, and its
-    /// recipient active. [`in_force`] is the same rule in SQL.
+    /// recipient active. `in_force` is the same rule in SQL.
     pub fn is_active(&self, recipient_active: bool, now: DateTime<Utc>) -> bool {
         recipient_active
             && self.revoked_at.is_none()
@@ -142,7 +142,7 @@ pub fn require_opt_in_purpose(conn: &mut PgConnection, id: &str) -> ApiResult<()
 }
 
 /// Of `ids`, the recipients that exist and are active, each share-locked (in id order) until
-/// the transaction ends, like [`lock_active_recipient`] for one.
+/// the transaction ends, like `lock_active_recipient` for one.
 pub fn lock_active_recipients(
     conn: &mut PgConnection,
     ids: &[RecipientId],

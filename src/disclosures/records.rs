@@ -10,7 +10,6 @@ use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::DisclosureId;
-use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
 use crate::pagination::{Page, Params};
@@ -20,6 +19,7 @@ use crate::responses::{
 };
 use crate::state::AppState;
 use crate::subjects::path::SubjectPath;
+use crate::subjects::standing;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -121,7 +121,7 @@ fn record(
     let Request { path, body, entry } = request;
     // Locked first, so that an erasure or restriction cannot interleave (see `Lock`).
     if let Some(ground) = path.lock(conn)? {
-        return Ok(Err(restricted(ground)));
+        return Ok(Err(standing::restricted(ground, "it may not be disclosed")));
     }
     let subject = path.id();
     model::require_recipient(conn, body.recipient_id)?;
@@ -153,18 +153,6 @@ fn record(
     let stored = model::insert_disclosure(conn, &row)?;
     access_log::record(conn, &[entry])?;
     Ok(Ok(stored))
-}
-
-/// The 403 for a disclosure of a restricted subject's data.
-fn restricted(ground: RestrictionGround) -> ApiError {
-    ApiError::client(
-        StatusCode::FORBIDDEN,
-        "subject-restricted",
-        format!(
-            "the processing of this subject's data is restricted ({}): it may not be disclosed",
-            ground.as_str()
-        ),
-    )
 }
 
 /// The 403 for a disclosure its authorizations do not cover, naming what is missing.

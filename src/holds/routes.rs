@@ -14,8 +14,9 @@ use crate::responses::{
     Auth, BadId, JsonBody, LogUnavailable, NoSubject, RetentionRead, RetentionWrite, Unavailable,
 };
 use crate::state::AppState;
-use crate::subjects::model::{standing, Lock};
-use crate::subjects::path::{not_found, SubjectPath};
+use crate::subjects::model::Lock;
+use crate::subjects::path::SubjectPath;
+use crate::subjects::standing::Standing;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{SubsecRound, Utc};
@@ -105,7 +106,7 @@ pub async fn list_holds(
         .db
         .run(move |conn| {
             // Not `path.check`: an erased subject's holds stay readable.
-            standing(conn, subject, Lock::None)?.ok_or_else(not_found)?;
+            Standing::read(conn, subject, Lock::None)?.known()?;
             holds_of(conn, subject)
         })
         .await?;

@@ -12,7 +12,7 @@ use std::time::Duration;
 /// How often expired answers are removed.
 const PERIOD: Duration = Duration::from_secs(600);
 
-/// Removes expired answers every [`PERIOD`].
+/// Removes expired answers every `PERIOD`.
 pub struct Purge {
     /// The pool the job borrows a connection from.
     pub db: Db,

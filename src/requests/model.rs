@@ -1,8 +1,10 @@
 //! Privacy-request rows and their queries.
 
-use crate::db::schema::{privacy_requests as requests, subjects};
+use crate::db::schema::privacy_requests as requests;
 use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::error::{ApiError, ApiResult};
+use crate::subjects::model::Lock;
+use crate::subjects::standing::Standing;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
@@ -49,12 +51,8 @@ pub struct Filter {
 
 /// Whether the subject has been erased.
 pub fn subject_erased(conn: &mut PgConnection, id: SubjectId) -> ApiResult<bool> {
-    let erased_at: Option<Option<DateTime<Utc>>> = subjects::table
-        .find(id)
-        .select(subjects::erased_at)
-        .first(conn)
-        .optional()?;
-    Ok(matches!(erased_at, Some(Some(_))))
+    let standing = Standing::read(conn, id, Lock::None)?;
+    Ok(matches!(standing, Standing::Erased(_)))
 }
 
 /// The oldest open request of this kind about this subject: the one a new request duplicates.

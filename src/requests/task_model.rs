@@ -3,10 +3,12 @@
 
 use super::task_api::Task;
 use crate::at_rest::{Cipher, Place};
-use crate::db::schema::{notices, privacy_request_tasks as tasks, subjects};
+use crate::db::schema::{notices, privacy_request_tasks as tasks};
 use crate::domain::ids::{NoticeId, PrivacyRequestId, SubjectId, TaskId};
 use crate::domain::outcome::TaskStatus;
 use crate::error::{ApiError, ApiResult};
+use crate::subjects::model::Lock;
+use crate::subjects::standing::Standing;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
@@ -51,14 +53,9 @@ pub fn key_of(conn: &mut PgConnection, subject: SubjectId) -> ApiResult<Cipher> 
     if let Some(key) = crate::at_rest::subject_key(conn, subject)? {
         return Ok(key);
     }
-    let erased_at: Option<DateTime<Utc>> = subjects::table
-        .find(subject)
-        .select(subjects::erased_at)
-        .first(conn)?;
-    Err(erased_at.map_or_else(
-        || ApiError::internal("a subject without a data key"),
-        ApiError::Erased,
-    ))
+    // No key: the standing rule answers (410 once erased); a present subject has one.
+    Standing::read(conn, subject, Lock::None)?.require()?;
+    Err(ApiError::internal("a subject without a data key"))
 }
 
 /// The API's view of stored tasks; `key` is the subject's (none once erased).

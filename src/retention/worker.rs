@@ -54,7 +54,7 @@ enum Wake {
 }
 
 /// The retention job: the background driver activates it when a run is requested
-/// ([`NAME`]), at the daily time and at least every [`TAKE_OVER_PERIOD`].
+/// ([`NAME`]), at the daily time and at least every `TAKE_OVER_PERIOD`.
 pub struct Runner {
     url: String,
     schedule: Schedule,

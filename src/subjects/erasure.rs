@@ -3,7 +3,8 @@
 //! withdrawn (with its event), every authorization revoked, the personal values destroyed,
 //! the erasure recorded and its `subject.erase` entry written, all or nothing.
 
-use super::model::{self, Lock};
+use super::model::Lock;
+use super::standing::{self, Standing};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Actor;
 use crate::domain::consent::{Decision, Method};
@@ -79,11 +80,7 @@ pub fn erase(conn: &mut PgConnection, command: &EraseCommand) -> ApiResult<Erase
     // The request row it share-locks is never locked after a subject row elsewhere.
     let reason = checked(conn, command)?;
     // First, before any other row of the subject: see `model::Lock`.
-    let standing = model::standing(conn, command.subject_id, Lock::Update)?
-        .ok_or_else(super::path::not_found)?;
-    if let Some(at) = standing.erased_at {
-        return Err(ApiError::Erased(at));
-    }
+    Standing::read(conn, command.subject_id, Lock::Update)?.require()?;
     erase_checked(conn, command, reason)
 }
 
@@ -104,9 +101,7 @@ fn erase_checked(
     // After the lock, not in its statement: a hold placed while the lock was awaited committed
     // after that statement's snapshot, and only a later statement sees it.
     let open = open_flags(conn, id)?;
-    if let Some(hold) = open.hold {
-        return Err(ApiError::OnHold(hold));
-    }
+    standing::not_held(open.hold)?;
     let now = record(conn, command, &reason, &open.purposes)?;
     forget_values(conn, id, now)?;
     access_log::record(conn, std::slice::from_ref(&command.entry))?;

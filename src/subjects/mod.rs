@@ -15,6 +15,7 @@ pub mod rectify;
 pub mod restriction;
 pub mod routes;
 pub mod sealed;
+pub mod standing;
 
 /// Plugs the subjects into the mechanisms at start-up: an idempotent replay about a subject
 /// first checks that it still exists and is not erased.

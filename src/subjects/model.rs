@@ -2,6 +2,8 @@
 //! (see `sealed.rs`), each row fetched with its subject's wrapped data key in the same query.
 
 use super::sealed::{SealedData, StoredSubject};
+pub use super::standing::Lock;
+use super::standing::Standing;
 use crate::at_rest::{self, Cipher, Indexed, Wrapped};
 use crate::db::schema::{purposes, subject_keys, subjects};
 use crate::domain::ids::SubjectId;
@@ -13,52 +15,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 mod history;
 pub use super::record::{NewRectification, RectificationRow, SubjectData, SubjectRow};
 pub use history::*;
-
-/// What decides how a subject may be processed: whether it is erased, and its restriction.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = subjects, check_for_backend(diesel::pg::Pg))]
-pub struct Standing {
-    pub erased_at: Option<DateTime<Utc>>,
-    pub restriction_ground: Option<String>,
-    pub restricted_since: Option<DateTime<Utc>>,
-}
-
-/// The row lock a change takes on its subject before anything else, so that it and an erasure
-/// or a restriction of the subject happen one after the other, never interleaved. Taking it
-/// first is also the lock order that keeps them free of deadlocks: an erasure locks the subject,
-/// then its consents and authorizations; every change locks the subject, then those rows.
-///
-/// A change that will also update the subject's row later in its transaction must take
-/// [`Lock::NoKeyUpdate`] up front, never [`Lock::KeyShare`] and then an `UPDATE`: two such
-/// transactions holding the share lock would each wait for the other to upgrade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lock {
-    /// No lock: a read.
-    None,
-    /// Writes about the subject (consents, authorizations, disclosures, holds): they exclude an
-    /// erasure or restriction under way, and one another not at all.
-    KeyShare,
-    /// A rectification: it excludes an erasure or restriction and other rectifications.
-    NoKeyUpdate,
-    /// An erasure or restriction: it excludes every other change about the subject.
-    Update,
-}
-
-/// The subject's standing, taking `lock` on its row; `None` when there is no such subject.
-pub fn standing(
-    conn: &mut PgConnection,
-    id: SubjectId,
-    lock: Lock,
-) -> QueryResult<Option<Standing>> {
-    let query = subjects::table.find(id).select(Standing::as_select());
-    match lock {
-        Lock::None => query.first(conn),
-        Lock::KeyShare => query.for_key_share().first(conn),
-        Lock::NoKeyUpdate => query.for_no_key_update().first(conn),
-        Lock::Update => query.for_update().first(conn),
-    }
-    .optional()
-}
 
 /// A new subject (its version starts at the column default, 1).
 #[derive(Insertable)]
@@ -159,17 +115,15 @@ pub fn find_keyed(
         .filter(subjects::id.eq(id))
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found("subject"))?;
+        .ok_or_else(super::standing::unknown)?;
     open_keyed(found)
 }
 
 /// The subject with this id: 404 when there is none, 410 when it is erased.
 pub fn find(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectRow> {
     let (row, _) = find_keyed(conn, id)?;
-    match row.erased_at {
-        Some(at) => Err(ApiError::Erased(at)),
-        None => Ok(row),
-    }
+    Standing::of(Some((row.erased_at, row.restriction_ground.as_deref())))?.require()?;
+    Ok(row)
 }
 
 /// [`find`] with the subject's data key, holding the row for a rectification until the
@@ -178,12 +132,8 @@ pub fn find_for_rectification(
     conn: &mut PgConnection,
     id: SubjectId,
 ) -> ApiResult<(SubjectRow, Option<Cipher>)> {
-    standing(conn, id, Lock::NoKeyUpdate)?.ok_or_else(|| ApiError::not_found("subject"))?;
-    let (row, key) = find_keyed(conn, id)?;
-    match row.erased_at {
-        Some(at) => Err(ApiError::Erased(at)),
-        None => Ok((row, key)),
-    }
+    Standing::read(conn, id, Lock::NoKeyUpdate)?.require()?;
+    find_keyed(conn, id)
 }
 
 /// Every subject of `ids` that exists (in no particular order), still sealed, with its wrapped

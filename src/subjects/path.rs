@@ -4,7 +4,8 @@
 //! none, 410 `subject-erased` (with `erased_at`) for an erased one (see also
 //! [`crate::responses::NoSubject`]).
 
-use super::model::{self, Lock, Standing};
+use super::model::Lock;
+use super::standing::{self, Standing};
 use crate::access_log::Action;
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -76,33 +77,19 @@ pub fn require(conn: &mut PgConnection, id: SubjectId) -> ApiResult<SubjectId> {
     lock(conn, id, Lock::None).map(|_| id)
 }
 
-/// The existence check taking `lock` on the subject's row: 404, 410, or the restriction in force.
+/// The existence check taking `lock` on the subject's row: 404, 410, or the restriction in force
+/// (the rule is [`Standing::require`]).
 pub fn lock(
     conn: &mut PgConnection,
     id: SubjectId,
     lock: Lock,
 ) -> ApiResult<Option<RestrictionGround>> {
-    match model::standing(conn, id, lock)? {
-        None => Err(not_found()),
-        Some(standing) => restriction_of(&standing),
-    }
-}
-
-/// 410 for an erased subject, else its restriction in force.
-fn restriction_of(standing: &Standing) -> ApiResult<Option<RestrictionGround>> {
-    if let Some(at) = standing.erased_at {
-        return Err(ApiError::Erased(at));
-    }
-    standing
-        .restriction_ground
-        .as_deref()
-        .map(RestrictionGround::from_db)
-        .transpose()
+    Standing::read(conn, id, lock)?.require()
 }
 
 /// The answer for a subject path naming no subject.
 pub fn not_found() -> ApiError {
-    ApiError::not_found("subject")
+    standing::unknown()
 }
 
 impl FromRequest for SubjectPath {

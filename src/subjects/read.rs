@@ -5,6 +5,7 @@
 //! the commit, so decryption never lengthens a batch.
 
 use super::model::{find_many_sealed, Keyed};
+use super::standing::Standing;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
 use crate::domain::ids::SubjectId;
@@ -34,7 +35,11 @@ impl GroupOp for ReadSubject {
             .iter()
             .map(|(id, entry)| {
                 let row = found.get(id).cloned();
-                if row.as_ref().is_some_and(|r| r.0.erased_at.is_none()) {
+                // Logged only when the rule lets the read answer the subject.
+                let standing = row
+                    .as_ref()
+                    .map(|r| (r.0.erased_at, r.0.restriction_ground.as_deref()));
+                if Standing::of(standing).is_ok_and(Standing::is_present) {
                     entries.push(entry.clone());
                 }
                 row

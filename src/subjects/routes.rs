@@ -7,6 +7,7 @@ use super::model::{self, Filter, SubjectRow};
 use super::patch::SubjectPatch;
 use super::path::SubjectPath;
 use super::read::ReadSubject;
+use super::standing::{self, Standing};
 use super::{export, rectify};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
@@ -125,15 +126,12 @@ pub async fn get_subject(
         .await?;
     // The read and its entry go through group commit together (see subjects::read).
     let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
-    let sealed = state
-        .log_writer
-        .submit::<ReadSubject>((id, entry))
-        .await?
-        .ok_or_else(super::path::not_found)?;
-    if let Some(at) = sealed.0.erased_at {
-        return Err(ApiError::Erased(at));
-    }
-    let (row, _) = model::open_keyed(sealed)?;
+    let sealed = state.log_writer.submit::<ReadSubject>((id, entry)).await?;
+    let standing = sealed
+        .as_ref()
+        .map(|s| (s.0.erased_at, s.0.restriction_ground.as_deref()));
+    Standing::of(standing)?.require()?;
+    let (row, _) = model::open_keyed(sealed.ok_or_else(standing::unknown)?)?;
     Ok(one(HttpResponse::Ok(), &row))
 }
 

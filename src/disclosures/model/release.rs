@@ -5,6 +5,7 @@ use crate::db::schema::{disclosure_authorizations as auths, subjects};
 use crate::domain::ids::{RecipientId, SubjectId};
 use crate::error::ApiResult;
 use crate::subjects::model::Keyed;
+use crate::subjects::standing::Standing;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::HashSet;
@@ -65,11 +66,13 @@ pub fn lock_releasable_subjects(
         ))
         .for_key_share()
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, erased, restricted)| erased.is_none() && restricted.is_none())
-        .map(|(id, _, _)| id)
-        .collect())
+    let mut releasable = HashSet::new();
+    for (id, erased_at, ground) in rows {
+        if Standing::of(Some((erased_at, ground.as_deref())))?.may_disclose() {
+            releasable.insert(id);
+        }
+    }
+    Ok(releasable)
 }
 
 /// Up to `limit + 1` ids, after `cursor`, of the subjects whose data the recipient may receive
