@@ -143,6 +143,7 @@ use utoipa::{Modify, OpenApi};
         consents::api::Consent,
         consents::api::ConsentChange,
         consents::api::ConsentEvent,
+        consents::api::GuardianConsent,
         consents::api::EligibilityRequest,
         consents::versions::VersionText,
         consents::export::ExportedFlag,

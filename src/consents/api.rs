@@ -194,6 +194,22 @@ pub struct ConsentChange {
     /// The purpose version the person was shown; absent: the current one. Not the current
     /// one: 409 `purpose-version-stale`.
     pub purpose_version: Option<i32>,
+    /// For a subject under the version's `minimum_age`: the guardian who consents, another
+    /// subject 18 or older by their own personal code.
+    pub guardian: Option<GuardianConsent>,
+    /// For a subject without a personal code: staff confirm the person's age, with evidence.
+    pub age_confirmed: Option<bool>,
+    /// What proves the confirmed age, at most 2000 characters.
+    pub age_evidence: Option<String>,
+}
+
+/// A guardian's consent for a child.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GuardianConsent {
+    #[schema(value_type = uuid::Uuid)]
+    pub subject_id: SubjectId,
+    /// What proves the guardian's consent, at most 2000 characters.
+    pub evidence: String,
 }
 
 impl ConsentChange {
@@ -207,23 +223,59 @@ impl ConsentChange {
     }
 }
 
+impl ConsentChange {
+    /// The evidence as recorded: with a guardian's consent or a confirmed age, the RFC 8785 JSON
+    /// of `{"age_evidence"?, "evidence"?, "guardian_evidence"?}`.
+    pub fn recorded_evidence(&self) -> Option<String> {
+        let confirmed = self.age_confirmed == Some(true);
+        if self.guardian.is_none() && !confirmed {
+            return self.evidence();
+        }
+        let mut object = serde_json::Map::new();
+        if let (true, Some(age)) = (confirmed, &self.age_evidence) {
+            object.insert("age_evidence".into(), age.trim().into());
+        }
+        if let Some(evidence) = self.evidence() {
+            object.insert("evidence".into(), evidence.into());
+        }
+        if let Some(guardian) = &self.guardian {
+            object.insert("guardian_evidence".into(), guardian.evidence.trim().into());
+        }
+        // serde_json's map keeps keys sorted and prints without spaces.
+        serde_json::to_string(&object).ok()
+    }
+}
+
+/// A free-text evidence field: when present, no hidden text, not blank if `required`, at most
+/// [`MAX_EVIDENCE_CHARS`].
+fn check_evidence(field: &str, value: Option<&str>, required: bool) -> Option<FieldError> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty());
+    let Some(value) = value else {
+        return required.then(|| FieldError::new(field, "is required"));
+    };
+    let checked = check_controls(value, true).and_then(|()| {
+        if value.chars().count() > MAX_EVIDENCE_CHARS {
+            Err(format!("must be at most {MAX_EVIDENCE_CHARS} characters"))
+        } else {
+            Ok(())
+        }
+    });
+    checked.err().map(|message| FieldError::new(field, message))
+}
+
 impl Validate for ConsentChange {
     fn validate(&self) -> Vec<FieldError> {
-        let Some(evidence) = self.evidence() else {
-            return Vec::new();
-        };
-        let checked = check_controls(&evidence, true).and_then(|()| {
-            if evidence.chars().count() > MAX_EVIDENCE_CHARS {
-                Err(format!("must be at most {MAX_EVIDENCE_CHARS} characters"))
-            } else {
-                Ok(())
-            }
-        });
-        checked
-            .err()
-            .map(|message| FieldError::new("evidence", message))
-            .into_iter()
-            .collect()
+        let confirmed = self.age_confirmed == Some(true);
+        [
+            check_evidence("evidence", self.evidence.as_deref(), false),
+            check_evidence("age_evidence", self.age_evidence.as_deref(), confirmed),
+            self.guardian
+                .as_ref()
+                .and_then(|g| check_evidence("guardian.evidence", Some(&g.evidence), true)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 

@@ -52,6 +52,8 @@ pub struct PendingChange {
     pub request_id: String,
     /// The `consent.change` entry, appended when the change is recorded.
     pub entry: NewEntry,
+    /// The `consent.change` entry about the guardian, appended with it.
+    pub guardian_entry: Option<NewEntry>,
     /// The request's `Idempotency-Key`: its answer is stored in the batch's transaction.
     pub idempotency: Option<Key>,
 }

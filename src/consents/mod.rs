@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod children;
 pub mod confirm;
 pub mod confirm_routes;
 pub mod confirmation;

@@ -182,8 +182,9 @@ fn read_entry(caller: &Caller, subject: SubjectId) -> NewEntry {
         (status = 200, description = "The flag's new state", body = Consent,
             headers(("ETag" = String, description = "The id of the event that set this state"))),
         (status = 400, description = "Invalid body or subject id; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subject or purpose", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subject, purpose or guardian", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`purpose-version-stale`: `purpose_version` is not the current version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A grant under the version's `minimum_age`: `guardian-consent-required`, `guardian-not-adult` (the guardian is under 18 by their own code), or `age-unknown` (no personal code and no `age_confirmed`)", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]
 pub async fn set_consent(
@@ -204,14 +205,17 @@ pub async fn set_consent(
         .await?;
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
     let change = body.read().await?;
+    let guardian = check_age(&state, &caller, subject_id, &purpose, &change).await?;
     let pending = PendingChange {
         subject_id,
         purpose_id: purpose,
         status: change.status,
         method: change.method,
-        evidence: change.evidence(),
+        evidence: change.recorded_evidence(),
         purpose_version: change.purpose_version,
-        guardian: None,
+        guardian,
+        guardian_entry: guardian
+            .map(|g| caller.entry(Action::ConsentChange, Some(g), Outcome::Allowed)),
         actor: caller.actor.sub.clone(),
         request_id: caller.request_id.clone(),
         entry: caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed),
@@ -225,6 +229,46 @@ pub async fn set_consent(
         ChangeOutcome::Replayed(answer) => Ok(answer.respond()),
         ChangeOutcome::Refused(problem) => Err(problem.into()),
         ChangeOutcome::NoPurpose => Err(ApiError::not_found("purpose").into()),
+    }
+}
+
+/// The children's rule of a grant: the guardian to record, or the refusal (a refused guardian
+/// check is logged as a denied `consent.change` about the guardian).
+async fn check_age(
+    state: &AppState,
+    caller: &Caller,
+    subject: SubjectId,
+    purpose: &str,
+    change: &ConsentChange,
+) -> ApiResult<Option<SubjectId>> {
+    if change.status != crate::domain::consent::Decision::Granted {
+        return Ok(None);
+    }
+    let claim_guardian = change.guardian.as_ref().map(|g| g.subject_id);
+    let (confirmed, version) = (change.age_confirmed == Some(true), change.purpose_version);
+    let purpose = purpose.to_owned();
+    let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
+    let verdict = state
+        .db
+        .run(move |conn| {
+            let claim = super::children::Claim {
+                guardian: claim_guardian,
+                age_confirmed: confirmed,
+                purpose_version: version,
+                purpose: &purpose,
+            };
+            super::children::judge(conn, subject, &claim, today)
+        })
+        .await?;
+    match (verdict.refusal, verdict.guardian) {
+        (Some(refusal), guardian) => {
+            if let Some(guardian) = guardian {
+                let denied = caller.entry(Action::ConsentChange, Some(guardian), Outcome::Denied);
+                state.log_reads(vec![denied]).await?;
+            }
+            Err(refusal)
+        }
+        (None, guardian) => Ok(guardian),
     }
 }
 

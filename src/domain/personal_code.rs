@@ -1,6 +1,6 @@
 //! The Estonian personal identification code (isikukood), `GYYMMDDSSSC`.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// A valid isikukood: 11 digits, a century-and-sex digit, a real birth date and a correct check digit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,26 @@ impl PersonalCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The date of birth the code holds (checked real by [`Self::parse`]).
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        let digits: Vec<u32> = self.0.bytes().map(|b| u32::from(b - b'0')).collect();
+        let century = 1800 + 100 * (digits.first()?.div_ceil(2) - 1);
+        let number = |from: usize| digits[from] * 10 + digits[from + 1];
+        let year = i32::try_from(century + number(1)).ok()?;
+        NaiveDate::from_ymd_opt(year, number(3), number(5))
+    }
+}
+
+/// Full years from `birth` to `day`. A 29 February birthday falls on 1 March in other years.
+pub fn age_on(birth: NaiveDate, day: NaiveDate) -> i32 {
+    let years = day.year() - birth.year();
+    let birthday = NaiveDate::from_ymd_opt(day.year(), birth.month(), birth.day())
+        .or_else(|| NaiveDate::from_ymd_opt(day.year(), 3, 1));
+    match birthday {
+        Some(birthday) if day < birthday => years - 1,
+        _ => years,
+    }
 }
 
 /// The check digit of the first ten digits (EVS 585).
@@ -47,6 +67,21 @@ fn check_digit(first_ten: &[u32]) -> u32 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ages_count_full_years_and_a_leap_day_birthday_is_1_march() {
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        // The contract's example: born 2013-03-15, 13 on 2026-03-15, not the day before.
+        assert_eq!(age_on(day("2013-03-15"), day("2026-03-14")), 12);
+        assert_eq!(age_on(day("2013-03-15"), day("2026-03-15")), 13);
+        assert_eq!(age_on(day("2008-02-29"), day("2026-02-28")), 17);
+        assert_eq!(age_on(day("2008-02-29"), day("2026-03-01")), 18);
+        assert_eq!(age_on(day("2008-02-29"), day("2028-02-29")), 20);
+        let code = PersonalCode::parse("49403136526").unwrap();
+        assert_eq!(code.birth_date(), Some(day("1994-03-13")));
+        let code = PersonalCode::parse("37605030004").unwrap();
+        assert_eq!(code.birth_date(), Some(day("1976-05-03")));
+    }
 
     #[test]
     fn each_check_digit_branch_is_accepted() {

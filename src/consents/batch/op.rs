@@ -48,7 +48,9 @@ impl GroupOp for ChangeConsent {
             jobs.iter()
                 .zip(&outcomes)
                 .filter(|(_, outcome)| matches!(outcome, ChangeOutcome::Recorded { .. }))
-                .map(|(job, _)| job.entry.clone()),
+                .flat_map(|(job, _)| {
+                    std::iter::once(job.entry.clone()).chain(job.guardian_entry.clone())
+                }),
         );
         Ok(outcomes)
     }
@@ -102,6 +104,7 @@ fn apply_keyed(
             .ok_or_else(|| ApiError::internal("a change without an outcome"))?;
         if let ChangeOutcome::Recorded { event, flag, .. } = &outcome {
             entries.push(job.entry.clone());
+            entries.extend(job.guardian_entry.clone());
             if let Some(key) = &job.idempotency {
                 // A one-time token is never stored: a replay answers it as null.
                 let answer = answer_of(event, flag, None)?;
