@@ -9,10 +9,7 @@
 //! writes one access-log entry like the original's and changes nothing else. Without a key none
 //! of this costs a statement.
 
-mod commit;
 pub mod expiry;
-
-pub use commit::commit;
 
 use crate::access_log::{record, Action, NewEntry};
 use crate::at_rest::{self, Cipher, Place};
@@ -185,6 +182,24 @@ struct Stored {
     etag: Option<String>,
     entry_action: Option<String>,
     entry_subject_id: Option<uuid::Uuid>,
+}
+
+/// The shape every change with an `Idempotency-Key` ends with, named once: `change` (which
+/// makes the change and records its entry) runs in one transaction under `key`, and the answer is
+/// what it answered, or the stored answer of the request `key` repeats (logged like `entry`).
+pub async fn commit<F>(
+    db: &crate::db::Db,
+    key: Option<Key>,
+    entry: Option<NewEntry>,
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut PgConnection) -> ApiResult<Answer> + Send + 'static,
+{
+    let answer = db
+        .transaction(move |conn| run(conn, key.as_ref(), entry.as_ref(), change))
+        .await?;
+    Ok(answer.respond())
 }
 
 /// Runs `work` (which makes the change and writes `entry`) in the caller's transaction, unless
