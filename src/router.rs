@@ -80,6 +80,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(SUBJECT_CONSENT_RECEIPT).route(get().to(receipts::routes::receipt)))
         .service(resource(JWKS).route(get().to(receipts::routes::jwks)))
         .service(resource(CONSENTS).route(get().to(consents::export_routes::export_consents)))
+        .service(
+            resource(CONSENT_CONFIRMATIONS)
+                .route(post().to(consents::confirm_routes::confirm_consent)),
+        )
         .service(resource(CONSENTS_EXPIRING).route(get().to(consents::export_routes::expiring)))
         .service(
             resource(ELIGIBILITY)

@@ -484,3 +484,81 @@ async fn a_followed_consent_must_be_an_opt_in_purpose_of_a_consent_authorization
         before
     );
 }
+
+/// The payload of a compact JWS, unverified (tests/receipts.rs checks the signatures).
+fn jws_payload(jws: &str) -> Value {
+    use base64::Engine;
+    let part = jws.split('.').nth(1).expect("a compact JWS");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[actix_web::test]
+async fn a_receipt_states_the_version_its_notice_termination_third_parties_and_state() {
+    let app = TestApp::spawn().await;
+    with_validity(&app, 6).await;
+    let subject = insert_subject(&app);
+    follower(&app, subject).await;
+    let flag = grant(&app, subject).await;
+    let history = app
+        .get(&format!("/v1/subjects/{subject}/consents/history"))
+        .await
+        .json();
+    let event = history["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(history["items"][0]["purpose_version"], 2);
+    let res = app
+        .get(&format!(
+            "/v1/subjects/{subject}/consents/history/{event}/receipt"
+        ))
+        .await;
+    res.assert_status(200);
+    let p = jws_payload(std::str::from_utf8(&res.body).unwrap());
+    let purpose = &p["services"][0]["purposes"][0];
+    let current = app.get(&format!("/v1/purposes/{PARTNERS}")).await.json();
+    assert_eq!(purpose["purposeVersion"], 2);
+    assert_eq!(purpose["noticeSha256"], current["text_sha256"]);
+    let expires: chrono::DateTime<chrono::Utc> =
+        flag["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        purpose["termination"],
+        expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert_eq!(purpose["thirdPartyName"], "Partner OÜ");
+    assert_eq!(purpose["thirdPartyDisclosure"], true);
+    assert_eq!(p["state"], "given");
+    assert_eq!(p["guardian"], Value::Null);
+    assert!(p["withdrawalMethod"]
+        .as_str()
+        .unwrap()
+        .contains("privacy@planpro.ee"));
+    assert!(p["storageLocation"].is_string() && p.get("policyUrl").is_some());
+    assert!(p.get("retention").is_some());
+
+    // A withdrawal's receipt terminates nothing further: "on withdrawal", state withdrawn.
+    put(
+        &app,
+        subject,
+        PARTNERS,
+        json!({"status": "withdrawn", "method": "email"}),
+    )
+    .await
+    .assert_status(200);
+    let history = app
+        .get(&format!("/v1/subjects/{subject}/consents/history"))
+        .await
+        .json();
+    let event = history["items"][0]["id"].as_str().unwrap();
+    let res = app
+        .get(&format!(
+            "/v1/subjects/{subject}/consents/history/{event}/receipt"
+        ))
+        .await;
+    let p = jws_payload(std::str::from_utf8(&res.body).unwrap());
+    assert_eq!(p["state"], "withdrawn");
+    assert_eq!(
+        p["services"][0]["purposes"][0]["termination"],
+        "on withdrawal"
+    );
+}

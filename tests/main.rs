@@ -12,6 +12,7 @@ mod auth;
 mod bounded;
 mod breaches;
 mod concurrency;
+mod consent_confirmation;
 mod consent_lifecycle;
 mod consent_versions;
 mod consents;

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod batch;
+pub mod confirm;
+pub mod confirm_routes;
 pub mod confirmation;
 pub mod eligibility_body;
 pub mod export;

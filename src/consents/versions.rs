@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// The longest text of a version in one language, in characters.
@@ -97,20 +96,7 @@ pub struct NewVersion {
     pub minimum_age: Option<i32>,
 }
 
-/// SHA-256 (hex) of the RFC 8785 JSON of a text object: members sorted, no spaces, strings
-/// escaped as serde_json does (ECMAScript's escaping, which RFC 8785 prescribes).
-pub fn text_sha256(et: &str, en: &str, ru: Option<&str>) -> ApiResult<String> {
-    let string = |s: &str| serde_json::to_string(s).map_err(ApiError::internal);
-    let mut canonical = format!(r#"{{"en":{},"et":{}"#, string(en)?, string(et)?);
-    if let Some(ru) = ru {
-        canonical.push_str(&format!(r#","ru":{}"#, string(ru)?));
-    }
-    canonical.push('}');
-    Ok(Sha256::digest(canonical.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
+pub use crate::domain::consent_state::notice_sha256 as text_sha256;
 
 fn check_text(value: Option<&str>, field: &str, required: bool, errors: &mut Vec<FieldError>) {
     let text = value.map_or("", str::trim);
@@ -293,6 +279,7 @@ impl TryFrom<VersionRow> for PurposeVersion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn the_text_hash_is_of_rfc_8785_json() {

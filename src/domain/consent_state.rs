@@ -6,6 +6,7 @@ use super::deadline::{plus_months, tallinn_date};
 use super::retention::tallinn_midnight;
 use super::stored::stored_enum;
 use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
 
 stored_enum! {
     /// The state of a flag, computed when read (the database's `consent_state`).
@@ -59,6 +60,25 @@ pub fn valid_through(given_at: DateTime<Utc>, months: u32) -> Option<NaiveDate> 
 /// `expires_at`: 00:00 Tallinn time on the day after D. `None` past the calendar's end.
 pub fn expires_at(given_at: DateTime<Utc>, months: u32) -> Option<DateTime<Utc>> {
     tallinn_midnight(valid_through(given_at, months)?.succ_opt()?)
+}
+
+/// SHA-256 (hex) of the RFC 8785 JSON of a text object: members sorted, no spaces, strings
+/// escaped as serde_json does (ECMAScript's escaping, which RFC 8785 prescribes).
+pub fn notice_sha256(
+    et: &str,
+    en: &str,
+    ru: Option<&str>,
+) -> Result<String, crate::error::ApiError> {
+    let string = |s: &str| serde_json::to_string(s).map_err(crate::error::ApiError::internal);
+    let mut canonical = format!(r#"{{"en":{},"et":{}"#, string(en)?, string(et)?);
+    if let Some(ru) = ru {
+        canonical.push_str(&format!(r#","ru":{}"#, string(ru)?));
+    }
+    canonical.push('}');
+    Ok(Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 #[cfg(test)]

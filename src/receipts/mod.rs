@@ -3,6 +3,7 @@
 //! transaction, so the person and anyone they show it to can check what was recorded without
 //! trusting the database. The keys are published at `/.well-known/jwks.json`.
 
+mod lifecycle;
 pub mod routes;
 
 use crate::db::schema::{consent_events, consent_receipts, purposes};
@@ -136,10 +137,10 @@ pub fn payload(
         "consentType": consent_type(event.basis, event.status),
         "piiCategory": ["contact"],
         "primaryPurpose": false,
-        "termination": "until withdrawn",
-        "thirdPartyDisclosure": discloses(event.purpose_id),
+        "termination": "on withdrawal",
+        "thirdPartyDisclosure": discloses(event.purpose_id) || third_parties.is_some(),
     });
-    if let (true, Some(names)) = (discloses(event.purpose_id), third_parties) {
+    if let Some(names) = third_parties {
         purpose["thirdPartyName"] = json!(names);
     }
     json!({
@@ -169,6 +170,10 @@ pub fn payload(
         "sensitive": false,
         "spiCat": [],
         "status": event.status,
+        "state": if event.status == "granted" { "given" } else { "withdrawn" },
+        "withdrawalMethod": format!("the privacy centre, or e-mail to {}", controller.email),
+        "retention": null,
+        "guardian": null,
     })
 }
 
@@ -186,42 +191,49 @@ fn descriptions(
         .collect())
 }
 
-/// For each subject among the events that consented to a purpose that discloses: the names of
-/// the recipients its current consent-based authorizations name, sorted and joined (one query).
+/// For each (subject, purpose) among the events: the names of the recipients of the subject's
+/// consent-based authorizations in force that follow the purpose (or, following none, of a
+/// purpose that discloses), sorted and joined (one query).
 fn third_parties(
     conn: &mut PgConnection,
     events: &[Event<'_>],
-) -> ApiResult<HashMap<SubjectId, String>> {
+) -> ApiResult<HashMap<(SubjectId, String), String>> {
     use crate::db::schema::{disclosure_authorizations as a, recipients as r};
-    let subjects: Vec<SubjectId> = events
-        .iter()
-        .filter(|e| discloses(e.purpose_id))
-        .map(|e| e.subject_id)
-        .collect();
-    if subjects.is_empty() {
-        return Ok(HashMap::new());
-    }
+    let subjects: Vec<SubjectId> = events.iter().map(|e| e.subject_id).collect();
     let now = Utc::now();
-    let rows: Vec<(SubjectId, String)> = a::table
+    let rows: Vec<(SubjectId, Option<String>, String)> = a::table
         .inner_join(r::table)
         .filter(a::subject_id.eq_any(&subjects))
         .filter(a::legal_basis.eq("consent"))
         .filter(a::revoked_at.is_null())
         .filter(a::valid_from.le(now))
         .filter(a::valid_until.is_null().or(a::valid_until.gt(now)))
-        .select((a::subject_id, r::name))
+        .select((a::subject_id, a::consent_purpose, r::name))
         .distinct()
         .order((a::subject_id, r::name))
         .load(conn)?;
-    let mut names: HashMap<SubjectId, String> = HashMap::new();
-    for (subject, name) in rows {
-        let joined = names.entry(subject).or_default();
-        if !joined.is_empty() {
-            joined.push_str(", ");
+    let mut names: HashMap<(SubjectId, String), Vec<String>> = HashMap::new();
+    for event in events {
+        let follows = |p: &Option<String>| match p {
+            Some(p) => p == event.purpose_id,
+            None => discloses(event.purpose_id),
+        };
+        let found: Vec<String> = rows
+            .iter()
+            .filter(|(s, p, _)| *s == event.subject_id && follows(p))
+            .map(|(_, _, name)| name.clone())
+            .collect();
+        if !found.is_empty() {
+            names.insert((event.subject_id, event.purpose_id.to_owned()), found);
         }
-        joined.push_str(&name);
     }
-    Ok(names)
+    Ok(names
+        .into_iter()
+        .map(|(key, mut list)| {
+            list.dedup();
+            (key, list.join(", "))
+        })
+        .collect())
 }
 
 /// Signs and stores the receipts of these events, in the caller's transaction: one statement,
@@ -233,15 +245,21 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
     let key = key()?;
     let described = descriptions(conn, events)?;
     let third = third_parties(conn, events)?;
-    let mut ids = Vec::with_capacity(events.len());
+    let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
+    let lifecycles = lifecycle::of(conn, &ids)?;
     let mut receipts = Vec::with_capacity(events.len());
     for event in events {
         let description = described
             .get(event.purpose_id)
             .map_or(event.purpose_id, String::as_str);
-        ids.push(event.id);
-        let names = third.get(&event.subject_id).map(String::as_str);
-        receipts.push(key.sign(&payload(event, description, names)));
+        let names = third
+            .get(&(event.subject_id, event.purpose_id.to_owned()))
+            .map(String::as_str);
+        let mut body = payload(event, description, names);
+        if let Some(lifecycle) = lifecycles.get(&event.id) {
+            lifecycle.stamp(&mut body, event.status)?;
+        }
+        receipts.push(key.sign(&body));
     }
     diesel::sql_query(
         "WITH k AS (INSERT INTO receipt_keys (kid, x) VALUES ($1, $2) ON CONFLICT DO NOTHING) \
