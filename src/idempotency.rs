@@ -184,6 +184,24 @@ struct Stored {
     entry_subject_id: Option<uuid::Uuid>,
 }
 
+/// The shape every change with an `Idempotency-Key` ends with, named once: `change` (which
+/// makes the change and records its entry) runs in one transaction under `key`, and the answer is
+/// what it answered, or the stored answer of the request `key` repeats (logged like `entry`).
+pub async fn commit<F>(
+    db: &crate::db::Db,
+    key: Option<Key>,
+    entry: Option<NewEntry>,
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut PgConnection) -> ApiResult<Answer> + Send + 'static,
+{
+    let answer = db
+        .transaction(move |conn| run(conn, key.as_ref(), entry.as_ref(), change))
+        .await?;
+    Ok(answer.respond())
+}
+
 /// Runs `work` (which makes the change and writes `entry`) in the caller's transaction, unless
 /// `key` names a request already answered: then that answer is repeated, with one entry like
 /// `entry` about the original's subject.

@@ -103,33 +103,28 @@ pub async fn create_purpose(
     caller.require(Scope::ConsentsWrite)?;
     let new = body.read().await?.check().map_err(ApiError::invalid)?;
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                let row = model::insert_purpose(
-                    conn,
-                    &model::NewPurposeRow {
-                        id: new.id.as_str(),
-                        basis: new.basis.as_str(),
-                        description_et: &new.et,
-                        description_en: &new.en,
-                    },
-                )?;
-                super::versions::insert_first(conn, &row.id, &new.et, &new.en)?;
-                let current = model::find_current(conn, &row.id)?
-                    .ok_or_else(|| ApiError::internal("a purpose without its first version"))?;
-                let location = format!("/v1/purposes/{}", row.id);
-                let etag = precondition::etag(row.current_version);
-                Ok(
-                    Answer::json(StatusCode::CREATED, &Purpose::try_from(current)?)?
-                        .location(location)
-                        .etag(etag),
-                )
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        let row = model::insert_purpose(
+            conn,
+            &model::NewPurposeRow {
+                id: new.id.as_str(),
+                basis: new.basis.as_str(),
+                description_et: &new.et,
+                description_en: &new.en,
+            },
+        )?;
+        super::versions::insert_first(conn, &row.id, &new.et, &new.en)?;
+        let current = model::find_current(conn, &row.id)?
+            .ok_or_else(|| ApiError::internal("a purpose without its first version"))?;
+        let location = format!("/v1/purposes/{}", row.id);
+        let etag = precondition::etag(row.current_version);
+        Ok(
+            Answer::json(StatusCode::CREATED, &Purpose::try_from(current)?)?
+                .location(location)
+                .etag(etag),
+        )
+    })
+    .await?)
 }
 
 /// Reads the subject's consent and opt-out flags: one per purpose, `unset` included.

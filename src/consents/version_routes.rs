@@ -72,46 +72,43 @@ pub async fn create_purpose_version(
     let entry = new
         .material
         .then(|| caller.entry(Action::PurposeVersion, None, Outcome::Allowed));
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), entry.as_ref(), |conn| {
-                let row = crate::db::schema::purposes::table
-                    .find(&purpose)
-                    .select(model::PurposeRow::as_select())
-                    .for_update()
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(|| ApiError::not_found("purpose"))?;
-                let errors = new.errors_for(Some(Basis::from_db(&row.basis)?));
-                if !errors.is_empty() {
-                    return Err(ApiError::invalid(errors));
-                }
-                if row.current_version != precondition::expected_version(&headers, "purpose")? {
-                    return Err(precondition::stale("purpose"));
-                }
-                let next = row.current_version + 1;
-                if let Some(entry) = &entry {
-                    let invalidated = diesel::sql_query(IN_FORCE_SQL)
-                        .bind::<Text, _>(&purpose)
-                        .get_result::<Count>(conn)?
-                        .n;
-                    let entry = entry
-                        .clone()
-                        .with_count(usize::try_from(invalidated).unwrap_or(0));
-                    crate::access_log::record(conn, &[entry])?;
-                }
-                let version = versions::insert_next(conn, &purpose, next, &new)?;
-                let location = format!("/v1/purposes/{purpose}/versions/{next}");
-                Ok(
-                    Answer::json(StatusCode::CREATED, &PurposeVersion::try_from(version)?)?
-                        .location(location)
-                        .etag(precondition::etag(next)),
-                )
-            })
+    Ok(
+        idempotency::commit(&state.db, key, entry.clone(), move |conn| {
+            let row = crate::db::schema::purposes::table
+                .find(&purpose)
+                .select(model::PurposeRow::as_select())
+                .for_update()
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| ApiError::not_found("purpose"))?;
+            let errors = new.errors_for(Some(Basis::from_db(&row.basis)?));
+            if !errors.is_empty() {
+                return Err(ApiError::invalid(errors));
+            }
+            if row.current_version != precondition::expected_version(&headers, "purpose")? {
+                return Err(precondition::stale("purpose"));
+            }
+            let next = row.current_version + 1;
+            if let Some(entry) = &entry {
+                let invalidated = diesel::sql_query(IN_FORCE_SQL)
+                    .bind::<Text, _>(&purpose)
+                    .get_result::<Count>(conn)?
+                    .n;
+                let entry = entry
+                    .clone()
+                    .with_count(usize::try_from(invalidated).unwrap_or(0));
+                crate::access_log::record(conn, &[entry])?;
+            }
+            let version = versions::insert_next(conn, &purpose, next, &new)?;
+            let location = format!("/v1/purposes/{purpose}/versions/{next}");
+            Ok(
+                Answer::json(StatusCode::CREATED, &PurposeVersion::try_from(version)?)?
+                    .location(location)
+                    .etag(precondition::etag(next)),
+            )
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Lists every version of a purpose, oldest first. Purposes are not personal data: no entry.

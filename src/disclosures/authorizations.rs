@@ -91,25 +91,22 @@ pub async fn create_authorization(
         created_at: now,
     };
     let entry = caller.entry(Action::DisclosureAuthorize, Some(subject), Outcome::Allowed);
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                path.lock(conn)?;
-                model::require_recipient(conn, row.recipient_id)?;
-                if let Some(purpose) = &row.consent_purpose {
-                    model::require_opt_in_purpose(conn, purpose)?;
-                }
-                model::insert_authorization(conn, &row, evidence.as_deref())?;
-                access_log::record(conn, &[entry])?;
-                // Read back with the recipient's status, which `active` depends on.
-                let stored = model::authorization(conn, subject, row.id)?;
-                let body = Authorization::from_row(stored, Utc::now())?;
-                single(StatusCode::CREATED, &body)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            path.lock(conn)?;
+            model::require_recipient(conn, row.recipient_id)?;
+            if let Some(purpose) = &row.consent_purpose {
+                model::require_opt_in_purpose(conn, purpose)?;
+            }
+            model::insert_authorization(conn, &row, evidence.as_deref())?;
+            access_log::record(conn, &[entry])?;
+            // Read back with the recipient's status, which `active` depends on.
+            let stored = model::authorization(conn, subject, row.id)?;
+            let body = Authorization::from_row(stored, Utc::now())?;
+            single(StatusCode::CREATED, &body)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Lists a subject's disclosure authorizations.
@@ -252,18 +249,15 @@ pub async fn revoke_authorization(
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let actor = caller.actor.sub.clone();
     let entry = caller.entry(Action::DisclosureRevoke, Some(subject), Outcome::Allowed);
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
-                model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
-                access_log::record(conn, &[entry])?;
-                let opened = model::authorization(conn, subject, id)?;
-                let body = Authorization::from_row(opened, Utc::now())?;
-                single(StatusCode::OK, &body)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
+            model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
+            access_log::record(conn, &[entry])?;
+            let opened = model::authorization(conn, subject, id)?;
+            let body = Authorization::from_row(opened, Utc::now())?;
+            single(StatusCode::OK, &body)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }

@@ -63,18 +63,15 @@ pub async fn create_hold(
         released_by: None,
     };
     let entry = caller.entry(Action::HoldCreate, Some(subject), Outcome::Allowed);
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                path.lock(conn)?;
-                model::insert(conn, &row)?;
-                access_log::record(conn, &[entry])?;
-                Answer::json(StatusCode::CREATED, &Hold::try_from(row)?)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            path.lock(conn)?;
+            model::insert(conn, &row)?;
+            access_log::record(conn, &[entry])?;
+            Answer::json(StatusCode::CREATED, &Hold::try_from(row)?)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Lists a subject's holds, released ones included, oldest first.
@@ -157,16 +154,13 @@ pub async fn release_hold(
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let actor = caller.actor.sub.clone();
     let entry = caller.entry(Action::HoldRelease, Some(subject), Outcome::Allowed);
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
-                let row = model::release(conn, subject, id, &reason, &actor)?;
-                access_log::record(conn, &[entry])?;
-                Answer::json(StatusCode::OK, &Hold::try_from(row)?)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
+            let row = model::release(conn, subject, id, &reason, &actor)?;
+            access_log::record(conn, &[entry])?;
+            Answer::json(StatusCode::OK, &Hold::try_from(row)?)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }

@@ -140,33 +140,28 @@ async fn record(
     report: Report,
 ) -> actix_web::Result<HttpResponse> {
     let key = idempotency::Key::of(req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                let row = model::lock(conn, id)?;
-                if report.owner.is_some_and(|owner| owner != row.recipient_id) {
-                    return Err(unknown());
-                }
-                outcomes::check(&row, report.completed_at)?;
-                if report.owner.is_some() && row.outcome.is_some() {
-                    return Err(recorded_already());
-                }
-                let recorded = Recorded {
-                    outcome: report.outcome,
-                    reason: trimmed(report.reason.as_deref()),
-                    completed_at: report.completed_at,
-                    by: match report.owner {
-                        Some(_) => "recipient",
-                        None => &caller.actor.sub,
-                    },
-                    override_reason: report.override_reason.as_deref().map(str::trim),
-                };
-                save(conn, &caller, &row, &recorded)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        let row = model::lock(conn, id)?;
+        if report.owner.is_some_and(|owner| owner != row.recipient_id) {
+            return Err(unknown());
+        }
+        outcomes::check(&row, report.completed_at)?;
+        if report.owner.is_some() && row.outcome.is_some() {
+            return Err(recorded_already());
+        }
+        let recorded = Recorded {
+            outcome: report.outcome,
+            reason: trimmed(report.reason.as_deref()),
+            completed_at: report.completed_at,
+            by: match report.owner {
+                Some(_) => "recipient",
+                None => &caller.actor.sub,
+            },
+            override_reason: report.override_reason.as_deref().map(str::trim),
+        };
+        save(conn, &caller, &row, &recorded)
+    })
+    .await?)
 }
 
 /// Records the outcome and its `notification.outcome` entry; the answer is the notice.

@@ -59,22 +59,17 @@ pub async fn create_webhook(
         .map_err(ApiError::internal)?
         .map_err(|message| ApiError::invalid_field("url", message))?;
     let secret = new_secret()?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                crate::recipients::model::find(conn, recipient)?;
-                let row = webhooks::insert(conn, recipient, &url, &secret)?;
-                let created = WebhookWithSecret::new(&row, Some(secret))?;
-                let withheld = WebhookWithSecret::new(&row, None)?;
-                let location = format!("/v1/recipients/{recipient}/webhooks/{}", row.id);
-                Answer::json(StatusCode::CREATED, &created)?
-                    .location(location)
-                    .replayed_as(&withheld)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        crate::recipients::model::find(conn, recipient)?;
+        let row = webhooks::insert(conn, recipient, &url, &secret)?;
+        let created = WebhookWithSecret::new(&row, Some(secret))?;
+        let withheld = WebhookWithSecret::new(&row, None)?;
+        let location = format!("/v1/recipients/{recipient}/webhooks/{}", row.id);
+        Answer::json(StatusCode::CREATED, &created)?
+            .location(location)
+            .replayed_as(&withheld)
+    })
+    .await?)
 }
 
 /// Lists a recipient's webhooks.

@@ -69,18 +69,13 @@ pub async fn create_recipient(
         updated_at: now,
     };
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                answer(
-                    StatusCode::CREATED,
-                    Recipient::from_row(model::insert(conn, &row)?)?,
-                )
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        answer(
+            StatusCode::CREATED,
+            Recipient::from_row(model::insert(conn, &row)?)?,
+        )
+    })
+    .await?)
 }
 
 /// Lists recipients.
@@ -189,14 +184,9 @@ pub async fn patch_recipient(
         contact_email: patch.contact_email.flatten(),
         status: patch.status.flatten().map(|s| s.as_str().to_owned()),
     };
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                let row = model::update(conn, id, changes, |version| version == expected)?;
-                answer(StatusCode::OK, Recipient::from_row(row)?)
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        let row = model::update(conn, id, changes, |version| version == expected)?;
+        answer(StatusCode::OK, Recipient::from_row(row)?)
+    })
+    .await?)
 }

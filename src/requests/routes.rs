@@ -140,24 +140,21 @@ pub async fn create_request(
     };
     let logged = entry(&caller, Action::RequestCreate, row.subject_id);
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&logged.clone()), |conn| {
-                let mut row = row;
-                if let Some(subject) = row.subject_id {
-                    crate::subjects::path::require(conn, subject)?;
-                    // A repeat is linked to the open request it repeats, never refused; it
-                    // keeps its own verification.
-                    row.duplicate_of = model::open_original(conn, &row.kind, subject)?;
-                }
-                model::insert(conn, &row)?;
-                access_log::record(conn, &[logged])?;
-                answer(StatusCode::CREATED, row)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(logged.clone()), move |conn| {
+            let mut row = row;
+            if let Some(subject) = row.subject_id {
+                crate::subjects::path::require(conn, subject)?;
+                // A repeat is linked to the open request it repeats, never refused; it
+                // keeps its own verification.
+                row.duplicate_of = model::open_original(conn, &row.kind, subject)?;
+            }
+            model::insert(conn, &row)?;
+            access_log::record(conn, &[logged])?;
+            answer(StatusCode::CREATED, row)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Reads one privacy request.

@@ -99,39 +99,34 @@ pub async fn create_task(
     let body = body.read().await?;
     let id = id.into_inner();
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                let request = model::lock(conn, id)?;
-                let subject = subject_of(&request)?;
-                require_open(&request)?;
-                let key = task_model::key_of(conn, subject)?;
-                let task = TaskId::new();
-                let row = TaskRow {
-                    id: task,
-                    request_id: id,
-                    title_enc: Some(task_model::seal_title(&key, &task, body.title.trim())),
-                    assignee: body.assignee.map(|a| a.trim().to_owned()),
-                    due_on: body.due_on,
-                    status: TaskStatus::Open.as_str().to_owned(),
-                    notification_id: None,
-                    note_enc: None,
-                    created_at: now(),
-                    completed_at: None,
-                    completed_by: None,
-                    version: 1,
-                };
-                task_model::insert(conn, &row)?;
-                access_log::record(
-                    conn,
-                    &[entry(&caller, Action::RequestUpdate, Some(subject))],
-                )?;
-                answer(conn, StatusCode::CREATED, row, Some(&key))
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        let request = model::lock(conn, id)?;
+        let subject = subject_of(&request)?;
+        require_open(&request)?;
+        let key = task_model::key_of(conn, subject)?;
+        let task = TaskId::new();
+        let row = TaskRow {
+            id: task,
+            request_id: id,
+            title_enc: Some(task_model::seal_title(&key, &task, body.title.trim())),
+            assignee: body.assignee.map(|a| a.trim().to_owned()),
+            due_on: body.due_on,
+            status: TaskStatus::Open.as_str().to_owned(),
+            notification_id: None,
+            note_enc: None,
+            created_at: now(),
+            completed_at: None,
+            completed_by: None,
+            version: 1,
+        };
+        task_model::insert(conn, &row)?;
+        access_log::record(
+            conn,
+            &[entry(&caller, Action::RequestUpdate, Some(subject))],
+        )?;
+        answer(conn, StatusCode::CREATED, row, Some(&key))
+    })
+    .await?)
 }
 
 /// Lists a request's tasks, in the order they were made.
@@ -222,36 +217,31 @@ pub async fn change_task(
     let expected = precondition::expected_version(req.headers(), "task")?;
     let (id, task) = ids.into_inner();
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), None, |conn| {
-                let request = model::lock(conn, id)?;
-                let mut row = task_model::lock(conn, id, task)?;
-                if row.version != expected {
-                    return Err(precondition::stale("task"));
-                }
-                require_open(&request)?;
-                let subject = subject_of(&request)?;
-                if body.status.is_some() && !task_model::is_open(&row) {
-                    return Err(conflict("task-closed", "the task is no longer open"));
-                }
-                // Only a note needs the subject's key: an erased subject's tasks still change.
-                let key = match body.note {
-                    Some(_) => Some(task_model::key_of(conn, subject)?),
-                    None => crate::at_rest::subject_key(conn, subject)?,
-                };
-                apply(&mut row, body, key.as_ref(), &caller.actor.sub);
-                task_model::update(conn, &row)?;
-                access_log::record(
-                    conn,
-                    &[entry(&caller, Action::RequestUpdate, Some(subject))],
-                )?;
-                answer(conn, StatusCode::OK, row, key.as_ref())
-            })
-        })
-        .await?;
-    Ok(answer.respond())
+    Ok(idempotency::commit(&state.db, key, None, move |conn| {
+        let request = model::lock(conn, id)?;
+        let mut row = task_model::lock(conn, id, task)?;
+        if row.version != expected {
+            return Err(precondition::stale("task"));
+        }
+        require_open(&request)?;
+        let subject = subject_of(&request)?;
+        if body.status.is_some() && !task_model::is_open(&row) {
+            return Err(conflict("task-closed", "the task is no longer open"));
+        }
+        // Only a note needs the subject's key: an erased subject's tasks still change.
+        let key = match body.note {
+            Some(_) => Some(task_model::key_of(conn, subject)?),
+            None => crate::at_rest::subject_key(conn, subject)?,
+        };
+        apply(&mut row, body, key.as_ref(), &caller.actor.sub);
+        task_model::update(conn, &row)?;
+        access_log::record(
+            conn,
+            &[entry(&caller, Action::RequestUpdate, Some(subject))],
+        )?;
+        answer(conn, StatusCode::OK, row, key.as_ref())
+    })
+    .await?)
 }
 
 fn apply(row: &mut TaskRow, change: TaskChange, key: Option<&crate::at_rest::Cipher>, actor: &str) {

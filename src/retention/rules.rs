@@ -82,17 +82,14 @@ pub async fn create_rule(
     };
     let logged = caller.entry(Action::RetentionUpdate, None, Outcome::Allowed);
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&logged.clone()), |conn| {
-                model::insert_rule(conn, &row)?;
-                access_log::record(conn, &[logged])?;
-                answer(StatusCode::CREATED, row)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(logged.clone()), move |conn| {
+            model::insert_rule(conn, &row)?;
+            access_log::record(conn, &[logged])?;
+            answer(StatusCode::CREATED, row)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Lists every retention rule.

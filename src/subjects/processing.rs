@@ -165,15 +165,12 @@ pub async fn erase_subject(
         require_verified: state.require_verified_requests,
         entry: entry.clone(),
     };
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry), |conn| {
-                Answer::json(StatusCode::OK, &erase(conn, &command)?)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            Answer::json(StatusCode::OK, &erase(conn, &command)?)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Restricts the processing of a subject's data (Art. 18).
@@ -273,14 +270,11 @@ where
         .authorized_write(state, caller, req, (Scope::SubjectsWrite, action), body)
         .await?;
     let entry = caller.entry(action, Some(id), Outcome::Allowed);
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                let row = change(conn, id, body, entry)?;
-                Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            let row = change(conn, id, body, entry)?;
+            Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }

@@ -85,17 +85,14 @@ pub async fn create_subject(
         .map_or(now, |at| at.trunc_subsecs(6));
     let id = SubjectId::new();
     let entry = caller.entry(Action::SubjectCreate, Some(id), Outcome::Allowed);
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry.clone()), |conn| {
-                let row = model::insert(conn, id, data, now, last_activity_at)?;
-                access_log::record(conn, &[entry])?;
-                Ok(answer_one(StatusCode::CREATED, &row)?.location(format!("/v1/subjects/{id}")))
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            let row = model::insert(conn, id, data, now, last_activity_at)?;
+            access_log::record(conn, &[entry])?;
+            Ok(answer_one(StatusCode::CREATED, &row)?.location(format!("/v1/subjects/{id}")))
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// One subject as a storable answer, with its version as the `ETag`.
@@ -242,15 +239,12 @@ pub async fn rectify_subject(
         privacy_request_id,
         entry: entry.clone(),
     };
-    let answer = state
-        .db
-        .transaction(move |conn| {
-            idempotency::run(conn, key.as_ref(), Some(&entry), |conn| {
-                answer_one(StatusCode::OK, &rectify::apply(conn, request)?)
-            })
+    Ok(
+        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            answer_one(StatusCode::OK, &rectify::apply(conn, request)?)
         })
-        .await?;
-    Ok(answer.respond())
+        .await?,
+    )
 }
 
 /// Lists a subject's rectifications, oldest first.
