@@ -179,6 +179,7 @@ fn read_entry(caller: &Caller, subject: SubjectId) -> NewEntry {
         (status = 400, description = "Invalid body or subject id; `errors` names every bad field", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject, purpose or guardian", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`purpose-version-stale`: `purpose_version` is not the current version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The subject was erased (`subject-erased`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A grant under the version's `minimum_age`: `guardian-consent-required`, `guardian-not-adult` (the guardian is under 18 by their own code), or `age-unknown` (no personal code and no `age_confirmed`)", body = crate::error::Problem, content_type = "application/problem+json"),
         Auth<ConsentsWrite>, JsonBody, Unavailable,
     ))]

@@ -124,7 +124,7 @@ fn request_headers() -> [Value; 2] {
             "in": "header",
             "required": false,
             "description": "Your id for this request (such as `portal-2026-11-30-0001`), stored in the access log and returned in the answer's `X-Request-Id`. Up to 128 letters, digits, `-`, `_`, `.` and `:`; any other value is replaced by a generated id, as is a missing one.",
-            "schema": {"type": "string", "maxLength": 128}
+            "schema": {"type": "string"}
         }),
         json!({
             "name": "X-Access-Purpose",
