@@ -1,8 +1,6 @@
 //! Bearer-JWT authentication and scope checks.
 
-use crate::config::{JwtKey, PublicKeyAlgorithm};
-use crate::error::ApiError;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -11,7 +9,10 @@ mod claims;
 pub use claims::Claims;
 pub mod jwks;
 mod refusal;
-use refusal::describe;
+pub mod subject;
+mod verifier;
+pub use subject::SubjectLogin;
+pub use verifier::Verifier;
 
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -123,12 +124,16 @@ impl Scope {
     }
 }
 
-/// An authenticated caller: who, with which scopes, and for partners which recipient.
+/// An authenticated caller: who, with which scopes, and for partners which recipient; for a
+/// person's own token, their login (no scope: every staff and partner endpoint refuses it).
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// What the access log records as the actor: the token's `sub`, or for a person
+    /// `subject:<id>` once matched (never their code).
     pub sub: String,
     scopes: u32,
     pub recipient_id: Option<Uuid>,
+    pub login: Option<Arc<SubjectLogin>>,
 }
 
 impl Actor {
@@ -138,151 +143,23 @@ impl Actor {
             sub: sub.into(),
             scopes: scopes.iter().fold(0, |acc, s| acc | s.bit()),
             recipient_id,
+            login: None,
+        }
+    }
+
+    /// A person calling with their own token, not yet matched to a record.
+    pub fn person(login: SubjectLogin) -> Self {
+        Self {
+            sub: subject::UNKNOWN_SUBJECT.to_owned(),
+            scopes: 0,
+            recipient_id: None,
+            login: Some(Arc::new(login)),
         }
     }
 
     /// True when the token carries the scope.
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes & scope.bit() != 0
-    }
-}
-
-/// Verifies tokens with the configured key or key set.
-pub struct Verifier {
-    keys: Keys,
-    /// The checks of every token: required claims, issuer, audience, leeway.
-    base: Validation,
-}
-
-enum Keys {
-    /// One key and the validation accepting only its algorithm.
-    One(Box<(DecodingKey, Validation)>),
-    /// An identity provider's set: each token names its key by `kid`.
-    Set(Arc<jwks::KeySet>),
-}
-
-fn single_algorithm(key: &JwtKey) -> Algorithm {
-    match key {
-        JwtKey::PublicKey { algorithm, .. } => match algorithm {
-            PublicKeyAlgorithm::Rs256 => Algorithm::RS256,
-            PublicKeyAlgorithm::Es256 => Algorithm::ES256,
-            PublicKeyAlgorithm::EdDsa => Algorithm::EdDSA,
-        },
-        JwtKey::Secret(_) | JwtKey::Jwks(_) => Algorithm::HS256,
-    }
-}
-
-/// `base` accepting exactly one algorithm: the key's own, so no algorithm confusion.
-fn only(base: &Validation, algorithm: Algorithm) -> Validation {
-    let mut validation = base.clone();
-    validation.algorithms = vec![algorithm];
-    validation
-}
-
-impl Verifier {
-    /// A verifier for the configured key; a key set is fetched now and kept fresh from here on.
-    pub fn new(
-        key: &JwtKey,
-        issuer: Option<&str>,
-        audience: Option<&str>,
-    ) -> Result<Self, jsonwebtoken::errors::Error> {
-        let mut base = Validation::new(Algorithm::HS256);
-        base.leeway = 5;
-        base.validate_nbf = true;
-        let mut required = vec!["exp", "sub"];
-        required.extend(issuer.map(|_| "iss"));
-        required.extend(audience.map(|_| "aud"));
-        base.set_required_spec_claims(&required);
-        match issuer {
-            Some(iss) => base.set_issuer(&[iss]),
-            None => base.iss = None,
-        }
-        match audience {
-            Some(aud) => base.set_audience(&[aud]),
-            None => base.validate_aud = false,
-        }
-        let keys = match key {
-            JwtKey::Jwks(config) => Keys::Set(jwks::KeySet::start(config).map_err(|why| {
-                log::error!("{why}");
-                jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)
-            })?),
-            single => Keys::One(Box::new((
-                single.decoding_key()?,
-                only(&base, single_algorithm(single)),
-            ))),
-        };
-        Ok(Self { keys, base })
-    }
-
-    /// When the token names a key that the set lacks and a fetch may be made now: the set, to
-    /// refresh (waiting at most [`jwks::ON_DEMAND_WAIT`]) before [`Verifier::verify`].
-    pub fn needs_refresh(&self, token: &str) -> Option<Arc<jwks::KeySet>> {
-        let Keys::Set(set) = &self.keys else {
-            return None;
-        };
-        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
-        (set.get(&kid).is_none() && set.claim_on_demand()).then(|| Arc::clone(set))
-    }
-
-    /// Checks a bearer token and returns its actor.
-    pub fn verify(&self, token: &str) -> Result<Actor, ApiError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(ApiError::Unauthorized("the token is too large".into()));
-        }
-        let refused = |e: jsonwebtoken::errors::Error| {
-            ApiError::Unauthorized(format!("invalid token: {}", describe(&e, token)))
-        };
-        let data = match &self.keys {
-            Keys::One(one) => jsonwebtoken::decode::<Claims>(token, &one.0, &one.1),
-            Keys::Set(set) => {
-                let header = jsonwebtoken::decode_header(token).map_err(refused)?;
-                let kid = header.kid.ok_or_else(|| {
-                    ApiError::Unauthorized("invalid token: the header names no `kid`, and tokens are checked against the identity provider's key set".into())
-                })?;
-                let key = set.get(&kid).ok_or_else(|| {
-                    ApiError::Unauthorized("invalid token: the header's `kid` names no key of the identity provider's key set".into())
-                })?;
-                let validation = only(&self.base, key.algorithm);
-                jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
-            }
-        }
-        .map_err(refused)?;
-        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-        let times = bounds::Times {
-            exp: data.claims.exp,
-            iat: data.claims.iat,
-            nbf: data.claims.nbf,
-        };
-        bounds::check(&data.header, &times, now)
-            .map_err(|why| ApiError::Unauthorized(format!("invalid token: {why}")))?;
-
-        let claims = data.claims;
-        // The actor is stored in every record and log entry: control characters have no place
-        // there (a NUL cannot even be stored, and would fail a whole group commit of the log),
-        // nor have characters that would show a log reader another actor than the stored one.
-        if claims.sub.trim().is_empty()
-            || claims.sub.len() > 200
-            || crate::domain::text::check_controls(&claims.sub, false).is_err()
-        {
-            return Err(ApiError::Unauthorized("invalid token: bad `sub`".into()));
-        }
-        let mut scopes = 0;
-        for name in claims.scope.as_deref().unwrap_or("").split_whitespace() {
-            if let Some(scope) = Scope::from_name(name) {
-                scopes |= scope.bit();
-            }
-        }
-        let recipient_id = match claims.recipient_id.as_deref() {
-            None => None,
-            Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| {
-                ApiError::Unauthorized("invalid token: `recipient_id` is not a UUID".into())
-            })?),
-        };
-        Ok(Actor {
-            sub: claims.sub,
-            scopes,
-            recipient_id,
-        })
     }
 }
 
@@ -307,6 +184,10 @@ pub fn claims_for(sub: &str, scope: &str, recipient_id: Option<Uuid>, ttl_secs: 
         aud: None,
         scope: Some(scope.to_owned()),
         recipient_id: recipient_id.map(|id| id.to_string()),
+        acr: None,
+        amr: None,
+        jti: None,
+        auth_time: None,
     }
 }
 
@@ -342,8 +223,8 @@ mod tests {
 
     #[test]
     fn scopes_are_parsed_and_unknown_ones_ignored() {
-        let key = JwtKey::Secret(crate::config::Secret::new("k".repeat(32)));
-        let verifier = Verifier::new(&key, None, None).unwrap();
+        let key = crate::config::JwtKey::Secret(crate::config::Secret::new("k".repeat(32)));
+        let verifier = Verifier::new(&key, None, None, &Default::default()).unwrap();
         let token = sign(
             &"k".repeat(32),
             &claims_for("alice", "subjects:read bogus partner", None, 60),

@@ -9,6 +9,7 @@ mod narrow;
 mod reader;
 mod registers;
 pub mod secret;
+mod subject;
 use jwt::read_jwt_key;
 pub use jwt::{JwksConfig, JwksSource, JwtKey, PublicKeyAlgorithm};
 pub use narrow::{DatabaseSettings, SigningSettings};
@@ -16,6 +17,7 @@ use reader::Reader;
 pub use reader::{ConfigError, Env, Source};
 pub use registers::{PurposeEnforcement, RegisterSettings};
 pub use secret::Secret;
+pub use subject::{Acr, SubjectKeys, SubjectSettings};
 
 /// When the service runs retention by itself.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +68,8 @@ pub struct Config {
     /// `REQUIRE_VERIFIED_REQUESTS`: an erasure or restriction citing an unverified request is
     /// refused.
     pub require_verified_requests: bool,
+    /// Persons' own tokens (`SUBJECT_*`).
+    pub subject: SubjectSettings,
 }
 
 impl Config {
@@ -102,6 +106,7 @@ impl Config {
         let max_connections = r.number("MAX_CONNECTIONS", 10_000, 1000..=1_000_000);
         let data_dir = r.data_dir();
         let registers = RegisterSettings::read(&mut r);
+        let subject = SubjectSettings::read(&mut r, jwt_issuer.as_deref());
         let retention = RetentionSchedule {
             enabled: r.flag("RETENTION_AUTORUN", true),
             at: r.parsed_as(
@@ -144,6 +149,7 @@ impl Config {
             controller,
             notice_outcome_working_days,
             require_verified_requests,
+            subject,
         })
     }
 }

@@ -108,6 +108,8 @@ pub enum ApiError {
     TasksOpen(Vec<TaskId>),
     /// 401: no valid bearer token.
     Unauthorized(String),
+    /// 401 `insufficient-user-authentication`: a person's login is below this level (RFC 9470).
+    AcrTooLow(crate::config::Acr),
     /// 403 `insufficient-scope`: the token lacks this scope.
     MissingScope(&'static str),
     /// 503: the database (or the access log) cannot be reached now.
@@ -205,6 +207,15 @@ impl ApiError {
                 Vec::new(),
             ),
             Self::Unauthorized(detail) => ("unauthorized", detail.clone(), Vec::new()),
+            Self::AcrTooLow(min) => (
+                "insufficient-user-authentication",
+                format!(
+                    "the login's level of assurance (`acr`) must be at least `{}`: log in again \
+                     with a stronger means",
+                    min.as_str()
+                ),
+                Vec::new(),
+            ),
             Self::MissingScope(scope) => (
                 "insufficient-scope",
                 format!("the token lacks the scope `{scope}`"),
@@ -261,7 +272,7 @@ impl ResponseError for ApiError {
             Self::Validation { status, .. } | Self::Client { status, .. } => *status,
             Self::Erased(_) => StatusCode::GONE,
             Self::OnHold(_) | Self::Unconfirmed(_) | Self::TasksOpen(_) => StatusCode::CONFLICT,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::AcrTooLow(_) => StatusCode::UNAUTHORIZED,
             Self::MissingScope(_) => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -277,6 +288,16 @@ impl ResponseError for ApiError {
         match self {
             Self::Unauthorized(detail) => {
                 response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(detail)));
+            }
+            Self::AcrTooLow(min) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"{REALM}\", error=\"insufficient_user_authentication\", \
+                         acr_values=\"{}\"",
+                        min.as_str()
+                    ),
+                ));
             }
             Self::MissingScope(scope) => {
                 response.insert_header((

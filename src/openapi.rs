@@ -3,7 +3,7 @@
 pub mod route_table;
 
 use crate::{
-    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
+    access_log, consents, disclosures, holds, me, notices, ops, receipts, recipients, requests,
     retention, subjects,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         subjects::routes::create_subject,
         subjects::routes::list_subjects,
         subjects::routes::get_subject,
+        me::routes::get_me,
         subjects::routes::rectify_subject,
         subjects::routes::list_rectifications,
         subjects::routes::export_subject,
@@ -220,6 +221,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "subjects", description = "The persons whose data PlanPro keeps: records, rectification and the right of access"),
+        (name = "me", description = "The person's own view, with their own token (a subject token): their record"),
         (name = "consents", description = "Purposes of processing, consent and opt-out flags, eligibility checks"),
         (name = "recipients", description = "The organisations that may receive personal data"),
         (name = "disclosures", description = "Disclosure authorizations and the record of disclosures"),

@@ -14,6 +14,8 @@ pub const DOCS: &str = "/docs";
 
 /// Subjects: list, create.
 pub const SUBJECTS: &str = "/v1/subjects";
+/// The person's own record (a subject token).
+pub const ME: &str = "/v1/me";
 /// One subject: read, rectify.
 pub const SUBJECT: &str = "/v1/subjects/{id}";
 /// A subject's rectification history.

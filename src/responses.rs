@@ -95,6 +95,32 @@ impl IntoResponses for Bearer {
     }
 }
 
+/// What every `/v1/me` operation may answer about its token and the person: 401 (no valid token,
+/// or a login below `SUBJECT_MIN_ACR`), 403 (a staff or partner token), 404 `no-record`.
+pub struct Person;
+
+impl IntoResponses for Person {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        set(&[
+            (
+                "401",
+                "No valid bearer token, or a person's login below `SUBJECT_MIN_ACR` \
+                 (`insufficient-user-authentication`, with `WWW-Authenticate: Bearer \
+                 error=\"insufficient_user_authentication\", acr_values=...`, RFC 9470)",
+            ),
+            (
+                "403",
+                "Not a person's own token (staff and partner tokens lack `self`)",
+            ),
+            (
+                "404",
+                "No live record has the person's code (`no-record`); an erased person's code \
+                 is not kept, so it is answered the same",
+            ),
+        ])
+    }
+}
+
 /// 400 for a path id that is not a UUID.
 pub struct BadId;
 

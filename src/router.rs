@@ -4,7 +4,7 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, activities, breaches, consents, disclosures, holds, notices, ops, receipts,
+    access_log, activities, breaches, consents, disclosures, holds, me, notices, ops, receipts,
     recipients, requests, retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
@@ -53,6 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(hold::list_holds)),
         )
         .service(resource(SUBJECT_HOLD_RELEASE).route(post().to(hold::release_hold)))
+        // the person's own view
+        .service(resource(ME).route(get().to(me::routes::get_me)))
         // consents
         .service(
             resource(PURPOSES)

@@ -55,6 +55,7 @@ impl AppState {
             key,
             config.jwt_issuer.as_deref(),
             config.jwt_audience.as_deref(),
+            &config.subject,
         )
         .map_err(|e| std::io::Error::other(format!("unusable JWT key: {e}")))?;
         config

@@ -265,9 +265,13 @@ fn the_token_command_signs_what_the_service_accepts() {
     let claims: Claims = claims_for("bob", "subjects:read", None, 60);
     assert!(claims.exp > now());
     let token = planpro_privacy::auth::sign(SECRET, &claims).unwrap();
-    let verifier =
-        planpro_privacy::auth::Verifier::new(&JwtKey::Secret(Secret::new(SECRET)), None, None)
-            .unwrap();
+    let verifier = planpro_privacy::auth::Verifier::new(
+        &JwtKey::Secret(Secret::new(SECRET)),
+        None,
+        None,
+        &Default::default(),
+    )
+    .unwrap();
     let actor = verifier.verify(&token).unwrap();
     assert_eq!(actor.sub, "bob");
     assert!(actor.has(Scope::SubjectsRead) && !actor.has(Scope::SubjectsWrite));

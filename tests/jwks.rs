@@ -16,15 +16,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A JWKS endpoint serving whatever set it is given, counting its fetches.
-struct JwksServer {
-    url: String,
+pub struct JwksServer {
+    pub url: String,
     body: Arc<Mutex<String>>,
     hits: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
 impl JwksServer {
-    fn start(keys: &[Value]) -> Self {
+    pub fn start(keys: &[Value]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let url = format!(
@@ -90,11 +90,11 @@ impl Drop for JwksServer {
 }
 
 /// A signing key of the identity provider: its private PEM and its public JWK.
-struct IdpKey {
+pub struct IdpKey {
     kid: String,
     algorithm: Algorithm,
     private_pem: Vec<u8>,
-    jwk: Value,
+    pub jwk: Value,
 }
 
 fn openssl(args: &[&str]) -> Vec<u8> {
@@ -107,7 +107,7 @@ fn openssl(args: &[&str]) -> Vec<u8> {
 }
 
 /// A fresh Ed25519 (EdDSA) or P-256 (ES256) key pair.
-fn idp_key(kid: &str, algorithm: Algorithm) -> IdpKey {
+pub fn idp_key(kid: &str, algorithm: Algorithm) -> IdpKey {
     let dir = crate::harness::scratch("jwks");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key.pem");
@@ -146,6 +146,18 @@ fn idp_key(kid: &str, algorithm: Algorithm) -> IdpKey {
 }
 
 impl IdpKey {
+    /// A token with these claims, naming this key.
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(self.kid.clone());
+        let key = match self.algorithm {
+            Algorithm::EdDSA => EncodingKey::from_ed_pem(&self.private_pem),
+            _ => EncodingKey::from_ec_pem(&self.private_pem),
+        }
+        .unwrap();
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
     fn token_with_kid(&self, kid: Option<&str>) -> String {
         let mut header = Header::new(self.algorithm);
         header.kid = kid.map(str::to_owned);

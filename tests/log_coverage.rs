@@ -525,6 +525,18 @@ struct Builder {
 fn builders() -> Vec<Builder> {
     vec![
         Builder {
+            method: "GET",
+            template: "/v1/me",
+            action: "subject.read",
+            // Not checked: the person's own view is decided by `own_view`.
+            scope: Scope::SubjectsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
             method: "POST",
             template: "/v1/subjects",
             action: "subject.create",
@@ -1336,12 +1348,23 @@ struct Caller {
     sub: String,
     scopes: Vec<Scope>,
     recipient: Option<Uuid>,
+    /// For the person's own view: the personal code of their `self` token.
+    person: Option<&'static str>,
 }
 
 impl Caller {
     fn token(&self) -> String {
-        token_for(&self.sub, &self.scopes, self.recipient)
+        match self.person {
+            Some(code) => crate::me::self_token(&format!("EE{code}"), None),
+            None => token_for(&self.sub, &self.scopes, self.recipient),
+        }
     }
+}
+
+/// The person's own view (`/v1/me...`): called with a subject token, which has no scope, and
+/// refused to staff tokens whatever scopes they carry.
+fn own_view(b: &Builder) -> bool {
+    b.template == "/v1/me" || b.template.starts_with("/v1/me/")
 }
 
 struct Sent {
@@ -1515,13 +1538,14 @@ struct Refusal {
 fn refusals(b: &Builder, plan: &Plan) -> Vec<Refusal> {
     let no_scope = || Caller {
         sub: "coverage-no-scope".into(),
-        scopes: if b.scope == Scope::Partner {
+        scopes: if b.scope == Scope::Partner || own_view(b) {
             // Staff scopes, however many, do not open the partner endpoints.
             staff()
         } else {
             staff().into_iter().filter(|s| *s != b.scope).collect()
         },
         recipient: None,
+        person: None,
     };
     let mut refusals = vec![Refusal {
         what: "a token without the scope",
@@ -1544,6 +1568,7 @@ fn refusals(b: &Builder, plan: &Plan) -> Vec<Refusal> {
                 sub: "coverage-partner-without-recipient".into(),
                 scopes: vec![Scope::Partner],
                 recipient: None,
+                person: None,
             },
             code: "recipient-required",
             body: None,
@@ -1556,6 +1581,7 @@ fn refusals(b: &Builder, plan: &Plan) -> Vec<Refusal> {
                 sub: format!("partner-{other}"),
                 scopes: vec![Scope::Partner],
                 recipient: Some(other),
+                person: None,
             },
             code: "disclosure-not-authorized",
             body: None,
@@ -1605,11 +1631,19 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
         }
     }
 
-    let caller = if b.scope == Scope::Partner {
+    let caller = if own_view(b) {
+        Caller {
+            sub: format!("subject:{}", fx.subject),
+            scopes: vec![],
+            recipient: None,
+            person: Some(PERSONAL_CODE),
+        }
+    } else if b.scope == Scope::Partner {
         Caller {
             sub: format!("partner-{}", fx.partner),
             scopes: vec![Scope::Partner],
             recipient: Some(fx.partner),
+            person: None,
         }
     } else {
         // Only the scopes the operation needs.
@@ -1617,6 +1651,7 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
             sub: "coverage-staff".into(),
             scopes: needed_scopes(b),
             recipient: None,
+            person: None,
         }
     };
     let sent = send(app, b, &plan, plan.body.as_ref(), &caller, "allowed").await;

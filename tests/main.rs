@@ -34,6 +34,7 @@ mod jwks;
 mod jws;
 mod layers;
 mod log_coverage;
+mod me;
 mod never_fork;
 mod notice_lanes;
 mod notices;

@@ -165,6 +165,7 @@ fn the_token_command_prints_a_token_the_service_accepts() {
         &planpro_privacy::config::JwtKey::Secret(planpro_privacy::config::Secret::new(SECRET)),
         None,
         None,
+        &Default::default(),
     )
     .unwrap();
     assert_eq!(verifier.verify(&token).unwrap().sub, "cli");

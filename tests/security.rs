@@ -1630,6 +1630,8 @@ async fn personal_data_is_never_cacheable_and_no_response_may_be_sniffed() {
         .await;
     breach.assert_status(201);
     let breach = id_of(&breach);
+    crate::me::person(&app, crate::me::CODE).await;
+    let me_token = crate::me::self_token(&format!("EE{}", crate::me::CODE), None);
     let mut walked = 0;
     for (method, template) in operations() {
         if method != Method::GET {
@@ -1647,6 +1649,8 @@ async fn personal_data_is_never_cacheable_and_no_response_may_be_sniffed() {
         };
         let token = if template.starts_with("/v1/partner/") {
             partner.clone()
+        } else if template == "/v1/me" || template.starts_with("/v1/me/") {
+            me_token.clone()
         } else {
             staff_token.clone()
         };

@@ -15,6 +15,12 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
   JWT_JWKS_REFRESH_S    seconds between fetches of the key set, 10 to 86400 [default: 300]
   JWT_ISSUER            when set, tokens must carry this `iss`
   JWT_AUDIENCE          when set, tokens must carry this `aud`
+  SUBJECT_JWKS_URL      the key set of persons' own tokens (TARA, eeID) for /v1/me;
+                        SUBJECT_JWKS_FILE reads it from a file; needs the two below
+  SUBJECT_ISSUER        the `iss` of persons' tokens (not JWT_ISSUER)
+  SUBJECT_AUDIENCE      the `aud` persons' tokens must carry
+  SUBJECT_MIN_ACR       least level of a person's login: low, substantial or high
+                        [default: substantial]
   DB_POOL_SIZE          database connections, 1 to 1000 [default: 10]
   DB_POOL_TIMEOUT_MS    longest wait for a connection, 50 to 60000 [default: 2000]
   DB_STATEMENT_TIMEOUT_MS

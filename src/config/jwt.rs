@@ -157,20 +157,28 @@ fn read_pem(r: &mut Reader<'_>) -> Option<Vec<u8>> {
 
 /// `JWT_JWKS_URL` or `JWT_JWKS_FILE` (a file read at every refresh, not once like other `_FILE`s).
 fn read_jwks(r: &mut Reader<'_>) -> Option<JwksConfig> {
-    let url = r.raw("JWT_JWKS_URL");
+    read_key_set(r, "JWT")
+}
+
+/// `<PREFIX>_JWKS_URL` or `<PREFIX>_JWKS_FILE`, refreshed every `JWT_JWKS_REFRESH_S` (the subject
+/// identity provider's set shares the staff one's pace).
+pub(super) fn read_key_set(r: &mut Reader<'_>, prefix: &str) -> Option<JwksConfig> {
+    let (url_var, file_var) = (format!("{prefix}_JWKS_URL"), format!("{prefix}_JWKS_FILE"));
+    let url = r.raw(&url_var);
     // Not through `raw`: the file is the key set itself, read again at every refresh.
-    let file = r.source.get("JWT_JWKS_FILE").filter(|v| !v.is_empty());
+    let file = r.source.get(&file_var).filter(|v| !v.is_empty());
     let refresh = r.number("JWT_JWKS_REFRESH_S", 300, 10..=86_400);
     let source = match (url, file) {
         (Some(_), Some(_)) => {
-            r.problems
-                .push("JWT_JWKS_URL and JWT_JWKS_FILE are both set; set only one".to_owned());
+            r.problems.push(format!(
+                "{url_var} and {file_var} are both set; set only one"
+            ));
             return None;
         }
         (Some(url), None) => match check_url(url.trim()) {
             Ok(()) => JwksSource::Url(url.trim().to_owned()),
             Err(problem) => {
-                r.problems.push(format!("JWT_JWKS_URL: {problem}"));
+                r.problems.push(format!("{url_var}: {problem}"));
                 return None;
             }
         },
@@ -179,7 +187,7 @@ fn read_jwks(r: &mut Reader<'_>) -> Option<JwksConfig> {
             // Its keys are read when the service starts (`auth::jwks`), which refuses a bad set.
             if let Err(e) = std::fs::metadata(&path) {
                 r.problems
-                    .push(format!("JWT_JWKS_FILE: cannot read the file it names: {e}"));
+                    .push(format!("{file_var}: cannot read the file it names: {e}"));
                 return None;
             }
             JwksSource::File(path)

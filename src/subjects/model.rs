@@ -7,6 +7,7 @@ use super::standing::Standing;
 use crate::at_rest::{self, Cipher, Indexed, Wrapped};
 use crate::db::schema::{purposes, subject_keys, subjects};
 use crate::domain::ids::SubjectId;
+use crate::domain::personal_code::PersonalCode;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -180,6 +181,21 @@ pub fn list(
     rows.into_iter()
         .map(|row| open_keyed(row).map(|(row, _)| row))
         .collect()
+}
+
+/// The live (not erased) subject with this personal code, by its blind index: how a person's
+/// own token finds their record.
+pub fn live_id_by_personal_code(
+    conn: &mut PgConnection,
+    code: &PersonalCode,
+) -> ApiResult<Option<SubjectId>> {
+    let index = at_rest::blind_index(conn, Indexed::PersonalCode, code.as_str())?;
+    Ok(subjects::table
+        .filter(subjects::personal_code_bidx.eq(index))
+        .filter(subjects::erased_at.is_null())
+        .select(subjects::id)
+        .first(conn)
+        .optional()?)
 }
 
 /// Notes activity about a subject (a consent change or a staff disclosure record): its

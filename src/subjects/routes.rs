@@ -121,7 +121,12 @@ pub async fn get_subject(
     state
         .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
         .await?;
-    // The read and its entry go through group commit together (see subjects::read).
+    read_one(&state, &caller, id).await
+}
+
+/// The audited read of one subject, its answer and `subject.read` entry: the read and its entry
+/// go through group commit together (see subjects::read).
+pub async fn read_one(state: &AppState, caller: &Caller, id: SubjectId) -> ApiResult<HttpResponse> {
     let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
     let sealed = state.log_writer.submit::<ReadSubject>((id, entry)).await?;
     let standing = sealed
