@@ -2,13 +2,12 @@
 //! answer.
 
 use super::api::{Rectification, Subject, SubjectFields};
-use super::export::SubjectExport;
 use super::model::{self, Filter, SubjectRow};
 use super::patch::SubjectPatch;
 use super::path::SubjectPath;
 use super::read::ReadSubject;
+use super::rectify;
 use super::standing::{self, Standing};
-use super::{export, rectify};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -292,35 +291,4 @@ pub async fn list_rectifications(
             .collect::<Vec<_>>(),
         next_cursor: page.next_cursor,
     }))
-}
-
-/// Exports everything held about a subject: the right of access.
-///
-/// One document with the record and its source, consents and their history, disclosure
-/// authorizations and disclosures, every rectification, the access-log entries about the
-/// person, the purposes of processing and the recipient categories. Writes a `subject.export`
-/// access-log entry before answering.
-#[utoipa::path(get, path = paths::SUBJECT_EXPORT, tag = "subjects", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The subject's id")),
-    responses(
-        (status = 200, description = "Everything held about the subject", body = SubjectExport),
-        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
-    ))]
-pub async fn export_subject(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: SubjectPath,
-) -> ApiResult<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(
-            &caller,
-            Scope::SubjectsRead,
-            Action::SubjectExport,
-            Some(id),
-        )
-        .await?;
-    let document = state.db.run(move |conn| export::gather(conn, id)).await?;
-    log_read(&state, &caller, Action::SubjectExport, id).await?;
-    Ok(HttpResponse::Ok().json(document))
 }
