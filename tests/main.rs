@@ -31,6 +31,7 @@ mod harness;
 mod idempotency;
 mod instances;
 mod jwks;
+mod jws;
 mod layers;
 mod log_coverage;
 mod never_fork;
