@@ -10,6 +10,7 @@ mod reader;
 mod registers;
 pub mod secret;
 mod subject;
+pub use crate::domain::acr::Acr;
 use jwt::read_jwt_key;
 pub use jwt::{JwksConfig, JwksSource, JwtKey, PublicKeyAlgorithm};
 pub use narrow::{DatabaseSettings, SigningSettings};
@@ -17,7 +18,7 @@ use reader::Reader;
 pub use reader::{ConfigError, Env, Source};
 pub use registers::{PurposeEnforcement, RegisterSettings};
 pub use secret::Secret;
-pub use subject::{Acr, SubjectKeys, SubjectSettings};
+pub use subject::{SubjectKeys, SubjectSettings};
 
 /// When the service runs retention by itself.
 #[derive(Debug, Clone, Copy)]

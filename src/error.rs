@@ -109,7 +109,7 @@ pub enum ApiError {
     /// 401: no valid bearer token.
     Unauthorized(String),
     /// 401 `insufficient-user-authentication`: a person's login is below this level (RFC 9470).
-    AcrTooLow(crate::config::Acr),
+    AcrTooLow(crate::domain::acr::Acr),
     /// 403 `insufficient-scope`: the token lacks this scope.
     MissingScope(&'static str),
     /// 503: the database (or the access log) cannot be reached now.

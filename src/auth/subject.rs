@@ -3,8 +3,8 @@
 //! here, in memory, for the blind-index lookup: it is never printed, stored or logged (the
 //! actor of what such a token does is `subject:<id>`).
 
-use super::Claims;
-use crate::config::Acr;
+use super::claims::Claims;
+use crate::domain::acr::Acr;
 use crate::domain::personal_code::PersonalCode;
 use crate::error::ApiError;
 
@@ -124,9 +124,20 @@ mod tests {
     use super::*;
 
     fn claims(sub: &str, acr: Option<&str>) -> Claims {
-        let mut c = crate::auth::claims_for(sub, SELF_SCOPE, None, 60);
-        c.acr = acr.map(str::to_owned);
-        c
+        Claims {
+            sub: sub.to_owned(),
+            exp: 0,
+            iat: None,
+            nbf: None,
+            iss: None,
+            aud: None,
+            scope: Some(SELF_SCOPE.to_owned()),
+            recipient_id: None,
+            acr: acr.map(str::to_owned),
+            amr: None,
+            jti: None,
+            auth_time: None,
+        }
     }
 
     #[test]

@@ -3,14 +3,20 @@
 //! never check each other's tokens: a token's `iss` chooses the keys, and a subject token's
 //! issuer may not be the staff one.
 
+use super::actor::{Actor, Scope};
+use super::claims::Claims;
 use super::refusal::describe;
 use super::subject::{is_self_scope, unverified_issuer, SubjectLogin};
-use super::{bounds, jwks, Actor, Claims, Scope, MAX_TOKEN_BYTES};
-use crate::config::{Acr, JwksConfig, JwtKey, PublicKeyAlgorithm, SubjectSettings};
+use super::{bounds, jwks};
+use crate::config::{JwksConfig, JwtKey, PublicKeyAlgorithm, SubjectSettings};
+use crate::domain::acr::Acr;
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// Tokens longer than this are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// Verifies tokens with the configured keys.
 pub struct Verifier {

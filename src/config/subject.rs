@@ -2,38 +2,9 @@
 //! tokens (TARA, eeID), the issuer and audience those tokens carry, and the least assurance level
 //! a person's login must reach.
 
-use super::jwt::read_key_set;
+use super::jwt::{read_key_set, JwksConfig};
 use super::reader::Reader;
-use super::JwksConfig;
-
-/// An eIDAS level of assurance, as an `acr` claim names it; ordered from the weakest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Acr {
-    Low,
-    Substantial,
-    High,
-}
-
-impl Acr {
-    /// The level an `acr` value names.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "low" => Some(Self::Low),
-            "substantial" => Some(Self::Substantial),
-            "high" => Some(Self::High),
-            _ => None,
-        }
-    }
-
-    /// The level as `acr` writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Substantial => "substantial",
-            Self::High => "high",
-        }
-    }
-}
+use crate::domain::acr::Acr;
 
 /// Where persons' tokens come from and what they must carry.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! Validated value types (once a value of one of these types exists, it is valid) and the
 //! enums stored as text, each defined once for storage and the API alike.
 
+pub mod acr;
 pub mod consent;
 pub mod consent_state;
 pub mod country;
