@@ -1,6 +1,7 @@
 //! planpro-privacy: the service that makes PlanPro OÜ's privacy promises true in software.
 
 pub mod access_log;
+pub mod access_response;
 pub mod activities;
 pub mod at_rest;
 pub mod audit;

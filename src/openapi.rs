@@ -3,8 +3,8 @@
 pub mod route_table;
 
 use crate::{
-    access_log, consents, disclosures, holds, notices, ops, receipts, recipients, requests,
-    retention, subjects,
+    access_log, access_response, consents, disclosures, holds, notices, ops, receipts, recipients,
+    requests, retention, subjects,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         subjects::routes::rectify_subject,
         subjects::routes::list_rectifications,
         subjects::routes::export_subject,
+        access_response::routes::access_response,
         subjects::processing::erase_subject,
         subjects::processing::restrict_subject,
         subjects::processing::lift_restriction,
@@ -126,6 +127,20 @@ use utoipa::{Modify, OpenApi};
         subjects::export::PurposeOfProcessing,
         subjects::export::RecipientCategory,
         subjects::export::SubjectExport,
+        access_response::api::AccessResponse,
+        access_response::api::AccessConfirmation,
+        access_response::api::AccessController,
+        access_response::api::AccessPurpose,
+        access_response::api::AccessLegalBasis,
+        access_response::api::AccessRecipient,
+        access_response::api::AccessNotice,
+        access_response::api::AccessRetention,
+        access_response::api::AccessRetentionRule,
+        access_response::api::AccessHold,
+        access_response::api::AccessComplaint,
+        access_response::api::AccessRight,
+        access_response::api::AccessLogSummaryRow,
+        access_response::api::AccessOrganisation,
         crate::domain::subject_kind::SubjectKind,
         crate::domain::source_type::SourceType,
         crate::domain::language::Language,

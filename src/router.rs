@@ -4,8 +4,8 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, activities, breaches, consents, disclosures, holds, notices, ops, receipts,
-    recipients, requests, retention, subjects,
+    access_log, access_response, activities, breaches, consents, disclosures, holds, notices, ops,
+    receipts, recipients, requests, retention, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -43,6 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(resource(SUBJECT_RECTIFICATIONS).route(get().to(subject::list_rectifications)))
         .service(resource(SUBJECT_EXPORT).route(get().to(subject::export_subject)))
+        .service(
+            resource(SUBJECT_ACCESS_RESPONSE)
+                .route(get().to(access_response::routes::access_response)),
+        )
         .service(resource(SUBJECT_ERASURE).route(post().to(processing::erase_subject)))
         .service(resource(SUBJECT_RESTRICTION).route(post().to(processing::restrict_subject)))
         .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(processing::lift_restriction)))

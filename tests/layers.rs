@@ -26,6 +26,7 @@ const RESOURCES: &[&str] = &[
     "dpia",
     "activities",
     "art14",
+    "access_response",
 ];
 
 /// The wiring on top: it names every resource so that nothing below has to.
