@@ -141,6 +141,7 @@ use utoipa::{Modify, OpenApi};
         access_response::api::AccessRight,
         access_response::api::AccessLogSummaryRow,
         access_response::api::AccessOrganisation,
+        access_response::routes::Format,
         crate::domain::subject_kind::SubjectKind,
         crate::domain::source_type::SourceType,
         crate::domain::language::Language,

@@ -17,7 +17,9 @@ use actix_web::{web, HttpResponse};
 use std::collections::HashMap;
 
 /// `json` or `html`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = AccessResponseFormat)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Json,
     Html,
@@ -65,7 +67,7 @@ pub fn answer(response: &AccessResponse, format: Format) -> HttpResponse {
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
         ("lang" = Option<Language>, Query, description = "`et`, `en` (the default) or `ru`"),
-        ("format" = Option<String>, Query, description = "`json` (the default) or `html`"),
+        ("format" = Option<Format>, Query, description = "`json` (the default) or `html`"),
     ),
     responses(
         (status = 200, description = "The access response", body = AccessResponse,
