@@ -1,7 +1,6 @@
 //! planpro-privacy: the service that makes PlanPro OÜ's privacy promises true in software.
 
 pub mod access_log;
-pub mod access_response;
 pub mod activities;
 pub mod at_rest;
 pub mod audit;
@@ -39,6 +38,7 @@ pub mod request;
 pub mod requests;
 pub mod responses;
 pub mod retention;
+pub mod rights;
 pub mod router;
 pub mod server;
 pub mod state;

@@ -417,7 +417,7 @@ fn the_committed_rendering_is_current_and_self_contained() {
     assert_self_contained(&page);
     assert!(style_allowed(
         &page,
-        &planpro_privacy::access_response::html::content_security_policy()
+        &planpro_privacy::rights::access_response::html::content_security_policy()
     ));
 }
 

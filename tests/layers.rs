@@ -26,7 +26,6 @@ const RESOURCES: &[&str] = &[
     "dpia",
     "activities",
     "art14",
-    "access_response",
 ];
 
 /// The wiring on top: it names every resource so that nothing below has to.

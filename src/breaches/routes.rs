@@ -344,16 +344,15 @@ async fn change<B: DeserializeOwned + utoipa::ToSchema + Validate + Send + 'stat
         .authorize(caller, Scope::BreachesWrite, Action::BreachUpdate, None)
         .await?;
     let body = body.read().await?;
-    let expected = if_match.then(|| precondition::expected_version(req.headers(), "breach"));
+    // Judged after the 404, inside the transaction.
+    let if_match = if_match.then(|| precondition::IfMatch::of(req.headers(), "breach"));
     let entry = caller.entry(Action::BreachUpdate, None, Outcome::Allowed);
     let breach = state
         .db
         .transaction(move |conn| {
             let mut row = model::find(conn, id, true)?;
-            if let Some(expected) = expected {
-                if row.version != expected? {
-                    return Err(precondition::stale("breach"));
-                }
+            if let Some(if_match) = if_match {
+                if_match?.check(row.version)?;
             }
             apply(conn, &mut row, body)?;
             row.version += 1;

@@ -8,7 +8,7 @@ use crate::activities::api::{ActivityBody, RecordCategory, Transfer};
 use crate::domain::ids::SubjectId;
 use crate::domain::language::Language;
 use crate::error::{ApiError, ApiResult};
-use crate::subjects::export::{gather_in, SubjectExport};
+use crate::rights::export::{gather_in, SubjectExport};
 use chrono::{SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;

@@ -3,7 +3,7 @@
 
 use crate::activities::api::{Article, Transfer};
 use crate::domain::language::Language;
-use crate::subjects::export::SubjectExport;
+use crate::rights::export::SubjectExport;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;

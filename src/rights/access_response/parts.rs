@@ -10,7 +10,7 @@ use crate::domain::ids::SubjectId;
 use crate::domain::language::Language;
 use crate::domain::retention::{due_on, kept_through};
 use crate::error::{ApiError, ApiResult};
-use crate::subjects::export::SubjectExport;
+use crate::rights::export::SubjectExport;
 use diesel::PgConnection;
 use serde_json::Value;
 
