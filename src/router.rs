@@ -43,6 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(resource(SUBJECT_RECTIFICATIONS).route(get().to(subject::list_rectifications)))
         .service(resource(SUBJECT_EXPORT).route(get().to(right::export_subject)))
+        .service(
+            resource(SUBJECT_ACCESS_RESPONSE)
+                .route(get().to(rights::access_response::routes::access_response)),
+        )
         .service(resource(SUBJECT_ERASURE).route(post().to(right::erase_subject)))
         .service(resource(SUBJECT_RESTRICTION).route(post().to(right::restrict_subject)))
         .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(right::lift_restriction)))
