@@ -260,6 +260,7 @@ impl Modify for BearerAuth {
 fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         crate::activities::doc::Doc::openapi(),
+        crate::art14::doc::Doc::openapi(),
         crate::breaches::doc::Doc::openapi(),
     ]
 }

@@ -6,6 +6,7 @@
 mod access_log;
 mod activities;
 mod address_rule;
+mod art14;
 mod at_rest;
 mod audit;
 mod auth;

@@ -129,6 +129,7 @@ fn merged(
             "updated_at",
             "last_activity_at",
             "restriction",
+            "art14",
         ] {
             fields.remove(kept);
         }
