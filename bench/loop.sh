@@ -34,37 +34,12 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-if [ -z "$BIN" ]; then
-  say "cargo build --release"
-  cargo build --release --quiet --bin planpro-privacy
-  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/planpro-privacy
-fi
-mkdir -p "$OUT"
-rm -rf "$DATA"
-BASE=http://127.0.0.1:$PORT
-DATA_DIR=$DATA BIND_ADDR=127.0.0.1:$PORT RETENTION_AUTORUN=false RUST_LOG=warn \
-  "$BIN" serve >"$OUT/loop-service.log" 2>&1 &
-SERVICE_PID=$!
-cleanup() {
-  kill -TERM "$SERVICE_PID" 2>/dev/null || true
-  wait "$SERVICE_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-for _ in $(seq 1 600); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz" || true)" = 200 ] && break
-  sleep 0.1
-done
-TOKEN=$(awk '/^development token/ {getline; print; exit}' "$OUT/loop-service.log")
-[ -n "$TOKEN" ] || { echo "no development token in $OUT/loop-service.log" >&2; exit 1; }
-SOCK=$DATA/postgres/run
-scalar() { psql -h "$SOCK" -U postgres -X -At -v ON_ERROR_STOP=1 -c "$1" planpro; }
-api() { curl -s -f -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
+. "$ROOT/bench/lib.sh"
+bench_build
+bench_start_service loop RETENTION_AUTORUN=false
 
 say "arranging: a recipient with $N_NOTICES notices, $N_REQUESTS privacy requests"
-RECIPIENT=$(api -X POST "$BASE/v1/recipients" \
-  -d '{"name":"Bench OÜ","category":"platform_service_provider","contact_email":"b@bench.ee"}' \
-  | sed 's/.*"id":"\([^"]*\)".*/\1/')
+RECIPIENT=$(bench_recipient)
 started=$SECONDS
 scalar "INSERT INTO subjects (id, version, kind, source_type, created_at, updated_at)
           SELECT gen_random_uuid(), 1, 'client', 'data_subject', now(), now()

@@ -32,45 +32,19 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-if [ -z "$BIN" ]; then
-  say "cargo build --release (service and receiver)"
-  cargo build --release --quiet --bin planpro-privacy --example webhook_receiver
-  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/planpro-privacy
-fi
+. "$ROOT/bench/lib.sh"
+bench_build --example webhook_receiver
 RECEIVER=$(dirname "$BIN")/examples/webhook_receiver
 [ -x "$RECEIVER" ] || { echo "no receiver at $RECEIVER" >&2; exit 2; }
-mkdir -p "$OUT"
-rm -rf "$DATA"
 ARRIVALS=$OUT/notice-arrivals.txt
 RECV_PORT=$((PORT + 10))
-BASE=http://127.0.0.1:$PORT
-
+mkdir -p "$OUT"
 "$RECEIVER" "127.0.0.1:$RECV_PORT" "$ARRIVALS" &
-RECEIVER_PID=$!
-DATA_DIR=$DATA BIND_ADDR=127.0.0.1:$PORT WEBHOOK_ALLOW_PRIVATE=true RUST_LOG=warn \
-  "$BIN" serve >"$OUT/notices-service.log" 2>&1 &
-SERVICE_PID=$!
-cleanup() {
-  kill -TERM "$SERVICE_PID" 2>/dev/null || true
-  wait "$SERVICE_PID" 2>/dev/null || true
-  kill "$RECEIVER_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-for _ in $(seq 1 600); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz" || true)" = 200 ] && break
-  sleep 0.1
-done
-TOKEN=$(awk '/^development token/ {getline; print; exit}' "$OUT/notices-service.log")
-[ -n "$TOKEN" ] || { echo "no development token in $OUT/notices-service.log" >&2; exit 1; }
-SOCK=$DATA/postgres/run
-scalar() { psql -h "$SOCK" -U postgres -X -At -v ON_ERROR_STOP=1 -c "$1" planpro; }
-api() { curl -s -f -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
+BENCH_PIDS+=($!)
+bench_start_service notices WEBHOOK_ALLOW_PRIVATE=true
 
 say "arranging: one recipient with a webhook, $((N_LATENCY + N_BULK)) subjects it received"
-RECIPIENT=$(api -X POST "$BASE/v1/recipients" \
-  -d '{"name":"Bench OÜ","category":"platform_service_provider","contact_email":"b@bench.ee"}' \
-  | sed 's/.*"id":"\([^"]*\)".*/\1/')
+RECIPIENT=$(bench_recipient)
 api -X POST "$BASE/v1/recipients/$RECIPIENT/webhooks" \
   -d "{\"url\":\"http://127.0.0.1:$RECV_PORT/hook\"}" >/dev/null
 scalar "INSERT INTO subjects (id, version, kind, source_type, created_at, updated_at)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark scripts in a tiny mode, so that they cannot rot: small data (10,000 subjects,
 # 100,000 access-log entries), 2 s per run, one round, with the debug build that `cargo test`
-# has already compiled. Timings are printed, never judged; it fails (non-zero) when a tool is
-# missing and cannot be installed, when a script breaks, or when the service answers anything
-# but 2xx. .ci/run calls it.
+# has already compiled; then the loop and notice scripts with a thousand rows or fewer. Timings
+# are printed, never judged; it fails (non-zero) when a tool is missing and cannot be installed,
+# when a script breaks, or when the service answers anything but 2xx. .ci/run calls it.
 #
 # A scenario whose endpoint is absent from the service's own /openapi.json (not merged yet) is
 # reported as SKIPPED; BENCH_STRICT=1 makes that a failure too. bench/run.sh always fails then.
@@ -25,5 +25,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq "${need[@]}"
 fi
 
-cargo build --quiet
-exec bench/run.sh --smoke --bin "${CARGO_TARGET_DIR:-target}/debug/planpro-privacy" "$@"
+cargo build --quiet --bin planpro-privacy --example webhook_receiver
+BIN=${CARGO_TARGET_DIR:-target}/debug/planpro-privacy
+bench/run.sh --smoke --bin "$BIN" "$@"
+bench/loop.sh --bin "$BIN" --notices 1000 --requests 1000 --runs 3
+bench/notices.sh --bin "$BIN" --latency 20 --bulk 500

@@ -4,8 +4,6 @@
 use crate::harness::{staff, Resp, TestApp};
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use base64::Engine;
 use planpro_privacy::auth::Scope;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -159,34 +157,6 @@ async fn unknown_purposes_rules_and_bad_fields_are_named_and_change_nothing() {
     );
 }
 
-/// Verifies a detached compact JWS over `body` with the published receipt key.
-async fn verify_detached(app: &TestApp, jws: &str, body: &[u8]) -> Value {
-    let jwks = app
-        .send(TestRequest::get().uri("/.well-known/jwks.json"))
-        .await
-        .json();
-    let parts: Vec<&str> = jws.split('.').collect();
-    assert_eq!(parts.len(), 3);
-    assert_eq!(parts[1], "", "detached: the payload part is empty");
-    let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();
-    let key = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == header["kid"])
-        .expect("the kid is published");
-    let public =
-        ed25519_compact::PublicKey::from_slice(&B64URL.decode(key["x"].as_str().unwrap()).unwrap())
-            .unwrap();
-    let signature =
-        ed25519_compact::Signature::from_slice(&B64URL.decode(parts[2]).unwrap()).unwrap();
-    let input = format!("{}.{}", parts[0], B64URL.encode(body));
-    public
-        .verify(input.as_bytes(), &signature)
-        .expect("the register's signature verifies over its exact bytes");
-    header
-}
-
 #[actix_web::test]
 async fn the_register_as_of_a_date_is_signed_over_its_exact_bytes() {
     let app = TestApp::spawn().await;
@@ -207,7 +177,11 @@ async fn the_register_as_of_a_date_is_signed_over_its_exact_bytes() {
     ));
     let res = app.get("/v1/ropa?as_of=2025-03-01").await;
     res.assert_status(200);
-    let header = verify_detached(&app, &res.header("x-signature-jws").unwrap(), &res.body).await;
+    let header = crate::jws::verify_detached(
+        &res.header("x-signature-jws").unwrap(),
+        &res.body,
+        &crate::jws::jwks(&app).await,
+    );
     assert_eq!(header["typ"], "ropa+jws");
     assert_eq!(header["alg"], "EdDSA");
     let register = res.json();
@@ -223,7 +197,11 @@ async fn the_register_as_of_a_date_is_signed_over_its_exact_bytes() {
     let csv = app.get("/v1/ropa?format=csv").await;
     csv.assert_status(200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
-    verify_detached(&app, &csv.header("x-signature-jws").unwrap(), &csv.body).await;
+    crate::jws::verify_detached(
+        &csv.header("x-signature-jws").unwrap(),
+        &csv.body,
+        &crate::jws::jwks(&app).await,
+    );
     let text = String::from_utf8(csv.body.clone()).unwrap();
     assert_eq!(text.lines().count(), 3, "{text}");
     assert!(text.contains("second owner") && text.contains("marketing lead"));

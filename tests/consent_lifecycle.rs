@@ -485,16 +485,6 @@ async fn a_followed_consent_must_be_an_opt_in_purpose_of_a_consent_authorization
     );
 }
 
-/// The payload of a compact JWS, unverified (tests/receipts.rs checks the signatures).
-fn jws_payload(jws: &str) -> Value {
-    use base64::Engine;
-    let part = jws.split('.').nth(1).expect("a compact JWS");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON")
-}
-
 #[actix_web::test]
 async fn a_receipt_states_the_version_its_notice_termination_third_parties_and_state() {
     let app = TestApp::spawn().await;
@@ -514,7 +504,7 @@ async fn a_receipt_states_the_version_its_notice_termination_third_parties_and_s
         ))
         .await;
     res.assert_status(200);
-    let p = jws_payload(std::str::from_utf8(&res.body).unwrap());
+    let p = crate::jws::payload_unverified(std::str::from_utf8(&res.body).unwrap());
     let purpose = &p["services"][0]["purposes"][0];
     let current = app.get(&format!("/v1/purposes/{PARTNERS}")).await.json();
     assert_eq!(purpose["purposeVersion"], 2);
@@ -555,7 +545,7 @@ async fn a_receipt_states_the_version_its_notice_termination_third_parties_and_s
             "/v1/subjects/{subject}/consents/history/{event}/receipt"
         ))
         .await;
-    let p = jws_payload(std::str::from_utf8(&res.body).unwrap());
+    let p = crate::jws::payload_unverified(std::str::from_utf8(&res.body).unwrap());
     assert_eq!(p["state"], "withdrawn");
     assert_eq!(
         p["services"][0]["purposes"][0]["termination"],

@@ -32,6 +32,7 @@ mod harness;
 mod idempotency;
 mod instances;
 mod jwks;
+mod jws;
 mod layers;
 mod log_coverage;
 mod never_fork;

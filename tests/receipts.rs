@@ -2,13 +2,11 @@
 //! JWK set (checked here with a second Ed25519 library), refused as a bearer token.
 
 use crate::harness::{staff, Resp, TestApp};
+use crate::jws::verify;
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use base64::Engine;
 use planpro_privacy::auth::Scope;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 use uuid::Uuid;
 
 async fn subject(app: &TestApp) -> Uuid {
@@ -49,41 +47,6 @@ async fn receipt(app: &TestApp, subject: Uuid, event: Uuid) -> Resp {
         None,
     )
     .await
-}
-
-/// Verifies a compact JWS with the JWK set (ed25519-compact) and returns header and payload.
-fn verify(jws: &str, jwks: &Value) -> (Value, Value) {
-    let parts: Vec<&str> = jws.split('.').collect();
-    assert_eq!(parts.len(), 3, "a compact JWS");
-    let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();
-    let payload: Value = serde_json::from_slice(&B64URL.decode(parts[1]).unwrap()).unwrap();
-    assert_eq!(header["alg"], "EdDSA");
-    let key = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == header["kid"])
-        .expect("the kid is published");
-    assert_eq!(
-        (key["kty"].as_str(), key["crv"].as_str()),
-        (Some("OKP"), Some("Ed25519"))
-    );
-    assert_eq!(
-        (key["use"].as_str(), key["alg"].as_str()),
-        (Some("sig"), Some("EdDSA"))
-    );
-    let x = key["x"].as_str().unwrap();
-    let thumbprint = B64URL.encode(Sha256::digest(
-        format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#).as_bytes(),
-    ));
-    assert_eq!(header["kid"], thumbprint, "kid is the RFC 7638 thumbprint");
-    let public = ed25519_compact::PublicKey::from_slice(&B64URL.decode(x).unwrap()).unwrap();
-    let signature =
-        ed25519_compact::Signature::from_slice(&B64URL.decode(parts[2]).unwrap()).unwrap();
-    public
-        .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
-        .expect("the receipt's signature verifies");
-    (header, payload)
 }
 
 #[actix_web::test]
