@@ -47,6 +47,7 @@ mod process;
 mod proofs;
 mod receipts;
 mod recipients;
+mod register_texts;
 mod request_loop;
 mod requests;
 mod retention;

@@ -54,12 +54,12 @@ pub struct Art14 {
     /// The version of the notice given.
     pub notice_version: Option<String>,
     /// The exemption recorded, if any.
-    pub exemption: Option<Exemption>,
+    pub exemption: Option<Art14Exemption>,
 }
 
 /// An Art. 14(5) exemption as recorded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Exemption {
+pub struct Art14Exemption {
     pub ground: ExemptionGround,
     /// Where the ground is documented.
     pub reference: Option<String>,
@@ -121,7 +121,7 @@ impl Validate for NewExemption {
 
 /// A person not yet told whose due date has passed (or passes before the day asked about).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DueSubject {
+pub struct Art14Due {
     #[schema(value_type = uuid::Uuid)]
     pub subject_id: SubjectId,
     pub due_on: NaiveDate,

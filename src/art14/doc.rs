@@ -9,14 +9,14 @@ use super::{api, routes};
     components(schemas(
         api::Art14,
         api::Art14State,
-        api::Exemption,
+        api::Art14Exemption,
         api::ExemptionGround,
         api::NoticeMethod,
         api::NewInformationNotice,
         api::InformationNotice,
         api::NewExemption,
-        api::DueSubject,
-        crate::pagination::Page<api::DueSubject>,
+        api::Art14Due,
+        crate::pagination::Page<api::Art14Due>,
     ))
 )]
 pub struct Doc;

@@ -3,7 +3,7 @@
 //! write nothing here and no lock order has to be kept with them. The writes here (a notice, an
 //! exemption, a subject's source) come after the subject's row lock, as every change does.
 
-use super::api::{Art14, Exemption, ExemptionGround, InformationNotice, NoticeMethod};
+use super::api::{Art14, Art14Exemption, ExemptionGround, InformationNotice, NoticeMethod};
 use super::rule;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::{InformationNoticeId, SubjectId};
@@ -59,7 +59,7 @@ impl StatusRow {
                 .map(NoticeMethod::from_db)
                 .transpose()?,
             notice_version: self.notice_version,
-            exemption: exemption.map(|ground| Exemption {
+            exemption: exemption.map(|ground| Art14Exemption {
                 ground,
                 reference: self.exemption_reference,
             }),
@@ -312,7 +312,7 @@ pub fn due_before(
     day: NaiveDate,
     after: Option<SubjectId>,
     limit: i64,
-) -> ApiResult<Vec<super::api::DueSubject>> {
+) -> ApiResult<Vec<super::api::Art14Due>> {
     let rows: Vec<DueRow> = diesel::sql_query(format!(
         "SELECT a.subject_id, a.counts_from, s.source_type, \
            (SELECT min(d.at) FROM disclosures d WHERE d.subject_id = a.subject_id) \
@@ -326,7 +326,7 @@ pub fn due_before(
     .load(conn)?;
     rows.into_iter()
         .map(|row| {
-            Ok(super::api::DueSubject {
+            Ok(super::api::Art14Due {
                 subject_id: row.subject_id,
                 due_on: rule::due_on(row.counts_from, row.first_disclosed_at),
                 source_type: SourceType::from_db(&row.source_type)?,

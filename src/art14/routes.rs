@@ -1,7 +1,7 @@
 //! Handlers of Art. 14 information: record a notice given, record an exemption, list the persons
 //! whose information is due.
 
-use super::api::{Art14, DueSubject, InformationNotice, NewExemption, NewInformationNotice};
+use super::api::{Art14, Art14Due, InformationNotice, NewExemption, NewInformationNotice};
 use super::model;
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
@@ -136,7 +136,7 @@ pub async fn record_art14_exemption(
         PageParams,
     ),
     responses(
-        (status = 200, description = "A page of persons", body = Page<DueSubject>),
+        (status = 200, description = "A page of persons", body = Page<Art14Due>),
         (status = 400, description = "A bad query parameter, named", body = Problem, content_type = "application/problem+json"),
         Auth<SubjectsRead>, LogUnavailable,
     ))]
