@@ -39,6 +39,7 @@ pub mod request;
 pub mod requests;
 pub mod responses;
 pub mod retention;
+pub mod rights;
 pub mod router;
 pub mod server;
 pub mod state;

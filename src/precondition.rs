@@ -11,7 +11,7 @@ pub fn etag(version: i32) -> String {
 }
 
 /// 412: the version named is not the current one.
-pub fn stale(what: &str) -> ApiError {
+fn stale(what: &str) -> ApiError {
     ApiError::client(
         StatusCode::PRECONDITION_FAILED,
         "precondition-failed",
@@ -39,7 +39,7 @@ impl PartialEq<Expected> for i32 {
 
 /// What `If-Match` names: exactly one strong entity tag, or `*`; none is 428, and a weak tag, a
 /// list or anything else that is not a version fails (412).
-pub fn expected_version(headers: &HeaderMap, what: &str) -> ApiResult<Expected> {
+fn expected_version(headers: &HeaderMap, what: &str) -> ApiResult<Expected> {
     let required = || {
         ApiError::client(
             StatusCode::PRECONDITION_REQUIRED,
@@ -62,6 +62,48 @@ pub fn expected_version(headers: &HeaderMap, what: &str) -> ApiResult<Expected> 
         .and_then(|v| v.parse().ok())
         .map(Expected::Version)
         .ok_or_else(|| stale(what))
+}
+
+/// A change made under `If-Match`, the one shape every versioned change takes: the header read
+/// before the transaction (428 without it, 412 when it names no version), then, with the row
+/// locked, [`IfMatch::check`] (412 unless the row is at the version named) and
+/// [`IfMatch::bump`] (the version the change gives the row, its new `ETag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch {
+    expected: Expected,
+    what: &'static str,
+}
+
+impl IfMatch {
+    /// What the request's `If-Match` names about `what` (the resource its problems name).
+    pub fn of(headers: &HeaderMap, what: &'static str) -> ApiResult<Self> {
+        Ok(Self {
+            expected: expected_version(headers, what)?,
+            what,
+        })
+    }
+
+    /// 412 unless `current` (the locked row's version) is the one named.
+    pub fn check(self, current: i32) -> ApiResult<()> {
+        if current == self.expected {
+            Ok(())
+        } else {
+            Err(self.stale())
+        }
+    }
+
+    /// The 412 of this change, for a row found changed after the check (a conditional update
+    /// that matched no row).
+    pub fn stale(self) -> ApiError {
+        stale(self.what)
+    }
+
+    /// [`IfMatch::check`], then the row's next version.
+    pub fn bump(self, version: &mut i32) -> ApiResult<()> {
+        self.check(*version)?;
+        *version += 1;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
     access_log, activities, art14, breaches, consents, disclosures, holds, notices, ops, receipts,
-    recipients, requests, retention, subjects,
+    recipients, requests, retention, rights, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -25,7 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use requests::changes as change;
     use requests::routes as request;
     use requests::tasks as task;
-    use subjects::processing;
+    use rights::routes as right;
     use subjects::routes as subject;
     cfg.route(HEALTHZ, get().to(ops::healthz))
         .route(READYZ, get().to(ops::readyz))
@@ -42,10 +42,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(patch().to(subject::rectify_subject)),
         )
         .service(resource(SUBJECT_RECTIFICATIONS).route(get().to(subject::list_rectifications)))
-        .service(resource(SUBJECT_EXPORT).route(get().to(subject::export_subject)))
-        .service(resource(SUBJECT_ERASURE).route(post().to(processing::erase_subject)))
-        .service(resource(SUBJECT_RESTRICTION).route(post().to(processing::restrict_subject)))
-        .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(processing::lift_restriction)))
+        .service(resource(SUBJECT_EXPORT).route(get().to(right::export_subject)))
+        .service(resource(SUBJECT_ERASURE).route(post().to(right::erase_subject)))
+        .service(resource(SUBJECT_RESTRICTION).route(post().to(right::restrict_subject)))
+        .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(right::lift_restriction)))
         // holds
         .service(
             resource(SUBJECT_HOLDS)

@@ -230,7 +230,8 @@ pub async fn change_activity(
     if !patch.is_object() {
         return Err(ApiError::invalid_field("body", "must be a JSON object").into());
     }
-    let expected = precondition::expected_version(req.headers(), "processing activity");
+    // Judged after the body's 400, inside the transaction.
+    let if_match = precondition::IfMatch::of(req.headers(), "processing activity");
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let id = id.into_inner();
     let logged = caller.entry(Action::RopaUpdate, None, Outcome::Allowed);
@@ -245,13 +246,10 @@ pub async fn change_activity(
                 let bytes = serde_json::to_vec(&doc).map_err(ApiError::internal)?;
                 let body = crate::extract::parse_object::<ActivityBody>(&bytes)?;
                 check_references(conn, &body)?;
-                if row.version != expected? {
-                    return Err(precondition::stale("processing activity"));
-                }
+                if_match?.bump(&mut row.version)?;
                 let status = body.status.unwrap_or(ActivityStatus::Active);
                 row.doc = completed(body)?;
                 row.status = status.as_str().to_owned();
-                row.version += 1;
                 row.updated_at = Utc::now().trunc_subsecs(6);
                 model::update(conn, &row, &actor)?;
                 access_log::record(conn, &[logged])?;

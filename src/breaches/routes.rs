@@ -361,7 +361,8 @@ async fn change<B: DeserializeOwned + utoipa::ToSchema + Validate + Send + 'stat
         .await?;
     let body = body.read().await?;
     let key = idempotency::Key::of(req, &caller.actor)?;
-    let expected = if_match.then(|| precondition::expected_version(req.headers(), "breach"));
+    // Judged after the 404, inside the transaction.
+    let if_match = if_match.then(|| precondition::IfMatch::of(req.headers(), "breach"));
     let entry = caller.entry(Action::BreachUpdate, None, Outcome::Allowed);
     let keyed = entry.clone();
     let answer = state
@@ -369,10 +370,8 @@ async fn change<B: DeserializeOwned + utoipa::ToSchema + Validate + Send + 'stat
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&keyed), |conn| {
                 let mut row = model::find(conn, id, true)?;
-                if let Some(expected) = expected {
-                    if row.version != expected? {
-                        return Err(precondition::stale("breach"));
-                    }
+                if let Some(if_match) = if_match {
+                    if_match?.check(row.version)?;
                 }
                 apply(conn, &mut row, body)?;
                 row.version += 1;

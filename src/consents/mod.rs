@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod confirm_routes;
 pub mod confirmation;
 pub mod eligibility_body;
+pub mod erasure;
 pub mod export;
 pub mod export_routes;
 pub mod model;

@@ -18,7 +18,7 @@ use crate::domain::ids::{EventId, SubjectId};
 use crate::domain::purpose_id;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
-use crate::pagination::{Page, Params};
+use crate::pagination::Page;
 use crate::paths;
 use crate::precondition;
 use crate::responses::{
@@ -290,29 +290,24 @@ pub async fn consent_history(
     path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(&caller, Scope::ConsentsRead, Action::ConsentRead, Some(id))
-        .await?;
-    let mut params = Params::new(query.into_inner());
-    let limit = params.limit();
-    let before = params.cursor::<EventId>();
-    let purpose = params.text("purpose", purpose_id::MAX_LEN);
-    params.finish()?;
-    let rows = state
-        .db
-        .run(move |conn| {
-            path.check(conn)?;
-            model::history(conn, id, purpose.as_deref(), before, Some(limit + 1))
-        })
-        .await?;
-    let events = rows
-        .into_iter()
-        .map(ConsentEvent::try_from)
-        .collect::<ApiResult<Vec<_>>>()?;
-    let page = Page::from_rows(events, limit, |e| e.id.to_string());
-    state.log_reads(vec![read_entry(&caller, id)]).await?;
-    Ok(HttpResponse::Ok().json(page))
+    path.read_page(
+        &state,
+        &caller,
+        (Scope::ConsentsRead, Action::ConsentRead),
+        query.into_inner(),
+        |params| {
+            let before = params.cursor::<EventId>();
+            (before, params.text("purpose", purpose_id::MAX_LEN))
+        },
+        |conn, id, (before, purpose), fetch| {
+            model::history(conn, id, purpose.as_deref(), before, Some(fetch))?
+                .into_iter()
+                .map(ConsentEvent::try_from)
+                .collect()
+        },
+        |e: &ConsentEvent| e.id.to_string(),
+    )
+    .await
 }
 
 /// Sorts up to 100,000 subject ids by whether they may be contacted for a purpose now.

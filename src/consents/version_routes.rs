@@ -68,7 +68,8 @@ pub async fn create_purpose_version(
     let new = body.read().await?;
     let purpose = purpose.into_inner();
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let headers = req.headers().clone();
+    // Judged after the 404 and the body's 400, inside the transaction.
+    let if_match = precondition::IfMatch::of(req.headers(), "purpose");
     let entry = new
         .material
         .then(|| caller.entry(Action::PurposeVersion, None, Outcome::Allowed));
@@ -85,10 +86,8 @@ pub async fn create_purpose_version(
             if !errors.is_empty() {
                 return Err(ApiError::invalid(errors));
             }
-            if row.current_version != precondition::expected_version(&headers, "purpose")? {
-                return Err(precondition::stale("purpose"));
-            }
-            let next = row.current_version + 1;
+            let mut next = row.current_version;
+            if_match?.bump(&mut next)?;
             if let Some(entry) = &entry {
                 let invalidated = diesel::sql_query(IN_FORCE_SQL)
                     .bind::<Text, _>(&purpose)

@@ -13,7 +13,7 @@ use crate::domain::disclosure::DataCategory;
 use crate::domain::ids::DisclosureId;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{self, Answer};
-use crate::pagination::{Page, Params};
+use crate::pagination::Page;
 use crate::paths;
 use crate::responses::{
     Auth, Bearer, DisclosuresRead, JsonBody, LogUnavailable, NoSubject, Unavailable,
@@ -205,40 +205,19 @@ pub async fn list_disclosures(
     path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let subject = path.id();
-    state
-        .authorize(
-            &caller,
-            Scope::DisclosuresRead,
-            Action::DisclosureRead,
-            Some(subject),
-        )
-        .await?;
-    let mut params = Params::new(query.into_inner());
-    let limit = params.limit();
-    let cursor = params.cursor::<DisclosureId>();
-    params.finish()?;
-    let rows = state
-        .db
-        .run(move |conn| {
-            path.check(conn)?;
-            model::disclosures_of(conn, subject, cursor, Some(limit))
-        })
-        .await?;
-    state
-        .log_reads(vec![caller.entry(
-            Action::DisclosureRead,
-            Some(subject),
-            Outcome::Allowed,
-        )])
-        .await?;
-    let items = rows
-        .into_iter()
-        .map(Disclosure::try_from)
-        .collect::<ApiResult<_>>()?;
-    Ok(
-        HttpResponse::Ok().json(Page::from_rows(items, limit, |d: &Disclosure| {
-            d.id.to_string()
-        })),
+    path.read_page(
+        &state,
+        &caller,
+        (Scope::DisclosuresRead, Action::DisclosureRead),
+        query.into_inner(),
+        |params| params.cursor::<DisclosureId>(),
+        |conn, subject, cursor, fetch| {
+            model::disclosures_of(conn, subject, cursor, Some(fetch))?
+                .into_iter()
+                .map(Disclosure::try_from)
+                .collect()
+        },
+        |d: &Disclosure| d.id.to_string(),
     )
+    .await
 }

@@ -33,6 +33,11 @@ pub fn active_hold(conn: &mut PgConnection, subject: SubjectId) -> QueryResult<O
         .optional()
 }
 
+/// [`active_hold`] as a scalar subquery about `{subject}`, for the erasure's read
+/// (`rights::erasure`), which asks it together with the consents in one statement.
+pub const ACTIVE_HOLD: &str = "SELECT h.id FROM holds h WHERE h.subject_id = {subject} \
+     AND h.released_at IS NULL ORDER BY h.id LIMIT 1";
+
 /// Inserts a hold.
 pub fn insert(conn: &mut PgConnection, row: &HoldRow) -> ApiResult<()> {
     diesel::insert_into(holds::table)

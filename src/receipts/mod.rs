@@ -275,6 +275,16 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
     Ok(())
 }
 
+/// The erasure's receipts (`rights::erasure`), as data-modifying CTEs of its one statement: the
+/// signed receipts `{jws}` of the events `{events}`, and the key `{kid}` / `{x}` listed among the
+/// published ones the first time it signs (not at all when nothing was signed).
+pub const ERASURE_RECEIPTS: &str =
+    "k AS (INSERT INTO receipt_keys (kid, x) SELECT {kid}, {x} WHERE cardinality({jws}::text[]) > 0 \
+           ON CONFLICT DO NOTHING), \
+     r AS (INSERT INTO consent_receipts (event_id, kid, jws) \
+           SELECT e, {kid}, j FROM unnest({events}::uuid[], {jws}::text[]) AS u(e, j) \
+           ON CONFLICT (event_id) DO NOTHING)";
+
 /// The receipt of one of the subject's events: stored, or (for an event recorded before
 /// receipts existed) signed now and stored. `None` when the subject has no such event.
 pub fn find(

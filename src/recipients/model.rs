@@ -114,13 +114,13 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// Applies a patch under a row lock. `expected` is the `If-Match` check: given the current
-/// version, whether the caller's precondition holds (412 when not).
+/// Applies a patch under a row lock, once `if_match` holds for the current version (412 when
+/// not).
 pub fn update(
     conn: &mut PgConnection,
     id: RecipientId,
     changes: Changes,
-    expected: impl FnOnce(i32) -> bool,
+    if_match: crate::precondition::IfMatch,
 ) -> ApiResult<RecipientRow> {
     // FOR NO KEY UPDATE, not FOR UPDATE: inserts referencing the recipient need not wait.
     let current: RecipientRow = recipients::table
@@ -130,9 +130,7 @@ pub fn update(
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("recipient"))?;
-    if !expected(current.version) {
-        return Err(crate::precondition::stale("recipient"));
-    }
+    if_match.check(current.version)?;
     if changes.is_noop_for(&current) {
         return Ok(current);
     }

@@ -178,14 +178,14 @@ pub async fn patch_recipient(
     // A malformed request is a 400 whatever its preconditions say.
     let patch = body.read().await?;
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let expected = precondition::expected_version(req.headers(), "recipient")?;
+    let if_match = precondition::IfMatch::of(req.headers(), "recipient")?;
     let changes = Changes {
         name: patch.name.flatten().map(|n| n.trim().to_owned()),
         contact_email: patch.contact_email.flatten(),
         status: patch.status.flatten().map(|s| s.as_str().to_owned()),
     };
     Ok(idempotency::commit(&state.db, key, None, move |conn| {
-        let row = model::update(conn, id, changes, |version| version == expected)?;
+        let row = model::update(conn, id, changes, if_match)?;
         answer(StatusCode::OK, Recipient::from_row(row)?)
     })
     .await?)

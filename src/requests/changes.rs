@@ -26,12 +26,10 @@ use chrono::{SubsecRound, Utc};
 fn lock_open(
     conn: &mut diesel::PgConnection,
     id: PrivacyRequestId,
-    expected: crate::precondition::Expected,
+    if_match: precondition::IfMatch,
 ) -> ApiResult<RequestRow> {
     let row = model::lock(conn, id)?;
-    if row.version != expected {
-        return Err(precondition::stale("privacy request"));
-    }
+    if_match.check(row.version)?;
     if row.status == RequestStatus::Closed.as_str() {
         return Err(ApiError::client(
             StatusCode::CONFLICT,
@@ -59,13 +57,13 @@ pub(super) async fn change<B: Send + 'static>(
     let body = body.await?;
     // A malformed Idempotency-Key is bad input: 400 before the precondition is judged.
     let key = idempotency::Key::of(req, &caller.actor)?;
-    let expected = precondition::expected_version(req.headers(), "privacy request")?;
+    let if_match = precondition::IfMatch::of(req.headers(), "privacy request")?;
     let actor = caller.clone();
     let answer = state
         .db
         .transaction(move |conn| {
             keyed_update(conn, key.as_ref(), &actor, |conn| {
-                let row = lock_open(conn, id, expected)?;
+                let row = lock_open(conn, id, if_match)?;
                 let row = apply(conn, row, body)?;
                 save(conn, &actor, row)
             })

@@ -214,15 +214,13 @@ pub async fn change_task(
         .authorize(&caller, Scope::RequestsWrite, Action::RequestUpdate, None)
         .await?;
     let body = body.read().await?;
-    let expected = precondition::expected_version(req.headers(), "task")?;
+    let if_match = precondition::IfMatch::of(req.headers(), "task")?;
     let (id, task) = ids.into_inner();
     let key = idempotency::Key::of(&req, &caller.actor)?;
     Ok(idempotency::commit(&state.db, key, None, move |conn| {
         let request = model::lock(conn, id)?;
         let mut row = task_model::lock(conn, id, task)?;
-        if row.version != expected {
-            return Err(precondition::stale("task"));
-        }
+        if_match.check(row.version)?;
         require_open(&request)?;
         let subject = subject_of(&request)?;
         if body.status.is_some() && !task_model::is_open(&row) {

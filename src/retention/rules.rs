@@ -152,7 +152,7 @@ pub async fn change_rule(
         )
         .await?;
     let body = body.read().await?;
-    let expected = precondition::expected_version(req.headers(), "retention rule")?;
+    let if_match = precondition::IfMatch::of(req.headers(), "retention rule")?;
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let id = id.into_inner();
     let may_shorten = caller.actor.has(Scope::SubjectsErase);
@@ -168,9 +168,7 @@ pub async fn change_rule(
         .transaction(move |conn| {
             idempotency::run(conn, key.as_ref(), Some(&logged.clone()), |conn| {
                 let mut row = model::lock_rule(conn, id)?;
-                if row.version != expected {
-                    return Err(precondition::stale("retention rule"));
-                }
+                if_match.check(row.version)?;
                 if let Some(months) = keep_months {
                     if months < row.keep_months && !may_shorten {
                         return Err(ApiError::missing_scope(Scope::SubjectsErase.as_str()));
@@ -180,7 +178,7 @@ pub async fn change_rule(
                 if let Some(basis) = legal_basis {
                     row.legal_basis = basis;
                 }
-                row.version += 1;
+                if_match.bump(&mut row.version)?;
                 row.updated_at = Utc::now().trunc_subsecs(6);
                 model::update_rule(conn, &row)?;
                 access_log::record(conn, &[logged])?;

@@ -11,7 +11,7 @@ use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::RetentionRunId;
 use crate::domain::retention::RunStatus;
 use crate::error::{ApiError, ApiResult};
-use crate::subjects::erasure::EraseCommand;
+use crate::rights::erasure::EraseCommand;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -241,7 +241,7 @@ fn erase_one(conn: &mut PgConnection, shared: &Shared<'_>, row: &DueRow) -> ApiR
         );
         let command = EraseCommand::by_system(row.subject_id, ACTOR, shared.request_id, &reason);
         // The lock above is the erasure's own: it found the subject there and not erased.
-        crate::subjects::erasure::erase_locked(conn, &command)?;
+        crate::rights::erasure::erase_locked(conn, &command)?;
         model::count_erased(conn, shared.run)?;
         Ok::<_, ApiError>(Step::Erased)
     });

@@ -1,18 +1,15 @@
-//! The `subjects` resource: the persons whose data PlanPro keeps, their rectification history
-//! and the right-of-access export.
+//! The `subjects` resource: the persons whose data PlanPro keeps and their rectification history,
+//! the record every resource imports (the rights that reach into every resource live in
+//! `rights/`).
 
 pub mod api;
 mod checker;
-pub mod erasure;
-pub mod export;
 pub mod model;
 pub mod patch;
 pub mod path;
-pub mod processing;
 pub mod read;
 pub mod record;
 pub mod rectify;
-pub mod restriction;
 pub mod routes;
 pub mod sealed;
 pub mod standing;

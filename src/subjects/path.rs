@@ -6,7 +6,7 @@
 
 use super::model::Lock;
 use super::standing::{self, Standing};
-use crate::access_log::Action;
+use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
@@ -15,12 +15,14 @@ use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{path_segment_error, Validate};
 use crate::idempotency;
+use crate::pagination::{Page, Params};
 use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use diesel::PgConnection;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::future::{ready, Ready};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -56,6 +58,49 @@ impl SubjectPath {
         let body = body.read().await?;
         let key = idempotency::Key::of(req, &caller.actor)?;
         Ok((self.0, body, key))
+    }
+
+    /// How every list about the subject reads (the audited list read): the scope checked (a
+    /// refusal logged), the query's parameters (`limit`, then what `parse` takes; every bad or
+    /// unknown one named in one 400), then in one database call the subject's standing (404,
+    /// 410) and `load`'s items (given the parsed query and `limit + 1`, to see whether a next
+    /// page exists), and the read's entry committed before the page, keyed by `cursor_of`, goes
+    /// out.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each is a part of the read the caller names"
+    )]
+    pub async fn read_page<Q, T>(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        (scope, action): (Scope, Action),
+        query: HashMap<String, String>,
+        parse: impl FnOnce(&mut Params) -> Q,
+        load: impl FnOnce(&mut PgConnection, SubjectId, Q, i64) -> ApiResult<Vec<T>> + Send + 'static,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> ApiResult<HttpResponse>
+    where
+        Q: Send + 'static,
+        T: Serialize + Send + 'static,
+    {
+        let id = self.0;
+        state.authorize(caller, scope, action, Some(id)).await?;
+        let mut params = Params::new(query);
+        let limit = params.limit();
+        let parsed = parse(&mut params);
+        params.finish()?;
+        let items = state
+            .db
+            .run(move |conn| {
+                self.check(conn)?;
+                load(conn, id, parsed, limit + 1)
+            })
+            .await?;
+        state
+            .log_reads(vec![caller.entry(action, Some(id), Outcome::Allowed)])
+            .await?;
+        Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, cursor_of)))
     }
 
     /// The id, once the subject is known to exist and not to be erased: 404 or 410 otherwise.

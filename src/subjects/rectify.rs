@@ -20,7 +20,7 @@ pub struct Request {
     /// The subject to rectify.
     pub subject_id: SubjectId,
     /// The version named by `If-Match`.
-    pub expected_version: crate::precondition::Expected,
+    pub if_match: crate::precondition::IfMatch,
     /// Why, as given (checked with the patched record).
     pub reason: String,
     /// The merge patch of the subject's fields.
@@ -29,11 +29,6 @@ pub struct Request {
     pub privacy_request_id: Option<PrivacyRequestId>,
     /// The `subject.rectify` entry, committed with the change.
     pub entry: NewEntry,
-}
-
-/// 412: the record is no longer at the version the client read.
-pub fn stale() -> ApiError {
-    crate::precondition::stale("subject")
 }
 
 /// Applies the request in the caller's transaction: 404, 412 or 400 (every bad field) change
@@ -54,9 +49,7 @@ pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<Sub
     let (current, key) = model::find_for_rectification(conn, request.subject_id)?;
     // Only an erased subject has no key, and that is a 410 above.
     let key = key.ok_or_else(|| ApiError::internal("a subject without a data key"))?;
-    if current.version != request.expected_version {
-        return Err(stale());
-    }
+    request.if_match.check(current.version)?;
     let (reason, data) = match (merged(&current, &request.reason, request.patch), citation) {
         (Ok(merged), None | Some(Citation::Valid)) => merged,
         (Ok(_), Some(Citation::Conflict(conflict))) => return Err(conflict),
@@ -94,7 +87,8 @@ pub fn apply(conn: &mut diesel::PgConnection, request: Request) -> ApiResult<Sub
     let row = if rectifications.is_empty() {
         current
     } else {
-        let row = model::update(conn, &current, &key, &data, now)?.ok_or_else(stale)?;
+        let row = model::update(conn, &current, &key, &data, now)?
+            .ok_or_else(|| request.if_match.stale())?;
         model::insert_rectifications(conn, &key, &rectifications)?;
         let changed = rectifications
             .iter()

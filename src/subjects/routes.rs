@@ -2,13 +2,12 @@
 //! answer.
 
 use super::api::{Rectification, Subject, SubjectFields};
-use super::export::SubjectExport;
 use super::model::{self, Filter, SubjectRow};
 use super::patch::SubjectPatch;
 use super::path::SubjectPath;
 use super::read::ReadSubject;
+use super::rectify;
 use super::standing::{self, Standing};
-use super::{export, rectify};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -30,18 +29,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::{SubsecRound, Utc};
 use std::collections::HashMap;
-
-/// Commits the read's access-log entry about the subject: only then may its data go out.
-async fn log_read(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    id: SubjectId,
-) -> ApiResult<()> {
-    state
-        .log_reads(vec![caller.entry(action, Some(id), Outcome::Allowed)])
-        .await
-}
 
 /// Answers one subject with its version as the `ETag`.
 fn one(mut response: HttpResponseBuilder, row: &SubjectRow, subject: Subject) -> HttpResponse {
@@ -266,13 +253,13 @@ pub async fn rectify_subject(
     // A malformed request is a 400 whatever its preconditions say.
     let patch = body.read().await?;
     let key = idempotency::Key::of(&req, &caller.actor)?;
-    let expected_version = precondition::expected_version(req.headers(), "subject")?;
+    let if_match = precondition::IfMatch::of(req.headers(), "subject")?;
     let privacy_request_id = patch.privacy_request_id;
     let (reason, patch) = patch.into_parts();
     let entry = caller.entry(Action::SubjectRectify, Some(id), Outcome::Allowed);
     let request = rectify::Request {
         subject_id: id,
-        expected_version,
+        if_match,
         reason,
         patch,
         privacy_request_id,
@@ -308,60 +295,17 @@ pub async fn list_rectifications(
     path: SubjectPath,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(&caller, Scope::SubjectsRead, Action::SubjectRead, Some(id))
-        .await?;
-    let mut params = Params::new(query.into_inner());
-    let limit = params.limit();
-    let after = params.cursor::<RectificationId>();
-    params.finish()?;
-    let rows = state
-        .db
-        .run(move |conn| {
-            path.check(conn)?;
-            model::rectifications(conn, id, after, Some(limit + 1))
-        })
-        .await?;
-    log_read(&state, &caller, Action::SubjectRead, id).await?;
-    let page = Page::from_rows(rows, limit, |row| row.id.to_string());
-    Ok(HttpResponse::Ok().json(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(Rectification::from)
-            .collect::<Vec<_>>(),
-        next_cursor: page.next_cursor,
-    }))
-}
-
-/// Exports everything held about a subject: the right of access.
-///
-/// One document with the record and its source, consents and their history, disclosure
-/// authorizations and disclosures, every rectification, the access-log entries about the
-/// person, the purposes of processing and the recipient categories. Writes a `subject.export`
-/// access-log entry before answering.
-#[utoipa::path(get, path = paths::SUBJECT_EXPORT, tag = "subjects", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The subject's id")),
-    responses(
-        (status = 200, description = "Everything held about the subject", body = SubjectExport),
-        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
-    ))]
-pub async fn export_subject(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: SubjectPath,
-) -> ApiResult<HttpResponse> {
-    let id = path.id();
-    state
-        .authorize(
-            &caller,
-            Scope::SubjectsRead,
-            Action::SubjectExport,
-            Some(id),
-        )
-        .await?;
-    let document = state.db.run(move |conn| export::gather(conn, id)).await?;
-    log_read(&state, &caller, Action::SubjectExport, id).await?;
-    Ok(HttpResponse::Ok().json(document))
+    path.read_page(
+        &state,
+        &caller,
+        (Scope::SubjectsRead, Action::SubjectRead),
+        query.into_inner(),
+        |params| params.cursor::<RectificationId>(),
+        |conn, id, after, fetch| {
+            let rows = model::rectifications(conn, id, after, Some(fetch))?;
+            Ok(rows.into_iter().map(Rectification::from).collect())
+        },
+        |r: &Rectification| r.id.to_string(),
+    )
+    .await
 }

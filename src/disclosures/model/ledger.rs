@@ -125,8 +125,8 @@ pub fn insert_disclosures(conn: &mut PgConnection, rows: &[NewDisclosureRow]) ->
     Ok(())
 }
 
-/// Up to `limit + 1` disclosures of the subject after `cursor`, oldest first; all of them
-/// without a limit.
+/// Up to `limit` disclosures of the subject after `cursor`, oldest first; all of them without a
+/// limit.
 pub fn disclosures_of(
     conn: &mut PgConnection,
     subject: SubjectId,
@@ -142,7 +142,7 @@ pub fn disclosures_of(
         query = query.filter(disclosures::id.gt(after));
     }
     if let Some(limit) = limit {
-        query = query.limit(limit + 1);
+        query = query.limit(limit);
     }
     let rows: Vec<StoredDisclosure> = query.load(conn)?;
     // Only a note is sealed; the key is read when some row has one.

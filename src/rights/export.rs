@@ -1,12 +1,12 @@
 //! The right of access (privacy policy, principle 7): one document with everything held about a
 //! person, why it is processed and to whom it may be disclosed.
 
-use super::api::{Rectification, Subject};
-use super::model;
-use super::processing::Restriction;
+use super::api::Restriction;
 use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
 use crate::holds::api::Hold;
+use crate::subjects::api::{Rectification, Subject};
+use crate::subjects::model;
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;

@@ -1,124 +1,30 @@
-//! Handlers that end or limit the processing of a subject's data: erasure (Art. 17) and
-//! restriction (Art. 18) with its lifting.
+//! Handlers of the rights: the export (the right of access), erasure (Art. 17) and restriction
+//! (Art. 18) with its lifting.
 
+use super::api::{ErasureRequest, Restriction, RestrictionLift, RestrictionRequest};
 use super::erasure::{erase, EraseCommand, Erased};
-use super::path::SubjectPath;
+use super::export::{self, SubjectExport};
 use super::restriction::{self, RestrictionRow};
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
-use crate::domain::ids::{PrivacyRequestId, SubjectId};
-use crate::domain::restriction::RestrictionGround;
-use crate::domain::text::LongText;
-use crate::error::{ApiResult, FieldError, Problem};
+use crate::domain::ids::SubjectId;
+use crate::error::{ApiResult, Problem};
 use crate::extract::Validate;
 use crate::idempotency::{self, Answer};
 use crate::paths;
-use crate::responses::{Auth, JsonBody, NoSubject, SubjectsErase, SubjectsWrite, Unavailable};
+use crate::responses::{
+    Auth, BadId, JsonBody, LogUnavailable, NoSubject, SubjectsErase, SubjectsRead, SubjectsWrite,
+    Unavailable,
+};
 use crate::state::AppState;
+use crate::subjects::path::SubjectPath;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// An erasure asked for.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ErasureRequest {
-    /// Why the subject is erased. It is kept after the erasure as its record, so it must name
-    /// no personal value (write "privacy request PR-2026-17", not the person's name).
-    #[schema(
-        example = "erasure asked for by the person (privacy request PR-2026-17)",
-        min_length = 1,
-        max_length = 500
-    )]
-    pub reason: String,
-    /// The privacy request this answers: an open erasure request about this subject. Once the
-    /// erasure is done the request can be closed as `fulfilled`.
-    #[serde(default)]
-    #[schema(value_type = Option<uuid::Uuid>)]
-    pub privacy_request_id: Option<PrivacyRequestId>,
-}
-
-// `reason` is checked by the erasure itself, together with `privacy_request_id`, so that one
-// 400 names both.
-impl Validate for ErasureRequest {}
-
-/// A restriction asked for.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RestrictionRequest {
-    /// The Art. 18(1) ground.
-    pub ground: RestrictionGround,
-    /// Why, such as the person's message contesting the data.
-    #[schema(
-        example = "the person contests the address (letter of 2026-11-20)",
-        min_length = 1,
-        max_length = 500
-    )]
-    pub reason: String,
-    /// The privacy request this answers: an open restriction request about this subject (400
-    /// naming the field otherwise; 409 `request-closed`; 409 `request-unverified` when it is not
-    /// verified and `REQUIRE_VERIFIED_REQUESTS` is set). The notices it causes carry it.
-    #[serde(default)]
-    #[schema(value_type = Option<uuid::Uuid>)]
-    pub privacy_request_id: Option<PrivacyRequestId>,
-}
-
-impl Validate for RestrictionRequest {
-    fn validate(&self) -> Vec<FieldError> {
-        LongText::field_errors("reason", &self.reason)
-    }
-}
-
-/// A restriction lifted.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RestrictionLift {
-    /// Why, such as the outcome of the verification.
-    #[schema(
-        example = "the address was verified and corrected",
-        min_length = 1,
-        max_length = 500
-    )]
-    pub reason: String,
-}
-
-impl Validate for RestrictionLift {
-    fn validate(&self) -> Vec<FieldError> {
-        LongText::field_errors("reason", &self.reason)
-    }
-}
-
-/// A restriction of processing, in force or lifted.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Restriction {
-    /// The Art. 18(1) ground.
-    pub ground: RestrictionGround,
-    /// Why it was restricted.
-    pub reason: String,
-    /// Since when.
-    pub since: DateTime<Utc>,
-    /// When it was lifted; `null` while in force.
-    pub lifted_at: Option<DateTime<Utc>>,
-    /// Why it was lifted.
-    pub lift_reason: Option<String>,
-}
-
-impl TryFrom<RestrictionRow> for Restriction {
-    type Error = crate::error::ApiError;
-
-    fn try_from(row: RestrictionRow) -> ApiResult<Self> {
-        Ok(Self {
-            ground: RestrictionGround::from_db(&row.ground)?,
-            reason: row.reason,
-            since: row.since,
-            lifted_at: row.lifted_at,
-            lift_reason: row.lift_reason,
-        })
-    }
-}
 
 /// Erases a subject (the right to erasure, Art. 17).
 ///
@@ -277,4 +183,42 @@ where
         })
         .await?,
     )
+}
+
+/// Exports everything held about a subject: the right of access.
+///
+/// One document with the record and its source, consents and their history, disclosure
+/// authorizations and disclosures, every rectification, the access-log entries about the
+/// person, the purposes of processing and the recipient categories. Writes a `subject.export`
+/// access-log entry before answering.
+#[utoipa::path(get, path = paths::SUBJECT_EXPORT, tag = "subjects", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses(
+        (status = 200, description = "Everything held about the subject", body = SubjectExport),
+        BadId, Auth<SubjectsRead>, NoSubject, LogUnavailable,
+    ))]
+pub async fn export_subject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: SubjectPath,
+) -> ApiResult<HttpResponse> {
+    let id = path.id();
+    state
+        .authorize(
+            &caller,
+            Scope::SubjectsRead,
+            Action::SubjectExport,
+            Some(id),
+        )
+        .await?;
+    let document = state.db.run(move |conn| export::gather(conn, id)).await?;
+    // Committed before the answer: only then may the data go out.
+    state
+        .log_reads(vec![caller.entry(
+            Action::SubjectExport,
+            Some(id),
+            Outcome::Allowed,
+        )])
+        .await?;
+    Ok(HttpResponse::Ok().json(document))
 }

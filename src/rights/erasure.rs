@@ -2,21 +2,27 @@
 //! endpoint and a retention run erase exactly alike: the subject's row locked, every consent
 //! withdrawn (with its event), every authorization revoked, the personal values destroyed,
 //! the erasure recorded and its `subject.erase` entry written, all or nothing.
+//!
+//! Each resource keeps the SQL of its own tables and offers the set-based part the erasure needs
+//! (`consents::erasure`, `receipts::ERASURE_RECEIPTS`, `disclosures::REVOKE_ALL`,
+//! `holds::model::ACTIVE_HOLD`); the erasure composes them into its two statements of its own (the
+//! read of what is open, the records), whose `{name}` parameters it numbers and binds.
 
-use super::model::Lock;
-use super::standing::{self, Standing};
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Actor;
-use crate::domain::consent::{Decision, Method};
-use crate::domain::ids::{EventId, HoldId, PrivacyRequestId, SubjectId};
+use crate::consents::erasure::{self as consents, OpenPurpose};
+use crate::domain::ids::{HoldId, PrivacyRequestId, SubjectId};
 use crate::domain::privacy_request::RequestKind;
 use crate::domain::text::LongText;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::requests::citation::{self, Citation};
+use crate::subjects::model::Lock;
+use crate::subjects::standing::{self, Standing};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
+use std::sync::LazyLock;
 use utoipa::ToSchema;
 
 /// What an authorization revoked by an erasure gives as its reason (the erasure's own reason
@@ -159,7 +165,7 @@ struct Open {
     purposes: Vec<OpenPurpose>,
 }
 
-/// A purpose to withdraw, with what its receipt states.
+/// A row of the read: the hold, and a purpose to withdraw (none when nothing is left).
 #[derive(QueryableByName)]
 struct OpenRow {
     #[diesel(sql_type = Nullable<SqlUuid>)]
@@ -172,27 +178,26 @@ struct OpenRow {
     description: Option<String>,
 }
 
-struct OpenPurpose {
-    id: String,
-    basis: String,
-    description: String,
-}
-
-/// One statement: the hold (the same rule as `holds::active_hold`) and the open flags; one row
-/// with no purpose when nothing is left to withdraw. The consent batch is not needed: the
-/// subject's row lock keeps every other change of its flags waiting.
-fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
-    let rows: Vec<OpenRow> = diesel::sql_query(
-        "SELECT (SELECT h.id FROM holds h WHERE h.subject_id = $1 AND h.released_at IS NULL \
-                 ORDER BY h.id LIMIT 1) AS hold, \
-                p.id AS purpose_id, p.basis, p.description_en AS description \
-         FROM (SELECT 1) AS one LEFT JOIN ( \
-           purposes p LEFT JOIN consents c ON c.purpose_id = p.id AND c.subject_id = $1 \
-         ) ON c.status IS DISTINCT FROM 'withdrawn' \
-         ORDER BY p.id",
+/// The read: the hold (`holds::model::ACTIVE_HOLD`) and the open flags
+/// (`consents::erasure::OPEN_FLAGS`); one row with no purpose when nothing is left to withdraw.
+static READ: LazyLock<String> = LazyLock::new(|| {
+    numbered(
+        &format!(
+            "SELECT ({hold}) AS hold, o.purpose_id, o.basis, o.description \
+             FROM (SELECT 1) AS one LEFT JOIN ({open}) AS o ON true ORDER BY o.purpose_id",
+            hold = crate::holds::model::ACTIVE_HOLD,
+            open = consents::OPEN_FLAGS,
+        ),
+        &["subject"],
     )
-    .bind::<SqlUuid, _>(id)
-    .load(conn)?;
+});
+
+/// One statement: the hold and the open flags. The consent batch is not needed: the subject's
+/// row lock keeps every other change of its flags waiting.
+fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
+    let rows: Vec<OpenRow> = diesel::sql_query(READ.as_str())
+        .bind::<SqlUuid, _>(id)
+        .load(conn)?;
     let hold = rows.first().and_then(|r| r.hold);
     let purposes = rows
         .into_iter()
@@ -205,6 +210,50 @@ fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
         })
         .collect();
     Ok(Open { hold, purposes })
+}
+
+/// The parameters of the records' statement, in the order `record` binds them.
+const RECORD_PARAMS: [&str; 13] = [
+    "subject",
+    "purposes",
+    "events",
+    "ats",
+    "jws",
+    "actor",
+    "request_id",
+    "kid",
+    "x",
+    "at",
+    "revoked_reason",
+    "reason",
+    "privacy_request",
+];
+
+/// The records: the consents' withdrawals, their receipts, the authorizations' revocation and the
+/// erasure row, one statement.
+static RECORD: LazyLock<String> = LazyLock::new(|| {
+    numbered(
+        &format!(
+            "WITH {withdraw}, {receipts}, {revoke} \
+             INSERT INTO erasures (subject_id, erased_at, actor, reason, privacy_request_id, \
+               request_id) \
+             VALUES ({{subject}}, {{at}}, {{actor}}, {{reason}}, {{privacy_request}}, {{request_id}})",
+            withdraw = consents::WITHDRAW_ALL,
+            receipts = crate::receipts::ERASURE_RECEIPTS,
+            revoke = crate::disclosures::REVOKE_ALL,
+        ),
+        &RECORD_PARAMS,
+    )
+});
+
+/// `sql` with each `{name}` replaced by its place in `names` (`$1` for the first).
+fn numbered(sql: &str, names: &[&str]) -> String {
+    names
+        .iter()
+        .enumerate()
+        .fold(sql.to_owned(), |sql, (i, name)| {
+            sql.replace(&format!("{{{name}}}"), &format!("${}", i + 1))
+        })
 }
 
 /// One statement for the records of the erasure: every open flag withdrawn with its event
@@ -221,66 +270,38 @@ fn record(
     open: &[OpenPurpose],
 ) -> ApiResult<DateTime<Utc>> {
     let id = command.subject_id;
-    let key = crate::receipts::key()?;
-    let (withdrawn, api) = (Decision::Withdrawn.as_str(), Method::Api.as_str());
-    let (mut purposes, mut events, mut ats, mut receipts) = (vec![], vec![], vec![], vec![]);
-    for purpose in open {
-        let event = crate::receipts::Event {
-            id: EventId::new(),
-            subject_id: id,
-            purpose_id: &purpose.id,
-            basis: &purpose.basis,
-            status: withdrawn,
-            method: api,
-            at: Utc::now().trunc_subsecs(6),
-        };
-        receipts.push(key.sign(&crate::receipts::payload(
-            &event,
-            &purpose.description,
-            None,
-        )));
-        purposes.push(purpose.id.as_str());
-        events.push(event.id);
-        ats.push(event.at);
-    }
+    let withdrawals = consents::withdrawals(id, open)?;
     let now = Utc::now().trunc_subsecs(6);
-    // The flags point at events inserted by the same statement: foreign keys are checked at its
-    // end. The key is listed among the published ones the first time it signs.
-    diesel::sql_query(
-        "WITH v AS (SELECT * FROM unnest($2::text[], $3::uuid[], $4::timestamptz[], $5::text[]) \
-                    AS v(p, e, at, jws)), \
-         f AS (INSERT INTO consents (subject_id, purpose_id, status, method, evidence_enc, \
-                 updated_at, updated_by, last_event_id) \
-               SELECT $1, p, 'withdrawn', 'api', NULL, at, $6, e FROM v \
-               ON CONFLICT (subject_id, purpose_id) DO UPDATE SET status = excluded.status, \
-                 method = excluded.method, evidence_enc = NULL, updated_at = excluded.updated_at, \
-                 updated_by = excluded.updated_by, last_event_id = excluded.last_event_id), \
-         ev AS (INSERT INTO consent_events (id, subject_id, purpose_id, status, method, \
-                  evidence_enc, actor, at, request_id) \
-                SELECT e, $1, p, 'withdrawn', 'api', NULL, $6, at, $7 FROM v), \
-         k AS (INSERT INTO receipt_keys (kid, x) SELECT $8, $9 WHERE cardinality($2) > 0 \
-               ON CONFLICT DO NOTHING), \
-         r AS (INSERT INTO consent_receipts (event_id, kid, jws) SELECT e, $8, jws FROM v \
-               ON CONFLICT (event_id) DO NOTHING), \
-         a AS (UPDATE disclosure_authorizations SET revoked_at = $10, revoked_reason = $11, \
-                 revoked_by = $6 \
-               WHERE subject_id = $1 AND revoked_at IS NULL) \
-         INSERT INTO erasures (subject_id, erased_at, actor, reason, privacy_request_id, \
-           request_id) VALUES ($1, $10, $6, $12, $13, $7)",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Array<Text>, _>(purposes)
-    .bind::<Array<SqlUuid>, _>(events)
-    .bind::<Array<Timestamptz>, _>(ats)
-    .bind::<Array<Text>, _>(receipts)
-    .bind::<Text, _>(&command.entry.actor)
-    .bind::<Text, _>(&command.entry.request_id)
-    .bind::<Text, _>(&key.kid)
-    .bind::<Text, _>(&key.x)
-    .bind::<Timestamptz, _>(now)
-    .bind::<Text, _>(REVOKED_BY_ERASURE)
-    .bind::<Text, _>(reason.as_str())
-    .bind::<Nullable<SqlUuid>, _>(command.privacy_request_id)
-    .execute(conn)?;
+    diesel::sql_query(RECORD.as_str())
+        .bind::<SqlUuid, _>(id)
+        .bind::<Array<Text>, _>(&withdrawals.purposes)
+        .bind::<Array<SqlUuid>, _>(&withdrawals.events)
+        .bind::<Array<Timestamptz>, _>(&withdrawals.ats)
+        .bind::<Array<Text>, _>(&withdrawals.receipts)
+        .bind::<Text, _>(&command.entry.actor)
+        .bind::<Text, _>(&command.entry.request_id)
+        .bind::<Text, _>(&withdrawals.key.kid)
+        .bind::<Text, _>(&withdrawals.key.x)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Text, _>(REVOKED_BY_ERASURE)
+        .bind::<Text, _>(reason.as_str())
+        .bind::<Nullable<SqlUuid>, _>(command.privacy_request_id)
+        .execute(conn)?;
     Ok(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every part's parameter is one the erasure binds, and every bound one is used.
+    #[test]
+    fn the_composed_statements_name_only_bound_parameters() {
+        for (sql, count) in [(READ.as_str(), 1), (RECORD.as_str(), RECORD_PARAMS.len())] {
+            assert!(!sql.contains('{'), "an unbound parameter in {sql}");
+            for n in 1..=count {
+                assert!(sql.contains(&format!("${n}")), "${n} unused in {sql}");
+            }
+        }
+    }
 }

@@ -3,14 +3,14 @@
 //! disclosure records). The subject row carries the restriction in force; `restrictions` keeps
 //! each one with its reasons.
 
-use super::model::Lock;
-use super::path;
 use crate::access_log::{self, NewEntry};
 use crate::db::schema::{restrictions, subjects};
 use crate::domain::ids::{PrivacyRequestId, RestrictionId, SubjectId};
 use crate::domain::privacy_request::RequestKind;
 use crate::domain::restriction::RestrictionGround;
 use crate::error::{ApiError, ApiResult};
+use crate::subjects::model::Lock;
+use crate::subjects::path;
 use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;

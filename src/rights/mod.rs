@@ -1,0 +1,10 @@
+//! The data subject's rights that reach into every resource: the right of access (the export),
+//! erasure (Art. 17) and restriction of processing (Art. 18). `subjects/` stays the record every
+//! resource imports; these orchestrate what each resource offers for its own tables (the consents'
+//! withdrawals, the receipts, the disclosure authorizations' revocation, the holds' rule).
+
+pub mod api;
+pub mod erasure;
+pub mod export;
+pub mod restriction;
+pub mod routes;
