@@ -22,6 +22,32 @@ pub struct Controller {
     pub policy_url: Option<String>,
     /// `DATA_STORAGE_LOCATION`, a country code (default `EE`).
     pub storage_location: String,
+    /// Where a person may complain (`AUTHORITY_*`): access responses name it.
+    pub authority: Authority,
+}
+
+/// The supervisory authority a person may complain to (Art. 77); by default Estonia's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// `AUTHORITY_NAME` (default `Andmekaitse Inspektsioon`).
+    pub name: String,
+    /// `AUTHORITY_ADDRESS` (default `Tatari 39, 10134 Tallinn`).
+    pub address: String,
+    /// `AUTHORITY_EMAIL` (default `info@aki.ee`).
+    pub email: String,
+    /// `AUTHORITY_URL`, an `https` URL (default `https://www.aki.ee`).
+    pub url: String,
+}
+
+impl Default for Authority {
+    fn default() -> Self {
+        Self {
+            name: "Andmekaitse Inspektsioon".to_owned(),
+            address: "Tatari 39, 10134 Tallinn".to_owned(),
+            email: "info@aki.ee".to_owned(),
+            url: "https://www.aki.ee".to_owned(),
+        }
+    }
 }
 
 impl Default for Controller {
@@ -33,7 +59,20 @@ impl Default for Controller {
             email: "info@planpro.ee".to_owned(),
             policy_url: None,
             storage_location: "EE".to_owned(),
+            authority: Authority::default(),
         }
+    }
+}
+
+/// An `https` URL setting of at most 2000 visible characters.
+fn https_url(name: &str, value: &str, problems: &mut Vec<String>) -> Option<String> {
+    let url = value.trim();
+    let host = url.strip_prefix("https://").unwrap_or_default();
+    if host.is_empty() || url.len() > 2000 || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        problems.push(format!("{name}: an https URL of at most 2000 characters"));
+        None
+    } else {
+        Some(url.to_owned())
     }
 }
 
@@ -80,15 +119,7 @@ impl Controller {
             }
         }
         if let Some(url) = raw("CONTROLLER_POLICY_URL") {
-            let url = url.trim();
-            let host = url.strip_prefix("https://").unwrap_or_default();
-            if host.is_empty() || url.len() > 2000 || !url.bytes().all(|b| b.is_ascii_graphic()) {
-                problems.push(
-                    "CONTROLLER_POLICY_URL: an https URL of at most 2000 characters".to_owned(),
-                );
-            } else {
-                this.policy_url = Some(url.to_owned());
-            }
+            this.policy_url = https_url("CONTROLLER_POLICY_URL", &url, &mut problems);
         }
         if let Some(location) = raw("DATA_STORAGE_LOCATION") {
             match CountryCode::parse(location.trim()) {
@@ -96,7 +127,32 @@ impl Controller {
                 Err(why) => problems.push(format!("DATA_STORAGE_LOCATION: {why}")),
             }
         }
+        this.authority = Authority::read(raw, &mut problems);
         (this, problems)
+    }
+}
+
+impl Authority {
+    /// Reads `AUTHORITY_*`; each bad one is added to `problems`, its default kept.
+    fn read(raw: &mut dyn FnMut(&str) -> Option<String>, problems: &mut Vec<String>) -> Self {
+        let mut this = Self::default();
+        if let Some(name) = raw("AUTHORITY_NAME") {
+            this.name = text("AUTHORITY_NAME", name, 200, problems).unwrap_or(this.name);
+        }
+        if let Some(address) = raw("AUTHORITY_ADDRESS") {
+            this.address =
+                text("AUTHORITY_ADDRESS", address, 500, problems).unwrap_or(this.address);
+        }
+        if let Some(email) = raw("AUTHORITY_EMAIL") {
+            match Email::parse(email.trim()) {
+                Ok(email) => this.email = email.as_str().to_owned(),
+                Err(why) => problems.push(format!("AUTHORITY_EMAIL: {why}")),
+            }
+        }
+        if let Some(url) = raw("AUTHORITY_URL") {
+            this.url = https_url("AUTHORITY_URL", &url, problems).unwrap_or(this.url);
+        }
+        this
     }
 }
 
@@ -140,6 +196,10 @@ mod tests {
         assert_eq!(controller.email, "info@planpro.ee");
         assert_eq!(controller.storage_location, "EE");
         assert!(controller.registry_code.is_none() && controller.policy_url.is_none());
+        assert_eq!(controller.authority.name, "Andmekaitse Inspektsioon");
+        assert_eq!(controller.authority.address, "Tatari 39, 10134 Tallinn");
+        assert_eq!(controller.authority.email, "info@aki.ee");
+        assert_eq!(controller.authority.url, "https://www.aki.ee");
     }
 
     #[test]
@@ -151,6 +211,9 @@ mod tests {
             ("CONTROLLER_EMAIL", "not an address"),
             ("CONTROLLER_POLICY_URL", "http://planpro.ee/privacy"),
             ("DATA_STORAGE_LOCATION", "XX"),
+            ("AUTHORITY_NAME", ""),
+            ("AUTHORITY_EMAIL", "aki"),
+            ("AUTHORITY_URL", "http://www.aki.ee"),
         ]);
         let named: Vec<&str> = problems
             .iter()
@@ -164,7 +227,10 @@ mod tests {
                 "CONTROLLER_ADDRESS",
                 "CONTROLLER_EMAIL",
                 "CONTROLLER_POLICY_URL",
-                "DATA_STORAGE_LOCATION"
+                "DATA_STORAGE_LOCATION",
+                "AUTHORITY_NAME",
+                "AUTHORITY_EMAIL",
+                "AUTHORITY_URL"
             ],
             "{problems:?}"
         );
@@ -177,6 +243,11 @@ mod tests {
             ("CONTROLLER_REGISTRY_CODE", "12345678"),
             ("CONTROLLER_POLICY_URL", "https://planpro.ee/privacy"),
             ("DATA_STORAGE_LOCATION", "DE"),
+            (
+                "AUTHORITY_NAME",
+                "Der Hamburgische Beauftragte für Datenschutz",
+            ),
+            ("AUTHORITY_URL", "https://datenschutz-hamburg.de"),
         ]);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(controller.registry_code.unwrap().as_str(), "12345678");
@@ -185,5 +256,11 @@ mod tests {
             Some("https://planpro.ee/privacy")
         );
         assert_eq!(controller.storage_location, "DE");
+        assert_eq!(
+            controller.authority.name,
+            "Der Hamburgische Beauftragte für Datenschutz"
+        );
+        assert_eq!(controller.authority.url, "https://datenschutz-hamburg.de");
+        assert_eq!(controller.authority.email, "info@aki.ee");
     }
 }

@@ -20,6 +20,8 @@ pub const SUBJECT: &str = "/v1/subjects/{id}";
 pub const SUBJECT_RECTIFICATIONS: &str = "/v1/subjects/{id}/rectifications";
 /// Everything held about a subject.
 pub const SUBJECT_EXPORT: &str = "/v1/subjects/{id}/export";
+/// The access response (Art. 15): the export with everything owed with it.
+pub const SUBJECT_ACCESS_RESPONSE: &str = "/v1/subjects/{id}/access-response";
 
 /// Purposes of processing: list, create.
 pub const PURPOSES: &str = "/v1/purposes";

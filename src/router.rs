@@ -43,6 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(resource(SUBJECT_RECTIFICATIONS).route(get().to(subject::list_rectifications)))
         .service(resource(SUBJECT_EXPORT).route(get().to(right::export_subject)))
+        .service(
+            resource(SUBJECT_ACCESS_RESPONSE)
+                .route(get().to(rights::access_response::routes::access_response)),
+        )
         .service(resource(SUBJECT_ERASURE).route(post().to(right::erase_subject)))
         .service(resource(SUBJECT_RESTRICTION).route(post().to(right::restrict_subject)))
         .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(right::lift_restriction)))
@@ -187,23 +191,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // breaches
         .service(
             resource(BREACHES)
-                .route(get().to(breaches::routes::list_breaches))
+                .route(get().to(breaches::reads::list_breaches))
                 .route(post().to(breaches::routes::create_breach)),
         )
         .service(
             resource(BREACH)
                 .route(get().to(breaches::routes::get_breach))
-                .route(patch().to(breaches::routes::change_breach)),
+                .route(patch().to(breaches::steps::change_breach)),
         )
         .service(resource(BREACH_SCOPE).route(post().to(breaches::routes::scope_breach)))
-        .service(resource(BREACH_SUBJECTS).route(get().to(breaches::routes::list_affected)))
-        .service(resource(BREACH_ASSESSMENT).route(put().to(breaches::routes::assess_breach)))
+        .service(resource(BREACH_SUBJECTS).route(get().to(breaches::reads::list_affected)))
+        .service(resource(BREACH_ASSESSMENT).route(put().to(breaches::steps::assess_breach)))
         .service(
             resource(BREACH_AUTHORITY_NOTIFICATION)
-                .route(post().to(breaches::routes::notify_authority)),
+                .route(post().to(breaches::steps::notify_authority)),
         )
         .service(
-            resource(BREACH_SUBJECT_COMMUNICATION).route(post().to(breaches::routes::communicate)),
+            resource(BREACH_SUBJECT_COMMUNICATION).route(post().to(breaches::steps::communicate)),
         )
         // records of processing
         .service(

@@ -465,6 +465,8 @@ pub fn test_env() -> Vec<(String, String)> {
         ("CONTROLLER_EMAIL", "privacy@planpro.ee"),
         ("CONTROLLER_POLICY_URL", "https://planpro.ee/privacy"),
         ("DATA_STORAGE_LOCATION", "FI"),
+        // One authority setting differs from its default, so access responses show theirs is read.
+        ("AUTHORITY_EMAIL", "kaebused@aki.ee"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

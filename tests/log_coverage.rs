@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 39] = [
+const CONTRACT_ACTIONS: [&str; 40] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -57,6 +57,7 @@ const CONTRACT_ACTIONS: [&str; 39] = [
     "art14.update",
     "art14.read",
     "notification.outcome",
+    "access_response.read",
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
@@ -590,6 +591,13 @@ fn builders() -> Vec<Builder> {
             method: "GET",
             template: "/v1/subjects/{id}/export",
             action: "subject.export",
+            scope: Scope::SubjectsRead,
+            build: |fx, _| Plan::about(fx.subject),
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/subjects/{id}/access-response",
+            action: "access_response.read",
             scope: Scope::SubjectsRead,
             build: |fx, _| Plan::about(fx.subject),
         },

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_log;
+mod access_response;
 mod activities;
 mod address_rule;
 mod art14;

@@ -11,6 +11,7 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod proving;
 pub mod purpose;
 pub mod rollback;
 pub mod routes;
@@ -123,11 +124,13 @@ pub enum Action {
     /// An operator accepted a rollback of the log (`planpro-privacy accept-rollback`).
     #[serde(rename = "access_log.rollback")]
     AccessLogRollback,
+    #[serde(rename = "access_response.read")]
+    AccessResponseRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 44] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -171,6 +174,7 @@ impl Action {
         Action::Art14Read,
         Action::NotificationOutcome,
         Action::AccessLogRollback,
+        Action::AccessResponseRead,
     ];
 
     /// The stored name.
@@ -219,6 +223,7 @@ impl Action {
             Action::Art14Read => "art14.read",
             Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
+            Action::AccessResponseRead => "access_response.read",
         }
     }
 

@@ -47,6 +47,11 @@ Environment (any X may instead be given as X_FILE, a path whose contents are the
                         [default: none]
   DATA_STORAGE_LOCATION country code of where the data are kept (receipts' storageLocation)
                         [default: EE]
+  AUTHORITY_NAME        the supervisory authority access responses name for complaints
+                        [default: Andmekaitse Inspektsioon]
+  AUTHORITY_ADDRESS     its address [default: Tatari 39, 10134 Tallinn]
+  AUTHORITY_EMAIL       its e-mail address [default: info@aki.ee]
+  AUTHORITY_URL         its https web address [default: https://www.aki.ee]
   RETENTION_AUTORUN     true or false: run retention by itself once a day [default: true]
   RETENTION_RUN_AT      HH:MM, Europe/Tallinn time, of the daily retention run [default: 03:00]
   DATA_DIR              embedded cluster and development secrets [default: .data]

@@ -70,66 +70,70 @@ pub fn gather(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Subje
     conn.build_transaction()
         .read_only()
         .repeatable_read()
-        .run(|conn| {
-            let subject = model::find(conn, subject_id)?;
-            let rectifications = model::rectifications(conn, subject_id, None, None)?;
-            let (consents, consent_history) = crate::consents::export_for(conn, subject_id)?;
-            let (disclosure_authorizations, disclosures) =
-                crate::disclosures::export_for(conn, subject_id)?;
-            let access_log = crate::access_log::export_for(conn, subject_id)?;
-            let privacy_requests = crate::requests::export_for(conn, subject_id)?;
-            let notifications = crate::notices::export_for(conn, subject_id)?;
-            let restriction = super::restriction::in_force(conn, subject_id)?
-                .map(Restriction::try_from)
-                .transpose()?;
-            let holds = crate::holds::api::holds_of(conn, subject_id)?;
-            let (art14, information_notices) = crate::art14::model::export_for(conn, subject_id)?;
-            let consent_purposes = model::purposes(conn)?;
-            let purposes = SERVICE_PURPOSES
-                .iter()
-                .map(|(id, et, en)| PurposeOfProcessing {
-                    id: (*id).to_owned(),
-                    description: localized(et, en),
-                })
-                .chain(consent_purposes.into_iter().map(|row| PurposeOfProcessing {
-                    id: row.id,
-                    description: Localized {
-                        et: row.description_et,
-                        en: row.description_en,
-                    },
-                }))
-                .collect();
-            Ok(SubjectExport {
-                subject: Subject {
-                    art14: art14.clone(),
-                    ..Subject::from(&subject)
-                },
-                art14,
-                information_notices,
-                consents,
-                consent_history,
-                disclosure_authorizations,
-                disclosures,
-                rectifications: rectifications
-                    .into_iter()
-                    .map(Rectification::from)
-                    .collect(),
-                access_log,
-                privacy_requests,
-                notifications,
-                restriction,
-                holds,
-                purposes,
-                recipient_categories: RECIPIENT_CATEGORIES
-                    .iter()
-                    .map(|(id, et, en)| RecipientCategory {
-                        id: (*id).to_owned(),
-                        description: localized(et, en),
-                    })
-                    .collect(),
-                generated_at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
-            })
+        .run(|conn| gather_in(conn, subject_id))
+}
+
+/// [`gather`] inside the caller's transaction: the access response reads more in the same
+/// snapshot.
+pub fn gather_in(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<SubjectExport> {
+    let subject = model::find(conn, subject_id)?;
+    let rectifications = model::rectifications(conn, subject_id, None, None)?;
+    let (consents, consent_history) = crate::consents::export_for(conn, subject_id)?;
+    let (disclosure_authorizations, disclosures) =
+        crate::disclosures::export_for(conn, subject_id)?;
+    let access_log = crate::access_log::export_for(conn, subject_id)?;
+    let privacy_requests = crate::requests::export_for(conn, subject_id)?;
+    let notifications = crate::notices::export_for(conn, subject_id)?;
+    let restriction = super::restriction::in_force(conn, subject_id)?
+        .map(Restriction::try_from)
+        .transpose()?;
+    let holds = crate::holds::api::holds_of(conn, subject_id)?;
+    let (art14, information_notices) = crate::art14::model::export_for(conn, subject_id)?;
+    let consent_purposes = model::purposes(conn)?;
+    let purposes = SERVICE_PURPOSES
+        .iter()
+        .map(|(id, et, en)| PurposeOfProcessing {
+            id: (*id).to_owned(),
+            description: localized(et, en),
         })
+        .chain(consent_purposes.into_iter().map(|row| PurposeOfProcessing {
+            id: row.id,
+            description: Localized {
+                et: row.description_et,
+                en: row.description_en,
+            },
+        }))
+        .collect();
+    Ok(SubjectExport {
+        subject: Subject {
+            art14: art14.clone(),
+            ..Subject::from(&subject)
+        },
+        art14,
+        information_notices,
+        consents,
+        consent_history,
+        disclosure_authorizations,
+        disclosures,
+        rectifications: rectifications
+            .into_iter()
+            .map(Rectification::from)
+            .collect(),
+        access_log,
+        privacy_requests,
+        notifications,
+        restriction,
+        holds,
+        purposes,
+        recipient_categories: RECIPIENT_CATEGORIES
+            .iter()
+            .map(|(id, et, en)| RecipientCategory {
+                id: (*id).to_owned(),
+                description: localized(et, en),
+            })
+            .collect(),
+        generated_at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
+    })
 }
 
 /// A text in Estonian (the original) and English.
