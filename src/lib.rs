@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod activities;
+pub mod art14;
 pub mod at_rest;
 pub mod audit;
 pub mod auth;

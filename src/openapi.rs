@@ -278,6 +278,7 @@ impl Modify for BearerAuth {
 fn documented_parts() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         crate::activities::doc::Doc::openapi(),
+        crate::art14::doc::Doc::openapi(),
         crate::breaches::doc::Doc::openapi(),
     ]
 }
@@ -387,4 +388,34 @@ pub fn to_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Merging keeps the first schema of a name: a resource's schema named like another one
+    /// would silently describe the other's bodies (a breach's `Source` once became the subject's
+    /// provenance object). Every name must therefore mean one schema.
+    #[test]
+    fn no_two_parts_define_a_schema_under_one_name() {
+        let mut seen: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+        let mut clashes = Vec::new();
+        for part in std::iter::once(ApiDoc::openapi()).chain(documented_parts()) {
+            let schemas = part.components.map(|c| c.schemas).unwrap_or_default();
+            for (name, schema) in schemas {
+                let schema = serde_json::to_value(schema).unwrap();
+                if seen
+                    .insert(name.clone(), schema.clone())
+                    .is_some_and(|f| f != schema)
+                {
+                    clashes.push(name);
+                }
+            }
+        }
+        assert!(
+            clashes.is_empty(),
+            "two schemas are named each of {clashes:?}"
+        );
+    }
 }

@@ -77,6 +77,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     ));
     scraped.extend(crate::notices::gauges(&state).await);
     scraped.extend(crate::breaches::gauges(&state).await);
+    scraped.extend(crate::art14::gauges(&state).await);
     let histograms = crate::requests::metrics::histograms(&state).await;
     let text = crate::metrics::render(
         open,

@@ -159,6 +159,13 @@ pub const PRIVACY_REQUEST_VERIFICATION: &str = "/v1/privacy-requests/{id}/verifi
 /// The figures of privacy requests.
 pub const PRIVACY_REQUEST_METRICS: &str = "/v1/privacy-requests/metrics";
 
+/// Art. 14: an information notice given to a person.
+pub const INFORMATION_NOTICES: &str = "/v1/subjects/{id}/information-notices";
+/// Art. 14(5): why a person need not be told.
+pub const ART14_EXEMPTION: &str = "/v1/subjects/{id}/art14-exemption";
+/// Art. 14: the persons whose information is due.
+pub const INFORMATION_NOTICES_DUE: &str = "/v1/information-notices/due";
+
 /// The breach register: record, list.
 pub const BREACHES: &str = "/v1/breaches";
 /// One breach: read, change.

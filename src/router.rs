@@ -4,8 +4,8 @@
 use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
-    access_log, activities, breaches, consents, disclosures, holds, me, notices, ops, receipts,
-    recipients, requests, retention, rights, subjects,
+    access_log, activities, art14, breaches, consents, disclosures, holds, me, notices, ops,
+    receipts, recipients, requests, retention, rights, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -180,6 +180,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(NOTIFICATION).route(get().to(notice::get_notice)))
         .service(resource(NOTIFICATION_RETRY).route(post().to(notice::retry_notice)))
         .service(resource(NOTIFICATION_ACKNOWLEDGE).route(post().to(notice::acknowledge_notice)))
+        // Art. 14 information
+        .service(
+            resource(INFORMATION_NOTICES)
+                .route(post().to(art14::routes::record_information_notice)),
+        )
+        .service(resource(ART14_EXEMPTION).route(post().to(art14::routes::record_art14_exemption)))
+        .service(
+            resource(INFORMATION_NOTICES_DUE)
+                .route(get().to(art14::routes::list_information_notices_due)),
+        )
         // breaches
         .service(
             resource(BREACHES)

@@ -344,3 +344,45 @@ async fn scoping_finds_disclosed_and_read_persons_and_erasure_keeps_their_ids() 
     assert_eq!(found, expected);
     assert_eq!(app.get(&path).await.json()["affected_count"], 2);
 }
+
+#[actix_web::test]
+async fn breach_changes_take_an_idempotency_key_and_refuse_an_empty_one() {
+    let app = TestApp::spawn().await;
+    let body = json!({"aware_at": "2026-03-28T22:30:00Z", "nature": ["availability"],
+                      "description": "the backup failed", "actor": "mari.tamm@planpro.ee",
+                      "window": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-28T00:00:00Z"},
+                      "data_categories": ["contact"]});
+    let post = |path: &str, key: &str, body: Value| {
+        TestRequest::post()
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {}", app.token(&staff()))))
+            .insert_header(("Idempotency-Key", key.to_owned()))
+            .set_json(body)
+    };
+    let res = app.send(post("/v1/breaches", "", body.clone())).await;
+    res.assert_status(400);
+    assert_eq!(res.bad_fields(), ["Idempotency-Key"]);
+    assert_eq!(app.db.count("SELECT 1 FROM breaches"), 0);
+    let first = app.send(post("/v1/breaches", "b-1", body.clone())).await;
+    first.assert_status(201);
+    let again = app.send(post("/v1/breaches", "b-1", body.clone())).await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(app.db.count("SELECT 1 FROM breaches"), 1);
+    let scope = format!("/v1/breaches/{}/scope", id(&first.json()));
+    let res = app.send(post(&scope, "", json!({}))).await;
+    res.assert_status(400);
+    assert_eq!(res.bad_fields(), ["Idempotency-Key"]);
+    let scoped = app.send(post(&scope, "s-1", json!({}))).await;
+    scoped.assert_status(200);
+    assert_eq!(
+        scoped.json()["sources"],
+        json!(["disclosures", "access_log"])
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT 1 FROM access_log WHERE action = 'breach.scope'"),
+        1
+    );
+}

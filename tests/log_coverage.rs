@@ -322,7 +322,9 @@ async fn fixtures(app: &TestApp) -> Fixtures {
                    "personal_code": PERSONAL_CODE, "email": EMAIL, "phone": PHONE,
                    "address": {"street": STREET, "city": "Tartu", "postal_code": "50101",
                                "country": "EE"},
-                   "preferred_language": "et", "source": {"type": "data_subject"}}),
+                   "preferred_language": "et",
+                   // From a public register, so that the Art. 14 endpoints apply to it.
+                   "source": {"type": "public_registry", "name": "Äriregister"}}),
             None,
         )
         .await,
@@ -1009,6 +1011,36 @@ fn builders() -> Vec<Builder> {
             scope: Scope::RetentionRead,
             build: |_, _| Plan {
                 about: About::Bulk(0),
+                ..nobody()
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/subjects/{id}/information-notices",
+            action: "art14.update",
+            scope: Scope::SubjectsWrite,
+            build: |fx, _| {
+                Plan::about(fx.subject).body(json!({"informed_at": "2026-12-01T10:00:00Z",
+                    "method": "letter", "notice_version": "privacy notice 2026-11"}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/subjects/{id}/art14-exemption",
+            action: "art14.update",
+            scope: Scope::SubjectsWrite,
+            build: |fx, _| {
+                Plan::about(fx.subject)
+                    .body(json!({"ground": "14(5)(b)", "reference": "effort assessment 2026-4"}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/information-notices/due",
+            action: "art14.read",
+            scope: Scope::SubjectsRead,
+            build: |_, _| Plan {
+                about: About::Counted,
                 ..nobody()
             },
         },

@@ -86,7 +86,10 @@ async fn created(app: &TestApp, path: &str, body: Value) -> Uuid {
 }
 
 async fn arrange(app: &TestApp) -> Fixture {
-    let subject = created(app, "/v1/subjects", subject_body("Mari")).await;
+    // From a public register, so that the Art. 14 endpoints apply to it.
+    let mut body = subject_body("Mari");
+    body["source"] = json!({"type": "public_registry", "name": "Äriregister"});
+    let subject = created(app, "/v1/subjects", body).await;
     let recipient = created(app, "/v1/recipients", recipient_body("Partner OÜ")).await;
     let authorization = created(
         app,
@@ -407,6 +410,19 @@ fn body_endpoints(fx: &Fixture) -> Vec<BodyEndpoint> {
             json!({"note": "told by letter"}),
             None,
         ),
+        e(
+            Method::POST,
+            format!("/v1/subjects/{s}/information-notices"),
+            json!({"informed_at": "2026-12-01T10:00:00Z", "method": "letter",
+                   "notice_version": "privacy notice 2026-11"}),
+            None,
+        ),
+        e(
+            Method::POST,
+            format!("/v1/subjects/{s}/art14-exemption"),
+            json!({"ground": "14(5)(b)", "reference": "effort assessment 2026-4"}),
+            None,
+        ),
         // Last, and of another subject: it erases.
         e(
             Method::POST,
@@ -475,7 +491,7 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
     let when = json!("2020-01-01T00:00:00Z");
     let some_id = json!(Uuid::now_v7());
     // Per endpoint (in the order of `body_endpoints`), the fields a client must not set.
-    let forbidden: [&[(&str, Value)]; 22] = [
+    let forbidden: [&[(&str, Value)]; 24] = [
         &[
             ("id", some_id.clone()),
             ("version", json!(7)),
@@ -609,6 +625,17 @@ async fn no_body_lets_a_client_set_what_the_service_keeps() {
             ("status", json!("delivered")),
             ("acknowledged_by", json!("root")),
             ("attempts", json!(0)),
+        ],
+        &[
+            ("id", some_id.clone()),
+            ("subject_id", some_id.clone()),
+            ("actor", json!("root")),
+            ("created_at", when.clone()),
+        ],
+        &[
+            ("status", json!("exempt")),
+            ("due_on", json!("2099-01-01")),
+            ("subject_id", some_id.clone()),
         ],
         &[
             ("erased_at", when.clone()),

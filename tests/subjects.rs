@@ -1093,12 +1093,14 @@ async fn the_export_holds_every_key_and_is_logged() {
         keys,
         [
             "access_log",
+            "art14",
             "consent_history",
             "consents",
             "disclosure_authorizations",
             "disclosures",
             "generated_at",
             "holds",
+            "information_notices",
             "notifications",
             "privacy_requests",
             "purposes",
@@ -1351,7 +1353,7 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
 /// subject has no export, 410).
 const NEVER_EXPORTED: [&str; 1] = ["erasures"];
 
-const EXPORTED_TABLES: [(&str, &str); 11] = [
+const EXPORTED_TABLES: [(&str, &str); 13] = [
     ("subjects", "subject"),
     ("rectifications", "rectifications"),
     ("consents", "consents"),
@@ -1363,6 +1365,8 @@ const EXPORTED_TABLES: [(&str, &str); 11] = [
     ("notices", "notifications"),
     ("restrictions", "restriction"),
     ("holds", "holds"),
+    ("art14_status", "art14"),
+    ("information_notices", "information_notices"),
 ];
 
 #[actix_web::test]
@@ -1440,27 +1444,24 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     .await
     .assert_status(201);
 
+    app.post(
+        &format!("/v1/subjects/{id}/information-notices"),
+        json!({"informed_at": "2026-11-02T10:00:00Z", "method": "email",
+               "notice_version": "privacy notice 2026-10"}),
+    )
+    .await
+    .assert_status(201);
+
     let tables = app.db.scalar(
         "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.columns \
          WHERE table_schema = 'public' AND column_name = 'subject_id'",
     );
     // The subject's wrapped data key is key material, not data about the person; so is the
     // SHA-256 of a double opt-in's one-time token (the export's flags show its lapse time).
-    // The Art. 14 and breach tables exist ahead of their endpoints (contract D, not built yet):
-    // the export gains `art14` and `information_notices` with them, and then they leave this
-    // list; a breach's affected ids are the breach register's, kept even after an erasure.
+    // A breach's affected ids are the breach register's, kept even after an erasure.
     let mut holding: Vec<&str> = tables
         .split(',')
-        .filter(|t| {
-            ![
-                "subject_keys",
-                "consent_confirmations",
-                "art14_status",
-                "information_notices",
-                "breach_subjects",
-            ]
-            .contains(t)
-        })
+        .filter(|t| !["subject_keys", "consent_confirmations", "breach_subjects"].contains(t))
         .collect();
     holding.push("subjects");
     for table in holding.iter().filter(|t| !NEVER_EXPORTED.contains(t)) {

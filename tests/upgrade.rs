@@ -134,6 +134,10 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
             "source": {"type": "third_party", "name": "Partner OÜ", "reference": "contract 17",
                        "collected_at": "2026-11-01T10:00:00.123456Z",
                        "lawful_collection_attestation": "signed 17-A"},
+            // Its Art. 14 status came with the registers' backfill: due a month after its
+            // creation, brought forward by its disclosure of 4 November.
+            "art14": {"due_on": "2026-11-04", "status": "overdue", "informed_at": null,
+                      "method": null, "notice_version": null, "exemption": null},
             "created_at": "2026-11-02T08:00:00Z", "updated_at": "2026-11-03T09:00:00Z"
         })
     );
@@ -161,6 +165,7 @@ async fn a_first_version_database_upgrades_in_place_and_reads_back_unchanged() {
         "updated_at",
         "restriction",
         "last_activity_at",
+        "art14",
     ] {
         again.as_object_mut().unwrap().remove(key);
     }

@@ -87,7 +87,7 @@ pub struct Controller {
 
 /// The lawful basis.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LegalBasis {
+pub struct ActivityLegalBasis {
     pub article: Article,
     /// The law, contract or assessment relied on.
     #[schema(max_length = 200)]
@@ -135,7 +135,7 @@ pub struct ActivityBody {
     pub purposes: Vec<String>,
     pub purpose_description: Bilingual,
     #[serde(default)]
-    pub legal_basis: Option<LegalBasis>,
+    pub legal_basis: Option<ActivityLegalBasis>,
     pub subject_kinds: Vec<SubjectKind>,
     pub data_categories: Vec<RecordCategory>,
     #[serde(default)]

@@ -21,7 +21,7 @@ use super::{api, conformance, register, routes};
         api::ActivityVersion,
         api::Bilingual,
         api::Controller,
-        api::LegalBasis,
+        api::ActivityLegalBasis,
         api::Transfer,
         api::Retention,
         api::RecordCategory,

@@ -30,7 +30,7 @@ stored_enum! {
 
 stored_enum! {
     /// Where a breach's affected persons were found.
-    Source {
+    ScopeSource {
         Disclosures = "disclosures",
         AccessLog = "access_log",
     }
@@ -211,7 +211,7 @@ impl Validate for SubjectCommunication {
 pub struct ScopeRequest {
     /// Default: both.
     #[serde(default)]
-    pub sources: Option<Vec<Source>>,
+    pub sources: Option<Vec<ScopeSource>>,
 }
 
 impl Validate for ScopeRequest {
@@ -228,7 +228,7 @@ impl Validate for ScopeRequest {
 pub struct Scoped {
     pub affected_count: i32,
     pub computed_at: DateTime<Utc>,
-    pub sources: Vec<Source>,
+    pub sources: Vec<ScopeSource>,
 }
 
 /// A person a breach touched (ids only; kept after erasure).

@@ -23,7 +23,7 @@ use super::{api, reads, routes, steps};
         api::Window,
         api::Nature,
         api::Risk,
-        api::Source,
+        api::ScopeSource,
         api::Exemption,
         api::Assessment,
         api::AuthorityNotification,

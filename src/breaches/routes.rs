@@ -3,7 +3,7 @@
 //! about no subject (`subject_id` null); changes write theirs in their transaction; no notices are
 //! sent.
 
-use super::api::{Breach, NewBreach, ScopeRequest, Scoped, Source};
+use super::api::{Breach, NewBreach, ScopeRequest, ScopeSource, Scoped};
 use super::model::{self, BreachRow};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
@@ -11,6 +11,7 @@ use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::ids::BreachId;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::precondition;
 use crate::responses::{
@@ -18,7 +19,7 @@ use crate::responses::{
 };
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, SubsecRound, Utc};
 use diesel::prelude::*;
 
@@ -50,69 +51,75 @@ pub(super) fn conflict(code: &'static str, detail: &str) -> ApiError {
 pub async fn create_breach(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: BodyAfterAuth<NewBreach>,
 ) -> actix_web::Result<HttpResponse> {
     state
         .authorize(&caller, Scope::BreachesWrite, Action::BreachCreate, None)
         .await?;
     let body = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
     let now = Utc::now().trunc_subsecs(6);
     let aware_at = body.aware_at.trunc_subsecs(6);
     let logged = caller.entry(Action::BreachCreate, None, Outcome::Allowed);
     let actor = caller.actor.sub.clone();
-    let breach = state
+    let keyed = logged.clone();
+    let answer = state
         .db
         .transaction(move |conn| {
-            let id = BreachId::new();
-            if let Some(recipient) = body.recipient_id {
-                crate::recipients::model::find(conn, recipient)
-                    .map_err(|_| ApiError::invalid_field("recipient_id", "names no recipient"))?;
-            }
-            let row = BreachRow {
-                id,
-                version: 1,
-                status: "open".to_owned(),
-                aware_at,
-                nature: body.nature.iter().map(|n| n.as_str().to_owned()).collect(),
-                description_enc: model::seal(conn, id, body.description.trim())?,
-                window_from: body.window.from.trunc_subsecs(6),
-                window_to: body.window.to.trunc_subsecs(6),
-                recipient_id: body.recipient_id,
-                actor: body.actor.map(|a| a.trim().to_owned()),
-                data_categories: body
-                    .data_categories
-                    .iter()
-                    .map(|c| c.as_str().to_owned())
-                    .collect(),
-                notify_authority_by: aware_at + Duration::hours(NOTIFY_WITHIN_HOURS),
-                risk: None,
-                risk_reasoning: None,
-                assessed_at: None,
-                authority_notified_at: None,
-                authority_reference: None,
-                delay_reasons: None,
-                communicated_at: None,
-                communication_method: None,
-                communication_exemption: None,
-                affected_count: None,
-                scope_computed_at: None,
-                scope_sources: None,
-                created_by: actor,
-                created_at: now,
-                updated_at: now,
-                closed_at: None,
-            };
-            diesel::insert_into(crate::db::schema::breaches::table)
-                .values(&row)
-                .execute(conn)?;
-            access_log::record(conn, &[logged])?;
-            model::breach(conn, row)
+            idempotency::run(conn, key.as_ref(), Some(&keyed), |conn| {
+                let id = BreachId::new();
+                if let Some(recipient) = body.recipient_id {
+                    crate::recipients::model::find(conn, recipient).map_err(|_| {
+                        ApiError::invalid_field("recipient_id", "names no recipient")
+                    })?;
+                }
+                let row = BreachRow {
+                    id,
+                    version: 1,
+                    status: "open".to_owned(),
+                    aware_at,
+                    nature: body.nature.iter().map(|n| n.as_str().to_owned()).collect(),
+                    description_enc: model::seal(conn, id, body.description.trim())?,
+                    window_from: body.window.from.trunc_subsecs(6),
+                    window_to: body.window.to.trunc_subsecs(6),
+                    recipient_id: body.recipient_id,
+                    actor: body.actor.map(|a| a.trim().to_owned()),
+                    data_categories: body
+                        .data_categories
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect(),
+                    notify_authority_by: aware_at + Duration::hours(NOTIFY_WITHIN_HOURS),
+                    risk: None,
+                    risk_reasoning: None,
+                    assessed_at: None,
+                    authority_notified_at: None,
+                    authority_reference: None,
+                    delay_reasons: None,
+                    communicated_at: None,
+                    communication_method: None,
+                    communication_exemption: None,
+                    affected_count: None,
+                    scope_computed_at: None,
+                    scope_sources: None,
+                    created_by: actor,
+                    created_at: now,
+                    updated_at: now,
+                    closed_at: None,
+                };
+                diesel::insert_into(crate::db::schema::breaches::table)
+                    .values(&row)
+                    .execute(conn)?;
+                access_log::record(conn, &[logged])?;
+                let breach = model::breach(conn, row)?;
+                Ok(Answer::json(StatusCode::CREATED, &breach)?
+                    .location(format!("/v1/breaches/{}", breach.id))
+                    .etag(precondition::etag(breach.version)))
+            })
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/breaches/{}", breach.id)))
-        .insert_header(("ETag", precondition::etag(breach.version)))
-        .json(breach))
+    Ok(answer.respond())
 }
 
 /// Reads one breach. Logged as `breach.read` (no subject).
@@ -167,6 +174,7 @@ pub async fn get_breach(
 pub async fn scope_breach(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<BreachId>,
     body: BodyAfterAuth<ScopeRequest>,
 ) -> actix_web::Result<HttpResponse> {
@@ -174,45 +182,53 @@ pub async fn scope_breach(
         .authorize(&caller, Scope::BreachesWrite, Action::BreachScope, None)
         .await?;
     let body = body.read().await?;
+    let key = idempotency::Key::of(&req, &caller.actor)?;
+    // A replay repeats the first answer with an entry like the first's (its count unknown then).
+    let keyed = caller.entry(Action::BreachScope, None, Outcome::Allowed);
     let sources = body
         .sources
-        .unwrap_or_else(|| vec![Source::Disclosures, Source::AccessLog]);
+        .unwrap_or_else(|| vec![ScopeSource::Disclosures, ScopeSource::AccessLog]);
     let id = id.into_inner();
     let caller = caller.clone();
-    let scoped = state
+    let answer = state
         .db
         .transaction(move |conn| {
-            let mut row = model::find(conn, id, true)?;
-            if row.recipient_id.is_none() && row.actor.is_none() {
-                return Err(ApiError::client(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "scope-undefined",
-                    "the breach names neither a recipient_id nor an actor to scope by",
-                ));
-            }
-            let count = model::scope(
-                conn,
-                &row,
-                sources.contains(&Source::Disclosures),
-                sources.contains(&Source::AccessLog),
-            )?;
-            let now = Utc::now().trunc_subsecs(6);
-            row.affected_count = Some(i32::try_from(count).unwrap_or(i32::MAX));
-            row.scope_computed_at = Some(now);
-            row.scope_sources = Some(sources.iter().map(|s| s.as_str().to_owned()).collect());
-            diesel::update(crate::db::schema::breaches::table.find(row.id))
-                .set(&row)
-                .execute(conn)?;
-            let entry = caller
-                .entry(Action::BreachScope, None, Outcome::Allowed)
-                .with_count(usize::try_from(count).unwrap_or(usize::MAX));
-            access_log::record(conn, &[entry])?;
-            Ok(Scoped {
-                affected_count: row.affected_count.unwrap_or(0),
-                computed_at: now,
-                sources,
+            idempotency::run(conn, key.as_ref(), Some(&keyed), |conn| {
+                let mut row = model::find(conn, id, true)?;
+                if row.recipient_id.is_none() && row.actor.is_none() {
+                    return Err(ApiError::client(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "scope-undefined",
+                        "the breach names neither a recipient_id nor an actor to scope by",
+                    ));
+                }
+                let count = model::scope(
+                    conn,
+                    &row,
+                    sources.contains(&ScopeSource::Disclosures),
+                    sources.contains(&ScopeSource::AccessLog),
+                )?;
+                let now = Utc::now().trunc_subsecs(6);
+                row.affected_count = Some(i32::try_from(count).unwrap_or(i32::MAX));
+                row.scope_computed_at = Some(now);
+                row.scope_sources = Some(sources.iter().map(|s| s.as_str().to_owned()).collect());
+                diesel::update(crate::db::schema::breaches::table.find(row.id))
+                    .set(&row)
+                    .execute(conn)?;
+                let entry = caller
+                    .entry(Action::BreachScope, None, Outcome::Allowed)
+                    .with_count(usize::try_from(count).unwrap_or(usize::MAX));
+                access_log::record(conn, &[entry])?;
+                Answer::json(
+                    StatusCode::OK,
+                    &Scoped {
+                        affected_count: row.affected_count.unwrap_or(0),
+                        computed_at: now,
+                        sources,
+                    },
+                )
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(scoped))
+    Ok(answer.respond())
 }

@@ -4,7 +4,7 @@
 
 use super::api::{Assessment, AuthorityNotification, Breach, BreachPatch, SubjectCommunication};
 use super::model::{self, BreachRow};
-use super::routes::{conflict, respond};
+use super::routes::conflict;
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
@@ -12,6 +12,7 @@ use crate::caller::Caller;
 use crate::domain::ids::BreachId;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Validate;
+use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::precondition;
 use crate::responses::{Auth, BreachesWrite, JsonBody, Precondition, Unavailable};
@@ -38,27 +39,32 @@ async fn change<B: DeserializeOwned + utoipa::ToSchema + Validate + Send + 'stat
         .authorize(caller, Scope::BreachesWrite, Action::BreachUpdate, None)
         .await?;
     let body = body.read().await?;
+    let key = idempotency::Key::of(req, &caller.actor)?;
     // Judged after the 404, inside the transaction.
     let if_match = if_match.then(|| precondition::IfMatch::of(req.headers(), "breach"));
     let entry = caller.entry(Action::BreachUpdate, None, Outcome::Allowed);
-    let breach = state
+    let keyed = entry.clone();
+    let answer = state
         .db
         .transaction(move |conn| {
-            let mut row = model::find(conn, id, true)?;
-            if let Some(if_match) = if_match {
-                if_match?.check(row.version)?;
-            }
-            apply(conn, &mut row, body)?;
-            row.version += 1;
-            row.updated_at = Utc::now().trunc_subsecs(6);
-            diesel::update(crate::db::schema::breaches::table.find(row.id))
-                .set(&row)
-                .execute(conn)?;
-            access_log::record(conn, &[entry])?;
-            model::breach(conn, row)
+            idempotency::run(conn, key.as_ref(), Some(&keyed), |conn| {
+                let mut row = model::find(conn, id, true)?;
+                if let Some(if_match) = if_match {
+                    if_match?.check(row.version)?;
+                }
+                apply(conn, &mut row, body)?;
+                row.version += 1;
+                row.updated_at = Utc::now().trunc_subsecs(6);
+                diesel::update(crate::db::schema::breaches::table.find(row.id))
+                    .set(&row)
+                    .execute(conn)?;
+                access_log::record(conn, &[entry])?;
+                let breach = model::breach(conn, row)?;
+                Ok(Answer::json(StatusCode::OK, &breach)?.etag(precondition::etag(breach.version)))
+            })
         })
         .await?;
-    Ok(respond(StatusCode::OK, &breach))
+    Ok(answer.respond())
 }
 
 /// Records the risk assessment (`If-Match` required). Logged as `breach.update`.

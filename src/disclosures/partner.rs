@@ -3,7 +3,7 @@
 
 use super::api::PartnerSubject;
 use super::model;
-use super::partner_read::{PartnerJob, PartnerRead};
+use super::partner_read::{PartnerJob, PartnerRead, Verdict};
 use super::{etag_of, not_authorized};
 use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
@@ -56,7 +56,9 @@ pub(crate) async fn recipient_of(
 /// this subject cover: `identity` → `given_name`, `family_name`; `contact` → `email`, `phone`;
 /// `address` → `address`; `personal_code` → `personal_code`. The disclosure is recorded before
 /// the answer. A subject that may not be received and a subject that does not exist get the
-/// same 403 `disclosure-not-authorized`.
+/// same 403 `disclosure-not-authorized`. Under `ART14_ENFORCEMENT=block`, a subject the partner
+/// may receive whose person is owed Art. 14 information not yet given is 409
+/// `subject-not-informed` (logged as refused; nothing is recorded as disclosed).
 #[utoipa::path(
     get, path = paths::PARTNER_SUBJECT, tag = "partner", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The subject's id")),
@@ -64,6 +66,7 @@ pub(crate) async fn recipient_of(
         (status = 200, description = "The authorized fields", body = PartnerSubject,
          headers(("ETag" = String, description = "A tag of this representation"))),
         (status = 403, description = "Not a partner token, no `recipient_id`, or no active authorization (`disclosure-not-authorized`, also for a subject that does not exist)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ART14_ENFORCEMENT=block` and the person has not been told what Art. 14 requires (`subject-not-informed`)", body = crate::error::Problem, content_type = "application/problem+json"),
         BadId, Bearer, Unavailable,
     )
 )]
@@ -78,12 +81,15 @@ pub async fn read_subject(
         subject,
         recipient,
         entry: caller.entry(Action::PartnerRead, Some(subject), Outcome::Allowed),
+        block_uninformed: state.registers.art14_block,
     };
     // Checked, recorded and logged with the other reads of the moment (see partner_read).
-    let Some((sealed, covered)) = state.log_writer.submit::<PartnerRead>(job).await? else {
-        return Err(refused());
+    let (sealed, covered) = match state.log_writer.submit::<PartnerRead>(job).await? {
+        Verdict::Released(sealed, covered) => (sealed, covered),
+        Verdict::Refused => return Err(refused()),
+        Verdict::NotInformed => return Err(crate::art14::model::not_informed()),
     };
-    let body = PartnerSubject::release(subject, super::model::fields_of(sealed)?, &covered);
+    let body = PartnerSubject::release(subject, super::model::fields_of(*sealed)?, &covered);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag_of(&body)))
         .json(body))

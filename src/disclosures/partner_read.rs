@@ -31,19 +31,28 @@ pub struct PartnerJob {
     pub recipient: RecipientId,
     /// The `partner.read` entry; appended as allowed or, when nothing may be released, denied.
     pub entry: NewEntry,
+    /// `ART14_ENFORCEMENT=block`: a person not yet told (Art. 14) is not released.
+    pub block_uninformed: bool,
 }
 
-/// What may be released: the subject's row (still sealed: the request opens it, see
-/// [`model::fields_of`]) and the categories covering it; `None` for a refusal, whether or not
-/// the subject exists.
-pub type Release = Option<(Keyed, BTreeSet<DataCategory>)>;
+/// What a partner read answers.
+pub enum Verdict {
+    /// What may be released: the subject's row (still sealed: the request opens it, see
+    /// [`model::fields_of`]) and the categories covering it.
+    Released(Box<Keyed>, BTreeSet<DataCategory>),
+    /// Nothing may be released, whether or not the subject exists (one refusal for both).
+    Refused,
+    /// Covered, but the person is owed Art. 14 information not yet given and
+    /// `ART14_ENFORCEMENT=block`: judged only after the authorization passed.
+    NotInformed,
+}
 
 /// Checks, records and logs partner reads.
 pub struct PartnerRead;
 
 impl GroupOp for PartnerRead {
     type Job = PartnerJob;
-    type Answer = Release;
+    type Answer = Verdict;
     // A disclosure record says data went out: not for a partner that was answered 503.
     const CHANGES_DATA: bool = true;
 
@@ -51,7 +60,7 @@ impl GroupOp for PartnerRead {
         conn: &mut PgConnection,
         jobs: &[PartnerJob],
         entries: &mut Vec<NewEntry>,
-    ) -> ApiResult<Vec<Release>> {
+    ) -> ApiResult<Vec<Verdict>> {
         let now = Utc::now();
         let releasable = model::lock_releasable_subjects(conn, jobs.iter().map(|j| j.subject))?;
         let grants = grants_of(conn, jobs, now)?;
@@ -76,15 +85,27 @@ impl GroupOp for PartnerRead {
                 .map(|row| (row.0.id, row))
                 .collect()
         };
+        // A plain read of the statuses, no lock: the order of the batch's locks stays as it was.
+        let checked: Vec<SubjectId> = jobs
+            .iter()
+            .filter(|job| job.block_uninformed && fields.contains_key(&job.subject))
+            .map(|job| job.subject)
+            .collect();
+        let uninformed = crate::art14::model::uninformed(conn, &checked)?;
         let mut rows = Vec::new();
         let mut answers = Vec::with_capacity(jobs.len());
         for (job, covered) in jobs.iter().zip(covered) {
             let released = fields.get(&job.subject).filter(|_| !covered.is_empty());
             let Some(fields) = released else {
                 entries.push(denied(&job.entry));
-                answers.push(None);
+                answers.push(Verdict::Refused);
                 continue;
             };
+            if job.block_uninformed && uninformed.contains(&job.subject) {
+                entries.push(denied(&job.entry));
+                answers.push(Verdict::NotInformed);
+                continue;
+            }
             let used = grants
                 .get(&(job.subject, job.recipient))
                 .map(|g| model::used_for(g, &covered))
@@ -92,7 +113,7 @@ impl GroupOp for PartnerRead {
                 .unwrap_or_default();
             rows.push(disclosure(job, &covered, used, now));
             entries.push(job.entry.clone());
-            answers.push(Some((fields.clone(), covered)));
+            answers.push(Verdict::Released(Box::new(fields.clone()), covered));
         }
         for chunk in rows.chunks(5000) {
             model::insert_disclosures(conn, chunk)?;

@@ -5,6 +5,7 @@ use super::api::{Disclosure, NewDisclosure};
 use super::model::{self, NewDisclosureRow};
 use super::{etag_of, not_authorized};
 use crate::access_log::{self, Action, NewEntry, Outcome};
+use crate::art14::model as art14;
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
@@ -31,7 +32,9 @@ use std::collections::{BTreeSet, HashMap};
 /// Accepted only when active authorizations of an active recipient for this subject together
 /// cover every category disclosed; otherwise 403 `disclosure-not-authorized`, and the refused
 /// attempt is logged. A subject whose processing is restricted gets 403 `subject-restricted`
-/// (logged as refused too).
+/// (logged as refused too). Under `ART14_ENFORCEMENT=block`, a person owed Art. 14 information
+/// and not yet told (status `due` or `overdue`) gets 409 `subject-not-informed`, logged as
+/// refused, once the authorization has passed.
 #[utoipa::path(
     post, path = paths::DISCLOSURES, tag = "disclosures",
     security(("bearer" = [])),
@@ -42,6 +45,7 @@ use std::collections::{BTreeSet, HashMap};
          headers(("ETag" = String, description = "A tag of this representation"))),
         (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `disclosures:write`, the subject's processing is restricted (`subject-restricted`), or no active authorization covers the disclosure (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ART14_ENFORCEMENT=block` and the person has not been told what Art. 14 requires (`subject-not-informed`)", body = crate::error::Problem, content_type = "application/problem+json"),
         Bearer, NoSubject, JsonBody, Unavailable,
     )
 )]
@@ -66,6 +70,7 @@ pub async fn record_disclosure(
         path,
         body,
         entry: entry.clone(),
+        block_uninformed: state.registers.art14_block,
     };
     match state
         .db
@@ -109,6 +114,8 @@ struct Request {
     path: SubjectPath,
     body: NewDisclosure,
     entry: NewEntry,
+    /// `ART14_ENFORCEMENT=block`: a person not yet told (Art. 14) is not disclosed.
+    block_uninformed: bool,
 }
 
 /// Records the disclosure and its entry when the subject is not restricted and the recipient's
@@ -118,7 +125,12 @@ fn record(
     conn: &mut PgConnection,
     request: Request,
 ) -> ApiResult<Result<model::DisclosureRow, ApiError>> {
-    let Request { path, body, entry } = request;
+    let Request {
+        path,
+        body,
+        entry,
+        block_uninformed,
+    } = request;
     // Locked first, so that an erasure or restriction cannot interleave (see `Lock`).
     if let Some(ground) = path.lock(conn)? {
         return Ok(Err(standing::restricted(ground, "it may not be disclosed")));
@@ -135,6 +147,11 @@ fn record(
         .collect();
     if !missing.is_empty() {
         return Ok(Err(uncovered(&missing)));
+    }
+    // Only once the authorization has passed (contract D): the block reveals nothing more than
+    // the 403 would. A plain read of the status, so no lock is added to this path.
+    if block_uninformed && art14::uninformed(conn, &[subject])?.contains(&subject) {
+        return Ok(Err(art14::not_informed()));
     }
     let row = NewDisclosureRow {
         id: DisclosureId::new(),

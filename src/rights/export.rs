@@ -88,6 +88,7 @@ pub fn gather_in(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Su
         .map(Restriction::try_from)
         .transpose()?;
     let holds = crate::holds::api::holds_of(conn, subject_id)?;
+    let (art14, information_notices) = crate::art14::model::export_for(conn, subject_id)?;
     let consent_purposes = model::purposes(conn)?;
     let purposes = SERVICE_PURPOSES
         .iter()
@@ -104,7 +105,12 @@ pub fn gather_in(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Su
         }))
         .collect();
     Ok(SubjectExport {
-        subject: Subject::from(&subject),
+        subject: Subject {
+            art14: art14.clone(),
+            ..Subject::from(&subject)
+        },
+        art14,
+        information_notices,
         consents,
         consent_history,
         disclosure_authorizations,
@@ -194,6 +200,11 @@ pub struct SubjectExport {
     pub restriction: Option<Restriction>,
     /// Every hold on the person's data (Art. 17(3)), released ones included, oldest first.
     pub holds: Vec<Hold>,
+    /// The information owed under Art. 14 (as on the record); `null` when the data came from
+    /// the person.
+    pub art14: Option<crate::art14::api::Art14>,
+    /// Every Art. 14 information notice given to the person, oldest first.
+    pub information_notices: Vec<crate::art14::api::InformationNotice>,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
     /// Who the data may be disclosed to.

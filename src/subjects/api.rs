@@ -252,6 +252,9 @@ pub struct Subject {
     pub preferred_language: Option<String>,
     /// Where the data came from.
     pub source: Source,
+    /// The information owed under Art. 14 when the data did not come from the person (`source.type`
+    /// other than `data_subject`); `null` otherwise.
+    pub art14: Option<crate::art14::api::Art14>,
     /// When the record was created.
     pub created_at: DateTime<Utc>,
     /// When the record last changed.
@@ -261,6 +264,20 @@ pub struct Subject {
     pub last_activity_at: DateTime<Utc>,
     /// The restriction of processing in force (Art. 18); `null` when none is.
     pub restriction: Option<SubjectRestriction>,
+}
+
+impl Subject {
+    /// The record as answered, with its Art. 14 status read in the caller's connection.
+    pub fn with_art14(
+        row: &SubjectRow,
+        conn: &mut diesel::PgConnection,
+    ) -> crate::error::ApiResult<Self> {
+        let mut subject = Self::from(row);
+        if subject.source.kind != crate::domain::source_type::SourceType::DataSubject.as_str() {
+            subject.art14 = crate::art14::model::status(conn, row.id)?;
+        }
+        Ok(subject)
+    }
 }
 
 /// A restriction of processing in force, as the subject record shows it.
@@ -305,6 +322,8 @@ impl From<&SubjectRow> for Subject {
                 collected_at: data.source_collected_at,
                 lawful_collection_attestation: data.source_attestation.clone(),
             },
+            // Filled by the handlers that answer it (`Subject::with_art14`): it is not in the row.
+            art14: None,
             created_at: row.created_at,
             updated_at: row.updated_at,
             last_activity_at: row.last_activity_at,

@@ -123,6 +123,7 @@ fn merged(
             "updated_at",
             "last_activity_at",
             "restriction",
+            "art14",
         ] {
             fields.remove(kept);
         }

@@ -31,10 +31,10 @@ use chrono::{SubsecRound, Utc};
 use std::collections::HashMap;
 
 /// Answers one subject with its version as the `ETag`.
-fn one(mut response: HttpResponseBuilder, row: &SubjectRow) -> HttpResponse {
+fn one(mut response: HttpResponseBuilder, row: &SubjectRow, subject: Subject) -> HttpResponse {
     response
         .insert_header((header::ETAG, precondition::etag(row.version)))
-        .json(Subject::from(row))
+        .json(subject)
 }
 
 /// Creates a subject record.
@@ -75,17 +75,36 @@ pub async fn create_subject(
     Ok(
         idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
             let row = model::insert(conn, id, data, now, last_activity_at)?;
+            follow_source(conn, &row)?;
             access_log::record(conn, &[entry])?;
-            Ok(answer_one(StatusCode::CREATED, &row)?.location(format!("/v1/subjects/{id}")))
+            Ok(answer_one(conn, StatusCode::CREATED, &row)?.location(format!("/v1/subjects/{id}")))
         })
         .await?,
     )
 }
 
-/// One subject as a storable answer, with its version as the `ETag`.
-fn answer_one(status: StatusCode, row: &SubjectRow) -> ApiResult<idempotency::Answer> {
-    Ok(idempotency::Answer::json(status, &Subject::from(row))?
-        .etag(precondition::etag(row.version)))
+/// One subject as a storable answer, with its Art. 14 status and its version as the `ETag`.
+fn answer_one(
+    conn: &mut diesel::PgConnection,
+    status: StatusCode,
+    row: &SubjectRow,
+) -> ApiResult<idempotency::Answer> {
+    Ok(
+        idempotency::Answer::json(status, &Subject::with_art14(row, conn)?)?
+            .etag(precondition::etag(row.version)),
+    )
+}
+
+/// The subject's Art. 14 status row kept in step with its source (a new record, a rectification).
+fn follow_source(conn: &mut diesel::PgConnection, row: &SubjectRow) -> ApiResult<()> {
+    let data = &row.data;
+    crate::art14::model::follow_source(
+        conn,
+        row.id,
+        &data.source_type,
+        data.source_collected_at,
+        row.created_at,
+    )
 }
 
 /// Reads one subject.
@@ -121,7 +140,16 @@ pub async fn read_one(state: &AppState, caller: &Caller, id: SubjectId) -> ApiRe
         .map(|s| (s.0.erased_at, s.0.restriction_ground.as_deref()));
     Standing::of(standing)?.require()?;
     let (row, _) = model::open_keyed(sealed.ok_or_else(standing::unknown)?)?;
-    Ok(one(HttpResponse::Ok(), &row))
+    let mut subject = Subject::from(&row);
+    // The hot read stays one hand-off for persons who gave their data themselves; the others
+    // need their Art. 14 status, read after the entry is committed like the row itself.
+    if subject.source.kind != crate::domain::source_type::SourceType::DataSubject.as_str() {
+        subject.art14 = state
+            .db
+            .run(move |conn| crate::art14::model::status(conn, id))
+            .await?;
+    }
+    Ok(one(HttpResponse::Ok(), &row, subject))
 }
 
 /// Lists subjects, optionally by exact personal code or e-mail address.
@@ -160,9 +188,13 @@ pub async fn list_subjects(
     let limit = params.limit();
     let after = params.cursor::<SubjectId>();
     params.finish()?;
-    let rows = state
+    let (rows, mut art14) = state
         .db
-        .run(move |conn| model::list(conn, filter, after, limit + 1))
+        .run(move |conn| {
+            let rows = model::list(conn, filter, after, limit + 1)?;
+            let ids: Vec<SubjectId> = rows.iter().map(|row| row.id).collect();
+            Ok((rows, crate::art14::model::statuses(conn, &ids)?))
+        })
         .await?;
     let page = Page::from_rows(rows, limit, |row| row.id.to_string());
     let entries = page
@@ -172,7 +204,14 @@ pub async fn list_subjects(
         .collect();
     state.log_reads(entries).await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: page.items.iter().map(Subject::from).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|row| Subject {
+                art14: art14.remove(&row.id),
+                ..Subject::from(row)
+            })
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -233,7 +272,9 @@ pub async fn rectify_subject(
     };
     Ok(
         idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
-            answer_one(StatusCode::OK, &rectify::apply(conn, request)?)
+            let row = rectify::apply(conn, request)?;
+            follow_source(conn, &row)?;
+            answer_one(conn, StatusCode::OK, &row)
         })
         .await?,
     )

@@ -121,9 +121,8 @@ pub fn summary(
         .collect())
 }
 
-/// The record's `source` with `art14`. The hook for Art. 14 (contract D): once the subject
-/// record carries `art14`, the export's subject has it and it is taken from there; until then
-/// it is null.
+/// The record's `source` with `art14`, taken from the export's subject record (null when the
+/// data came from the person).
 pub fn source(export: &SubjectExport) -> ApiResult<Value> {
     let subject = serde_json::to_value(&export.subject).map_err(ApiError::internal)?;
     let mut source = serde_json::to_value(&export.subject.source).map_err(ApiError::internal)?;
