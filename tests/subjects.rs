@@ -1093,6 +1093,7 @@ async fn the_export_holds_every_key_and_is_logged() {
         keys,
         [
             "access_log",
+            "access_responses",
             "consent_history",
             "consents",
             "disclosure_authorizations",
@@ -1351,7 +1352,7 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
 /// subject has no export, 410).
 const NEVER_EXPORTED: [&str; 1] = ["erasures"];
 
-const EXPORTED_TABLES: [(&str, &str); 11] = [
+const EXPORTED_TABLES: [(&str, &str); 12] = [
     ("subjects", "subject"),
     ("rectifications", "rectifications"),
     ("consents", "consents"),
@@ -1363,6 +1364,7 @@ const EXPORTED_TABLES: [(&str, &str); 11] = [
     ("notices", "notifications"),
     ("restrictions", "restriction"),
     ("holds", "holds"),
+    ("access_responses", "access_responses"),
 ];
 
 #[actix_web::test]
@@ -1419,10 +1421,18 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     .await
     .assert_status(200);
 
+    let request = app
+        .post(
+            "/v1/privacy-requests",
+            json!({"kind": "access", "subject_id": id, "channel": "email",
+                   "received_at": "2026-11-30T10:00:00Z"}),
+        )
+        .await;
+    request.assert_status(201);
+    let request = request.json()["id"].as_str().unwrap().to_owned();
     app.post(
-        "/v1/privacy-requests",
-        json!({"kind": "access", "subject_id": id, "channel": "email",
-               "received_at": "2026-11-30T10:00:00Z"}),
+        &format!("/v1/privacy-requests/{request}/access-response"),
+        json!({}),
     )
     .await
     .assert_status(201);
@@ -1445,7 +1455,8 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
          WHERE table_schema = 'public' AND column_name = 'subject_id'",
     );
     // The subject's wrapped data key is key material, not data about the person; so is the
-    // SHA-256 of a double opt-in's one-time token (the export's flags show its lapse time).
+    // SHA-256 of a double opt-in's one-time token (the export's flags show its lapse time), and
+    // that of an access response's download link.
     // The Art. 14 and breach tables exist ahead of their endpoints (contract D, not built yet):
     // the export gains `art14` and `information_notices` with them, and then they leave this
     // list; a breach's affected ids are the breach register's, kept even after an erasure.
@@ -1455,6 +1466,7 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
             ![
                 "subject_keys",
                 "consent_confirmations",
+                "download_links",
                 "art14_status",
                 "information_notices",
                 "breach_subjects",

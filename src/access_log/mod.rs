@@ -125,11 +125,15 @@ pub enum Action {
     AccessLogRollback,
     #[serde(rename = "access_response.read")]
     AccessResponseRead,
+    #[serde(rename = "access_response.freeze")]
+    AccessResponseFreeze,
+    #[serde(rename = "download.read")]
+    DownloadRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 46] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -174,6 +178,8 @@ impl Action {
         Action::NotificationOutcome,
         Action::AccessLogRollback,
         Action::AccessResponseRead,
+        Action::AccessResponseFreeze,
+        Action::DownloadRead,
     ];
 
     /// The stored name.
@@ -223,6 +229,8 @@ impl Action {
             Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
             Action::AccessResponseRead => "access_response.read",
+            Action::AccessResponseFreeze => "access_response.freeze",
+            Action::DownloadRead => "download.read",
         }
     }
 
