@@ -10,101 +10,20 @@
 //! of this costs a statement.
 
 pub mod expiry;
+mod key;
+mod sealing;
+
+pub use key::{BodyDigest, Key, HEADER, MAX_KEY_CHARS};
+use sealing::{open, seal};
 
 use crate::access_log::{record, Action, NewEntry};
-use crate::at_rest::{self, Cipher, Place};
-use crate::auth::Actor;
 use crate::db::schema::idempotency_keys;
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::{header, StatusCode};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
-use sha2::{Digest, Sha256};
-
-/// The SHA-256 of the body as read, kept on the request when it carries an `Idempotency-Key`
-/// (a retry must send the same body to get the first answer).
-#[derive(Clone, Copy)]
-pub struct BodyDigest(pub [u8; 32]);
-
-/// The request header naming a retry-safe request.
-pub const HEADER: &str = "idempotency-key";
-/// The longest key accepted.
-pub const MAX_KEY_CHARS: usize = 128;
-
-/// A request's key, scoped and hashed, with the hash of its body.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
-    hash: [u8; 32],
-    body: [u8; 32],
-}
-
-impl Key {
-    /// The key of this request, if it sent one: 400 for a malformed key. Call after the body
-    /// was read (its hash is taken then).
-    pub fn of(req: &HttpRequest, actor: &Actor) -> ApiResult<Option<Self>> {
-        let Some(raw) = req.headers().get(HEADER) else {
-            return Ok(None);
-        };
-        let key = raw.to_str().ok().and_then(parse_key).ok_or_else(|| {
-            ApiError::invalid_field(
-                "Idempotency-Key",
-                "must be 1 to 128 visible ASCII characters, bare or as a quoted string",
-            )
-        })?;
-        let body = req
-            .extensions()
-            .get::<BodyDigest>()
-            .map_or_else(|| Sha256::digest(b"").into(), |d| d.0);
-        let mut hasher = Sha256::new();
-        for part in [
-            actor.sub.as_str(),
-            req.method().as_str(),
-            req.path(),
-            key.as_str(),
-        ] {
-            hasher.update((part.len() as u64).to_be_bytes());
-            hasher.update(part.as_bytes());
-        }
-        Ok(Some(Self {
-            hash: hasher.finalize().into(),
-            body,
-        }))
-    }
-
-    fn lock_id(&self) -> i64 {
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&self.hash[..8]);
-        i64::from_be_bytes(first)
-    }
-}
-
-/// A key as sent: bare visible ASCII, or an RFC 8941 sf-string (`"..."` with `\"` and `\\`).
-fn parse_key(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let key = match raw.strip_prefix('"') {
-        None => raw.to_owned(),
-        Some(rest) => {
-            let inner = rest.strip_suffix('"')?;
-            let mut out = String::new();
-            let mut chars = inner.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => match chars.next()? {
-                        c @ ('"' | '\\') => out.push(c),
-                        _ => return None,
-                    },
-                    '"' => return None,
-                    c => out.push(c),
-                }
-            }
-            out
-        }
-    };
-    let visible = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    (visible && (1..=MAX_KEY_CHARS).contains(&key.len())).then_some(key)
-}
 
 /// An answer as a handler gives it and a replay repeats it.
 #[derive(Debug, Clone)]
@@ -378,70 +297,3 @@ pub fn purge(conn: &mut PgConnection) -> ApiResult<usize> {
 
 /// How long an answer is kept.
 const EXPIRY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-
-/// Where a stored answer is sealed: the key's row.
-fn body_at(key: &Key) -> Place<'_> {
-    Place {
-        table: "idempotency_keys",
-        column: "body_enc",
-        row: &key.hash,
-    }
-}
-
-/// The cipher of a stored answer: the subject's data key when the answer is about one that has
-/// a key (so that erasing the subject shreds it too), else the service-secrets key (answers
-/// about no subject, and the erasure's own answer, stored once the key is gone).
-fn cipher_for(conn: &mut PgConnection, subject: Option<uuid::Uuid>) -> ApiResult<Cipher> {
-    if let Some(id) = subject {
-        if let Some(key) = at_rest::subject_key(conn, id.into())? {
-            return Ok(key);
-        }
-    }
-    at_rest::store::service_cipher(conn, at_rest::store::ServiceKey::Secrets)
-}
-
-/// A stored answer holds personal values: sealed like them.
-fn seal(
-    conn: &mut PgConnection,
-    key: &Key,
-    subject: Option<uuid::Uuid>,
-    body: &[u8],
-) -> ApiResult<Vec<u8>> {
-    Ok(cipher_for(conn, subject)?.seal(body_at(key), body))
-}
-
-fn open(
-    conn: &mut PgConnection,
-    key: &Key,
-    subject: Option<uuid::Uuid>,
-    sealed: &[u8],
-) -> ApiResult<Option<Vec<u8>>> {
-    Ok(cipher_for(conn, subject)?
-        .open(body_at(key), sealed)
-        .map(|plain| plain.to_vec()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_key;
-
-    #[test]
-    fn keys_are_visible_ascii_bare_or_quoted() {
-        assert_eq!(parse_key("abc-123").as_deref(), Some("abc-123"));
-        assert_eq!(parse_key("\"abc\"").as_deref(), Some("abc"));
-        assert_eq!(parse_key(r#""a\"b\\c""#).as_deref(), Some(r#"a"b\c"#));
-        assert_eq!(parse_key(&"k".repeat(128)).map(|k| k.len()), Some(128));
-        for bad in [
-            "",
-            "\"\"",
-            "a b",
-            "\"a b\"",
-            "\"abc",
-            r#""a\nb""#,
-            "ä",
-            &"k".repeat(129),
-        ] {
-            assert_eq!(parse_key(bad), None, "{bad:?}");
-        }
-    }
-}

@@ -24,6 +24,7 @@ pub mod head;
 pub mod holds;
 pub mod http_client;
 pub mod idempotency;
+pub mod media_type;
 pub mod metrics;
 pub mod notices;
 pub mod openapi;

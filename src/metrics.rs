@@ -19,16 +19,11 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// The content type of [`classic`]'s text.
 pub const CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// True when an `Accept` header asks for OpenMetrics (as Prometheus's own scraper does).
-pub fn wants_openmetrics(accept: &str) -> bool {
-    accept
-        .split(',')
-        .filter_map(|range| range.split(';').next())
-        .any(|media| {
-            media
-                .trim()
-                .eq_ignore_ascii_case("application/openmetrics-text")
-        })
+/// True when an `Accept` header prefers OpenMetrics (as Prometheus's own scraper does) to the
+/// classic text, which is the default.
+pub fn wants_openmetrics(accept: Option<&str>) -> bool {
+    let offered = ["text/plain", "application/openmetrics-text"];
+    crate::media_type::preferred(accept, &offered) == Some("application/openmetrics-text")
 }
 
 /// Prometheus's classic text format (0.0.4) of an OpenMetrics exposition: a counter's `HELP` and

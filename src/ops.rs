@@ -89,8 +89,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     let accept = req
         .headers()
         .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+        .and_then(|v| v.to_str().ok());
     if crate::metrics::wants_openmetrics(accept) {
         HttpResponse::Ok()
             .content_type(crate::metrics::CONTENT_TYPE)

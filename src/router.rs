@@ -190,23 +190,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // breaches
         .service(
             resource(BREACHES)
-                .route(get().to(breaches::routes::list_breaches))
+                .route(get().to(breaches::reads::list_breaches))
                 .route(post().to(breaches::routes::create_breach)),
         )
         .service(
             resource(BREACH)
                 .route(get().to(breaches::routes::get_breach))
-                .route(patch().to(breaches::routes::change_breach)),
+                .route(patch().to(breaches::steps::change_breach)),
         )
         .service(resource(BREACH_SCOPE).route(post().to(breaches::routes::scope_breach)))
-        .service(resource(BREACH_SUBJECTS).route(get().to(breaches::routes::list_affected)))
-        .service(resource(BREACH_ASSESSMENT).route(put().to(breaches::routes::assess_breach)))
+        .service(resource(BREACH_SUBJECTS).route(get().to(breaches::reads::list_affected)))
+        .service(resource(BREACH_ASSESSMENT).route(put().to(breaches::steps::assess_breach)))
         .service(
             resource(BREACH_AUTHORITY_NOTIFICATION)
-                .route(post().to(breaches::routes::notify_authority)),
+                .route(post().to(breaches::steps::notify_authority)),
         )
         .service(
-            resource(BREACH_SUBJECT_COMMUNICATION).route(post().to(breaches::routes::communicate)),
+            resource(BREACH_SUBJECT_COMMUNICATION).route(post().to(breaches::steps::communicate)),
         )
         // records of processing
         .service(

@@ -11,6 +11,7 @@ pub mod keyed;
 pub mod merkle;
 pub mod model;
 pub mod proofs;
+pub mod proving;
 pub mod purpose;
 pub mod rollback;
 pub mod routes;

@@ -1,20 +1,20 @@
 //! The OpenAPI part of the breach register, merged into the service's document.
 
-use super::{api, routes};
+use super::{api, reads, routes, steps};
 
 /// The operations and schemas of the breach register.
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
         routes::create_breach,
-        routes::list_breaches,
+        reads::list_breaches,
         routes::get_breach,
-        routes::change_breach,
+        steps::change_breach,
         routes::scope_breach,
-        routes::list_affected,
-        routes::assess_breach,
-        routes::notify_authority,
-        routes::communicate,
+        reads::list_affected,
+        steps::assess_breach,
+        steps::notify_authority,
+        steps::communicate,
     ),
     components(schemas(
         api::Breach,

@@ -6,7 +6,9 @@ pub mod api;
 pub mod csv;
 pub mod doc;
 pub mod model;
+pub mod reads;
 pub mod routes;
+pub mod steps;
 
 /// The Prometheus gauges of the register, computed at each scrape; nothing when the database
 /// cannot be reached.

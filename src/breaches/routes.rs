@@ -1,10 +1,9 @@
-//! Handlers of the breach register. Every entry is about no subject (`subject_id` null); changes
-//! write theirs in their transaction; no notices are sent.
+//! Handlers of the breach register: recording a breach, reading one and computing its affected
+//! persons (the register's reads are in `reads.rs`, its later steps in `steps.rs`). Every entry is
+//! about no subject (`subject_id` null); changes write theirs in their transaction; no notices are
+//! sent.
 
-use super::api::{
-    Affected, Assessment, AuthorityNotification, Breach, BreachPatch, NewBreach, ScopeRequest,
-    Scoped, Source, SubjectCommunication,
-};
+use super::api::{Breach, NewBreach, ScopeRequest, Scoped, Source};
 use super::model::{self, BreachRow};
 use crate::access_log::{self, Action, Outcome};
 use crate::auth::Scope;
@@ -12,31 +11,27 @@ use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
 use crate::domain::ids::BreachId;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Validate;
-use crate::pagination::{Page, PageParams, Params};
 use crate::paths;
 use crate::precondition;
 use crate::responses::{
-    Auth, BadId, BreachesRead, BreachesWrite, JsonBody, LogUnavailable, Precondition, Unavailable,
+    Auth, BadId, BreachesRead, BreachesWrite, JsonBody, LogUnavailable, Unavailable,
 };
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{Duration, SubsecRound, Utc};
 use diesel::prelude::*;
-use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 
 /// Hours to notify the authority (Art. 33(1)): clock hours, so a DST change does not move it.
 pub const NOTIFY_WITHIN_HOURS: i64 = 72;
 
-fn respond(status: StatusCode, breach: &Breach) -> HttpResponse {
+pub(super) fn respond(status: StatusCode, breach: &Breach) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(("ETag", precondition::etag(breach.version)))
         .json(breach)
 }
 
-fn conflict(code: &'static str, detail: &str) -> ApiError {
+pub(super) fn conflict(code: &'static str, detail: &str) -> ApiError {
     ApiError::client(StatusCode::CONFLICT, code, detail.to_owned())
 }
 
@@ -154,64 +149,6 @@ pub async fn get_breach(
     Ok(respond(StatusCode::OK, &breach))
 }
 
-/// The breach register (Art. 33(5)), in JSON or CSV.
-///
-/// `status` filters; `format=csv` gives one spreadsheet-safe row per breach. Logged as one
-/// `breach.read` entry with the number of breaches.
-#[utoipa::path(get, path = paths::BREACHES, tag = "breaches", security(("bearer" = [])),
-    params(
-        ("status" = Option<String>, Query, description = "`open` or `closed`"),
-        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`"),
-    ),
-    responses(
-        (status = 200, description = "Every breach", body = Page<Breach>,
-            content((Page<Breach> = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = "application/problem+json"),
-        Auth<BreachesRead>, LogUnavailable,
-    ))]
-pub async fn list_breaches(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: web::Query<HashMap<String, String>>,
-) -> ApiResult<HttpResponse> {
-    state
-        .authorize(&caller, Scope::BreachesRead, Action::BreachRead, None)
-        .await?;
-    let mut params = Params::new(query.into_inner());
-    let status = params.with("status", |s| match s {
-        "open" | "closed" => Ok(s.to_owned()),
-        _ => Err("must be `open` or `closed`".to_owned()),
-    });
-    let csv = params.with("format", |f| match f {
-        "json" => Ok(false),
-        "csv" => Ok(true),
-        _ => Err("must be `json` or `csv`".to_owned()),
-    });
-    params.finish()?;
-    let items = state
-        .db
-        .run(move |conn| {
-            model::list(conn, status.as_deref())?
-                .into_iter()
-                .map(|row| model::breach(conn, row))
-                .collect::<ApiResult<Vec<_>>>()
-        })
-        .await?;
-    let entry = caller
-        .entry(Action::BreachRead, None, Outcome::Allowed)
-        .with_count(items.len());
-    state.log_reads(vec![entry]).await?;
-    if csv.unwrap_or(false) {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(super::csv::register(&items)));
-    }
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        next_cursor: None,
-    }))
-}
-
 /// Computes a breach's affected persons, replacing the last computation.
 ///
 /// From `disclosures` (default with `access_log`): persons with a disclosure (staff record or
@@ -278,275 +215,4 @@ pub async fn scope_breach(
         })
         .await?;
     Ok(HttpResponse::Ok().json(scoped))
-}
-
-/// The persons a breach touched, by id (kept after erasure, with `erased`).
-///
-/// Logged as one `breach.read` entry with the number of ids returned.
-#[utoipa::path(get, path = paths::BREACH_SUBJECTS, tag = "breaches", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The breach's id"), PageParams),
-    responses(
-        (status = 200, description = "A page of persons", body = Page<Affected>),
-        (status = 404, description = "No such breach", body = Problem, content_type = "application/problem+json"),
-        Auth<BreachesRead>, BadId, LogUnavailable,
-    ))]
-pub async fn list_affected(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<BreachId>,
-    query: web::Query<HashMap<String, String>>,
-) -> ApiResult<HttpResponse> {
-    state
-        .authorize(&caller, Scope::BreachesRead, Action::BreachRead, None)
-        .await?;
-    let mut params = Params::new(query.into_inner());
-    let limit = params.limit();
-    let cursor = params.cursor::<uuid::Uuid>();
-    params.finish()?;
-    let id = id.into_inner();
-    let rows: Vec<Affected> = state
-        .db
-        .run(move |conn| {
-            model::find(conn, id, false)?;
-            use diesel::sql_types::{BigInt, Uuid as SqlUuid};
-            Ok(diesel::sql_query(
-                "SELECT b.subject_id, b.via, s.erased_at IS NOT NULL AS erased
-                 FROM breach_subjects b JOIN subjects s ON s.id = b.subject_id
-                 WHERE b.breach_id = $1 AND b.subject_id > $2 ORDER BY b.subject_id LIMIT $3",
-            )
-            .bind::<SqlUuid, _>(id)
-            .bind::<SqlUuid, _>(cursor.unwrap_or(uuid::Uuid::nil()))
-            .bind::<BigInt, _>(limit + 1)
-            .load(conn)?)
-        })
-        .await?;
-    let page = Page::from_rows(rows, limit, |a| a.subject_id.to_string());
-    let entry = caller
-        .entry(Action::BreachRead, None, Outcome::Allowed)
-        .with_count(page.items.len());
-    state.log_reads(vec![entry]).await?;
-    Ok(HttpResponse::Ok().json(page))
-}
-
-/// What every change of a breach does around its own rule: the scope check, the body,
-/// `If-Match` (when asked), one transaction that locks the breach, applies the change, stores it
-/// with a new version and its `breach.update` entry.
-async fn change<B: DeserializeOwned + utoipa::ToSchema + Validate + Send + 'static>(
-    state: &AppState,
-    caller: &Caller,
-    req: &HttpRequest,
-    id: BreachId,
-    body: BodyAfterAuth<B>,
-    if_match: bool,
-    apply: fn(&mut PgConnection, &mut BreachRow, B) -> ApiResult<()>,
-) -> actix_web::Result<HttpResponse> {
-    state
-        .authorize(caller, Scope::BreachesWrite, Action::BreachUpdate, None)
-        .await?;
-    let body = body.read().await?;
-    // Judged after the 404, inside the transaction.
-    let if_match = if_match.then(|| precondition::IfMatch::of(req.headers(), "breach"));
-    let entry = caller.entry(Action::BreachUpdate, None, Outcome::Allowed);
-    let breach = state
-        .db
-        .transaction(move |conn| {
-            let mut row = model::find(conn, id, true)?;
-            if let Some(if_match) = if_match {
-                if_match?.check(row.version)?;
-            }
-            apply(conn, &mut row, body)?;
-            row.version += 1;
-            row.updated_at = Utc::now().trunc_subsecs(6);
-            diesel::update(crate::db::schema::breaches::table.find(row.id))
-                .set(&row)
-                .execute(conn)?;
-            access_log::record(conn, &[entry])?;
-            model::breach(conn, row)
-        })
-        .await?;
-    Ok(respond(StatusCode::OK, &breach))
-}
-
-/// Records the risk assessment (`If-Match` required). Logged as `breach.update`.
-#[utoipa::path(put, path = paths::BREACH_ASSESSMENT, tag = "breaches", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The breach's id"), ("If-Match" = String, Header, description = "The `ETag` last read")),
-    request_body = Assessment,
-    responses(
-        (status = 200, description = "Assessed", body = Breach),
-        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such breach", body = Problem, content_type = "application/problem+json"),
-        Auth<BreachesWrite>, JsonBody, Precondition, Unavailable,
-    ))]
-pub async fn assess_breach(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<BreachId>,
-    body: BodyAfterAuth<Assessment>,
-) -> actix_web::Result<HttpResponse> {
-    change(
-        &state,
-        &caller,
-        &req,
-        id.into_inner(),
-        body,
-        true,
-        |_, row, a| {
-            row.risk = Some(a.risk.as_str().to_owned());
-            row.risk_reasoning = Some(a.reasoning.trim().to_owned());
-            row.assessed_at = Some(Utc::now().trunc_subsecs(6));
-            Ok(())
-        },
-    )
-    .await
-}
-
-/// Records the notification of the supervisory authority (Art. 33).
-///
-/// `notified_at` may be neither in the future nor before `aware_at`; after
-/// `notify_authority_by` it needs `delay_reasons` (400). Once only (409 `already-notified`).
-/// Logged as `breach.update`.
-#[utoipa::path(post, path = paths::BREACH_AUTHORITY_NOTIFICATION, tag = "breaches", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The breach's id")),
-    request_body = AuthorityNotification,
-    responses(
-        (status = 200, description = "Recorded", body = Breach),
-        (status = 400, description = "Invalid fields (before awareness, late without reasons), each named", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such breach", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already-notified`", body = Problem, content_type = "application/problem+json"),
-        Auth<BreachesWrite>, JsonBody, Unavailable,
-    ))]
-pub async fn notify_authority(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<BreachId>,
-    body: BodyAfterAuth<AuthorityNotification>,
-) -> actix_web::Result<HttpResponse> {
-    change(
-        &state,
-        &caller,
-        &req,
-        id.into_inner(),
-        body,
-        false,
-        |_, row, n| {
-            if n.notified_at < row.aware_at {
-                return Err(ApiError::invalid_field(
-                    "notified_at",
-                    "must not be before `aware_at`",
-                ));
-            }
-            let reasons = n
-                .delay_reasons
-                .map(|r| r.trim().to_owned())
-                .filter(|r| !r.is_empty());
-            if n.notified_at > row.notify_authority_by && reasons.is_none() {
-                return Err(ApiError::invalid_field(
-                    "delay_reasons",
-                    "is required when notified after `notify_authority_by` (Art. 33(1))",
-                ));
-            }
-            if row.authority_notified_at.is_some() {
-                return Err(conflict(
-                    "already-notified",
-                    "the authority was already notified",
-                ));
-            }
-            row.authority_notified_at = Some(n.notified_at.trunc_subsecs(6));
-            row.authority_reference = Some(n.reference.trim().to_owned());
-            row.delay_reasons = reasons;
-            Ok(())
-        },
-    )
-    .await
-}
-
-/// Records the communication to the persons affected, or the exemption from it (Art. 34).
-/// Logged as `breach.update`.
-#[utoipa::path(post, path = paths::BREACH_SUBJECT_COMMUNICATION, tag = "breaches", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The breach's id")),
-    request_body = SubjectCommunication,
-    responses(
-        (status = 200, description = "Recorded", body = Breach),
-        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such breach", body = Problem, content_type = "application/problem+json"),
-        Auth<BreachesWrite>, JsonBody, Unavailable,
-    ))]
-pub async fn communicate(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<BreachId>,
-    body: BodyAfterAuth<SubjectCommunication>,
-) -> actix_web::Result<HttpResponse> {
-    change(
-        &state,
-        &caller,
-        &req,
-        id.into_inner(),
-        body,
-        false,
-        |_, row, c| {
-            row.communicated_at = Some(c.communicated_at.trunc_subsecs(6));
-            row.communication_method = Some(c.method.trim().to_owned());
-            row.communication_exemption = c.exemption.map(|e| e.as_str().to_owned());
-            Ok(())
-        },
-    )
-    .await
-}
-
-/// Changes a breach's description, window or categories, or closes it (`If-Match` required).
-///
-/// An unassessed breach cannot be closed (409 `assessment-missing`). Logged as `breach.update`.
-#[utoipa::path(patch, path = paths::BREACH, tag = "breaches", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The breach's id"), ("If-Match" = String, Header, description = "The `ETag` last read")),
-    request_body = BreachPatch,
-    responses(
-        (status = 200, description = "Changed", body = Breach),
-        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such breach", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`assessment-missing`", body = Problem, content_type = "application/problem+json"),
-        Auth<BreachesWrite>, JsonBody, Precondition, Unavailable,
-    ))]
-pub async fn change_breach(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<BreachId>,
-    body: BodyAfterAuth<BreachPatch>,
-) -> actix_web::Result<HttpResponse> {
-    change(
-        &state,
-        &caller,
-        &req,
-        id.into_inner(),
-        body,
-        true,
-        |conn, row, p| {
-            if let Some(d) = p.description {
-                row.description_enc = model::seal(conn, row.id, d.trim())?;
-            }
-            if let Some(w) = p.window {
-                row.window_from = w.from.trunc_subsecs(6);
-                row.window_to = w.to.trunc_subsecs(6);
-            }
-            if let Some(c) = p.data_categories {
-                row.data_categories = c.iter().map(|c| c.as_str().to_owned()).collect();
-            }
-            if p.status.is_some() {
-                if row.risk.is_none() {
-                    return Err(conflict(
-                        "assessment-missing",
-                        "assess the breach's risk before closing it",
-                    ));
-                }
-                row.status = "closed".to_owned();
-                row.closed_at = Some(Utc::now().trunc_subsecs(6));
-            }
-            Ok(())
-        },
-    )
-    .await
 }

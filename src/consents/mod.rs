@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod export;
 pub mod export_routes;
 pub mod model;
+pub mod purpose_api;
 pub mod routes;
 pub mod state;
 pub mod version_routes;

@@ -1,13 +1,11 @@
 //! Handlers of purposes, consent flags, consent history and bulk eligibility checks.
 
-use super::api::{
-    Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest, NewPurpose, Purpose,
-    PurposeList,
-};
+use super::api::{Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest};
 use super::batch::op::ChangeConsent;
 use super::batch::{answer_of, ChangeOutcome, PendingChange};
 use super::eligibility_body::parse_eligibility;
 use super::model;
+use super::purpose_api::{NewPurpose, Purpose, PurposeList};
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::body::Body;

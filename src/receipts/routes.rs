@@ -18,8 +18,9 @@ use diesel::prelude::*;
 /// subject id, `status` `granted` or `withdrawn`; the purpose's `consentType` is `explicit` for an
 /// opt-in purpose and `objection` for the withdrawal of an opt-out one. The read is logged
 /// (`consent.receipt`). A receipt is not a token: presented as one, it is refused. The same
-/// compact JWS is served as `text/plain` to a client whose `Accept` names `text/plain` and not
-/// `application/jose` (for generated clients and tools that know no JOSE media type).
+/// compact JWS is served as `text/plain` to a client whose `Accept` prefers `text/plain` to
+/// `application/jose` (q-values and wildcards weighed; `application/jose` on a tie), for
+/// generated clients and tools that know no JOSE media type.
 #[utoipa::path(get, path = paths::SUBJECT_CONSENT_RECEIPT, tag = "consents", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The subject's id"),
@@ -65,26 +66,15 @@ pub async fn receipt(
     Ok(HttpResponse::Ok().content_type(media_type(&req)).body(jws))
 }
 
-/// `application/jose`, unless the client asks for `text/plain` and not for it.
+/// `application/jose`, unless the client prefers `text/plain` to it.
 fn media_type(req: &HttpRequest) -> &'static str {
     let accept = req
         .headers()
         .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    // A media range with `q=0` is one the client refuses (RFC 9110 §12.4.2).
-    let names = |media: &str| {
-        accept.split(',').any(|part| {
-            let mut params = part.split(';').map(str::trim);
-            params.next() == Some(media)
-                && !params.any(|p| matches!(p, "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
-        })
-    };
-    if names("text/plain") && !names("application/jose") {
-        "text/plain; charset=utf-8"
-    } else {
-        "application/jose"
+        .and_then(|v| v.to_str().ok());
+    match crate::media_type::preferred(accept, &["application/jose", "text/plain"]) {
+        Some("text/plain") => "text/plain; charset=utf-8",
+        _ => "application/jose",
     }
 }
 

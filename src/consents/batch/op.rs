@@ -1,7 +1,15 @@
 //! The consent change as a group-commit operation: how a batch of changes (keyed ones
 //! included) is applied, answered, and followed by its withdrawal notices.
 
-use super::*;
+use super::change::{answer_of, ChangeOutcome, PendingChange};
+use super::record::record_changes;
+use crate::access_log::group_commit::GroupOp;
+use crate::access_log::NewEntry;
+use crate::domain::consent::Decision;
+use crate::error::{ApiError, ApiResult};
+use crate::idempotency;
+use diesel::PgConnection;
+use std::collections::HashSet;
 
 /// Art. 19: the recipients of each subject's data learn of its withdrawals, with one statement
 /// for the whole batch. Only the consent endpoint's batch calls this: an erasure, which also
