@@ -80,10 +80,15 @@ fn page_csp() -> String {
     params(("token" = String, Path, description = "The link's token: 43 base64url characters")),
     responses(
         (status = 200, description = "A page with the download buttons", body = String, content_type = "text/html"),
+        (status = 400, description = "A query parameter (the page takes none), named", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a token", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn download_page(req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn download_page(
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
     token_of(&req)?;
+    Params::new(query.into_inner()).finish()?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
