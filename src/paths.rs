@@ -24,6 +24,10 @@ pub const SUBJECT_RECTIFICATIONS: &str = "/v1/subjects/{id}/rectifications";
 pub const SUBJECT_EXPORT: &str = "/v1/subjects/{id}/export";
 /// The access response (Art. 15): the export with everything owed with it.
 pub const SUBJECT_ACCESS_RESPONSE: &str = "/v1/subjects/{id}/access-response";
+/// Freezing the access response that answers an `access` request.
+pub const PRIVACY_REQUEST_ACCESS_RESPONSE: &str = "/v1/privacy-requests/{id}/access-response";
+/// A one-time download link of a frozen access response (no bearer token).
+pub const DOWNLOAD: &str = "/v1/downloads/{token}";
 
 /// Purposes of processing: list, create.
 pub const PURPOSES: &str = "/v1/purposes";

@@ -47,6 +47,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource(SUBJECT_ACCESS_RESPONSE)
                 .route(get().to(rights::access_response::routes::access_response)),
         )
+        .service(
+            resource(PRIVACY_REQUEST_ACCESS_RESPONSE)
+                .route(post().to(rights::access_response::freeze::freeze)),
+        )
+        .service(
+            resource(DOWNLOAD)
+                .route(get().to(rights::access_response::downloads::download_page))
+                .route(post().to(rights::access_response::downloads::download)),
+        )
         .service(resource(SUBJECT_ERASURE).route(post().to(right::erase_subject)))
         .service(resource(SUBJECT_RESTRICTION).route(post().to(right::restrict_subject)))
         .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(right::lift_restriction)))

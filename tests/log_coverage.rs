@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 40] = [
+const CONTRACT_ACTIONS: [&str; 42] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -58,6 +58,8 @@ const CONTRACT_ACTIONS: [&str; 40] = [
     "art14.read",
     "notification.outcome",
     "access_response.read",
+    "access_response.freeze",
+    "download.read",
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
@@ -913,6 +915,20 @@ fn builders() -> Vec<Builder> {
         },
         Builder {
             method: "POST",
+            template: "/v1/privacy-requests/{id}/access-response",
+            action: "access_response.freeze",
+            scope: Scope::RequestsWrite,
+            build: |fx, _| {
+                Plan {
+                    params: vec![("id", fx.request.to_string())],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(json!({}))
+            },
+        },
+        Builder {
+            method: "POST",
             template: "/v1/privacy-requests/{id}/close",
             action: "request.update",
             scope: Scope::RequestsWrite,
@@ -1720,11 +1736,13 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
     problems
 }
 
-/// The scopes an allowed call carries: the builder's, and for the one operation that needs two
-/// (starting a retention run), `subjects:erase` as well.
+/// The scopes an allowed call carries: the builder's, and for the operations that need two,
+/// the second (`subjects:erase` to start a retention run, `subjects:read` to freeze an access
+/// response).
 fn needed_scopes(b: &Builder) -> Vec<Scope> {
     match (b.method, b.template) {
         ("POST", "/v1/retention/runs") => vec![b.scope, Scope::SubjectsErase],
+        ("POST", "/v1/privacy-requests/{id}/access-response") => vec![b.scope, Scope::SubjectsRead],
         _ => vec![b.scope],
     }
 }

@@ -3,7 +3,9 @@
 // A panic is how a test reports its failure, helpers included (the service itself denies them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_downloads;
 mod access_log;
+mod access_page;
 mod access_response;
 mod activities;
 mod address_rule;

@@ -1094,6 +1094,7 @@ async fn the_export_holds_every_key_and_is_logged() {
         [
             "access_log",
             "art14",
+            "access_responses",
             "consent_history",
             "consents",
             "disclosure_authorizations",
@@ -1353,7 +1354,7 @@ async fn a_malformed_patch_is_400_before_any_precondition_is_looked_at() {
 /// subject has no export, 410).
 const NEVER_EXPORTED: [&str; 1] = ["erasures"];
 
-const EXPORTED_TABLES: [(&str, &str); 13] = [
+const EXPORTED_TABLES: [(&str, &str); 14] = [
     ("subjects", "subject"),
     ("rectifications", "rectifications"),
     ("consents", "consents"),
@@ -1367,6 +1368,7 @@ const EXPORTED_TABLES: [(&str, &str); 13] = [
     ("holds", "holds"),
     ("art14_status", "art14"),
     ("information_notices", "information_notices"),
+    ("access_responses", "access_responses"),
 ];
 
 #[actix_web::test]
@@ -1423,10 +1425,18 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
     .await
     .assert_status(200);
 
+    let request = app
+        .post(
+            "/v1/privacy-requests",
+            json!({"kind": "access", "subject_id": id, "channel": "email",
+                   "received_at": "2026-11-30T10:00:00Z"}),
+        )
+        .await;
+    request.assert_status(201);
+    let request = request.json()["id"].as_str().unwrap().to_owned();
     app.post(
-        "/v1/privacy-requests",
-        json!({"kind": "access", "subject_id": id, "channel": "email",
-               "received_at": "2026-11-30T10:00:00Z"}),
+        &format!("/v1/privacy-requests/{request}/access-response"),
+        json!({}),
     )
     .await
     .assert_status(201);
@@ -1457,11 +1467,20 @@ async fn the_export_represents_every_table_that_holds_a_subject_id() {
          WHERE table_schema = 'public' AND column_name = 'subject_id'",
     );
     // The subject's wrapped data key is key material, not data about the person; so is the
-    // SHA-256 of a double opt-in's one-time token (the export's flags show its lapse time).
+    // SHA-256 of a double opt-in's one-time token (the export's flags show its lapse time), and
+    // that of an access response's download link.
     // A breach's affected ids are the breach register's, kept even after an erasure.
     let mut holding: Vec<&str> = tables
         .split(',')
-        .filter(|t| !["subject_keys", "consent_confirmations", "breach_subjects"].contains(t))
+        .filter(|t| {
+            ![
+                "subject_keys",
+                "consent_confirmations",
+                "download_links",
+                "breach_subjects",
+            ]
+            .contains(t)
+        })
         .collect();
     holding.push("subjects");
     for table in holding.iter().filter(|t| !NEVER_EXPORTED.contains(t)) {

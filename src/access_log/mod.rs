@@ -126,11 +126,15 @@ pub enum Action {
     AccessLogRollback,
     #[serde(rename = "access_response.read")]
     AccessResponseRead,
+    #[serde(rename = "access_response.freeze")]
+    AccessResponseFreeze,
+    #[serde(rename = "download.read")]
+    DownloadRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 46] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -175,6 +179,8 @@ impl Action {
         Action::NotificationOutcome,
         Action::AccessLogRollback,
         Action::AccessResponseRead,
+        Action::AccessResponseFreeze,
+        Action::DownloadRead,
     ];
 
     /// The stored name.
@@ -224,6 +230,8 @@ impl Action {
             Action::NotificationOutcome => "notification.outcome",
             Action::AccessLogRollback => "access_log.rollback",
             Action::AccessResponseRead => "access_response.read",
+            Action::AccessResponseFreeze => "access_response.freeze",
+            Action::DownloadRead => "download.read",
         }
     }
 

@@ -606,6 +606,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_responses (id) {
+        id -> Uuid,
+        request_id -> Uuid,
+        subject_id -> Uuid,
+        lang -> Text,
+        json_enc -> Bytea,
+        html_enc -> Bytea,
+        sha256 -> Text,
+        jws -> Text,
+        actor -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    download_links (token_sha256) {
+        token_sha256 -> Bytea,
+        response_id -> Uuid,
+        subject_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(access_responses -> privacy_requests (request_id));
+diesel::joinable!(access_responses -> subjects (subject_id));
+diesel::joinable!(download_links -> access_responses (response_id));
 diesel::joinable!(processing_activity_versions -> processing_activities (activity_id));
 diesel::joinable!(breaches -> recipients (recipient_id));
 diesel::joinable!(breach_subjects -> breaches (breach_id));
@@ -655,4 +685,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     art14_status,
     information_notices,
     privacy_request_tasks,
+    access_responses,
+    download_links,
 );

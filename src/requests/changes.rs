@@ -143,7 +143,8 @@ fn extend(
 /// Closes a request with its outcome.
 ///
 /// `refused` needs a `reason`. An erasure request closes as `fulfilled` only once its subject
-/// has been erased (409 `request-not-fulfilled`). An erasure, rectification or restriction
+/// has been erased (409 `request-not-fulfilled`), an access request only once an access
+/// response was frozen for it (409 `response-missing`). An erasure, rectification or restriction
 /// request closes as `fulfilled` only once every notice it caused has its recipient's outcome
 /// (409 `recipients-unconfirmed`, naming them in `notification_ids`), and any request only
 /// without open tasks (409 `tasks-open`, naming them in `task_ids`; judged after the notices),
@@ -162,7 +163,7 @@ fn extend(
         )),
         (status = 400, description = "Invalid fields (an unknown outcome, a refusal without a reason), each named; or the id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`request-not-fulfilled`, `recipients-unconfirmed` (with `notification_ids`), `tasks-open` (with `task_ids`) or `request-closed`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`request-not-fulfilled`, `response-missing` (an `access` request without a frozen response), `recipients-unconfirmed` (with `notification_ids`), `tasks-open` (with `task_ids`) or `request-closed`", body = Problem, content_type = "application/problem+json"),
         Auth<RequestsWrite>, JsonBody, Precondition, Unavailable,
     ))]
 pub async fn close_request(
@@ -194,6 +195,18 @@ fn close(
                  erase the subject (naming this request), then close it",
             ));
         }
+    }
+    let access = row.kind == RequestKind::Access.as_str();
+    if access
+        && body.outcome == RequestOutcome::Fulfilled
+        && !crate::rights::access_response::frozen::any_for(conn, row.id)?
+    {
+        return Err(ApiError::client(
+            StatusCode::CONFLICT,
+            "response-missing",
+            "an access request is fulfilled only with a frozen access response: freeze one \
+             (POST /v1/privacy-requests/{id}/access-response), then close it",
+        ));
     }
     let override_reason = trimmed(body.override_reason);
     if body.outcome == RequestOutcome::Fulfilled && override_reason.is_none() {

@@ -89,6 +89,15 @@ pub fn gather_in(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Su
         .transpose()?;
     let holds = crate::holds::api::holds_of(conn, subject_id)?;
     let (art14, information_notices) = crate::art14::model::export_for(conn, subject_id)?;
+    let access_responses = super::access_response::frozen::of_subject(conn, subject_id)?
+        .into_iter()
+        .map(|row| FrozenResponse {
+            id: row.id,
+            request_id: row.request_id.uuid(),
+            sha256: row.sha256,
+            created_at: row.created_at,
+        })
+        .collect();
     let consent_purposes = model::purposes(conn)?;
     let purposes = SERVICE_PURPOSES
         .iter()
@@ -124,6 +133,7 @@ pub fn gather_in(conn: &mut PgConnection, subject_id: SubjectId) -> ApiResult<Su
         notifications,
         restriction,
         holds,
+        access_responses,
         purposes,
         recipient_categories: RECIPIENT_CATEGORIES
             .iter()
@@ -205,10 +215,22 @@ pub struct SubjectExport {
     pub art14: Option<crate::art14::api::Art14>,
     /// Every Art. 14 information notice given to the person, oldest first.
     pub information_notices: Vec<crate::art14::api::InformationNotice>,
+    /// The access responses frozen for the person's requests (Art. 15), oldest first.
+    pub access_responses: Vec<FrozenResponse>,
     /// Why PlanPro processes the data.
     pub purposes: Vec<PurposeOfProcessing>,
     /// Who the data may be disclosed to.
     pub recipient_categories: Vec<RecipientCategory>,
     /// When this document was made.
     pub generated_at: DateTime<Utc>,
+}
+
+/// A frozen access response, as the export lists it (its content is in the download).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FrozenResponse {
+    pub id: uuid::Uuid,
+    pub request_id: uuid::Uuid,
+    /// SHA-256 (hex) of its RFC 8785 JSON.
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -28,7 +28,11 @@ pub fn build(
         .run(|conn| build_in(conn, subject, lang))
 }
 
-fn build_in(conn: &mut PgConnection, id: SubjectId, lang: Language) -> ApiResult<AccessResponse> {
+pub fn build_in(
+    conn: &mut PgConnection,
+    id: SubjectId,
+    lang: Language,
+) -> ApiResult<AccessResponse> {
     let export = gather_in(conn, id)?;
     let kind = export.subject.kind.clone();
     let activities = activities_covering(conn, &kind)?;

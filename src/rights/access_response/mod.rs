@@ -7,6 +7,9 @@
 //! through their own modules and the ledger in `ledger.rs`; nothing below names it.
 
 pub mod api;
+pub mod downloads;
+pub mod freeze;
+pub mod frozen;
 pub mod gather;
 pub mod html;
 mod html_data;

@@ -1,0 +1,2 @@
+DROP TABLE download_links;
+DROP TABLE access_responses;
