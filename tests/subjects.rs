@@ -1093,8 +1093,8 @@ async fn the_export_holds_every_key_and_is_logged() {
         keys,
         [
             "access_log",
-            "art14",
             "access_responses",
+            "art14",
             "consent_history",
             "consents",
             "disclosure_authorizations",
