@@ -9,6 +9,9 @@ use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
 
+mod challenge;
+pub use challenge::NO_BEARER_TOKEN;
+
 /// The base of every problem `type`; the last path segment names the problem.
 pub const PROBLEM_BASE: &str = "https://planpro.ee/problems/";
 
@@ -287,24 +290,19 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
             Self::Unauthorized(detail) => {
-                response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(detail)));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, challenge::invalid_token(detail)));
             }
             Self::AcrTooLow(min) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
-                    format!(
-                        "Bearer realm=\"{REALM}\", error=\"insufficient_user_authentication\", \
-                         acr_values=\"{}\"",
-                        min.as_str()
-                    ),
+                    challenge::insufficient_user_authentication(min.as_str()),
                 ));
             }
             Self::MissingScope(scope) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
-                    format!(
-                        "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
-                    ),
+                    challenge::insufficient_scope(scope),
                 ));
             }
             Self::Unavailable => {
@@ -315,33 +313,6 @@ impl ResponseError for ApiError {
         let body = serde_json::to_string(&self.problem()).unwrap_or_default();
         response.body(body)
     }
-}
-
-/// The realm every challenge names (RFC 6750 section 3).
-const REALM: &str = "planpro-privacy";
-
-/// The detail of a 401 for a request that carried no bearer token at all, which RFC 6750
-/// section 3.1 answers without an error code.
-pub const NO_BEARER_TOKEN: &str = "a bearer token is required";
-
-/// The `WWW-Authenticate` value of a 401 (RFC 6750 section 3): `invalid_token` with the detail as
-/// `error_description`, except for a request that carried no token.
-fn bearer_challenge(detail: &str) -> String {
-    if detail == NO_BEARER_TOKEN {
-        return format!("Bearer realm=\"{REALM}\"");
-    }
-    // error_description allows printable ASCII except `"` and `\\` (RFC 6750 section 3).
-    let description: String = detail
-        .chars()
-        .map(|c| match c {
-            '"' | '\\' => '\'',
-            c if (' '..='~').contains(&c) => c,
-            _ => '?',
-        })
-        .collect();
-    format!(
-        "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{description}\""
-    )
 }
 
 /// True when a database error means the server is gone rather than the query being wrong.
