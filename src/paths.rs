@@ -16,6 +16,18 @@ pub const DOCS: &str = "/docs";
 pub const SUBJECTS: &str = "/v1/subjects";
 /// The person's own record (a subject token).
 pub const ME: &str = "/v1/me";
+/// The person's own consent and opt-out flags.
+pub const ME_CONSENTS: &str = "/v1/me/consents";
+/// The person's own flag of one purpose: change.
+pub const ME_CONSENT: &str = "/v1/me/consents/{purpose}";
+/// The person's own privacy requests: file, list.
+pub const ME_PRIVACY_REQUESTS: &str = "/v1/me/privacy-requests";
+/// The access log about the person, newest first.
+pub const ME_ACCESS_LOG: &str = "/v1/me/access-log";
+/// The uses of the person's data in the state data tracker's `findUsage` shape.
+pub const ME_USAGE: &str = "/v1/me/usage";
+/// The person's own access response (Art. 15).
+pub const ME_ACCESS_RESPONSE: &str = "/v1/me/access-response";
 /// One subject: read, rectify.
 pub const SUBJECT: &str = "/v1/subjects/{id}";
 /// A subject's rectification history.

@@ -68,6 +68,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(SUBJECT_HOLD_RELEASE).route(post().to(hold::release_hold)))
         // the person's own view
         .service(resource(ME).route(get().to(me::routes::get_me)))
+        .service(resource(ME_CONSENTS).route(get().to(me::consents::list_my_consents)))
+        .service(resource(ME_CONSENT).route(put().to(me::consents::set_my_consent)))
+        .service(
+            resource(ME_PRIVACY_REQUESTS)
+                .route(post().to(me::requests::file_my_request))
+                .route(get().to(me::requests::list_my_requests)),
+        )
+        .service(resource(ME_ACCESS_LOG).route(get().to(me::access_log::my_access_log)))
+        .service(resource(ME_USAGE).route(get().to(me::access_log::my_usage)))
+        .service(resource(ME_ACCESS_RESPONSE).route(get().to(me::routes::my_access_response)))
         // consents
         .service(
             resource(PURPOSES)
@@ -147,7 +157,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(ACCESS_LOG_VERIFY).route(get().to(log::verify)))
         .service(resource(ACCESS_LOG_CHECKPOINT).route(get().to(proof::checkpoint)))
         .service(resource(ACCESS_LOG_CHECKPOINT_KEY).route(get().to(proof::checkpoint_key)))
-        .service(resource(ACCESS_LOG_INCLUSION_PROOF).route(get().to(proof::inclusion_proof)))
+        .service(resource(ACCESS_LOG_INCLUSION_PROOF).route(get().to(me::proofs::inclusion_proof)))
         .service(resource(ACCESS_LOG_CONSISTENCY_PROOF).route(get().to(proof::consistency_proof)))
         .service(resource(ACCESS_LOG_ROLLBACKS).route(get().to(crate::access_log::rollback::list)))
         .service(resource(SUBJECT_ACCESS_LOGS).route(get().to(log::subject_entries)))

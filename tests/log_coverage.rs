@@ -542,6 +542,91 @@ fn builders() -> Vec<Builder> {
             },
         },
         Builder {
+            method: "GET",
+            template: "/v1/me/consents",
+            action: "consent.read",
+            scope: Scope::ConsentsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "PUT",
+            template: "/v1/me/consents/{purpose}",
+            action: "consent.change",
+            scope: Scope::ConsentsWrite,
+            build: |fx, _| {
+                Plan {
+                    params: vec![("purpose", fx.purpose.clone())],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(json!({"status": "withdrawn"}))
+            },
+        },
+        Builder {
+            method: "POST",
+            template: "/v1/me/privacy-requests",
+            action: "request.create",
+            scope: Scope::RequestsWrite,
+            build: |fx, _| {
+                Plan {
+                    params: vec![],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+                .body(json!({"kind": "objection", "details": "no more offers, please"}))
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/me/privacy-requests",
+            action: "request.read",
+            scope: Scope::RequestsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/me/access-log",
+            action: "access_log.read",
+            scope: Scope::AccessLogsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/me/usage",
+            action: "access_log.read",
+            scope: Scope::AccessLogsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                query: "offset=1&limit=10".into(),
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/me/access-response",
+            action: "access_response.read",
+            scope: Scope::SubjectsRead,
+            build: |fx, _| Plan {
+                params: vec![],
+                query: "lang=et".into(),
+                refused_about: None,
+                ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
             method: "POST",
             template: "/v1/subjects",
             action: "subject.create",

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const CODE: &str = "49403136526";
-const IDP: &str = "https://tara.example.ee";
+pub const IDP: &str = "https://tara.example.ee";
 const AUDIENCE: &str = "planpro-portal";
 
 /// A staff-key subject token for `sub`, with `acr` when given.
@@ -23,16 +23,35 @@ pub fn self_token(sub: &str, acr: Option<&str>) -> String {
     auth::sign(SECRET, &claims).unwrap()
 }
 
-async fn with_token(app: &TestApp, method: &str, path: &str, token: &str) -> crate::harness::Resp {
+pub async fn with_token(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+) -> crate::harness::Resp {
+    as_person(app, method, path, token, None).await
+}
+
+/// `method path` with `token` and an optional JSON body.
+pub async fn as_person(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> crate::harness::Resp {
     let req = match method {
         "GET" => TestRequest::get(),
+        "PUT" => TestRequest::put(),
         _ => TestRequest::post(),
     };
-    app.send(
-        req.uri(path)
-            .insert_header(("Authorization", format!("Bearer {token}"))),
-    )
-    .await
+    let mut req = req
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    if let Some(body) = body {
+        req = req.set_json(body);
+    }
+    app.send(req).await
 }
 
 pub async fn person(app: &TestApp, code: &str) -> Uuid {
@@ -47,7 +66,8 @@ pub async fn person(app: &TestApp, code: &str) -> Uuid {
     res.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
-fn entries(app: &TestApp) -> Vec<Value> {
+/// Every entry's actor, action, subject and outcome, oldest first.
+pub fn entries(app: &TestApp) -> Vec<Value> {
     let text = app.db.scalar(
         "SELECT coalesce(json_agg(json_build_object('actor', actor, 'action', action, \
          'subject_id', subject_id, 'outcome', outcome) ORDER BY seq), '[]') FROM access_log",
@@ -213,7 +233,15 @@ async fn a_bad_sub_a_mixed_scope_or_a_weak_login_is_401() {
 }
 
 /// The app with a subject identity provider serving `key`'s set.
-async fn app_with_idp(server: &JwksServer) -> TestApp {
+pub async fn app_with_idp(server: &JwksServer) -> TestApp {
+    app_with_idp_and(server, |_| {}).await
+}
+
+/// [`app_with_idp`] with other settings changed by `tweak`.
+pub async fn app_with_idp_and(
+    server: &JwksServer,
+    tweak: fn(&mut planpro_privacy::config::Config),
+) -> TestApp {
     let db = TestDb::new();
     let mut config = test_config(&db.url);
     let mut env: std::collections::HashMap<String, String> =
@@ -227,10 +255,12 @@ async fn app_with_idp(server: &JwksServer) -> TestApp {
     config.subject = planpro_privacy::config::Config::from_source(&env)
         .expect("subject settings")
         .subject;
+    tweak(&mut config);
     TestApp::on(db, &config, &JwtKey::Secret(Secret::new(SECRET))).await
 }
 
-fn idp_claims(acr: Option<&str>) -> Value {
+/// An identity provider's claims for [`CODE`] (`amr` `mID`, a fresh `jti`).
+pub fn idp_claims(acr: Option<&str>) -> Value {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({"iss": IDP, "aud": AUDIENCE, "sub": format!("EE{CODE}"),
         "exp": now + 600, "iat": now, "auth_time": now - 5, "amr": ["mID"],
@@ -369,6 +399,38 @@ fn the_token_command_mints_a_self_token_and_refuses_a_bad_code() {
     }
 }
 
+/// The person's own calls the scan below makes: method, path, body, expected status.
+const OWN_CALLS: &[(&str, &str, &str, u16)] = &[
+    ("GET", "/v1/me/consents", "", 200),
+    (
+        "PUT",
+        "/v1/me/consents/marketing_partners",
+        r#"{"status":"withdrawn"}"#,
+        200,
+    ),
+    (
+        "PUT",
+        "/v1/me/consents/marketing_partners",
+        r#"{"status":"granted"}"#,
+        400,
+    ),
+    (
+        "POST",
+        "/v1/me/privacy-requests",
+        r#"{"kind":"erasure","details":"my code is in the old contract"}"#,
+        201,
+    ),
+    ("POST", "/v1/me/privacy-requests", r#"{"kind":"x"}"#, 400),
+    ("GET", "/v1/me/privacy-requests", "", 200),
+    ("GET", "/v1/me/privacy-requests?limit=0", "", 400),
+    ("GET", "/v1/me/access-log", "", 200),
+    ("GET", "/v1/me/access-log?cursor=x", "", 400),
+    ("GET", "/v1/me/usage?offset=1&limit=5", "", 200),
+    ("GET", "/v1/me/usage?offset=0", "", 400),
+    ("GET", "/v1/me/access-response?lang=et", "", 200),
+    ("GET", "/v1/me/access-response?format=html", "", 200),
+];
+
 #[test]
 fn the_code_reaches_neither_the_database_nor_the_server_log() {
     let db = TestDb::new();
@@ -409,6 +471,15 @@ fn the_code_reaches_neither_the_database_nor_the_server_log() {
             "",
         );
         assert!(status == 403 || status == 401, "{status}");
+    }
+    let auth = format!("Bearer {}", self_token(&format!("EE{CODE}"), None));
+    for (method, path, body, expected) in OWN_CALLS {
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let (status, _) = crate::process::http(server.addr, method, path, &headers, body);
+        assert_eq!(status, *expected, "{method} {path}");
     }
     server.terminate();
     let log = server.log_text();

@@ -250,8 +250,10 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-const SCOPE_FIRST_ONLY: [&str; 15] = [
+const SCOPE_FIRST_ONLY: [&str; 17] = [
+    "/v1/me/privacy-requests",
     "/v1/subjects/{id}/erasure",
+    "/v1/me/consents/{purpose}",
     "/v1/breaches",
     "/v1/breaches/{id}",
     "/v1/breaches/{id}/scope",
@@ -1602,6 +1604,59 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
         .map(|(operation, _)| operation)
         .collect();
     assert!(unlogged.is_empty(), "refusals not logged: {unlogged:?}");
+}
+
+#[actix_web::test]
+async fn a_person_s_own_token_is_refused_by_every_other_endpoint() {
+    let app = TestApp::spawn().await;
+    let fx = arrange(&app).await;
+    crate::me::person(&app, crate::me::CODE).await;
+    let token = crate::me::self_token(&format!("EE{}", crate::me::CODE), None);
+    let bodies = body_endpoints(&fx);
+    let before = snapshot(&app);
+    let mut tried = 0;
+    for (method, template) in operations() {
+        if !template.starts_with("/v1/")
+            || template == "/v1/me"
+            || template.starts_with("/v1/me/")
+            // A person proves their own entries (tests/me_log.rs).
+            || template == "/v1/access-logs/{entry_id}/inclusion-proof"
+            || template == "/v1/access-logs/checkpoint-key"
+            || template == "/v1/consents/confirmations"
+            || template.starts_with("/v1/downloads/")
+        {
+            continue;
+        }
+        let path = concrete(&template, &fx);
+        let mut req = TestRequest::default()
+            .method(method.clone())
+            .uri(&path)
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        match bodies.iter().find(|e| e.method == method && e.path == path) {
+            Some(endpoint) => {
+                req = req.set_json(endpoint.body.clone());
+                if let Some(tag) = endpoint.if_match {
+                    req = req.insert_header(("If-Match", tag));
+                }
+            }
+            None if method != Method::GET => req = req.set_json(json!({})),
+            None => {}
+        }
+        let res = app.send(req).await;
+        assert_eq!(res.status.as_u16(), 403, "{method} {template}");
+        assert!(!String::from_utf8_lossy(&res.body).contains("Maasikas"));
+        tried += 1;
+    }
+    assert!(tried >= 60, "only {tried} operations walked");
+    assert_eq!(
+        snapshot(&app),
+        before,
+        "a person's token changed or read something"
+    );
+    let actors = app
+        .db
+        .scalar("SELECT string_agg(DISTINCT actor, ',') FROM access_log WHERE outcome = 'denied'");
+    assert_eq!(actors, "subject:unknown", "refusals name nobody's code");
 }
 
 // ---------------------------------------------------------------- response headers

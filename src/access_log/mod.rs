@@ -3,6 +3,7 @@
 //! transaction; reads hand theirs to the group-commit [`writer::LogWriter`] and answer only once
 //! it has committed.
 
+pub mod actor_kind;
 pub mod audit;
 pub mod chain;
 pub mod checkpoint;

@@ -2,9 +2,7 @@
 //! single entries and consistency proofs between checkpoints. Every proof is checked against the
 //! signed root before it is served, so the service never hands out a proof that does not hold.
 
-use super::proving::{
-    prove_consistency, prove_inclusion, ConsistencyProof, Inclusion, InclusionProof,
-};
+use super::proving::{prove_consistency, prove_inclusion, ConsistencyProof, Inclusion};
 use super::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
@@ -31,7 +29,8 @@ pub(super) async fn authorize(
         .await
 }
 
-fn not_yet(state: &AppState, detail: &str) -> HttpResponse {
+/// 409 `not-yet-checkpointed`, with `Retry-After`.
+pub fn not_yet(state: &AppState, detail: &str) -> HttpResponse {
     let retry = state.sealer.proofs().retry_after_secs();
     let mut res = actix_web::ResponseError::error_response(&ApiError::client(
         StatusCode::CONFLICT,
@@ -86,7 +85,7 @@ pub async fn checkpoint_key(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// How the request names a tree size.
-fn size_param(params: &mut Params, name: &str) -> Option<u64> {
+pub fn size_param(params: &mut Params, name: &str) -> Option<u64> {
     params.with(name, |v| {
         v.parse::<u64>()
             .ok()
@@ -95,26 +94,9 @@ fn size_param(params: &mut Params, name: &str) -> Option<u64> {
     })
 }
 
-/// Proves that one access-log entry is in the tree of a signed checkpoint.
-///
-/// `size` names the checkpoint (default: the latest); it must be a checkpoint's size greater than
-/// the entry's leaf index. Recompute the leaf from `entry` (RFC 8785 canonical JSON of its ten
-/// members), walk `hashes` up to the root (RFC 9162 §2.1.3.2) and compare it with the signed
-/// checkpoint's. The call is logged (`access_log.read`, about the entry's subject).
-#[utoipa::path(get, path = paths::ACCESS_LOG_INCLUSION_PROOF, tag = "access-log", security(("bearer" = [])),
-    params(
-        ("entry_id" = Uuid, Path, description = "The entry"),
-        ("size" = Option<u64>, Query, description = "A checkpoint's tree size (default: the latest)"),
-    ),
-    responses(
-        (status = 200, description = "The proof", body = InclusionProof),
-        (status = 400, description = "A bad entry id or size", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `access-logs:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such entry, or one the tree refused (not written by the service)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No checkpoint holds the entry yet (`not-yet-checkpointed`, with `Retry-After`), or the entry or the tree under it was changed in the database since it was signed (`entry-altered`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ))]
+/// A staff call of `GET /v1/access-logs/{entry_id}/inclusion-proof` (`access-logs:read`): the
+/// proof of any entry, logged about the entry's subject. (The route, documented with a person's
+/// call too, is `me::proofs::inclusion_proof`.)
 pub async fn inclusion_proof(
     state: web::Data<AppState>,
     caller: Caller,

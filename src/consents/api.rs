@@ -132,7 +132,17 @@ fn check_evidence(field: &str, value: Option<&str>, required: bool) -> Option<Fi
 impl Validate for ConsentChange {
     fn validate(&self) -> Vec<FieldError> {
         let confirmed = self.age_confirmed == Some(true);
+        // Only the person's own call records `portal` (`PUT /v1/me/consents/{purpose}`), with
+        // their login as the evidence: staff may not claim it.
+        let portal = (self.method == Method::Portal).then(|| {
+            FieldError::new(
+                "method",
+                "`portal` is recorded only for the person's own call \
+                 (PUT /v1/me/consents/{purpose})",
+            )
+        });
         [
+            portal,
             check_evidence("evidence", self.evidence.as_deref(), false),
             check_evidence("age_evidence", self.age_evidence.as_deref(), confirmed),
             self.guardian

@@ -7,6 +7,7 @@ pub mod children;
 pub mod confirm;
 pub mod confirm_routes;
 pub mod confirmation;
+pub mod decide;
 pub mod eligibility_body;
 pub mod erasure;
 pub mod export;

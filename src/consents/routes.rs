@@ -1,8 +1,6 @@
 //! Handlers of purposes, consent flags, consent history and bulk eligibility checks.
 
 use super::api::{Consent, ConsentChange, ConsentEvent, Eligibility, EligibilityRequest};
-use super::batch::op::ChangeConsent;
-use super::batch::{answer_of, ChangeOutcome, PendingChange};
 use super::eligibility_body::parse_eligibility;
 use super::model;
 use super::purpose_api::{NewPurpose, Purpose, PurposeList};
@@ -199,71 +197,13 @@ pub async fn set_consent(
         .await?;
     // Only once the scope is checked: a caller without it is refused (and logged) whatever it sent.
     let change = body.read().await?;
-    let guardian = check_age(&state, &caller, subject_id, &purpose, &change).await?;
-    let pending = PendingChange {
+    let decision = super::decide::Decision {
         subject_id,
-        purpose_id: purpose,
-        status: change.status,
-        method: change.method,
-        evidence: change.recorded_evidence(),
-        purpose_version: change.purpose_version,
-        guardian,
-        guardian_entry: guardian
-            .map(|g| caller.entry(Action::ConsentChange, Some(g), Outcome::Allowed)),
-        actor: caller.actor.sub.clone(),
-        request_id: caller.request_id.clone(),
-        entry: caller.entry(Action::ConsentChange, Some(subject_id), Outcome::Allowed),
-        idempotency: idempotency::Key::of(&req, &caller.actor)?,
+        purpose,
+        change,
+        login_confirms: false,
     };
-    // Committed with the other changes and reads of the moment (see consents::batch).
-    match state.log_writer.submit::<ChangeConsent>(pending).await? {
-        ChangeOutcome::Recorded { event, flag, token } => {
-            Ok(answer_of(&event, &flag, token.as_deref())?.respond())
-        }
-        ChangeOutcome::Replayed(answer) => Ok(answer.respond()),
-        ChangeOutcome::Refused(problem) => Err(problem.into()),
-        ChangeOutcome::NoPurpose => Err(ApiError::not_found("purpose").into()),
-    }
-}
-
-/// The children's rule of a grant: the guardian to record, or the refusal (a refused guardian
-/// check is logged as a denied `consent.change` about the guardian).
-async fn check_age(
-    state: &AppState,
-    caller: &Caller,
-    subject: SubjectId,
-    purpose: &str,
-    change: &ConsentChange,
-) -> ApiResult<Option<SubjectId>> {
-    if change.status != crate::domain::consent::Decision::Granted {
-        return Ok(None);
-    }
-    let claim_guardian = change.guardian.as_ref().map(|g| g.subject_id);
-    let (confirmed, version) = (change.age_confirmed == Some(true), change.purpose_version);
-    let purpose = purpose.to_owned();
-    let today = crate::domain::deadline::tallinn_date(chrono::Utc::now());
-    let verdict = state
-        .db
-        .run(move |conn| {
-            let claim = super::children::Claim {
-                guardian: claim_guardian,
-                age_confirmed: confirmed,
-                purpose_version: version,
-                purpose: &purpose,
-            };
-            super::children::judge(conn, subject, &claim, today)
-        })
-        .await?;
-    match (verdict.refusal, verdict.guardian) {
-        (Some(refusal), guardian) => {
-            if let Some(guardian) = guardian {
-                let denied = caller.entry(Action::ConsentChange, Some(guardian), Outcome::Denied);
-                state.log_reads(vec![denied]).await?;
-            }
-            Err(refusal)
-        }
-        (None, guardian) => Ok(guardian),
-    }
+    super::decide::record(&state, &caller, &req, decision).await
 }
 
 /// Bulk eligibility checks running at once (one per core of the machine this was sized on).

@@ -381,6 +381,8 @@ diesel::table! {
         verified_by -> Nullable<Text>,
         duplicate_of -> Nullable<Uuid>,
         override_reason -> Nullable<Text>,
+        details_enc -> Nullable<Bytea>,
+        login_verification -> Nullable<Text>,
     }
 }
 

@@ -305,3 +305,9 @@ pub fn used_for(
     }
     Ok(used)
 }
+
+/// The recipient an entry `a` about subject `$1` concerns besides its own `recipient_id`: the
+/// recipient of a staff disclosure record, found by the request that recorded it, as SQL.
+pub const RECORDED_RECIPIENT_OF_A: &str = "CASE WHEN a.action = 'disclosure.record' THEN \
+     (SELECT d.recipient_id FROM disclosures d \
+      WHERE d.subject_id = $1 AND d.request_id = a.request_id LIMIT 1) END";

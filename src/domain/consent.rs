@@ -52,6 +52,9 @@ stored_enum! {
         UnsubscribeLink = "unsubscribe_link",
         /// Another system, through this API.
         Api = "api",
+        /// The person themselves, logged in to the privacy centre (`PUT /v1/me/consents/...`);
+        /// only recorded for the person's own token.
+        Portal = "portal",
     }
 }
 

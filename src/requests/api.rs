@@ -1,5 +1,6 @@
 //! Request and response bodies of privacy requests.
 
+use super::login::LoginVerification;
 use super::model::RequestRow;
 use crate::domain::ids::{PrivacyRequestId, SubjectId};
 use crate::domain::outcome::VerificationMethod;
@@ -181,6 +182,15 @@ pub struct PrivacyRequest {
     /// linked, never refused, and is verified on its own.
     #[schema(required = true, value_type = Option<uuid::Uuid>)]
     pub duplicate_of: Option<PrivacyRequestId>,
+    /// The person's own words, when they filed the request themselves (at most 2000
+    /// characters). Shown where one request is read (its filing, `GET
+    /// /v1/privacy-requests/{id}`, the export); null in lists and in the answers of changes.
+    #[schema(required = true)]
+    pub details: Option<String>,
+    /// How the person's own login vouched for them, when they filed the request themselves
+    /// (`POST /v1/me/privacy-requests`); null for requests staff entered.
+    #[schema(required = true)]
+    pub verification: Option<LoginVerification>,
     /// The version, also sent as the `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -190,6 +200,7 @@ pub struct PrivacyRequest {
 impl PrivacyRequest {
     /// The answer for a stored request; an unknown stored name is an internal error.
     pub fn from_row(row: RequestRow) -> ApiResult<Self> {
+        let verification = LoginVerification::of_row(&row)?;
         Ok(Self {
             id: row.id,
             kind: RequestKind::from_db(&row.kind)?,
@@ -220,9 +231,22 @@ impl PrivacyRequest {
                 .transpose()?,
             verified_by: row.verified_by,
             duplicate_of: row.duplicate_of,
+            details: None,
+            verification,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+        })
+    }
+}
+
+impl PrivacyRequest {
+    /// The answer for a stored request with the person's own words opened.
+    pub fn with_details(conn: &mut diesel::PgConnection, row: RequestRow) -> ApiResult<Self> {
+        let details = super::login::open_details(conn, &row)?;
+        Ok(Self {
+            details,
+            ..Self::from_row(row)?
         })
     }
 }

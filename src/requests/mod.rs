@@ -7,6 +7,7 @@ pub mod changes;
 pub mod citation;
 pub mod closing;
 pub mod list;
+pub mod login;
 pub mod metrics;
 pub mod model;
 pub mod routes;
@@ -24,7 +25,7 @@ pub fn export_for(
 ) -> ApiResult<serde_json::Value> {
     let requests = model::of_subject(conn, subject_id)?
         .into_iter()
-        .map(api::PrivacyRequest::from_row)
+        .map(|row| api::PrivacyRequest::with_details(conn, row))
         .collect::<ApiResult<Vec<_>>>()?;
     serde_json::to_value(requests).map_err(ApiError::internal)
 }

@@ -37,6 +37,10 @@ pub struct RequestRow {
     pub verified_by: Option<String>,
     pub duplicate_of: Option<PrivacyRequestId>,
     pub override_reason: Option<String>,
+    /// The person's own words, when they filed it (sealed under their key).
+    pub details_enc: Option<Vec<u8>>,
+    /// How the person's login vouched for them, when they filed it themselves (JSON).
+    pub login_verification: Option<String>,
 }
 
 /// The exact-match filters of the list.

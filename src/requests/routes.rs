@@ -25,12 +25,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
 /// Months to answer, and to answer once extended (GDPR Art. 12(3)).
-pub(super) const MONTHS: u32 = 1;
+pub const MONTHS: u32 = 1;
 pub(super) const EXTENDED_MONTHS: u32 = 3;
-
-pub(super) fn respond(status: StatusCode, row: RequestRow) -> ApiResult<HttpResponse> {
-    Ok(answer(status, row)?.respond())
-}
 
 /// One request as a storable answer, with its `ETag` (and `Location` when just created).
 pub(super) fn answer(status: StatusCode, row: RequestRow) -> ApiResult<Answer> {
@@ -70,11 +66,11 @@ pub(super) fn entry(caller: &Caller, action: Action, subject: Option<SubjectId>)
 }
 
 /// Now, as PostgreSQL stores it (microseconds), so that an answer equals a later read.
-pub(super) fn now() -> DateTime<Utc> {
+pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-pub(super) fn deadline(received_on: NaiveDate, months: u32) -> ApiResult<NaiveDate> {
+pub fn deadline(received_on: NaiveDate, months: u32) -> ApiResult<NaiveDate> {
     due_on(received_on, months)
         .ok_or_else(|| ApiError::invalid_field("received_at", "is out of the calendar's range"))
 }
@@ -137,6 +133,8 @@ pub async fn create_request(
         verified_by: None,
         duplicate_of: None,
         override_reason: None,
+        details_enc: None,
+        login_verification: None,
     };
     let logged = entry(&caller, Action::RequestCreate, row.subject_id);
     let key = idempotency::Key::of(&req, &caller.actor)?;
@@ -178,9 +176,20 @@ pub async fn get_request(
         .authorize(&caller, Scope::RequestsRead, Action::RequestRead, None)
         .await?;
     let id = id.into_inner();
-    let row = state.db.run(move |conn| model::find(conn, id)).await?;
-    state
-        .log_reads(vec![entry(&caller, Action::RequestRead, row.subject_id)])
+    let request = state
+        .db
+        .run(move |conn| {
+            let row = model::find(conn, id)?;
+            PrivacyRequest::with_details(conn, row)
+        })
         .await?;
-    respond(StatusCode::OK, row)
+    state
+        .log_reads(vec![entry(
+            &caller,
+            Action::RequestRead,
+            request.subject_id,
+        )])
+        .await?;
+    let etag = precondition::etag(request.version);
+    Ok(Answer::json(StatusCode::OK, &request)?.etag(etag).respond())
 }

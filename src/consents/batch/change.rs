@@ -30,6 +30,9 @@ pub struct PendingChange {
     pub guardian_entry: Option<NewEntry>,
     /// The request's `Idempotency-Key`: its answer is stored in the batch's transaction.
     pub idempotency: Option<Key>,
+    /// The person's own eID login confirms a grant: a double opt-in purpose asks no
+    /// confirmation of it.
+    pub login_confirms: bool,
 }
 
 /// What became of one change.

@@ -106,7 +106,8 @@ pub(super) fn stamp_events<'a>(
         )?;
         let granted = change.status == Decision::Granted;
         let months = rule.validity_months.and_then(|m| u32::try_from(m).ok());
-        let double_opt_in = rule.confirmation == Confirmation::DoubleOptIn.as_str();
+        let double_opt_in =
+            rule.confirmation == Confirmation::DoubleOptIn.as_str() && !change.login_confirms;
         stamped.stamps.insert(
             (change.subject_id, change.purpose_id.as_str()),
             Stamp {

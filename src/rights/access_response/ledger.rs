@@ -2,6 +2,8 @@
 //! ledger with their notices, and the access log summed per day. Both are aggregated in the
 //! database, so that a person with thousands of entries costs a few grouped rows, not thousands.
 
+use crate::access_log::actor_kind::ACTOR_KIND_OF_A;
+use crate::disclosures::model::RECORDED_RECIPIENT_OF_A;
 use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -93,24 +95,18 @@ pub struct SummaryRow {
 /// The summary rows, oldest day first. The organisation is the recipient for entries naming one
 /// and for a staff disclosure record (found by its request id), else the controller.
 pub fn summary(conn: &mut PgConnection, subject: SubjectId) -> ApiResult<Vec<SummaryRow>> {
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(format!(
         "WITH e AS ( \
            SELECT (a.at AT TIME ZONE 'Europe/Tallinn')::date AS day, a.action, a.purpose, \
-                  CASE WHEN a.recipient_id IS NOT NULL THEN 'recipient' \
-                       WHEN a.actor LIKE 'system:%' THEN 'system' \
-                       WHEN a.actor LIKE 'link:%' OR a.actor = 'subject:' || $1::text THEN 'you' \
-                       ELSE 'staff' END AS actor_kind, \
-                  COALESCE(a.recipient_id, CASE WHEN a.action = 'disclosure.record' THEN \
-                    (SELECT d.recipient_id FROM disclosures d \
-                     WHERE d.subject_id = $1 AND d.request_id = a.request_id LIMIT 1) END) \
-                    AS organisation \
+                  {ACTOR_KIND_OF_A} AS actor_kind, \
+                  COALESCE(a.recipient_id, {RECORDED_RECIPIENT_OF_A}) AS organisation \
            FROM access_log a WHERE a.subject_id = $1) \
          SELECT e.day, e.action, e.actor_kind, r.name AS recipient_name, \
                 r.registry_code AS recipient_code, e.purpose, count(*) AS count \
          FROM e LEFT JOIN recipients r ON r.id = e.organisation \
          GROUP BY e.day, e.action, e.actor_kind, e.organisation, r.name, r.registry_code, e.purpose \
          ORDER BY e.day, e.action, e.actor_kind, r.name NULLS FIRST, e.purpose NULLS FIRST",
-    )
+    ))
     .bind::<SqlUuid, _>(subject.uuid())
     .load(conn)?)
 }

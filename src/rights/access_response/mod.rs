@@ -13,7 +13,7 @@ pub mod frozen;
 pub mod gather;
 pub mod html;
 mod html_data;
-mod labels;
+pub mod labels;
 mod ledger;
 mod markup;
 mod parts;
