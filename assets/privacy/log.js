@@ -50,7 +50,8 @@ async function check(ctx, entry) {
 function row(ctx, entry) {
   const result = slot(ctx).checks[entry.id];
   const when = dateTime(entry.at);
-  const why = entry.purpose || entry.activity?.name;
+  const activity = entry.activity?.name;
+  const why = entry.purpose || (typeof activity === "string" ? activity : pick(activity));
   const categories = (entry.categories || []).join(", ");
   return h("tr", {},
     h("td", {}, when),

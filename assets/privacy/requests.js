@@ -28,14 +28,15 @@ function standing(request) {
 }
 
 function requestItem(request) {
-  const authority = request.remedies?.complaint?.authority || request.remedies?.complaint?.name;
+  const complaint = request.remedies?.complaint;
   return h("li", {},
     h("h3", {}, t(`k_${request.kind}`)),
     h("p", {}, t("received", { date: date(request.received_on) }), " ",
       request.status !== "closed" ? t("due", { date: date(request.due_on) }) : ""),
     request.extended ? h("p", {}, t("extended", { reason: request.extension_reason || "" })) : null,
     h("p", { class: request.outcome === "refused" ? "bad" : "state" }, standing(request)),
-    authority ? h("p", {}, t("remedies", { authority })) : null);
+    complaint ? h("p", {}, t("remedies", { authority: complaint.authority }),
+      complaint.url ? [" ", h("a", { href: complaint.url, rel: "noopener noreferrer" }, complaint.url)] : null) : null);
 }
 
 async function send(ctx, event) {
