@@ -10,7 +10,7 @@ use crate::caller::Caller;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::idempotency::{self, Answer};
+use crate::idempotency::Answer;
 use crate::notices::compliance::read_day;
 use crate::pagination::{Page, PageParams, Params};
 use crate::paths;
