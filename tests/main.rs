@@ -54,6 +54,7 @@ mod receipts;
 mod recipients;
 mod register_texts;
 mod request_loop;
+mod request_verification;
 mod requests;
 mod retention;
 mod schema;
