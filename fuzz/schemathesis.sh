@@ -10,12 +10,14 @@ examples="${1:-30}"
 
 command -v schemathesis >/dev/null 2>&1 || python3 -m pip install -q schemathesis
 cargo build -q --bin planpro-privacy
+# The binary cargo just built, also when CARGO_TARGET_DIR points elsewhere.
+bin="${CARGO_TARGET_DIR:-target}/debug/planpro-privacy"
 
 work="$(mktemp -d)"
 chmod 755 "$work"  # the embedded PostgreSQL may run as another account
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export DATA_DIR="$work/data" BIND_ADDR="127.0.0.1:$port" RUST_LOG=warn
-target/debug/planpro-privacy serve > "$work/service.log" 2>&1 &
+"$bin" serve > "$work/service.log" 2>&1 &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -23,9 +25,9 @@ for _ in $(seq 1 300); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
-scopes="subjects:read subjects:write subjects:erase consents:read consents:write recipients:read recipients:write disclosures:read disclosures:write access-logs:read access-logs:checkpoint requests:read requests:write retention:read retention:write notifications:read notifications:write partner"
+scopes="subjects:read subjects:write subjects:erase consents:read consents:write recipients:read recipients:write disclosures:read disclosures:write access-logs:read access-logs:checkpoint requests:read requests:write retention:read retention:write notifications:read notifications:write ropa:read ropa:write breaches:read breaches:write partner"
 recipient=$(python3 -c 'import uuid; print(uuid.uuid4())')
-token=$(target/debug/planpro-privacy token --sub schemathesis --scope "$scopes" --recipient-id "$recipient" --ttl 1h)
+token=$("$bin" token --sub schemathesis --scope "$scopes" --recipient-id "$recipient" --ttl 1h)
 
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/service.log"; exit 1; }
 status=0

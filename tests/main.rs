@@ -15,6 +15,11 @@ mod audit;
 mod auth;
 mod bounded;
 mod breaches;
+#[allow(
+    dead_code,
+    reason = "a shared toolbox: not every test run uses every helper"
+)]
+mod browser;
 mod concurrency;
 mod consent_children;
 mod consent_confirmation;
@@ -25,6 +30,7 @@ mod conventions;
 mod dependencies;
 mod disclosures;
 mod erasure;
+mod evidence;
 mod failover;
 mod hardening;
 #[allow(
@@ -49,6 +55,8 @@ mod openapi;
 mod ops;
 mod outage;
 mod outcomes;
+mod privacy_centre;
+mod privacy_pages;
 mod problems;
 mod process;
 mod proofs;
@@ -56,6 +64,7 @@ mod receipts;
 mod recipients;
 mod register_texts;
 mod request_loop;
+mod request_verification;
 mod requests;
 mod retention;
 mod schema;

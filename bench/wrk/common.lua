@@ -6,6 +6,8 @@
 --   BENCH_IDS     file of subject ids, one per line (requests pick one at random)
 --   BENCH_BODY    file holding a fixed request body (the eligibility request)
 --   BENCH_RESULT  where done() writes key=value lines
+--   BENCH_PURPOSE the X-Access-Purpose header (default "benchmark"; bench/registers.sh names an
+--                 activity)
 
 local M = {}
 
@@ -106,7 +108,7 @@ function M.random_ids(method, pattern, body)
     ids = read_ids(env("BENCH_IDS"))
     headers = {
       ["Authorization"] = "Bearer " .. env("BENCH_TOKEN"),
-      ["X-Access-Purpose"] = "benchmark",
+      ["X-Access-Purpose"] = os.getenv("BENCH_PURPOSE") or "benchmark",
     }
     if body then
       headers["Content-Type"] = "application/json"

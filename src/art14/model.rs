@@ -5,40 +5,41 @@
 
 use super::api::{Art14, Art14Exemption, ExemptionGround, InformationNotice, NoticeMethod};
 use super::rule;
+use crate::db::schema::{art14_status, disclosures, subjects};
 use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::{InformationNoticeId, SubjectId};
 use crate::domain::source_type::SourceType;
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::StatusCode;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use diesel::dsl::min;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use std::collections::{HashMap, HashSet};
 
-/// A status as stored, with the first disclosure's moment.
-#[derive(QueryableByName)]
+/// A status as stored (none: the subject has no status row yet), with the subject's creation
+/// and its first disclosure's moment.
+#[derive(Queryable)]
 struct StatusRow {
-    #[diesel(sql_type = SqlUuid)]
     subject_id: SubjectId,
-    #[diesel(sql_type = Date)]
-    counts_from: NaiveDate,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
+    created_at: DateTime<Utc>,
+    counts_from: Option<NaiveDate>,
     informed_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Text>)]
     method: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     notice_version: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     exemption: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     exemption_reference: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     first_disclosed_at: Option<DateTime<Utc>>,
 }
 
 impl StatusRow {
     fn into_art14(self, today: NaiveDate) -> ApiResult<Art14> {
-        let due_on = rule::due_on(self.counts_from, self.first_disclosed_at);
+        // A subject recorded behind the service's back (no row yet) counts from its creation, as
+        // the backfill does.
+        let counts_from = self
+            .counts_from
+            .unwrap_or_else(|| tallinn_date(self.created_at));
+        let due_on = rule::due_on(counts_from, self.first_disclosed_at);
         let exemption = self
             .exemption
             .as_deref()
@@ -67,17 +68,6 @@ impl StatusRow {
     }
 }
 
-/// The subjects a status applies to, with their status row where there is one; a subject
-/// recorded behind the service's back (no row yet) counts from its creation, as the backfill
-/// does.
-const STATUS_OF: &str = "\
-    SELECT s.id AS subject_id, \
-           coalesce(a.counts_from, (s.created_at AT TIME ZONE 'Europe/Tallinn')::date) AS counts_from, \
-           a.informed_at, a.method, a.notice_version, a.exemption, a.exemption_reference, \
-           (SELECT min(d.at) FROM disclosures d WHERE d.subject_id = s.id) AS first_disclosed_at \
-    FROM subjects s LEFT JOIN art14_status a ON a.subject_id = s.id \
-    WHERE s.id = ANY($1) AND s.source_type <> 'data_subject'";
-
 /// The Art. 14 status of each of `ids` whose source is not the person (the others are absent).
 pub fn statuses(
     conn: &mut PgConnection,
@@ -86,8 +76,27 @@ pub fn statuses(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<StatusRow> = diesel::sql_query(STATUS_OF)
-        .bind::<Array<SqlUuid>, _>(ids)
+    // Built with the query builder, not as SQL text, so that each connection prepares it once: it
+    // runs inside every batch of audited reads that holds such a subject.
+    let first_disclosed = disclosures::table
+        .filter(disclosures::subject_id.eq(subjects::id))
+        .select(min(disclosures::at))
+        .single_value();
+    let rows: Vec<StatusRow> = subjects::table
+        .left_join(art14_status::table)
+        .filter(subjects::id.eq_any(ids))
+        .filter(subjects::source_type.ne(SourceType::DataSubject.as_str()))
+        .select((
+            subjects::id,
+            subjects::created_at,
+            art14_status::counts_from.nullable(),
+            art14_status::informed_at.nullable(),
+            art14_status::method.nullable(),
+            art14_status::notice_version.nullable(),
+            art14_status::exemption.nullable(),
+            art14_status::exemption_reference.nullable(),
+            first_disclosed,
+        ))
         .load(conn)?;
     let today = tallinn_date(Utc::now());
     rows.into_iter()

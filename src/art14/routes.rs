@@ -10,7 +10,7 @@ use crate::caller::Caller;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::SubjectId;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::idempotency::{self, Answer};
+use crate::idempotency::Answer;
 use crate::notices::compliance::read_day;
 use crate::pagination::{Page, PageParams, Params};
 use crate::paths;
@@ -44,18 +44,14 @@ pub async fn record_information_notice(
     path: SubjectPath,
     body: BodyAfterAuth<NewInformationNotice>,
 ) -> actix_web::Result<HttpResponse> {
-    let (subject, body, key) = path
-        .authorized_write(
-            &state,
-            &caller,
-            &req,
-            (Scope::SubjectsWrite, Action::Art14Update),
-            body,
-        )
-        .await?;
-    let entry = caller.entry(Action::Art14Update, Some(subject), Outcome::Allowed);
-    Ok(
-        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+    let step = (Scope::SubjectsWrite, Action::Art14Update);
+    path.write_step(
+        &state,
+        &caller,
+        &req,
+        step,
+        body,
+        move |conn, subject, body: NewInformationNotice, entry| {
             // The subject's row first, then its status row: the order every change keeps.
             path.lock(conn)?;
             model::lock_applicable(conn, subject)?;
@@ -69,9 +65,9 @@ pub async fn record_information_notice(
             )?;
             access_log::record(conn, &[entry])?;
             Answer::json(StatusCode::CREATED, &notice)
-        })
-        .await?,
+        },
     )
+    .await
 }
 
 /// Records why the person need not be told (Art. 14(5)).
@@ -95,18 +91,14 @@ pub async fn record_art14_exemption(
     path: SubjectPath,
     body: BodyAfterAuth<NewExemption>,
 ) -> actix_web::Result<HttpResponse> {
-    let (subject, body, key) = path
-        .authorized_write(
-            &state,
-            &caller,
-            &req,
-            (Scope::SubjectsWrite, Action::Art14Update),
-            body,
-        )
-        .await?;
-    let entry = caller.entry(Action::Art14Update, Some(subject), Outcome::Allowed);
-    Ok(
-        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+    let step = (Scope::SubjectsWrite, Action::Art14Update);
+    path.write_step(
+        &state,
+        &caller,
+        &req,
+        step,
+        body,
+        move |conn, subject, body: NewExemption, entry| {
             path.lock(conn)?;
             if model::lock_applicable(conn, subject)? {
                 return Err(ApiError::client(
@@ -120,9 +112,9 @@ pub async fn record_art14_exemption(
                 .ok_or_else(|| ApiError::internal("an exempted subject without a status"))?;
             access_log::record(conn, &[entry])?;
             Answer::json(StatusCode::OK, &status)
-        })
-        .await?,
+        },
     )
+    .await
 }
 
 /// Lists the persons not yet told and not exempt whose `due_on` is before `overdue_on` (default

@@ -4,14 +4,12 @@
 use super::api::{ErasureRequest, Restriction, RestrictionLift, RestrictionRequest};
 use super::erasure::{erase, EraseCommand, Erased};
 use super::export::{self, SubjectExport};
-use super::restriction::{self, RestrictionRow};
-use crate::access_log::{Action, NewEntry, Outcome};
+use super::restriction;
+use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
-use crate::domain::ids::SubjectId;
 use crate::error::{ApiResult, Problem};
-use crate::extract::Validate;
 use crate::idempotency::{self, Answer};
 use crate::paths;
 use crate::responses::{
@@ -22,9 +20,6 @@ use crate::state::AppState;
 use crate::subjects::path::SubjectPath;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::PgConnection;
-use serde::de::DeserializeOwned;
-use utoipa::ToSchema;
 
 /// Erases a subject (the right to erasure, Art. 17).
 ///
@@ -102,21 +97,22 @@ pub async fn restrict_subject(
     path: SubjectPath,
     body: BodyAfterAuth<RestrictionRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let action = Action::SubjectRestrict;
     let require_verified = state.require_verified_requests;
-    change_restriction(
+    let step = (Scope::SubjectsWrite, Action::SubjectRestrict);
+    path.write_step(
         &state,
         &caller,
         &req,
-        path,
+        step,
         body,
-        action,
-        move |conn, id, body, entry| {
+        move |conn, id, body: RestrictionRequest, entry| {
             let answering = restriction::Answering {
                 privacy_request_id: body.privacy_request_id,
                 require_verified,
             };
-            restriction::restrict(conn, id, body.ground, body.reason.trim(), entry, answering)
+            let row =
+                restriction::restrict(conn, id, body.ground, body.reason.trim(), entry, answering)?;
+            Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
         },
     )
     .await
@@ -142,47 +138,19 @@ pub async fn lift_restriction(
     path: SubjectPath,
     body: BodyAfterAuth<RestrictionLift>,
 ) -> actix_web::Result<HttpResponse> {
-    let action = Action::SubjectRestrictionLift;
-    change_restriction(
+    let step = (Scope::SubjectsWrite, Action::SubjectRestrictionLift);
+    path.write_step(
         &state,
         &caller,
         &req,
-        path,
+        step,
         body,
-        action,
-        |conn, id, body, entry| restriction::lift(conn, id, body.reason.trim(), entry),
+        |conn, id, body: RestrictionLift, entry| {
+            let row = restriction::lift(conn, id, body.reason.trim(), entry)?;
+            Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
+        },
     )
     .await
-}
-
-/// Restricting and lifting differ only in the change they make: both need `subjects:write`,
-/// read the body only once authorized, replay under an idempotency key and answer the
-/// restriction as it then stands.
-async fn change_restriction<B>(
-    state: &AppState,
-    caller: &Caller,
-    req: &HttpRequest,
-    path: SubjectPath,
-    body: BodyAfterAuth<B>,
-    action: Action,
-    change: impl FnOnce(&mut PgConnection, SubjectId, B, NewEntry) -> ApiResult<RestrictionRow>
-        + Send
-        + 'static,
-) -> actix_web::Result<HttpResponse>
-where
-    B: DeserializeOwned + ToSchema + Validate + Send + 'static,
-{
-    let (id, body, key) = path
-        .authorized_write(state, caller, req, (Scope::SubjectsWrite, action), body)
-        .await?;
-    let entry = caller.entry(action, Some(id), Outcome::Allowed);
-    Ok(
-        idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
-            let row = change(conn, id, body, entry)?;
-            Answer::json(StatusCode::OK, &Restriction::try_from(row)?)
-        })
-        .await?,
-    )
 }
 
 /// Exports everything held about a subject: the right of access.

@@ -6,7 +6,7 @@
 
 use super::model::Lock;
 use super::standing::{self, Standing};
-use crate::access_log::{Action, Outcome};
+use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Scope;
 use crate::body::BodyAfterAuth;
 use crate::caller::Caller;
@@ -58,6 +58,33 @@ impl SubjectPath {
         let body = body.read().await?;
         let key = idempotency::Key::of(req, &caller.actor)?;
         Ok((self.0, body, key))
+    }
+
+    /// A write about the subject that is one change: authorized as
+    /// [`SubjectPath::authorized_write`], then `change` (given the subject, the body and the
+    /// write's entry, which it records) in one transaction under the caller's idempotency key.
+    pub async fn write_step<T>(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        req: &HttpRequest,
+        (scope, action): (Scope, Action),
+        body: BodyAfterAuth<T>,
+        change: impl FnOnce(&mut PgConnection, SubjectId, T, NewEntry) -> ApiResult<idempotency::Answer>
+            + Send
+            + 'static,
+    ) -> actix_web::Result<HttpResponse>
+    where
+        T: DeserializeOwned + ToSchema + Validate + Send + 'static,
+    {
+        let (id, body, key) = self
+            .authorized_write(state, caller, req, (scope, action), body)
+            .await?;
+        let entry = caller.entry(action, Some(id), Outcome::Allowed);
+        let answer = idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
+            change(conn, id, body, entry)
+        });
+        Ok(answer.await?)
     }
 
     /// How every list about the subject reads (the audited list read): the scope checked (a

@@ -2,13 +2,16 @@
 //! batch fetches all its subjects (each with its wrapped data key) with one query inside the
 //! transaction that appends their entries, and a read costs the database a share of three
 //! statements and the request one hand-off. The values are opened by the request itself, after
-//! the commit, so decryption never lengthens a batch.
+//! the commit, so decryption never lengthens a batch. The Art. 14 status of the persons whose
+//! data did not come from them is read in the same transaction, one statement for the batch.
 
 use super::model::{find_many_sealed, Keyed};
 use super::standing::Standing;
 use crate::access_log::group_commit::GroupOp;
 use crate::access_log::NewEntry;
+use crate::art14::api::Art14;
 use crate::domain::ids::SubjectId;
+use crate::domain::source_type::SourceType;
 use crate::error::ApiResult;
 use diesel::pg::PgConnection;
 use std::collections::HashMap;
@@ -17,20 +20,31 @@ use std::collections::HashMap;
 /// subject or it is erased (the handler answers 410 with nothing but the time of erasure).
 pub struct ReadSubject;
 
+/// A subject as read: its row with the wrapped key, and its Art. 14 status (none when its data
+/// came from the person).
+pub type Read = (Keyed, Option<Art14>);
+
 impl GroupOp for ReadSubject {
     type Job = (SubjectId, NewEntry);
-    type Answer = Option<Keyed>;
+    type Answer = Option<Read>;
 
     fn apply(
         conn: &mut PgConnection,
         jobs: &[(SubjectId, NewEntry)],
         entries: &mut Vec<NewEntry>,
-    ) -> ApiResult<Vec<Option<Keyed>>> {
+    ) -> ApiResult<Vec<Option<Read>>> {
         let ids: Vec<SubjectId> = jobs.iter().map(|(id, _)| *id).collect();
         let found: HashMap<SubjectId, Keyed> = find_many_sealed(conn, &ids)?
             .into_iter()
             .map(|row| (row.0.id, row))
             .collect();
+        let owed: Vec<SubjectId> = found
+            .values()
+            .filter(|row| row.0.erased_at.is_none())
+            .filter(|row| row.0.sealed.source_type != SourceType::DataSubject.as_str())
+            .map(|row| row.0.id)
+            .collect();
+        let art14 = crate::art14::model::statuses(conn, &owed)?;
         Ok(jobs
             .iter()
             .map(|(id, entry)| {
@@ -42,7 +56,7 @@ impl GroupOp for ReadSubject {
                 if Standing::of(standing).is_ok_and(Standing::is_present) {
                     entries.push(entry.clone());
                 }
-                row
+                row.map(|row| (row, art14.get(id).cloned()))
             })
             .collect())
     }

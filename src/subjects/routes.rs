@@ -134,21 +134,15 @@ pub async fn get_subject(
 /// go through group commit together (see subjects::read).
 pub async fn read_one(state: &AppState, caller: &Caller, id: SubjectId) -> ApiResult<HttpResponse> {
     let entry = caller.entry(Action::SubjectRead, Some(id), Outcome::Allowed);
-    let sealed = state.log_writer.submit::<ReadSubject>((id, entry)).await?;
-    let standing = sealed
+    let read = state.log_writer.submit::<ReadSubject>((id, entry)).await?;
+    let standing = read
         .as_ref()
-        .map(|s| (s.0.erased_at, s.0.restriction_ground.as_deref()));
+        .map(|(s, _)| (s.0.erased_at, s.0.restriction_ground.as_deref()));
     Standing::of(standing)?.require()?;
-    let (row, _) = model::open_keyed(sealed.ok_or_else(standing::unknown)?)?;
+    let (sealed, art14) = read.ok_or_else(standing::unknown)?;
+    let (row, _) = model::open_keyed(sealed)?;
     let mut subject = Subject::from(&row);
-    // The hot read stays one hand-off for persons who gave their data themselves; the others
-    // need their Art. 14 status, read after the entry is committed like the row itself.
-    if subject.source.kind != crate::domain::source_type::SourceType::DataSubject.as_str() {
-        subject.art14 = state
-            .db
-            .run(move |conn| crate::art14::model::status(conn, id))
-            .await?;
-    }
+    subject.art14 = art14;
     Ok(one(HttpResponse::Ok(), &row, subject))
 }
 
