@@ -10,6 +10,7 @@ pub mod background;
 pub mod batched;
 pub mod body;
 pub mod breaches;
+pub mod bundle_check;
 pub mod caller;
 pub mod cli;
 pub mod config;

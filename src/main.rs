@@ -1,5 +1,5 @@
 //! The `planpro-privacy` command: `serve` (the default), `migrate`, `rotate-data-key`, `token`,
-//! `openapi`, `audit`, `accept-rollback`. Each
+//! `openapi`, `audit`, `accept-rollback`, `verify-bundle`, `evidence`. Each
 //! command lives in `src/cli/`; adding one is a variant below and an arm in `Command::run`.
 
 use clap::{Parser, Subcommand};
@@ -28,6 +28,8 @@ enum Command {
     Openapi(cli::openapi::OpenapiArgs),
     Audit(cli::audit::AuditArgs),
     AcceptRollback(cli::accept_rollback::AcceptRollbackArgs),
+    VerifyBundle(cli::verify_bundle::VerifyBundleArgs),
+    Evidence(cli::evidence::EvidenceArgs),
 }
 
 impl Command {
@@ -39,8 +41,10 @@ impl Command {
             Self::Token(args) => args.run(),
             Self::Openapi(args) => args.run(),
             Self::AcceptRollback(args) => args.run(),
-            // Its exit code has three values, so `main` runs it itself.
-            Self::Audit(_) => Err("audit runs from main".into()),
+            // Their exit codes have three values, so `main` runs them itself.
+            Self::Audit(_) | Self::VerifyBundle(_) | Self::Evidence(_) => {
+                Err("this command runs from main".into())
+            }
         }
     }
 }
@@ -68,8 +72,11 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .filter_module("alarm", log::LevelFilter::Error)
         .init();
-    if let Command::Audit(args) = command {
-        return args.exit();
+    match command {
+        Command::Audit(args) => return args.exit(),
+        Command::VerifyBundle(args) => return args.exit(),
+        Command::Evidence(args) => return args.exit(),
+        _ => {}
     }
     match command.run() {
         Ok(()) => ExitCode::SUCCESS,

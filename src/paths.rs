@@ -28,6 +28,8 @@ pub const SUBJECT_ACCESS_RESPONSE: &str = "/v1/subjects/{id}/access-response";
 pub const PRIVACY_REQUEST_ACCESS_RESPONSE: &str = "/v1/privacy-requests/{id}/access-response";
 /// A one-time download link of a frozen access response (no bearer token).
 pub const DOWNLOAD: &str = "/v1/downloads/{token}";
+/// The evidence bundle about one subject: its data, receipts, log entries and their proofs.
+pub const EVIDENCE_BUNDLE: &str = "/v1/evidence-bundle";
 
 /// Purposes of processing: list, create.
 pub const PURPOSES: &str = "/v1/purposes";

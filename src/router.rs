@@ -56,6 +56,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(rights::access_response::downloads::download_page))
                 .route(post().to(rights::access_response::downloads::download)),
         )
+        .service(
+            resource(EVIDENCE_BUNDLE).route(get().to(rights::evidence::routes::evidence_bundle)),
+        )
         .service(resource(SUBJECT_ERASURE).route(post().to(right::erase_subject)))
         .service(resource(SUBJECT_RESTRICTION).route(post().to(right::restrict_subject)))
         .service(resource(SUBJECT_RESTRICTION_LIFT).route(post().to(right::lift_restriction)))

@@ -17,7 +17,7 @@ const ALLOWLIST_FILE: &str = "tests/access_log_allowlist.txt";
 const ALLOWLIST: &str = include_str!("access_log_allowlist.txt");
 
 /// The actions the contract names ("Access log"); compliance scripts filter on these.
-const CONTRACT_ACTIONS: [&str; 42] = [
+const CONTRACT_ACTIONS: [&str; 43] = [
     "subject.create",
     "subject.read",
     "subject.list",
@@ -60,6 +60,7 @@ const CONTRACT_ACTIONS: [&str; 42] = [
     "access_response.read",
     "access_response.freeze",
     "download.read",
+    "evidence.read",
 ];
 
 /// Actions the service added (the contract allows more): reads of disclosure authorizations and
@@ -798,6 +799,21 @@ fn builders() -> Vec<Builder> {
                 )],
                 refused_about: None,
                 ..Plan::about(fx.subject)
+            },
+        },
+        Builder {
+            method: "GET",
+            template: "/v1/evidence-bundle",
+            action: "evidence.read",
+            scope: Scope::SubjectsRead,
+            build: |fx, app| {
+                // The bundle needs a signed checkpoint.
+                checkpointed_entry_about(app, fx.subject);
+                Plan {
+                    params: vec![],
+                    query: format!("subject_id={}", fx.subject),
+                    ..Plan::about(fx.subject)
+                }
             },
         },
         Builder {
@@ -1738,11 +1754,12 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
 
 /// The scopes an allowed call carries: the builder's, and for the operations that need two,
 /// the second (`subjects:erase` to start a retention run, `subjects:read` to freeze an access
-/// response).
+/// response, `access-logs:read` for an evidence bundle).
 fn needed_scopes(b: &Builder) -> Vec<Scope> {
     match (b.method, b.template) {
         ("POST", "/v1/retention/runs") => vec![b.scope, Scope::SubjectsErase],
         ("POST", "/v1/privacy-requests/{id}/access-response") => vec![b.scope, Scope::SubjectsRead],
+        ("GET", "/v1/evidence-bundle") => vec![b.scope, Scope::AccessLogsRead],
         _ => vec![b.scope],
     }
 }

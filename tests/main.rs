@@ -25,6 +25,7 @@ mod conventions;
 mod dependencies;
 mod disclosures;
 mod erasure;
+mod evidence;
 mod failover;
 mod hardening;
 #[allow(

@@ -1507,6 +1507,8 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{token}", &"A".repeat(43));
     if path.ends_with("/consistency-proof") {
         format!("{path}?from={size}&to={size}", size = fx.size)
+    } else if path == "/v1/evidence-bundle" {
+        format!("{path}?subject_id={}", fx.subject)
     } else {
         path
     }

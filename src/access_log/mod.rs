@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod keyed;
 pub mod merkle;
 pub mod model;
+pub mod proof_set;
 pub mod proofs;
 pub mod proving;
 pub mod purpose;
@@ -130,11 +131,13 @@ pub enum Action {
     AccessResponseFreeze,
     #[serde(rename = "download.read")]
     DownloadRead,
+    #[serde(rename = "evidence.read")]
+    EvidenceRead,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::SubjectCreate,
         Action::SubjectRead,
         Action::SubjectList,
@@ -181,6 +184,7 @@ impl Action {
         Action::AccessResponseRead,
         Action::AccessResponseFreeze,
         Action::DownloadRead,
+        Action::EvidenceRead,
     ];
 
     /// The stored name.
@@ -232,6 +236,7 @@ impl Action {
             Action::AccessResponseRead => "access_response.read",
             Action::AccessResponseFreeze => "access_response.freeze",
             Action::DownloadRead => "download.read",
+            Action::EvidenceRead => "evidence.read",
         }
     }
 

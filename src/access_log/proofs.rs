@@ -31,7 +31,8 @@ pub(super) async fn authorize(
         .await
 }
 
-fn not_yet(state: &AppState, detail: &str) -> HttpResponse {
+/// 409 `not-yet-checkpointed` with `Retry-After`: no signed checkpoint holds what was asked for.
+pub fn not_yet(state: &AppState, detail: &str) -> HttpResponse {
     let retry = state.sealer.proofs().retry_after_secs();
     let mut res = actix_web::ResponseError::error_response(&ApiError::client(
         StatusCode::CONFLICT,

@@ -41,7 +41,10 @@ pub struct ConsistencyProof {
 }
 
 /// A stored checkpoint of the current epoch: (size, root, note).
-fn stored(conn: &mut PgConnection, size: Option<u64>) -> ApiResult<Option<(u64, Hash, String)>> {
+pub(super) fn stored(
+    conn: &mut PgConnection,
+    size: Option<u64>,
+) -> ApiResult<Option<(u64, Hash, String)>> {
     let epoch = super::witness::current_epoch(conn)?;
     let mut query = access_log_checkpoint::table
         .filter(access_log_checkpoint::epoch.eq(epoch))
@@ -66,7 +69,7 @@ fn stored(conn: &mut PgConnection, size: Option<u64>) -> ApiResult<Option<(u64, 
     .transpose()
 }
 
-fn b64(hashes: &[Hash]) -> Vec<String> {
+pub(super) fn b64(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h)).collect()
 }
 
@@ -189,7 +192,7 @@ pub fn prove_inclusion(
 /// 409 `entry-altered`: the entry, or the tree under it, is no longer what the checkpoint signed
 /// (changed or removed in the database); no proof that does not hold is served, and `verify`
 /// names what changed.
-fn altered(index: u64, tree_size: u64) -> ApiError {
+pub(super) fn altered(index: u64, tree_size: u64) -> ApiError {
     ApiError::client(
         StatusCode::CONFLICT,
         "entry-altered",

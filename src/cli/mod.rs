@@ -5,11 +5,13 @@
 pub mod accept_rollback;
 pub mod audit;
 pub mod env;
+pub mod evidence;
 pub mod migrate;
 pub mod openapi;
 pub mod rotate;
 pub mod serve;
 pub mod token;
+pub mod verify_bundle;
 
 use crate::config::{Secret, Source};
 use crate::db::embedded::{EmbeddedPostgres, Options, SERVICE_REMEDY};

@@ -4,6 +4,8 @@
 //! trusting the database. The keys are published at `/.well-known/jwks.json`.
 
 mod lifecycle;
+pub mod listing;
+pub mod published;
 pub mod routes;
 
 use crate::db::schema::{consent_events, consent_receipts, purposes};
@@ -43,11 +45,25 @@ impl ReceiptKey {
     /// A detached compact JWS (RFC 7515 appendix F: `header..signature`) over `payload`'s exact
     /// bytes, its kind named in `typ`.
     pub fn detached(&self, typ: &str, payload: &[u8]) -> String {
+        let (header, _, signature) = self.parts(typ, payload);
+        format!("{header}..{signature}")
+    }
+
+    /// A compact JWS carrying `payload`'s exact bytes, its kind named in `typ`: the signature
+    /// and the bytes it covers travel together, so a reader tells a changed signature from a
+    /// changed copy of the bytes beside it.
+    pub fn attached(&self, typ: &str, payload: &[u8]) -> String {
+        let (header, payload, signature) = self.parts(typ, payload);
+        format!("{header}.{payload}.{signature}")
+    }
+
+    /// The three base64url parts of a JWS over `payload`.
+    fn parts(&self, typ: &str, payload: &[u8]) -> (String, String, String) {
         let header =
             B64URL.encode(json!({"alg": "EdDSA", "kid": self.kid, "typ": typ}).to_string());
-        let input = format!("{header}.{}", B64URL.encode(payload));
-        let signature = self.key.sign(input.as_bytes());
-        format!("{header}..{}", B64URL.encode(signature.to_bytes()))
+        let payload = B64URL.encode(payload);
+        let signature = self.key.sign(format!("{header}.{payload}").as_bytes());
+        (header, payload, B64URL.encode(signature.to_bytes()))
     }
 
     /// The compact JWS of a payload.

@@ -3,13 +3,11 @@
 use crate::access_log::{Action, Outcome};
 use crate::auth::Scope;
 use crate::caller::Caller;
-use crate::db::schema::receipt_keys;
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::paths;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 
 /// Returns the signed receipt of one consent event.
 ///
@@ -88,20 +86,6 @@ fn media_type(req: &HttpRequest) -> &'static str {
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn jwks(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let current = super::key()?;
-    let stored: Vec<(String, String)> = state
-        .db
-        .run(|conn| {
-            Ok(receipt_keys::table
-                .select((receipt_keys::kid, receipt_keys::x))
-                .order(receipt_keys::added_at)
-                .load(conn)?)
-        })
-        .await?;
-    let mut keys: Vec<serde_json::Value> =
-        stored.iter().map(|(kid, x)| super::jwk(kid, x)).collect();
-    if !stored.iter().any(|(kid, _)| *kid == current.kid) {
-        keys.push(super::jwk(&current.kid, &current.x));
-    }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": keys })))
+    let keys = state.db.run(super::published::key_set).await?;
+    Ok(HttpResponse::Ok().json(keys))
 }
