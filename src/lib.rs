@@ -35,6 +35,7 @@ pub mod ops;
 pub mod pagination;
 pub mod paths;
 pub mod precondition;
+pub mod privacy_centre;
 pub mod proof_keys;
 pub mod receipts;
 pub mod recipients;

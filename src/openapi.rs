@@ -3,8 +3,8 @@
 pub mod route_table;
 
 use crate::{
-    access_log, consents, disclosures, holds, me, notices, ops, receipts, recipients, requests,
-    retention, rights, subjects,
+    access_log, consents, disclosures, holds, me, notices, ops, privacy_centre, receipts,
+    recipients, requests, retention, rights, subjects,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -28,6 +28,9 @@ use utoipa::{Modify, OpenApi};
         subjects::routes::list_subjects,
         subjects::routes::get_subject,
         me::routes::get_me,
+        privacy_centre::routes::centre_page,
+        privacy_centre::routes::confirm_page,
+        privacy_centre::routes::asset,
         subjects::routes::rectify_subject,
         subjects::routes::list_rectifications,
         rights::routes::export_subject,
@@ -55,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         consents::export_routes::export_consents,
         consents::export_routes::expiring,
         consents::confirm_routes::confirm_consent,
+        consents::confirm_purpose::pending_purpose,
         recipients::routes::create_recipient,
         recipients::routes::list_recipients,
         recipients::routes::get_recipient,
@@ -176,6 +180,8 @@ use utoipa::{Modify, OpenApi};
         consents::export::Expiring,
         consents::confirm_routes::ConfirmationRequest,
         consents::confirm_routes::ConfirmationAnswer,
+        consents::confirm_purpose::PendingPurpose,
+        privacy_centre::assets::Asset,
         consents::versions::PurposeVersion,
         consents::versions::VersionList,
         consents::versions::NewVersion,
@@ -254,6 +260,7 @@ use utoipa::{Modify, OpenApi};
         (name = "access-log", description = "Who read or changed personal data, when and why; tamper-evident"),
         (name = "notifications", description = "Notices to recipients of a person's data about its correction, erasure or restriction and about withdrawn consent (GDPR Art. 19), delivered to their webhooks or by staff"),
         (name = "privacy-requests", description = "What people ask of PlanPro under the GDPR, with the deadline of each answer: one calendar month from receipt (Regulation 1182/71, moved past weekends and Estonian public holidays), extendable once to three months"),
+        (name = "privacy-centre", description = "The pages a person opens in a browser: the privacy centre (their data, consents, access log and requests, with their own token in the URL fragment) and the double opt-in confirmation page"),
         (name = "retention", description = "How long each kind of subject is kept after its last activity, who is due for erasure, the runs that erase them (storage limitation, GDPR Art. 5(1)(e)), and the holds that keep a subject's data for a legal reason (Art. 17(3)), blocking its erasure"),
     )
 )]

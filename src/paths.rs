@@ -31,6 +31,13 @@ pub const DOWNLOAD: &str = "/v1/downloads/{token}";
 /// The evidence bundle about one subject: its data, receipts, log entries and their proofs.
 pub const EVIDENCE_BUNDLE: &str = "/v1/evidence-bundle";
 
+/// The privacy centre's page (the person's token in the URL fragment).
+pub const PRIVACY_CENTRE: &str = "/privacy/";
+/// The double opt-in confirmation page (the confirmation token in the URL fragment).
+pub const PRIVACY_CONFIRM: &str = "/privacy/confirm";
+/// The pages' style sheet and scripts.
+pub const PRIVACY_ASSET: &str = "/privacy/assets/{file}";
+
 /// Purposes of processing: list, create.
 pub const PURPOSES: &str = "/v1/purposes";
 /// One purpose.
@@ -55,6 +62,8 @@ pub const CONSENTS: &str = "/v1/consents";
 pub const CONSENTS_EXPIRING: &str = "/v1/consents/expiring";
 /// Confirming a double opt-in (no bearer token).
 pub const CONSENT_CONFIRMATIONS: &str = "/v1/consents/confirmations";
+/// The purpose a confirmation token asks the person to confirm (the token is not used).
+pub const CONSENT_CONFIRMATION_PURPOSE: &str = "/v1/consents/confirmations/purpose";
 /// Bulk eligibility for a purpose.
 pub const ELIGIBILITY: &str = "/v1/consents/eligibility";
 

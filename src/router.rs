@@ -5,7 +5,7 @@ use crate::body::{BodyLimit, MAX_BULK_JSON_BYTES};
 use crate::paths::*;
 use crate::{
     access_log, activities, art14, breaches, consents, disclosures, holds, me, notices, ops,
-    receipts, recipients, requests, retention, rights, subjects,
+    privacy_centre, receipts, recipients, requests, retention, rights, subjects,
 };
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 use actix_web::{guard, HttpRequest, HttpResponse};
@@ -101,6 +101,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource(CONSENT_CONFIRMATIONS)
                 .route(post().to(consents::confirm_routes::confirm_consent)),
+        )
+        .service(
+            resource(CONSENT_CONFIRMATION_PURPOSE)
+                .route(post().to(consents::confirm_purpose::pending_purpose)),
         )
         .service(resource(CONSENTS_EXPIRING).route(get().to(consents::export_routes::expiring)))
         .service(
@@ -242,6 +246,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(ROPA_CONFORMANCE).route(get().to(activities::conformance::conformance)))
         .service(resource(NOTIFICATION_OUTCOME).route(post().to(outcome::record_outcome)))
         .service(resource(RECIPIENT_COMPLIANCE).route(get().to(notices::compliance::compliance)))
+        // the privacy centre's pages
+        .service(web::redirect("/privacy", PRIVACY_CENTRE))
+        .service(resource(PRIVACY_CENTRE).route(get().to(privacy_centre::routes::centre_page)))
+        .service(resource(PRIVACY_CONFIRM).route(get().to(privacy_centre::routes::confirm_page)))
+        .service(resource(PRIVACY_ASSET).route(get().to(privacy_centre::routes::asset)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
         .service(

@@ -319,3 +319,34 @@ async fn after_erasure_nothing_frozen_can_be_opened() {
         .await
         .assert_problem(410, "subject-erased");
 }
+
+#[actix_web::test]
+async fn the_download_page_speaks_the_language_asked_for() {
+    let app = TestApp::spawn().await;
+    let url = format!("/v1/downloads/{}", "A".repeat(43));
+    let all = link(&app, Method::GET, &url).await;
+    all.assert_status(200);
+    let all = String::from_utf8(all.body).unwrap();
+    assert!(all.contains("lang=\"et\"") && all.contains("Ответ") && all.contains("The link"));
+    for (lang, own, foreign) in [
+        ("et", "Lingi saab kasutada", "The link can be used"),
+        ("en", "The link can be used", "Ссылкой"),
+        ("ru", "Ссылкой можно", "Lingi saab"),
+    ] {
+        let res = link(&app, Method::GET, &format!("{url}?lang={lang}")).await;
+        res.assert_status(200);
+        let page = String::from_utf8(res.body).unwrap();
+        assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{page}");
+        assert!(
+            page.contains(own) && !page.contains(foreign),
+            "{lang}: {page}"
+        );
+    }
+    let res = link(&app, Method::GET, &format!("{url}?lang=fi")).await;
+    res.assert_problem(400, "validation-failed");
+    assert_eq!(res.bad_fields(), ["lang"]);
+    // The page's form posts to its own address, `lang` included: the use accepts it.
+    link(&app, Method::POST, &format!("{url}?lang=ru"))
+        .await
+        .assert_problem(404, "not-found");
+}

@@ -15,6 +15,11 @@ mod audit;
 mod auth;
 mod bounded;
 mod breaches;
+#[allow(
+    dead_code,
+    reason = "a shared toolbox: not every test run uses every helper"
+)]
+mod browser;
 mod concurrency;
 mod consent_children;
 mod consent_confirmation;
@@ -47,6 +52,8 @@ mod openapi;
 mod ops;
 mod outage;
 mod outcomes;
+mod privacy_centre;
+mod privacy_pages;
 mod problems;
 mod process;
 mod proofs;

@@ -1537,8 +1537,9 @@ async fn a_partner_token_is_refused_by_every_staff_endpoint() {
         if !template.starts_with("/v1/")
             || template.starts_with("/v1/partner/")
             || template == "/v1/access-logs/checkpoint-key"
-            // A confirmation link is used without any token (tests/consent_confirmation.rs).
-            || template == "/v1/consents/confirmations"
+            // A confirmation link is used without any token (tests/consent_confirmation.rs),
+            // and so is its purpose lookup (tests/privacy_pages.rs).
+            || template.starts_with("/v1/consents/confirmations")
             // So is a download link (tests/access_downloads.rs).
             || template.starts_with("/v1/downloads/")
         {

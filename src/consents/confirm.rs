@@ -74,27 +74,31 @@ struct Pending {
     guardian_subject_id: Option<SubjectId>,
 }
 
-/// Confirms the grant whose token hashes to `hash`, in the caller's transaction. 404 for an
-/// unknown token (nothing written), 410 `subject-erased` (checked first) or
-/// `confirmation-expired`.
-pub fn confirm(
-    conn: &mut PgConnection,
-    hash: &[u8; 32],
-    evidence: &str,
-    request_id: &str,
-) -> ApiResult<Confirmed> {
+/// The pending grant a live token names.
+pub struct Live {
+    pub subject: SubjectId,
+    pub purpose: String,
+    pub purpose_version: i32,
+    pub created_at: DateTime<Utc>,
+    pending: Pending,
+}
+
+/// The grant the token hashing to `hash` asks to confirm, locked when `lock`: 404 for an
+/// unknown token, 410 `subject-erased` (checked first) or `confirmation-expired` (used,
+/// replaced, withdrawn, invalidated or lapsed). Changes nothing.
+pub fn live(conn: &mut PgConnection, hash: &[u8; 32], lock: bool) -> ApiResult<Live> {
     type Issued = (SubjectId, String, DateTime<Utc>, Option<DateTime<Utc>>);
-    let token: Option<Issued> = consent_confirmations::table
-        .find(hash.to_vec())
-        .select((
-            consent_confirmations::subject_id,
-            consent_confirmations::purpose_id,
-            consent_confirmations::created_at,
-            consent_confirmations::used_at,
-        ))
-        .for_update()
-        .first(conn)
-        .optional()?;
+    let query = consent_confirmations::table.find(hash.to_vec()).select((
+        consent_confirmations::subject_id,
+        consent_confirmations::purpose_id,
+        consent_confirmations::created_at,
+        consent_confirmations::used_at,
+    ));
+    let token: Option<Issued> = if lock {
+        query.for_update().first(conn).optional()?
+    } else {
+        query.first(conn).optional()?
+    };
     let (subject, purpose, created_at, used_at) =
         token.ok_or_else(|| ApiError::not_found("confirmation token"))?;
     let erased_at: Option<DateTime<Utc>> = subjects::table
@@ -110,8 +114,9 @@ pub fn confirm(
            {} AS state, p.basis, v.validity_months, c.guardian_subject_id \
          FROM consents c JOIN purposes p ON p.id = c.purpose_id \
          JOIN purpose_versions v ON v.purpose_id = c.purpose_id AND v.version = c.purpose_version \
-         WHERE c.subject_id = $1 AND c.purpose_id = $2 FOR UPDATE OF c",
-        super::state::STATE_OF_C
+         WHERE c.subject_id = $1 AND c.purpose_id = $2 {}",
+        super::state::STATE_OF_C,
+        if lock { "FOR UPDATE OF c" } else { "" }
     ))
     .bind::<SqlUuid, _>(subject)
     .bind::<Text, _>(&purpose)
@@ -125,6 +130,31 @@ pub fn confirm(
     if !alive {
         return Err(expired());
     }
+    Ok(Live {
+        subject,
+        purpose,
+        purpose_version: pending.purpose_version,
+        created_at,
+        pending,
+    })
+}
+
+/// Confirms the grant whose token hashes to `hash`, in the caller's transaction. 404 for an
+/// unknown token (nothing written), 410 `subject-erased` (checked first) or
+/// `confirmation-expired`.
+pub fn confirm(
+    conn: &mut PgConnection,
+    hash: &[u8; 32],
+    evidence: &str,
+    request_id: &str,
+) -> ApiResult<Confirmed> {
+    let Live {
+        subject,
+        purpose,
+        pending,
+        ..
+    } = live(conn, hash, true)?;
+    let now = Utc::now().trunc_subsecs(6);
     let event = EventId::new();
     let row = *event.uuid().as_bytes();
     let key = at_rest::subject_key(conn, subject)?;
@@ -175,21 +205,22 @@ pub fn confirm(
         }],
     )?;
     crate::subjects::model::touch_many(conn, &[subject], now)?;
-    access_log::record(conn, &[entry(subject, request_id)])?;
+    access_log::record(conn, &[entry(subject, Action::ConsentConfirm, request_id)])?;
     Ok(Confirmed {
         purpose,
         confirmed_at: now,
     })
 }
 
-/// The `consent.confirm` entry of a confirmation: no bearer, so the link is the actor.
-fn entry(subject: SubjectId, request_id: &str) -> NewEntry {
+/// An entry of a confirmation link's call (`consent.confirm`, or `consent.read` for the page
+/// that shows what it confirms): no bearer, so the link is the actor.
+pub fn entry(subject: SubjectId, action: Action, request_id: &str) -> NewEntry {
     NewEntry {
         id: uuid::Uuid::now_v7(),
         at: Utc::now().trunc_subsecs(6),
         actor: ACTOR.to_owned(),
         recipient_id: None,
-        action: Action::ConsentConfirm.as_str().to_owned(),
+        action: action.as_str().to_owned(),
         subject_id: Some(subject.uuid()),
         outcome: Outcome::Allowed.as_str().to_owned(),
         purpose: None,

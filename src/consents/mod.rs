@@ -5,6 +5,7 @@ pub mod api;
 pub mod batch;
 pub mod children;
 pub mod confirm;
+pub mod confirm_purpose;
 pub mod confirm_routes;
 pub mod confirmation;
 pub mod eligibility_body;

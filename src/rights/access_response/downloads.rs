@@ -7,6 +7,7 @@ use super::markup::escape;
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::auth::Actor;
 use crate::caller::RequestId;
+use crate::domain::language::Language;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::Params;
 use crate::paths;
@@ -42,21 +43,52 @@ const PAGE_STYLE: &str =
     "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}\
 button{font:inherit;padding:.5rem 1rem;margin:.25rem}";
 
+/// The page's texts: its language, title, heading and what to do.
+const TEXTS: [(Language, &str, &str, &str); 3] = [
+    (
+        Language::Et,
+        "Vastus",
+        "Teie andmepäringu vastus",
+        "Lingi saab kasutada ühe korra. Vajutage nuppu, et vastus alla laadida.",
+    ),
+    (
+        Language::En,
+        "Answer",
+        "The answer to your data request",
+        "The link can be used once. Press a button to download the answer.",
+    ),
+    (
+        Language::Ru,
+        "Ответ",
+        "Ответ на ваш запрос",
+        "Ссылкой можно воспользоваться один раз. Нажмите кнопку, чтобы скачать ответ.",
+    ),
+];
+
 /// The page a `GET` answers: the same for every well-formed token (it tells nothing about it),
-/// in the three languages, with buttons that post to the same address.
-fn page() -> String {
+/// in the language asked for or in all three, with buttons that post to the same address.
+fn page(lang: Option<Language>) -> String {
+    let shown: Vec<_> = TEXTS
+        .iter()
+        .filter(|(l, ..)| lang.is_none_or(|wanted| wanted == *l))
+        .collect();
+    let title = shown.iter().map(|t| t.1).collect::<Vec<_>>().join(" / ");
+    let heading = shown.iter().map(|t| t.2).collect::<Vec<_>>().join(" / ");
+    let paragraphs: String = shown
+        .iter()
+        .map(|(l, _, _, text)| format!("<p lang=\"{}\">{}</p>", l.as_str(), escape(text)))
+        .collect();
     format!(
-        "<!doctype html><html lang=\"et\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Vastus / Answer / Ответ</title><style>{PAGE_STYLE}</style></head><body><main>\
-         <h1>{}</h1><p lang=\"et\">{}</p><p lang=\"en\">{}</p><p lang=\"ru\">{}</p>\
+         <title>{}</title><style>{PAGE_STYLE}</style></head><body><main>\
+         <h1>{}</h1>{paragraphs}\
          <form method=\"post\"><button type=\"submit\">{}</button></form>\
          <form method=\"post\" action=\"?format=html\"><button type=\"submit\">{}</button></form>\
          </main></body></html>",
-        escape("Teie andmepäringu vastus / The answer to your data request / Ответ на ваш запрос"),
-        escape("Lingi saab kasutada ühe korra. Vajutage nuppu, et vastus alla laadida."),
-        escape("The link can be used once. Press a button to download the answer."),
-        escape("Ссылкой можно воспользоваться один раз. Нажмите кнопку, чтобы скачать ответ."),
+        lang.map_or("et", Language::as_str),
+        escape(&title),
+        escape(&heading),
         escape("JSON"),
         escape("HTML"),
     )
@@ -74,13 +106,16 @@ fn page_csp() -> String {
 /// The page of a download link; it does not use the link.
 ///
 /// No bearer token. The same page for every well-formed token (43 base64url characters), with
-/// no personal data and no entry written; its buttons `POST` to the same address, which uses
-/// the link. A malformed token is 404.
+/// no personal data and no entry written, in `lang` (`et`, `en` or `ru`) or, without it, in all
+/// three; its buttons `POST` to the same address, which uses the link. A malformed token is 404.
 #[utoipa::path(get, path = paths::DOWNLOAD, tag = "privacy-requests",
-    params(("token" = String, Path, description = "The link's token: 43 base64url characters")),
+    params(
+        ("token" = String, Path, description = "The link's token: 43 base64url characters"),
+        ("lang" = Option<Language>, Query, description = "`et`, `en` or `ru`: the page in that language only (default: all three)"),
+    ),
     responses(
         (status = 200, description = "A page with the download buttons", body = String, content_type = "text/html"),
-        (status = 400, description = "A query parameter (the page takes none), named", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A bad `lang`, or another query parameter, named", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a token", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn download_page(
@@ -88,13 +123,15 @@ pub async fn download_page(
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     token_of(&req)?;
-    Params::new(query.into_inner()).finish()?;
+    let mut params = Params::new(query.into_inner());
+    let lang = params.with("lang", Language::parse);
+    params.finish()?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CONTENT_SECURITY_POLICY, page_csp()))
-        .body(page()))
+        .body(page(lang)))
 }
 
 fn gone(code: &'static str, detail: &str) -> ApiError {
@@ -112,6 +149,7 @@ fn gone(code: &'static str, detail: &str) -> ApiError {
     params(
         ("token" = String, Path, description = "The link's token: 43 base64url characters"),
         ("format" = Option<super::routes::Format>, Query, description = "`json` (the default) or `html`"),
+        ("lang" = Option<Language>, Query, description = "The page's language, which its form sends along; the answer is the frozen response as frozen"),
     ),
     responses(
         (status = 200, description = "The frozen response", body = String, content_type = "application/json",
@@ -133,6 +171,8 @@ pub async fn download(
         "html" => Ok(true),
         _ => Err("must be `json` or `html`".to_owned()),
     });
+    // The page's form posts to the page's own address, `lang` included.
+    params.with("lang", Language::parse);
     params.finish()?;
     let html = html.unwrap_or(false);
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
