@@ -155,6 +155,51 @@ async fn the_centre_shows_the_person_s_data_in_three_languages_without_the_token
 }
 
 #[actix_web::test]
+async fn a_consent_switched_on_by_keyboard_is_granted_with_the_version_shown() {
+    let app = TestApp::spawn().await;
+    let id = person(&app, CODE).await;
+    let token = self_token(&format!("EE{CODE}"), None);
+    let browser = Browser::open(&app).await;
+    browser
+        .goto(&format!("/privacy/?lang=en#access_token={token}"))
+        .await;
+    let switch = format!("consent-{PARTNERS}");
+    browser.find(&format!("#{switch}")).await;
+    assert_eq!(
+        browser
+            .js(
+                &format!("return document.getElementById('{switch}').checked;"),
+                vec![]
+            )
+            .await,
+        false,
+        "an opt-in purpose starts off"
+    );
+    browser.tab_to(&switch).await;
+    browser.press(' ').await;
+    browser.wait_for_text("is switched on").await;
+    let flag = flag_of(&app, id, PARTNERS).await;
+    assert_eq!(flag["status"], "granted", "{flag}");
+    assert_eq!(flag["state"], "given", "{flag}");
+    assert_eq!(flag["purpose_version"], 1, "{flag}");
+    let method = app.db.scalar(&format!(
+        "SELECT method FROM consent_events WHERE subject_id = '{id}' ORDER BY at DESC LIMIT 1"
+    ));
+    assert_eq!(method, "portal");
+    // The focus stays on the switch, which now reads as on; Space again switches it off.
+    assert_eq!(
+        browser
+            .js("return document.activeElement.id;", vec![])
+            .await,
+        switch.as_str()
+    );
+    browser.press(' ').await;
+    browser.wait_for_text("is switched off").await;
+    assert_eq!(flag_of(&app, id, PARTNERS).await["status"], "withdrawn");
+    browser.close().await;
+}
+
+#[actix_web::test]
 async fn without_a_usable_token_the_pages_say_what_to_do_and_call_nothing() {
     let app = TestApp::spawn().await;
     person(&app, CODE).await;
