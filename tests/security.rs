@@ -1625,7 +1625,8 @@ async fn a_person_s_own_token_is_refused_by_every_other_endpoint() {
             // A person proves their own entries (tests/me_log.rs).
             || template == "/v1/access-logs/{entry_id}/inclusion-proof"
             || template == "/v1/access-logs/checkpoint-key"
-            || template == "/v1/consents/confirmations"
+            // Confirmation links (and the purpose text they show) take no bearer token.
+            || template.starts_with("/v1/consents/confirmations")
             || template.starts_with("/v1/downloads/")
         {
             continue;
