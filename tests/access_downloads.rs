@@ -153,6 +153,13 @@ async fn a_frozen_response_is_signed_and_its_link_works_once_after_a_page_that_s
     assert_eq!(body["confirmation"]["subject_id"], id.as_str());
     // RFC 8785: the bytes are the canonical form of themselves.
     assert_eq!(serde_json_canonicalizer::to_vec(&body).unwrap(), got.body);
+    // The person's copy names no staff member (C-579/21): the staff `sub` became its kind.
+    let text = String::from_utf8(got.body.to_vec()).unwrap();
+    assert!(
+        !text.contains("\"tester\""),
+        "a staff sub reached the person"
+    );
+    assert!(text.contains("\"staff\""), "{text}");
     let jwks = crate::jws::jwks(&app).await;
     let header = crate::jws::verify_detached(frozen["jws"].as_str().unwrap(), &got.body, &jwks);
     assert_eq!(header["typ"], "access-response+jws");

@@ -177,8 +177,11 @@ pub async fn freeze(
                     .or_else(|| preferred.as_deref().and_then(|p| Language::parse(p).ok()))
                     .unwrap_or(Language::En);
                 let response = gather::build_in(conn, subject, lang)?;
-                let json =
-                    serde_json_canonicalizer::to_vec(&response).map_err(ApiError::internal)?;
+                // The person receives it: staff and partner `sub`s become their kinds (C-579/21).
+                let hidden = crate::me::redact::hidden_actors(conn, subject)?;
+                let mut value = serde_json::to_value(&response).map_err(ApiError::internal)?;
+                crate::me::redact::redact(&mut value["personal_data"], &hidden);
+                let json = serde_json_canonicalizer::to_vec(&value).map_err(ApiError::internal)?;
                 let sha256 = hex(&Sha256::digest(&json));
                 let jws = crate::receipts::key()?.detached(TYP, &json);
                 let now = Utc::now().trunc_subsecs(6);
