@@ -4,7 +4,7 @@
 //! checker's independence from the writer.
 
 use crate::access_response::{create, person, recipient};
-use crate::harness::{scratch, token_for, Resp, TestApp};
+use crate::harness::{scratch, staff, token_for, Resp, TestApp};
 use actix_web::test::TestRequest;
 use planpro_privacy::access_log::checkpoint::{Signer, DEFAULT_ORIGIN};
 use planpro_privacy::auth::Scope;
@@ -197,6 +197,21 @@ async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
         1
     );
     assert!(!log.contains("evidence.read"));
+    // A generated client that reads only application/octet-stream as a file gets the same bytes.
+    let octets = app
+        .send(
+            TestRequest::get()
+                .uri(&format!("/v1/evidence-bundle?subject_id={id}"))
+                .insert_header(("Authorization", format!("Bearer {}", app.token(&staff()))))
+                .insert_header(("Accept", "application/octet-stream")),
+        )
+        .await;
+    octets.assert_status(200);
+    assert_eq!(
+        octets.header("content-type").as_deref(),
+        Some("application/octet-stream")
+    );
+    assert_eq!(unpack(&octets.body).len(), unpack(&res.body).len());
 
     let dir = scratch("evidence");
     std::fs::create_dir_all(&dir).unwrap();

@@ -12,7 +12,7 @@ use crate::paths;
 use crate::responses::{Bearer, LogUnavailable};
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{SubsecRound, Utc};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -60,7 +60,10 @@ fn subject_of(present: bool, params: Params, subject: Option<Uuid>) -> ApiResult
 #[utoipa::path(get, path = paths::EVIDENCE_BUNDLE, tag = "subjects", security(("bearer" = [])),
     params(("subject_id" = Uuid, Query, description = "The subject's id")),
     responses(
-        (status = 200, description = "The bundle", body = EvidenceZip, content_type = "application/zip"),
+        (status = 200, description = "The bundle: `application/zip`, or `application/octet-stream` when `Accept` prefers it (for generated clients that read only that type as a file)", content(
+            (EvidenceZip = "application/zip"),
+            (EvidenceZip = "application/octet-stream"),
+        )),
         (status = 400, description = "`subject_id` missing or not a UUID, or an unknown parameter, each named", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `subjects:read` or `access-logs:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subject", body = Problem, content_type = "application/problem+json"),
@@ -69,6 +72,7 @@ fn subject_of(present: bool, params: Params, subject: Option<Uuid>) -> ApiResult
     ))]
 pub async fn evidence_bundle(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     query: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
@@ -109,8 +113,15 @@ pub async fn evidence_bundle(
     state
         .log_reads(vec![caller.entry(action, Some(id), Outcome::Allowed)])
         .await?;
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let media =
+        crate::media_type::preferred(accept, &["application/zip", "application/octet-stream"])
+            .unwrap_or("application/zip");
     Ok(HttpResponse::Ok()
-        .content_type("application/zip")
+        .content_type(media)
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"evidence-{id}.zip\""),
