@@ -43,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         rights::routes::export_subject,
         rights::access_response::routes::access_response,
         rights::access_response::freeze::freeze,
+        rights::access_response::relink::new_download_link,
         rights::access_response::downloads::download_page,
         rights::access_response::downloads::download,
         rights::evidence::routes::evidence_bundle,

@@ -38,6 +38,9 @@ pub const SUBJECT_EXPORT: &str = "/v1/subjects/{id}/export";
 pub const SUBJECT_ACCESS_RESPONSE: &str = "/v1/subjects/{id}/access-response";
 /// Freezing the access response that answers an `access` request.
 pub const PRIVACY_REQUEST_ACCESS_RESPONSE: &str = "/v1/privacy-requests/{id}/access-response";
+/// A new one-time download link for a response frozen for the request, killing the old ones.
+pub const PRIVACY_REQUEST_ACCESS_RESPONSE_LINK: &str =
+    "/v1/privacy-requests/{id}/access-response/{rid}/link";
 /// A one-time download link of a frozen access response (no bearer token).
 pub const DOWNLOAD: &str = "/v1/downloads/{token}";
 /// The evidence bundle about one subject: its data, receipts, log entries and their proofs.

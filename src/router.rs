@@ -52,6 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(rights::access_response::freeze::freeze)),
         )
         .service(
+            resource(PRIVACY_REQUEST_ACCESS_RESPONSE_LINK)
+                .route(post().to(rights::access_response::relink::new_download_link)),
+        )
+        .service(
             resource(DOWNLOAD)
                 .route(get().to(rights::access_response::downloads::download_page))
                 .route(post().to(rights::access_response::downloads::download)),

@@ -10,7 +10,7 @@ use planpro_privacy::rights::access_response::freeze::hex;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-async fn subject(app: &TestApp) -> String {
+pub async fn subject(app: &TestApp) -> String {
     let res = app
         .post(
             "/v1/subjects",
@@ -22,7 +22,7 @@ async fn subject(app: &TestApp) -> String {
     res.json()["id"].as_str().unwrap().to_owned()
 }
 
-async fn request(app: &TestApp, kind: &str, subject: Option<&str>) -> Value {
+pub async fn request(app: &TestApp, kind: &str, subject: Option<&str>) -> Value {
     let res = app
         .post(
             "/v1/privacy-requests",
@@ -34,13 +34,13 @@ async fn request(app: &TestApp, kind: &str, subject: Option<&str>) -> Value {
     res.json()
 }
 
-async fn freeze(app: &TestApp, request: &Value, body: Value) -> Resp {
+pub async fn freeze(app: &TestApp, request: &Value, body: Value) -> Resp {
     let id = request["id"].as_str().unwrap();
     app.post(&format!("/v1/privacy-requests/{id}/access-response"), body)
         .await
 }
 
-async fn close(app: &TestApp, request: &Value) -> Resp {
+pub async fn close(app: &TestApp, request: &Value) -> Resp {
     let version = app.db.scalar(&format!(
         "SELECT version FROM privacy_requests WHERE id = '{}'",
         request["id"].as_str().unwrap()
@@ -56,12 +56,12 @@ async fn close(app: &TestApp, request: &Value) -> Resp {
     app.send(req).await
 }
 
-async fn link(app: &TestApp, method: Method, url: &str) -> Resp {
+pub async fn link(app: &TestApp, method: Method, url: &str) -> Resp {
     app.send(TestRequest::default().method(method).uri(url))
         .await
 }
 
-fn downloads(app: &TestApp, outcome: &str) -> i64 {
+pub fn downloads(app: &TestApp, outcome: &str) -> i64 {
     app.db.count(&format!(
         "SELECT 1 FROM access_log WHERE action = 'download.read' AND outcome = '{outcome}' \
          AND actor = 'link:download'"

@@ -1028,6 +1028,25 @@ fn builders() -> Vec<Builder> {
                 .body(json!({}))
             },
         },
+        // Replaces the link of the response the builder above froze.
+        Builder {
+            method: "POST",
+            template: "/v1/privacy-requests/{id}/access-response/{rid}/link",
+            action: "access_response.freeze",
+            scope: Scope::RequestsWrite,
+            build: |fx, app| {
+                let response = app.db.scalar(&format!(
+                    "SELECT id FROM access_responses WHERE request_id = '{}' \
+                     ORDER BY created_at DESC LIMIT 1",
+                    fx.request
+                ));
+                Plan {
+                    params: vec![("id", fx.request.to_string()), ("rid", response)],
+                    refused_about: None,
+                    ..Plan::about(fx.subject)
+                }
+            },
+        },
         Builder {
             method: "POST",
             template: "/v1/privacy-requests/{id}/close",
@@ -1839,11 +1858,14 @@ async fn check_operation(app: &TestApp, fx: &Fixtures, b: &Builder) -> Vec<Strin
 
 /// The scopes an allowed call carries: the builder's, and for the operations that need two,
 /// the second (`subjects:erase` to start a retention run, `subjects:read` to freeze an access
-/// response, `access-logs:read` for an evidence bundle).
+/// response or link it anew, `access-logs:read` for an evidence bundle).
 fn needed_scopes(b: &Builder) -> Vec<Scope> {
     match (b.method, b.template) {
         ("POST", "/v1/retention/runs") => vec![b.scope, Scope::SubjectsErase],
         ("POST", "/v1/privacy-requests/{id}/access-response") => vec![b.scope, Scope::SubjectsRead],
+        ("POST", "/v1/privacy-requests/{id}/access-response/{rid}/link") => {
+            vec![b.scope, Scope::SubjectsRead]
+        }
         ("GET", "/v1/evidence-bundle") => vec![b.scope, Scope::AccessLogsRead],
         _ => vec![b.scope],
     }

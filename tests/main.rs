@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_downloads;
+mod access_links;
 mod access_log;
 mod access_page;
 mod access_response;

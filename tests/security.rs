@@ -225,7 +225,8 @@ fn snapshot(app: &TestApp) -> String {
 }
 
 /// Changes that take no body.
-const BODYLESS: [&str; 4] = [
+const BODYLESS: [&str; 5] = [
+    "/v1/privacy-requests/{id}/access-response/{rid}/link",
     "/v1/recipients/{id}/webhooks/{wid}",
     "/v1/recipients/{id}/webhooks/{wid}/rotate-secret",
     "/v1/notifications/{id}/retry",
@@ -1502,6 +1503,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{wid}", &fx.webhook.to_string())
         .replace("{hid}", &fx.hold.to_string())
         .replace("{tid}", &uuid::Uuid::nil().to_string())
+        .replace("{rid}", &uuid::Uuid::nil().to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners")

@@ -63,7 +63,7 @@ fn conflict(code: &'static str, detail: &str) -> ApiError {
 
 /// The request's subject, once the request may be answered by a frozen response: 404, 409
 /// `request-kind-mismatch`, `request-without-subject`, `request-closed`, `request-unverified`.
-fn answerable(
+pub(super) fn answerable(
     conn: &mut PgConnection,
     id: PrivacyRequestId,
     require_verified: bool,
@@ -110,6 +110,17 @@ fn answerable(
     Ok((subject, preferred))
 }
 
+/// 403 (logged) unless the caller holds both scopes a frozen response needs: it is the
+/// person's data (`subjects:read`) answering a request (`requests:write`).
+pub(super) async fn authorize(state: &AppState, caller: &Caller) -> ApiResult<()> {
+    for scope in [Scope::RequestsWrite, Scope::SubjectsRead] {
+        state
+            .authorize(caller, scope, Action::AccessResponseFreeze, None)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A new one-time token: 32 random bytes as 43 base64url characters, and its SHA-256.
 pub fn new_token() -> ApiResult<(String, [u8; 32])> {
     let mut bytes = [0u8; 32];
@@ -146,22 +157,7 @@ pub async fn freeze(
     body: BodyAfterAuth<Freeze>,
 ) -> actix_web::Result<HttpResponse> {
     let id = id.into_inner();
-    state
-        .authorize(
-            &caller,
-            Scope::RequestsWrite,
-            Action::AccessResponseFreeze,
-            None,
-        )
-        .await?;
-    state
-        .authorize(
-            &caller,
-            Scope::SubjectsRead,
-            Action::AccessResponseFreeze,
-            None,
-        )
-        .await?;
+    authorize(&state, &caller).await?;
     let asked = body.read().await?.lang;
     let key = idempotency::Key::of(&req, &caller.actor)?;
     let mut entry = caller.entry(Action::AccessResponseFreeze, None, Outcome::Allowed);

@@ -109,6 +109,23 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> ApiResult<FrozenRow> {
         .ok_or_else(|| ApiError::not_found("access response"))
 }
 
+/// One response frozen for `request`, locked so that links are issued for it one at a time
+/// (each kills the ones before it); 404 for none.
+pub fn lock_of_request(
+    conn: &mut PgConnection,
+    request: PrivacyRequestId,
+    id: Uuid,
+) -> ApiResult<FrozenRow> {
+    access_responses::table
+        .find(id)
+        .filter(access_responses::request_id.eq(request))
+        .select(FrozenRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("access response of this request"))
+}
+
 /// Whether any response was frozen for the request (the close rule reads it).
 pub fn any_for(conn: &mut PgConnection, request: PrivacyRequestId) -> ApiResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(

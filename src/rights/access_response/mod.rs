@@ -17,5 +17,6 @@ pub mod labels;
 mod ledger;
 mod markup;
 mod parts;
+pub mod relink;
 pub mod routes;
 pub mod texts;
