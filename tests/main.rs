@@ -61,6 +61,7 @@ mod privacy_pages;
 mod problems;
 mod process;
 mod proofs;
+mod receipt_fields;
 mod receipts;
 mod recipients;
 mod register_texts;

@@ -5,31 +5,39 @@
 use crate::domain::consent::{Decision, Method};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::ApiResult;
+use crate::receipts::unwritten::Withdrawal;
 use crate::receipts::ReceiptKey;
 use chrono::{DateTime, SubsecRound, Utc};
+use diesel::PgConnection;
 
 /// The purposes whose flag the subject `{subject}` has not withdrawn (never set included), with
-/// what a receipt states: a query of rows (`purpose_id`, `basis`, `description`).
-pub const OPEN_FLAGS: &str = "SELECT p.id AS purpose_id, p.basis, p.description_en AS description \
+/// what their events and receipts state: a query of rows (`purpose_id`, `basis`, `description`,
+/// `purpose_version`: the version in force, `state`: `withdrawn` after a grant, else `refused`).
+pub const OPEN_FLAGS: &str =
+    "SELECT p.id AS purpose_id, p.basis, p.description_en AS description, \
+       p.current_version AS purpose_version, \
+       CASE WHEN c.ever_granted THEN 'withdrawn' ELSE 'refused' END AS state \
      FROM purposes p LEFT JOIN consents c ON c.purpose_id = p.id AND c.subject_id = {subject} \
      WHERE c.status IS DISTINCT FROM 'withdrawn'";
 
 /// Every open flag of `{subject}` withdrawn with its event (method `api`, no evidence, by
-/// `{actor}` under `{request_id}`), exactly as a change through the consent endpoint records it:
-/// data-modifying CTEs over the arrays `{purposes}`, `{events}` and `{ats}` of [`Withdrawals`].
+/// `{actor}` under `{request_id}`, bound to the version in force and with the state it leaves),
+/// exactly as a change through the consent endpoint records it: data-modifying CTEs over the
+/// arrays `{purposes}`, `{events}`, `{ats}`, `{versions}` and `{states}` of [`Withdrawals`].
 /// The flags point at events inserted by the same statement: foreign keys are checked at its end.
 pub const WITHDRAW_ALL: &str =
-    "v AS (SELECT * FROM unnest({purposes}::text[], {events}::uuid[], {ats}::timestamptz[]) \
-           AS v(p, e, at)), \
+    "v AS (SELECT * FROM unnest({purposes}::text[], {events}::uuid[], {ats}::timestamptz[], \
+             {versions}::int4[], {states}::text[]) AS v(p, e, at, pv, st)), \
      f AS (INSERT INTO consents (subject_id, purpose_id, status, method, evidence_enc, \
-             updated_at, updated_by, last_event_id) \
-           SELECT {subject}, p, 'withdrawn', 'api', NULL, at, {actor}, e FROM v \
+             updated_at, updated_by, last_event_id, purpose_version) \
+           SELECT {subject}, p, 'withdrawn', 'api', NULL, at, {actor}, e, pv FROM v \
            ON CONFLICT (subject_id, purpose_id) DO UPDATE SET status = excluded.status, \
              method = excluded.method, evidence_enc = NULL, updated_at = excluded.updated_at, \
              updated_by = excluded.updated_by, last_event_id = excluded.last_event_id), \
      ev AS (INSERT INTO consent_events (id, subject_id, purpose_id, status, method, \
-              evidence_enc, actor, at, request_id) \
-            SELECT e, {subject}, p, 'withdrawn', 'api', NULL, {actor}, at, {request_id} FROM v)";
+              evidence_enc, actor, at, request_id, state, purpose_version) \
+            SELECT e, {subject}, p, 'withdrawn', 'api', NULL, {actor}, at, {request_id}, st, pv \
+            FROM v)";
 
 /// A purpose to withdraw, with what its receipt states.
 pub struct OpenPurpose {
@@ -39,6 +47,10 @@ pub struct OpenPurpose {
     pub basis: String,
     /// Its description, as the receipt states it.
     pub description: String,
+    /// The version in force, which the withdrawal is bound to.
+    pub version: i32,
+    /// The state the withdrawal leaves: `withdrawn`, or `refused` when never granted.
+    pub state: String,
 }
 
 /// The withdrawals of an erasure, stamped and their receipts signed: what [`WITHDRAW_ALL`] and
@@ -50,38 +62,48 @@ pub struct Withdrawals {
     pub events: Vec<EventId>,
     /// Each event's time.
     pub ats: Vec<DateTime<Utc>>,
+    /// Each event's purpose version.
+    pub versions: Vec<i32>,
+    /// Each event's state.
+    pub states: Vec<String>,
     /// Each event's signed receipt.
     pub receipts: Vec<String>,
     /// The key that signed them.
     pub key: &'static ReceiptKey,
 }
 
-/// Stamps a withdrawal of every open purpose and signs its receipt.
-pub fn withdrawals(subject_id: SubjectId, open: &[OpenPurpose]) -> ApiResult<Withdrawals> {
-    let key = crate::receipts::key()?;
+/// Stamps a withdrawal of every open purpose and signs its receipt, from what is in force
+/// before the erasure's statement (the third parties included, whose authorizations it revokes).
+pub fn withdrawals(
+    conn: &mut PgConnection,
+    subject_id: SubjectId,
+    open: &[OpenPurpose],
+) -> ApiResult<Withdrawals> {
     let (withdrawn, api) = (Decision::Withdrawn.as_str(), Method::Api.as_str());
-    let mut all = Withdrawals {
-        purposes: Vec::with_capacity(open.len()),
-        events: Vec::with_capacity(open.len()),
-        ats: Vec::with_capacity(open.len()),
-        receipts: Vec::with_capacity(open.len()),
-        key,
-    };
-    for purpose in open {
-        let event = crate::receipts::Event {
-            id: EventId::new(),
-            subject_id,
-            purpose_id: &purpose.id,
-            basis: &purpose.basis,
-            status: withdrawn,
-            method: api,
-            at: Utc::now().trunc_subsecs(6),
-        };
-        let payload = crate::receipts::payload(&event, &purpose.description, None);
-        all.receipts.push(key.sign(&payload));
-        all.purposes.push(purpose.id.clone());
-        all.events.push(event.id);
-        all.ats.push(event.at);
-    }
-    Ok(all)
+    let unwritten: Vec<Withdrawal<'_>> = open
+        .iter()
+        .map(|purpose| Withdrawal {
+            event: crate::receipts::Event {
+                id: EventId::new(),
+                subject_id,
+                purpose_id: &purpose.id,
+                basis: &purpose.basis,
+                status: withdrawn,
+                method: api,
+                at: Utc::now().trunc_subsecs(6),
+            },
+            description: &purpose.description,
+            purpose_version: purpose.version,
+            state: &purpose.state,
+        })
+        .collect();
+    Ok(Withdrawals {
+        receipts: crate::receipts::unwritten::sign(conn, subject_id, &unwritten)?,
+        purposes: open.iter().map(|p| p.id.clone()).collect(),
+        events: unwritten.iter().map(|w| w.event.id).collect(),
+        ats: unwritten.iter().map(|w| w.event.at).collect(),
+        versions: open.iter().map(|p| p.version).collect(),
+        states: open.iter().map(|p| p.state.clone()).collect(),
+        key: crate::receipts::key()?,
+    })
 }

@@ -58,6 +58,36 @@ pub fn of(conn: &mut PgConnection, events: &[EventId]) -> ApiResult<HashMap<Even
     Ok(rows.into_iter().map(|row| (row.id, row)).collect())
 }
 
+/// The lifecycle of withdrawals about to be written, from what is in force before them (the
+/// erasure signs its receipts first, then writes events, receipts and revocations in one
+/// statement): each event's purpose at `versions`, the state it will leave, and the subject
+/// kind's retention rule.
+pub fn of_unwritten(
+    conn: &mut PgConnection,
+    subject: SubjectId,
+    events: &[EventId],
+    purposes: &[&str],
+    versions: &[i32],
+    states: &[&str],
+) -> ApiResult<HashMap<EventId, Lifecycle>> {
+    let rows: Vec<Lifecycle> = diesel::sql_query(
+        "SELECT i.id, i.state, v.version AS purpose_version, NULL::uuid AS guardian_subject_id, \
+           v.text_et, v.text_en, v.text_ru, v.text_sha256, NULL::timestamptz AS expires_at, \
+           r.keep_months, r.legal_basis AS retention_basis \
+         FROM unnest($2::uuid[], $3::text[], $4::int4[], $5::text[]) AS i (id, p, n, state) \
+         JOIN purpose_versions v ON v.purpose_id = i.p AND v.version = i.n \
+         JOIN subjects s ON s.id = $1 \
+         LEFT JOIN retention_rules r ON r.subject_kind = s.kind",
+    )
+    .bind::<SqlUuid, _>(subject)
+    .bind::<Array<SqlUuid>, _>(events)
+    .bind::<Array<Text>, _>(purposes)
+    .bind::<Array<Int4>, _>(versions)
+    .bind::<Array<Text>, _>(states)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+}
+
 impl Lifecycle {
     /// Adds the lifecycle's members to a receipt's purpose and top level.
     pub fn stamp(&self, receipt: &mut Value, status: &str) -> ApiResult<()> {

@@ -7,6 +7,7 @@ mod lifecycle;
 pub mod listing;
 pub mod published;
 pub mod routes;
+pub mod unwritten;
 
 use crate::db::schema::{consent_events, consent_receipts, purposes};
 use crate::domain::ids::{EventId, SubjectId};
@@ -111,6 +112,7 @@ pub fn key() -> ApiResult<&'static ReceiptKey> {
 }
 
 /// One consent event, as its receipt states it.
+#[derive(Clone)]
 pub struct Event<'a> {
     pub id: EventId,
     pub subject_id: SubjectId,

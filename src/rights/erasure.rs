@@ -20,7 +20,7 @@ use crate::subjects::model::Lock;
 use crate::subjects::standing::{self, Standing};
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use std::sync::LazyLock;
 use utoipa::ToSchema;
@@ -176,6 +176,10 @@ struct OpenRow {
     basis: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     description: Option<String>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    purpose_version: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    state: Option<String>,
 }
 
 /// The read: the hold (`holds::model::ACTIVE_HOLD`) and the open flags
@@ -183,7 +187,8 @@ struct OpenRow {
 static READ: LazyLock<String> = LazyLock::new(|| {
     numbered(
         &format!(
-            "SELECT ({hold}) AS hold, o.purpose_id, o.basis, o.description \
+            "SELECT ({hold}) AS hold, o.purpose_id, o.basis, o.description, o.purpose_version, \
+               o.state \
              FROM (SELECT 1) AS one LEFT JOIN ({open}) AS o ON true ORDER BY o.purpose_id",
             hold = crate::holds::model::ACTIVE_HOLD,
             open = consents::OPEN_FLAGS,
@@ -206,6 +211,8 @@ fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
                 id: r.purpose_id?,
                 basis: r.basis?,
                 description: r.description?,
+                version: r.purpose_version?,
+                state: r.state?,
             })
         })
         .collect();
@@ -213,11 +220,13 @@ fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
 }
 
 /// The parameters of the records' statement, in the order `record` binds them.
-const RECORD_PARAMS: [&str; 13] = [
+const RECORD_PARAMS: [&str; 15] = [
     "subject",
     "purposes",
     "events",
     "ats",
+    "versions",
+    "states",
     "jws",
     "actor",
     "request_id",
@@ -270,13 +279,15 @@ fn record(
     open: &[OpenPurpose],
 ) -> ApiResult<DateTime<Utc>> {
     let id = command.subject_id;
-    let withdrawals = consents::withdrawals(id, open)?;
+    let withdrawals = consents::withdrawals(conn, id, open)?;
     let now = Utc::now().trunc_subsecs(6);
     diesel::sql_query(RECORD.as_str())
         .bind::<SqlUuid, _>(id)
         .bind::<Array<Text>, _>(&withdrawals.purposes)
         .bind::<Array<SqlUuid>, _>(&withdrawals.events)
         .bind::<Array<Timestamptz>, _>(&withdrawals.ats)
+        .bind::<Array<Int4>, _>(&withdrawals.versions)
+        .bind::<Array<Text>, _>(&withdrawals.states)
         .bind::<Array<Text>, _>(&withdrawals.receipts)
         .bind::<Text, _>(&command.entry.actor)
         .bind::<Text, _>(&command.entry.request_id)
