@@ -23,6 +23,16 @@ pub const MAX_PURPOSE_CHARS: usize = 200;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+impl RequestId {
+    /// The request's id, which the request-id middleware set (a fresh one if it did not).
+    pub fn of(req: &HttpRequest) -> String {
+        req.extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_else(|| Uuid::now_v7().to_string())
+    }
+}
+
 /// The authenticated caller of a `/v1` endpoint, with the request's id and stated purpose.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -84,11 +94,7 @@ fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
             (!text.is_empty()).then(|| text.to_owned())
         }
     };
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    let request_id = RequestId::of(req);
     Ok(Caller {
         actor,
         request_id,

@@ -14,7 +14,7 @@ use crate::paths;
 use crate::responses::Unavailable;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -176,11 +176,7 @@ pub async fn download(
     params.finish()?;
     let html = html.unwrap_or(false);
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let request_id = RequestId::of(&req);
     let actor = Actor::new(ACTOR, &[], None);
     // A refusal is logged in a transaction of its own, after the use was refused.
     let outcome = state

@@ -196,23 +196,33 @@ pub async fn freeze(
                         created_at: now,
                     },
                 )?;
-                let (token, hash) = new_token()?;
-                let expires_at = frozen::new_link(conn, &row, hash, now)?;
                 access_log::record(conn, &[entry.clone()])?;
-                let mut answer = Frozen {
-                    id: row.id,
-                    sha256: row.sha256,
-                    jws: row.jws,
-                    download_url: Some(format!("/v1/downloads/{token}")),
-                    expires_at,
-                };
-                let first = Answer::json(StatusCode::CREATED, &answer)?;
-                answer.download_url = None;
-                first.replayed_as(&answer)
+                linked(conn, &row, now)
             })
         })
         .await?;
     Ok(answer.respond())
+}
+
+/// A new one-time link for the frozen response (killing the ones before it), answered once:
+/// 201 with its `download_url`, which an idempotent replay shows null.
+pub(super) fn linked(
+    conn: &mut PgConnection,
+    row: &frozen::FrozenRow,
+    now: DateTime<Utc>,
+) -> ApiResult<Answer> {
+    let (token, hash) = new_token()?;
+    let expires_at = frozen::new_link(conn, row, hash, now)?;
+    let mut answer = Frozen {
+        id: row.id,
+        sha256: row.sha256.clone(),
+        jws: row.jws.clone(),
+        download_url: Some(format!("/v1/downloads/{token}")),
+        expires_at,
+    };
+    let first = Answer::json(StatusCode::CREATED, &answer)?;
+    answer.download_url = None;
+    first.replayed_as(&answer)
 }
 
 /// Lower-case hex.

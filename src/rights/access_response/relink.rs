@@ -8,7 +8,7 @@ use crate::access_log::{self, Action, Outcome};
 use crate::caller::Caller;
 use crate::domain::ids::PrivacyRequestId;
 use crate::error::ApiError;
-use crate::idempotency::{self, Answer};
+use crate::idempotency;
 use crate::paths;
 use crate::responses::{Auth, RequestsWrite, Unavailable};
 use crate::state::AppState;
@@ -69,19 +69,8 @@ pub async fn new_download_link(
             freeze::answerable(conn, id, require_verified)?;
             entry.subject_id = Some(row.subject_id.uuid());
             idempotency::run(conn, key.as_ref(), Some(&entry), |conn| {
-                let (token, hash) = freeze::new_token()?;
-                let expires_at = frozen::new_link(conn, &row, hash, Utc::now().trunc_subsecs(6))?;
                 access_log::record(conn, &[entry.clone()])?;
-                let mut answer = Frozen {
-                    id: row.id,
-                    sha256: row.sha256.clone(),
-                    jws: row.jws.clone(),
-                    download_url: Some(format!("/v1/downloads/{token}")),
-                    expires_at,
-                };
-                let first = Answer::json(StatusCode::CREATED, &answer)?;
-                answer.download_url = None;
-                first.replayed_as(&answer)
+                freeze::linked(conn, &row, Utc::now().trunc_subsecs(6))
             })
         })
         .await?;
