@@ -205,7 +205,7 @@ use utoipa::{Modify, OpenApi};
         consents::versions::VersionText,
         consents::export::ExportedFlag,
         consents::export::Expiring,
-        consents::confirm_routes::ConfirmationRequest,
+        consents::confirm::ConfirmationRequest,
         consents::confirm_routes::ConfirmationAnswer,
         consents::confirm_purpose::PendingPurpose,
         privacy_centre::assets::Asset,

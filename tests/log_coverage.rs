@@ -1488,10 +1488,17 @@ fn request_change(fx: &Fixtures, app: &TestApp) -> Plan {
     }
 }
 
+/// The operations with a request builder, and those a link's token calls without a bearer
+/// token, which `tests/link_coverage.rs` checks instead.
 fn built_operations() -> Vec<(Operation, &'static str)> {
     builders()
         .iter()
         .map(|b| (op(b.method, b.template), b.action))
+        .chain(
+            crate::link_coverage::LINK_OPERATIONS
+                .iter()
+                .map(|(method, template, action)| (op(method, template), *action)),
+        )
         .collect()
 }
 

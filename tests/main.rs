@@ -44,6 +44,7 @@ mod instances;
 mod jwks;
 mod jws;
 mod layers;
+mod link_coverage;
 mod log_coverage;
 mod me;
 mod me_consents;

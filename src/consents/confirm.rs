@@ -2,22 +2,54 @@
 //! with its own consent event (evidence: the confirming request's network prefix and user
 //! agent), its receipt and its access-log entry, in one transaction.
 
-use super::confirmation::VALID_HOURS;
+use super::confirmation::{hash_of, well_formed, VALID_HOURS};
 use super::model::event_evidence_at;
 use crate::access_log::{self, Action, NewEntry, Outcome};
 use crate::at_rest;
+use crate::body::JsonBody;
+use crate::caller::RequestId;
 use crate::db::schema::{consent_confirmations, consent_events, subjects};
 use crate::domain::consent_state::{expires_at, ConsentState};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Validate;
 use actix_web::http::StatusCode;
+use actix_web::HttpRequest;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bytea, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use serde::Deserialize;
 use std::net::IpAddr;
+use utoipa::ToSchema;
 
 /// The actor of everything a confirmation link does.
 pub const ACTOR: &str = "link:confirmation";
+
+/// The token of a confirmation link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConfirmationRequest {
+    /// The one-time token: 43 base64url characters.
+    #[schema(
+        example = "kq3v0mJ4b1Xo9pT2cW8yZr5nLd6HfAe7gUiSsB0tQ1w",
+        max_length = 43
+    )]
+    pub token: String,
+}
+
+impl Validate for ConfirmationRequest {}
+
+/// What both of the link's endpoints start with: the token's SHA-256 and the request's id. A
+/// malformed token is 404 and is written nowhere.
+pub async fn token_of(
+    req: &HttpRequest,
+    body: JsonBody<ConfirmationRequest>,
+) -> actix_web::Result<([u8; 32], String)> {
+    let token = body.read().await?.token;
+    if !well_formed(&token) {
+        return Err(ApiError::not_found("confirmation token").into());
+    }
+    Ok((hash_of(&token), RequestId::of(req)))
+}
 
 /// A confirmed grant.
 pub struct Confirmed {
@@ -84,9 +116,14 @@ pub struct Live {
 }
 
 /// The grant the token hashing to `hash` asks to confirm, locked when `lock`: 404 for an
-/// unknown token, 410 `subject-erased` (checked first) or `confirmation-expired` (used,
-/// replaced, withdrawn, invalidated or lapsed). Changes nothing.
-pub fn live(conn: &mut PgConnection, hash: &[u8; 32], lock: bool) -> ApiResult<Live> {
+/// unknown token; for a known one, `Ok(Err((subject, refusal)))`: 410 `subject-erased` (checked
+/// first) or `confirmation-expired` (used, replaced, withdrawn, invalidated or lapsed). Changes
+/// nothing.
+pub fn live(
+    conn: &mut PgConnection,
+    hash: &[u8; 32],
+    lock: bool,
+) -> ApiResult<Result<Live, (SubjectId, ApiError)>> {
     type Issued = (SubjectId, String, DateTime<Utc>, Option<DateTime<Utc>>);
     let query = consent_confirmations::table.find(hash.to_vec()).select((
         consent_confirmations::subject_id,
@@ -107,7 +144,7 @@ pub fn live(conn: &mut PgConnection, hash: &[u8; 32], lock: bool) -> ApiResult<L
         .for_key_share()
         .first(conn)?;
     if let Some(at) = erased_at {
-        return Err(ApiError::Erased(at));
+        return Ok(Err((subject, ApiError::Erased(at))));
     }
     let pending: Pending = diesel::sql_query(format!(
         "SELECT c.status, c.confirmation_sha256, c.method, c.purpose_version, \
@@ -128,32 +165,55 @@ pub fn live(conn: &mut PgConnection, hash: &[u8; 32], lock: bool) -> ApiResult<L
         && pending.state == ConsentState::PendingConfirmation.as_str()
         && now < created_at + Duration::hours(VALID_HOURS);
     if !alive {
-        return Err(expired());
+        return Ok(Err((subject, expired())));
     }
-    Ok(Live {
+    Ok(Ok(Live {
         subject,
         purpose,
         purpose_version: pending.purpose_version,
         created_at,
         pending,
-    })
+    }))
+}
+
+/// [`live`], with a known token's refusal written as a denied `action` entry about its subject
+/// (every use of a known token is logged, as a download link's is): `Ok(Err(refusal))` lets the
+/// caller's transaction commit that entry, and nothing else changes.
+pub fn live_or_denied(
+    conn: &mut PgConnection,
+    hash: &[u8; 32],
+    lock: bool,
+    action: Action,
+    request_id: &str,
+) -> ApiResult<Result<Live, ApiError>> {
+    match live(conn, hash, lock)? {
+        Ok(live) => Ok(Ok(live)),
+        Err((subject, refusal)) => {
+            let denied = entry(subject, action, Outcome::Denied, request_id);
+            access_log::record(conn, &[denied])?;
+            Ok(Err(refusal))
+        }
+    }
 }
 
 /// Confirms the grant whose token hashes to `hash`, in the caller's transaction. 404 for an
-/// unknown token (nothing written), 410 `subject-erased` (checked first) or
-/// `confirmation-expired`.
+/// unknown token (nothing written); `Ok(Err(..))`, with only its denied entry written, for 410
+/// `subject-erased` (checked first) or `confirmation-expired`.
 pub fn confirm(
     conn: &mut PgConnection,
     hash: &[u8; 32],
     evidence: &str,
     request_id: &str,
-) -> ApiResult<Confirmed> {
+) -> ApiResult<Result<Confirmed, ApiError>> {
     let Live {
         subject,
         purpose,
         pending,
         ..
-    } = live(conn, hash, true)?;
+    } = match live_or_denied(conn, hash, true, Action::ConsentConfirm, request_id)? {
+        Ok(live) => live,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let now = Utc::now().trunc_subsecs(6);
     let event = EventId::new();
     let row = *event.uuid().as_bytes();
@@ -205,16 +265,22 @@ pub fn confirm(
         }],
     )?;
     crate::subjects::model::touch_many(conn, &[subject], now)?;
-    access_log::record(conn, &[entry(subject, Action::ConsentConfirm, request_id)])?;
-    Ok(Confirmed {
+    let allowed = entry(
+        subject,
+        Action::ConsentConfirm,
+        Outcome::Allowed,
+        request_id,
+    );
+    access_log::record(conn, &[allowed])?;
+    Ok(Ok(Confirmed {
         purpose,
         confirmed_at: now,
-    })
+    }))
 }
 
 /// An entry of a confirmation link's call (`consent.confirm`, or `consent.read` for the page
 /// that shows what it confirms): no bearer, so the link is the actor.
-pub fn entry(subject: SubjectId, action: Action, request_id: &str) -> NewEntry {
+pub fn entry(subject: SubjectId, action: Action, outcome: Outcome, request_id: &str) -> NewEntry {
     NewEntry {
         id: uuid::Uuid::now_v7(),
         at: Utc::now().trunc_subsecs(6),
@@ -222,7 +288,7 @@ pub fn entry(subject: SubjectId, action: Action, request_id: &str) -> NewEntry {
         recipient_id: None,
         action: action.as_str().to_owned(),
         subject_id: Some(subject.uuid()),
-        outcome: Outcome::Allowed.as_str().to_owned(),
+        outcome: outcome.as_str().to_owned(),
         purpose: None,
         request_id: request_id.to_owned(),
         count: None,

@@ -2,18 +2,16 @@
 //! to, for the confirmation page to show before the person presses its button. It does not use
 //! the token: only `POST /v1/consents/confirmations` does.
 
-use super::confirm::{entry, live};
-use super::confirm_routes::ConfirmationRequest;
-use super::confirmation::{hash_of, well_formed, VALID_HOURS};
+use super::confirm::{entry, live_or_denied, token_of, ConfirmationRequest};
+use super::confirmation::VALID_HOURS;
 use super::versions::{self, VersionText};
-use crate::access_log::{self, Action};
+use crate::access_log::{self, Action, Outcome};
 use crate::body::JsonBody;
-use crate::caller::RequestId;
 use crate::error::{ApiError, ApiResult};
 use crate::paths;
 use crate::responses::Unavailable;
 use crate::state::AppState;
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -39,7 +37,8 @@ pub struct PendingPurpose {
 /// /v1/consents/confirmations`. The same refusals as confirming: an unknown or malformed token
 /// is 404 and writes nothing; an erased subject 410 `subject-erased`; a used, replaced,
 /// withdrawn, invalidated or lapsed token 410 `confirmation-expired`. A read writes
-/// `consent.read` about the person, actor `link:confirmation`.
+/// `consent.read` about the person, actor `link:confirmation`; a refusal of a known token, a
+/// denied one.
 #[utoipa::path(post, path = paths::CONSENT_CONFIRMATION_PURPOSE, tag = "consents",
     request_body = ConfirmationRequest,
     responses(
@@ -54,27 +53,25 @@ pub async fn pending_purpose(
     req: HttpRequest,
     body: JsonBody<ConfirmationRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let token = body.read().await?.token;
-    if !well_formed(&token) {
-        return Err(ApiError::not_found("confirmation token").into());
-    }
-    let hash = hash_of(&token);
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let (hash, request_id) = token_of(&req, body).await?;
     let answer = state
         .db
-        .transaction(move |conn| -> ApiResult<PendingPurpose> {
-            let grant = live(conn, &hash, false)?;
+        .transaction(move |conn| -> ApiResult<Result<PendingPurpose, ApiError>> {
+            let grant = match live_or_denied(conn, &hash, false, Action::ConsentRead, &request_id)?
+            {
+                Ok(grant) => grant,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             let version = versions::find(conn, &grant.purpose, grant.purpose_version)?
                 .ok_or_else(|| ApiError::internal("a grant names a version that is gone"))?;
-            access_log::record(
-                conn,
-                &[entry(grant.subject, Action::ConsentRead, &request_id)],
-            )?;
-            Ok(PendingPurpose {
+            let read = entry(
+                grant.subject,
+                Action::ConsentRead,
+                Outcome::Allowed,
+                &request_id,
+            );
+            access_log::record(conn, &[read])?;
+            Ok(Ok(PendingPurpose {
                 purpose: grant.purpose,
                 purpose_version: grant.purpose_version,
                 text: VersionText {
@@ -84,8 +81,8 @@ pub async fn pending_purpose(
                 },
                 policy_url: version.policy_url,
                 confirmation_expires_at: grant.created_at + Duration::hours(VALID_HOURS),
-            })
+            }))
         })
-        .await?;
+        .await??;
     Ok(HttpResponse::Ok().json(answer))
 }

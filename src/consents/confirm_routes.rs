@@ -1,37 +1,21 @@
 //! The confirmation link's endpoint: `POST /v1/consents/confirmations`, called without a bearer
 //! token by the person who received the link.
 
-use super::confirm::{self, ip_prefix};
-use super::confirmation::{hash_of, well_formed};
+use super::confirm::{self, ip_prefix, ConfirmationRequest};
 use crate::body::JsonBody;
-use crate::caller::RequestId;
 use crate::domain::consent_state::ConsentState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Validate;
 use crate::paths;
 use crate::responses::Unavailable;
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 /// The longest user agent kept as evidence.
 const MAX_USER_AGENT_CHARS: usize = 500;
-
-/// The token of a confirmation link.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ConfirmationRequest {
-    /// The one-time token: 43 base64url characters.
-    #[schema(
-        example = "kq3v0mJ4b1Xo9pT2cW8yZr5nLd6HfAe7gUiSsB0tQ1w",
-        max_length = 43
-    )]
-    pub token: String,
-}
-
-impl Validate for ConfirmationRequest {}
 
 /// A confirmed grant.
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,9 +31,10 @@ pub struct ConfirmationAnswer {
 ///
 /// The grant becomes `given` from now (its validity counts from now), with a consent event
 /// (actor `link:confirmation`; evidence: the connection's /24 or /48 network and the user agent)
-/// and its receipt. An unknown or malformed token is 404 and writes nothing; an erased subject
-/// is 410 `subject-erased`; a token used, replaced, withdrawn, invalidated by a material
-/// version or older than 168 hours is 410 `confirmation-expired`.
+/// and its receipt, and writes `consent.confirm`. An unknown or malformed token is 404 and
+/// writes nothing; an erased subject is 410 `subject-erased`; a token used, replaced,
+/// withdrawn, invalidated by a material version or older than 168 hours is 410
+/// `confirmation-expired`; each refusal of a known token writes a denied `consent.confirm`.
 #[utoipa::path(post, path = paths::CONSENT_CONFIRMATIONS, tag = "consents",
     request_body = ConfirmationRequest,
     responses(
@@ -64,21 +49,12 @@ pub async fn confirm_consent(
     req: HttpRequest,
     body: JsonBody<ConfirmationRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let token = body.read().await?.token;
-    if !well_formed(&token) {
-        return Err(ApiError::not_found("confirmation token").into());
-    }
-    let hash = hash_of(&token);
+    let (hash, request_id) = confirm::token_of(&req, body).await?;
     let evidence = evidence_of(&req)?;
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
     let confirmed = state
         .db
         .transaction(move |conn| confirm::confirm(conn, &hash, &evidence, &request_id))
-        .await?;
+        .await??;
     Ok(HttpResponse::Ok().json(ConfirmationAnswer {
         purpose: confirmed.purpose,
         state: ConsentState::Given,
