@@ -449,9 +449,9 @@ row() { # name label
     read) target="≥ 2.0× baseline, 0 errors"
       met=$(awk -v r="$r" 'BEGIN {print (r != "—" && r + 0 >= 2.0) ? "yes" : "no"}')
       [ "$met" = yes ] || note="short by $(awk -v r="$r" 'BEGIN {if (r == "—") print "—"; else printf "%.0f%%", (2.0 - r) / 2.0 * 100}') of the target" ;;
-    withdraw) target="≥ 1.0× baseline"
-      met=$(awk -v r="$r" 'BEGIN {print (r != "—" && r + 0 >= 1.0) ? "yes" : "no"}')
-      [ "$met" = yes ] || note="short by $(awk -v r="$r" 'BEGIN {if (r == "—") print "—"; else printf "%.0f%%", (1.0 - r) * 100}') of the target" ;;
+    withdraw) target="≥ 1.3× baseline"
+      met=$(awk -v r="$r" 'BEGIN {print (r != "—" && r + 0 >= 1.3) ? "yes" : "no"}')
+      [ "$met" = yes ] || note="short by $(awk -v r="$r" 'BEGIN {if (r == "—") print "—"; else printf "%.0f%%", (1.3 - r) / 1.3 * 100}') of the target" ;;
     page) target="p99 < 20 ms"
       met=$(awk -v p="$sp99" 'BEGIN {print (p != "" && p + 0 < 20) ? "yes" : "no"}')
       [ "$met" = yes ] || [ -z "$sp99" ] || note="p99 over by $(awk -v p="$sp99" 'BEGIN {printf "%.1f ms", p - 20}')" ;;
@@ -547,7 +547,7 @@ mkdir -p "$(dirname "$REPORT")"
   echo "| Service peak RSS (VmHWM, max over the measured service processes) | $PEAK_MIB MiB | | | | | | < 64 MiB | $RSS_MET$RSS_NOTE |"
   echo
   echo "Baselines (\`bench/pgbench/\`): read = one transaction with the select and the access-log insert;"
-  echo "withdrawal = consent event insert + consents upsert + access-log insert in one transaction; eligibility ="
+  echo "withdrawal = consent event insert + consents upsert + the subject's last_activity_at update + access-log insert in one transaction; eligibility ="
   echo "the single query (unnest of a uuid[] literal of the same ids LEFT JOIN subjects, consents), timed alone"
   echo "(\`pgbench -c 1 -t $ELIG_SINGLE\`) against single service requests timed with curl; page = the 101-row"
   echo "select and the access-log insert; partner = authorization + subject select, disclosure insert,"

@@ -134,4 +134,18 @@ function M.fixed(method, path)
   end
 end
 
+-- Requests to a fixed `path`, each with a random bearer token from the file BENCH_IDS (one
+-- token per line): persons' own tokens for /v1/me.
+function M.random_tokens(method, path)
+  function init(_)
+    ids = read_ids(env("BENCH_IDS"))
+    math.randomseed(os.time() * 1000 + (thread_no or 0))
+  end
+
+  function request()
+    local token = ids[math.random(#ids)]
+    return wrk.format(method, path, { ["Authorization"] = "Bearer " .. token })
+  end
+end
+
 return M
