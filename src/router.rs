@@ -267,9 +267,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(PRIVACY_ASSET).route(get().to(privacy_centre::routes::asset)))
         // documentation
         .service(web::redirect(DOCS, "/docs/"))
+        .service(resource(OPENAPI_JSON).route(get().to(crate::openapi::serve)))
         .service(
-            SwaggerUi::new("/docs/{_:.*}")
-                .external_url_unchecked(OPENAPI_JSON, crate::openapi::document_json()),
+            SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([OPENAPI_JSON])),
         )
         .default_service(web::to(unmatched));
 }

@@ -131,6 +131,14 @@ const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long a closing connection may take to shut down.
 const DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Blocking threads per worker: the pool's size, with a few spare for work that needs no
+/// connection (a bundle's zip, a proof's hashing).
+fn blocking_threads(pool_size: u32) -> usize {
+    usize::try_from(pool_size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(2)
+}
+
 /// Raises the soft limit of open files towards `wanted` (within the hard limit), so that the
 /// connection limit is not cut short by the descriptor limit.
 fn raise_file_limit(wanted: usize) {
@@ -181,10 +189,15 @@ pub fn run(
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     // The limit is per worker; the process must be allowed the descriptors it implies.
     let per_worker = config.max_connections.div_ceil(workers);
+    let blocking = blocking_threads(config.db_pool_size);
     raise_file_limit(config.max_connections + 256);
     let served = actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || build_app(app_state.clone()))
             .workers(workers)
+            // Blocking work is database work, bounded by the pool: threads beyond it would only
+            // wait for a connection, each with its stack and allocator arena (actix's default is
+            // 512 / workers).
+            .worker_max_blocking_threads(blocking)
             .max_connections(per_worker)
             .keep_alive(KEEP_ALIVE)
             .client_request_timeout(HEADER_TIMEOUT)

@@ -5,7 +5,24 @@ use crate::error::ApiError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::de::IgnoredAny;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+/// The part of the document the table needs: its paths' methods, the rest skipped unread.
+#[derive(serde::Deserialize)]
+struct Paths {
+    paths: BTreeMap<String, Methods>,
+}
+
+#[derive(serde::Deserialize)]
+struct Methods {
+    get: Option<IgnoredAny>,
+    put: Option<IgnoredAny>,
+    post: Option<IgnoredAny>,
+    delete: Option<IgnoredAny>,
+    patch: Option<IgnoredAny>,
+}
 
 /// The answer to a method the path does not support (404 when no documented path matches).
 pub fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
@@ -38,10 +55,13 @@ pub struct Route {
 pub fn route_of(path: &str) -> Option<&'static Route> {
     static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
     let routes = ROUTES.get_or_init(|| {
-        super::document()
-            .paths
-            .paths
-            .iter()
+        // Read from the committed text, not built from the code: building the whole document
+        // costs several MiB of heap for a table of a few KiB.
+        let paths: BTreeMap<String, Methods> = serde_json::from_str::<Paths>(super::COMMITTED)
+            .map(|doc| doc.paths)
+            .unwrap_or_default();
+        paths
+            .into_iter()
             .map(|(template, item)| {
                 let methods = [
                     ("GET", item.get.is_some()),
@@ -57,8 +77,8 @@ pub fn route_of(path: &str) -> Option<&'static Route> {
                     .map(|(m, _)| *m)
                     .collect();
                 Route {
-                    template: template.clone(),
                     segments: template.split('/').map(str::to_owned).collect(),
+                    template,
                     allowed: allowed.join(", "),
                 }
             })
