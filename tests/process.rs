@@ -470,6 +470,13 @@ fn embedded_mode_runs_as_root_from_a_root_only_directory() {
     }
     let text = read_log();
     assert!(ready, "the service did not become ready:\n{text}");
+    // Read again: the line may have been written after the last look and before readiness.
+    if let Some(cluster) = text.lines().find_map(|l| {
+        l.split_once("so the cluster lives in ")
+            .map(|(_, p)| p.trim().to_owned())
+    }) {
+        project.cluster = Some(cluster.into());
+    }
     let cluster = project
         .cluster
         .clone()
