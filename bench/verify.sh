@@ -35,7 +35,9 @@ export ACCESS_LOG_KEY=$(head -c 32 /dev/urandom | base64)
 SOCK=$DATA/postgres/run
 PGDATA_DIR=$DATA/postgres/pgdata
 as_owner() { local o; o=$(stat -c %U "$PGDATA_DIR"); if [ "$(id -u)" = 0 ] && [ "$o" != root ]; then runuser -u "$o" -- "$@"; else "$@"; fi; }
-"$BIN" migrate >/dev/null 2>&1
+# bench/data.sql loads in clear at the schema before encryption at rest; `migrate` then encrypts
+# it in place (as bench/run.sh does).
+"$BIN" migrate --before 2026-12-01-220000 >/dev/null 2>&1
 as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$DATA/postgres/postgres.log" -w start >/dev/null
 SERVICE=""
 trap '[ -z "$SERVICE" ] || kill -TERM "$SERVICE" 2>/dev/null; wait 2>/dev/null; as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null || true' EXIT
@@ -43,6 +45,7 @@ scalar() { psql -h "$SOCK" -U postgres -X -At -v ON_ERROR_STOP=1 -c "$1" planpro
 say "loading $ENTRIES keyed entries"
 psql -h "$SOCK" -U postgres -X -q -v ON_ERROR_STOP=1 -v subjects=10000 -v entries="$ENTRIES" -v eligibility=10 \
   -v access_log_key="$ACCESS_LOG_KEY" -f bench/data.sql planpro >/dev/null
+"$BIN" migrate >"$DATA/migrate.log" 2>&1 || { tail -n 20 "$DATA/migrate.log" >&2; exit 1; }
 TOKEN=$("$BIN" token --sub bench --scope access-logs:read --ttl 1h)
 t0=$(date +%s.%N)
 "$BIN" serve >"$DATA/service.log" 2>&1 &

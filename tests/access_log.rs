@@ -403,26 +403,26 @@ async fn ndjson_and_csv_stream_every_matching_entry() {
     );
 }
 
-async fn verify(app: &TestApp) -> Value {
+pub(crate) async fn verify(app: &TestApp) -> Value {
     let res = get_as(app, "/v1/access-logs/verify", &[Scope::AccessLogsRead]).await;
     res.assert_status(200);
     res.json()
 }
 
-fn ids(app: &TestApp) -> Vec<String> {
+pub(crate) fn ids(app: &TestApp) -> Vec<String> {
     let list = app
         .db
         .scalar("SELECT string_agg(id::text, ',' ORDER BY seq) FROM access_log");
     list.split(',').map(str::to_owned).collect()
 }
 
-fn tamper(app: &TestApp, sql: &str) {
+pub(crate) fn tamper(app: &TestApp, sql: &str) {
     app.db.exec(&format!(
         "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only; {sql}; ALTER TABLE access_log ENABLE TRIGGER access_log_append_only;"
     ));
 }
 
-async fn chained_log(n: usize) -> TestApp {
+pub(crate) async fn chained_log(n: usize) -> TestApp {
     let app = TestApp::spawn().await;
     let s = Uuid::now_v7();
     for i in 0..n {

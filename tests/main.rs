@@ -76,3 +76,4 @@ mod subjects;
 mod token_bounds;
 mod unkeyed;
 mod upgrade;
+mod verify_stray;

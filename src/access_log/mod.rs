@@ -6,6 +6,7 @@
 pub mod actor_kind;
 pub mod audit;
 pub mod chain;
+mod chain_walk;
 pub mod checkpoint;
 pub mod group_commit;
 pub mod keyed;

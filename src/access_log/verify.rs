@@ -1,10 +1,10 @@
 //! Verification of the hash chain (and of each chained entry's MAC): what
 //! `GET /v1/access-logs/verify` runs after sealing what is pending.
 
-use super::chain::{head, link, seal_round, GENESIS};
+use super::chain::{head, seal_round, GENESIS};
+use super::chain_walk::check_links;
 use super::model::Entry;
 use super::sealing::Proofs;
-use super::unkeyed;
 use crate::db::schema::{access_log, access_log_chain, access_log_seal};
 use crate::error::{ApiError, ApiResult};
 use diesel::prelude::*;
@@ -12,9 +12,6 @@ use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// Chain links read per query while verifying.
-const VERIFY_CHUNK: i64 = 20_000;
 
 /// The outcome of a verification.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,8 +30,6 @@ pub struct Verification {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-type Link = (i64, i64, Uuid, Vec<u8>, Option<Entry>, Option<Vec<u8>>);
 
 #[derive(QueryableByName)]
 struct NextXid {
@@ -105,11 +100,25 @@ pub fn verify(
             .unwrap_or_else(|| GENESIS.to_vec())
     };
     let authentic = |e: &Entry, mac: Option<&[u8]>| proofs.authentic(e, mac);
-    let (checked, mut first_bad) = check_links(conn, (start, end), previous, progress, &authentic)?;
+    let walked = check_links(conn, (start, end), previous, progress, &authentic)?;
+    let (checked, mut first_bad) = (walked.checked, walked.first_bad);
     // Links missing at the end of the range (removed with their entries) break the chain too,
     // though no entry is left to name.
     let whole = start > end || checked == end - start + 1;
-    if let Some(stray) = unchained_entry(conn, horizon, from, to)? {
+    let every_link_below = walked.newest_txid < horizon;
+    let stray =
+        if from.is_none() && to.is_none() && first_bad.is_none() && whole && every_link_below {
+            // Every link names a distinct, intact entry below the horizon: the entries below it are
+            // all chained exactly when they are as many as the links (a count the index on `txid`
+            // answers); only otherwise is the stray one looked for.
+            match entries_below(conn, horizon)? == checked {
+                true => None,
+                false => unchained_entry(conn, horizon, from, to)?,
+            }
+        } else {
+            unchained_entry(conn, horizon, from, to)?
+        };
+    if let Some(stray) = stray {
         if first_bad.is_none_or(|(seq, _)| stray.0 < seq) {
             first_bad = Some(stray);
         }
@@ -141,105 +150,6 @@ fn stored_head(conn: &mut PgConnection) -> ApiResult<(i64, i64, Vec<u8>)> {
     Ok((horizon, sealed_pos.max(pos), hash))
 }
 
-/// Walks the links `start..=end`: (links checked, the first broken one). Fetching a chunk and
-/// checking the one before it overlap (the database and the hashing run at once).
-fn check_links(
-    conn: &mut PgConnection,
-    (start, end): (i64, i64),
-    mut previous: Vec<u8>,
-    progress: &dyn Fn(),
-    authentic: &(dyn Fn(&Entry, Option<&[u8]>) -> bool + Sync),
-) -> ApiResult<(i64, Option<(i64, Uuid)>)> {
-    let mut checked = 0;
-    let mut pos = start;
-    std::thread::scope(|scope| {
-        let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, (Vec<Link>, Option<usize>)>> =
-            None;
-        loop {
-            let links = if pos <= end {
-                let links = fetch_links(conn, pos, (pos + VERIFY_CHUNK - 1).min(end))?;
-                progress();
-                links
-            } else {
-                Vec::new()
-            };
-            if let Some(handle) = in_flight.take() {
-                let (done, bad) = handle.join().unwrap_or_else(|_| (Vec::new(), Some(0)));
-                checked += bad.unwrap_or(done.len()) as i64;
-                if let Some(i) = bad {
-                    return Ok((checked, done.get(i).map(|l| (l.1, l.2))));
-                }
-            }
-            let Some(last) = links.last() else {
-                return Ok((checked, None));
-            };
-            let (first, next_previous) = (pos, last.3.clone());
-            pos = last.0 + 1;
-            let before = std::mem::replace(&mut previous, next_previous);
-            in_flight = Some(scope.spawn(move || {
-                let bad = first_broken(&links, first, &before, authentic);
-                (links, bad)
-            }));
-        }
-    })
-}
-
-fn fetch_links(conn: &mut PgConnection, from: i64, to: i64) -> ApiResult<Vec<Link>> {
-    Ok(access_log_chain::table
-        .left_join(access_log::table.on(access_log::seq.eq(access_log_chain::entry_seq)))
-        .filter(access_log_chain::pos.between(from, to))
-        .order(access_log_chain::pos)
-        .select((
-            access_log_chain::pos,
-            access_log_chain::entry_seq,
-            access_log_chain::entry_id,
-            access_log_chain::hash,
-            Option::<Entry>::as_select(),
-            unkeyed::vouching_mac(),
-        ))
-        .load(conn)?)
-}
-
-/// The index of the first broken link of a chunk that starts at position `pos` after the link
-/// hash `previous`, or `None`. Each link is checked against the stored hash before it, so links
-/// are independent and the chunk is split over the machine's cores (hashing and MACs dominate).
-fn first_broken(
-    links: &[Link],
-    pos: i64,
-    previous: &[u8],
-    authentic: impl Fn(&Entry, Option<&[u8]>) -> bool + Sync,
-) -> Option<usize> {
-    let intact = |i: usize| {
-        let (link_pos, _, entry_id, stored, entry, mac) = &links[i];
-        let before = if i == 0 {
-            previous
-        } else {
-            &links[i - 1].3[..]
-        };
-        *link_pos == pos + i as i64
-            && entry.as_ref().is_some_and(|e| {
-                e.id == *entry_id
-                    && link(before, e)[..] == stored[..]
-                    && authentic(e, mac.as_deref())
-            })
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let part = links.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..links.len())
-            .step_by(part)
-            .map(|from| {
-                let intact = &intact;
-                scope.spawn(move || (from..(from + part).min(links.len())).find(|i| !intact(*i)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().unwrap_or(Some(0)))
-            .min()
-    })
-}
-
 fn first_pos_at_or_after(
     conn: &mut PgConnection,
     at: Option<chrono::DateTime<chrono::Utc>>,
@@ -251,6 +161,14 @@ fn first_pos_at_or_after(
         .select(diesel::dsl::min(access_log_chain::pos))
         .first(conn)?;
     Ok(pos.unwrap_or(i64::MAX))
+}
+
+/// How many entries there are of transactions below `horizon`.
+fn entries_below(conn: &mut PgConnection, horizon: i64) -> ApiResult<i64> {
+    Ok(access_log::table
+        .filter(access_log::txid.lt(horizon))
+        .count()
+        .get_result(conn)?)
 }
 
 /// An entry of a finished transaction that is not in the chain: inserted behind the service's back.
