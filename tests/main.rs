@@ -59,6 +59,7 @@ mod outage;
 mod outcomes;
 mod privacy_centre;
 mod privacy_pages;
+mod privacy_verify;
 mod problems;
 mod process;
 mod proofs;

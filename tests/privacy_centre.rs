@@ -67,7 +67,7 @@ fn this_month_in_tallinn() -> u32 {
 }
 
 /// What a person's page has to show: a consent given, a staff read with its reason, a request.
-async fn history(app: &TestApp, id: uuid::Uuid) {
+pub async fn history(app: &TestApp, id: uuid::Uuid) {
     put(
         app,
         id,
