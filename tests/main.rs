@@ -71,6 +71,7 @@ mod request_loop;
 mod request_verification;
 mod requests;
 mod retention;
+mod retention_crash;
 mod schema;
 mod security;
 mod subjects;

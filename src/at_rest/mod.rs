@@ -39,5 +39,5 @@ pub use blind::{blind_index, Indexed};
 pub use cipher::{Cipher, Place};
 pub use keyring::{install, KeySettings, Keyring};
 pub use service::{open_service_secret, seal_service_secret};
-pub use shred::{shred_subject, shred_subject_at};
+pub use shred::{shred_subject, shred_subject_at, shred_subjects_at};
 pub use store::{open_subject_key, subject_key, Wrapped};

@@ -5,7 +5,7 @@
 use crate::domain::ids::SubjectId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 
 /// Deletes the subject's data key and empties the subject row's ciphertexts, blind indexes (which
 /// frees its personal code) and preferred language, in the caller's transaction. Sets
@@ -22,8 +22,17 @@ pub fn shred_subject_at(
     id: SubjectId,
     at: Option<DateTime<Utc>>,
 ) -> QueryResult<()> {
+    shred_subjects_at(conn, &[id], at)
+}
+
+/// `shred_subject_at` for many subjects with one statement (a retention batch).
+pub fn shred_subjects_at(
+    conn: &mut PgConnection,
+    ids: &[SubjectId],
+    at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
     diesel::sql_query(
-        "WITH k AS (DELETE FROM subject_keys WHERE subject_id = $1) \
+        "WITH k AS (DELETE FROM subject_keys WHERE subject_id = ANY($1)) \
          UPDATE subjects SET given_name_enc = NULL, family_name_enc = NULL, \
            personal_code_enc = NULL, email_enc = NULL, phone_enc = NULL, \
            address_street_enc = NULL, address_city_enc = NULL, address_postal_code_enc = NULL, \
@@ -31,9 +40,9 @@ pub fn shred_subject_at(
            source_collected_at_enc = NULL, source_attestation_enc = NULL, \
            personal_code_bidx = NULL, email_bidx = NULL, preferred_language = NULL, \
            erased_at = coalesce(erased_at, $2, now()), updated_at = coalesce($2, updated_at) \
-         WHERE id = $1",
+         WHERE id = ANY($1)",
     )
-    .bind::<SqlUuid, _>(id)
+    .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Nullable<Timestamptz>, _>(at)
     .execute(conn)?;
     Ok(())

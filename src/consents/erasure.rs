@@ -20,23 +20,23 @@ pub const OPEN_FLAGS: &str =
      FROM purposes p LEFT JOIN consents c ON c.purpose_id = p.id AND c.subject_id = {subject} \
      WHERE c.status IS DISTINCT FROM 'withdrawn'";
 
-/// Every open flag of `{subject}` withdrawn with its event (method `api`, no evidence, by
+/// Every open flag withdrawn (of the subjects `{event_subjects}`, one per event) with its event (method `api`, no evidence, by
 /// `{actor}` under `{request_id}`, bound to the version in force and with the state it leaves),
 /// exactly as a change through the consent endpoint records it: data-modifying CTEs over the
 /// arrays `{purposes}`, `{events}`, `{ats}`, `{versions}` and `{states}` of [`Withdrawals`].
 /// The flags point at events inserted by the same statement: foreign keys are checked at its end.
 pub const WITHDRAW_ALL: &str =
-    "v AS (SELECT * FROM unnest({purposes}::text[], {events}::uuid[], {ats}::timestamptz[], \
-             {versions}::int4[], {states}::text[]) AS v(p, e, at, pv, st)), \
+    "v AS (SELECT * FROM unnest({event_subjects}::uuid[], {purposes}::text[], {events}::uuid[], \
+             {ats}::timestamptz[], {versions}::int4[], {states}::text[]) AS v(s, p, e, at, pv, st)), \
      f AS (INSERT INTO consents (subject_id, purpose_id, status, method, evidence_enc, \
              updated_at, updated_by, last_event_id, purpose_version) \
-           SELECT {subject}, p, 'withdrawn', 'api', NULL, at, {actor}, e, pv FROM v \
+           SELECT s, p, 'withdrawn', 'api', NULL, at, {actor}, e, pv FROM v \
            ON CONFLICT (subject_id, purpose_id) DO UPDATE SET status = excluded.status, \
              method = excluded.method, evidence_enc = NULL, updated_at = excluded.updated_at, \
              updated_by = excluded.updated_by, last_event_id = excluded.last_event_id), \
      ev AS (INSERT INTO consent_events (id, subject_id, purpose_id, status, method, \
               evidence_enc, actor, at, request_id, state, purpose_version) \
-            SELECT e, {subject}, p, 'withdrawn', 'api', NULL, {actor}, at, {request_id}, st, pv \
+            SELECT e, s, p, 'withdrawn', 'api', NULL, {actor}, at, {request_id}, st, pv \
             FROM v)";
 
 /// A purpose to withdraw, with what its receipt states.
@@ -56,6 +56,8 @@ pub struct OpenPurpose {
 /// The withdrawals of an erasure, stamped and their receipts signed: what [`WITHDRAW_ALL`] and
 /// `receipts::ERASURE_RECEIPTS` write.
 pub struct Withdrawals {
+    /// Each withdrawal's subject.
+    pub subjects: Vec<SubjectId>,
     /// The purposes withdrawn.
     pub purposes: Vec<String>,
     /// Each one's event.
@@ -72,6 +74,57 @@ pub struct Withdrawals {
     pub key: &'static ReceiptKey,
 }
 
+impl Withdrawals {
+    /// No withdrawal yet.
+    pub fn new(key: &'static ReceiptKey) -> Self {
+        Self {
+            subjects: Vec::new(),
+            purposes: Vec::new(),
+            events: Vec::new(),
+            ats: Vec::new(),
+            versions: Vec::new(),
+            states: Vec::new(),
+            receipts: Vec::new(),
+            key,
+        }
+    }
+
+    /// Stamps a withdrawal of every open purpose of the subject; returns each one as its
+    /// receipt states it, to sign now or once written.
+    pub fn stamp<'a>(
+        &mut self,
+        subject_id: SubjectId,
+        open: &'a [OpenPurpose],
+    ) -> Vec<Withdrawal<'a>> {
+        let (withdrawn, api) = (Decision::Withdrawn.as_str(), Method::Api.as_str());
+        open.iter()
+            .map(|purpose| {
+                let w = Withdrawal {
+                    event: crate::receipts::Event {
+                        id: EventId::new(),
+                        subject_id,
+                        purpose_id: &purpose.id,
+                        basis: &purpose.basis,
+                        status: withdrawn,
+                        method: api,
+                        at: Utc::now().trunc_subsecs(6),
+                    },
+                    description: &purpose.description,
+                    purpose_version: purpose.version,
+                    state: &purpose.state,
+                };
+                self.subjects.push(subject_id);
+                self.purposes.push(purpose.id.clone());
+                self.events.push(w.event.id);
+                self.ats.push(w.event.at);
+                self.versions.push(purpose.version);
+                self.states.push(purpose.state.clone());
+                w
+            })
+            .collect()
+    }
+}
+
 /// Stamps a withdrawal of every open purpose and signs its receipt, from what is in force
 /// before the erasure's statement (the third parties included, whose authorizations it revokes).
 pub fn withdrawals(
@@ -79,31 +132,8 @@ pub fn withdrawals(
     subject_id: SubjectId,
     open: &[OpenPurpose],
 ) -> ApiResult<Withdrawals> {
-    let (withdrawn, api) = (Decision::Withdrawn.as_str(), Method::Api.as_str());
-    let unwritten: Vec<Withdrawal<'_>> = open
-        .iter()
-        .map(|purpose| Withdrawal {
-            event: crate::receipts::Event {
-                id: EventId::new(),
-                subject_id,
-                purpose_id: &purpose.id,
-                basis: &purpose.basis,
-                status: withdrawn,
-                method: api,
-                at: Utc::now().trunc_subsecs(6),
-            },
-            description: &purpose.description,
-            purpose_version: purpose.version,
-            state: &purpose.state,
-        })
-        .collect();
-    Ok(Withdrawals {
-        receipts: crate::receipts::unwritten::sign(conn, subject_id, &unwritten)?,
-        purposes: open.iter().map(|p| p.id.clone()).collect(),
-        events: unwritten.iter().map(|w| w.event.id).collect(),
-        ats: unwritten.iter().map(|w| w.event.at).collect(),
-        versions: open.iter().map(|p| p.version).collect(),
-        states: open.iter().map(|p| p.state.clone()).collect(),
-        key: crate::receipts::key()?,
-    })
+    let mut all = Withdrawals::new(crate::receipts::key()?);
+    let unwritten = all.stamp(subject_id, open);
+    all.receipts = crate::receipts::unwritten::sign(conn, &unwritten)?;
+    Ok(all)
 }

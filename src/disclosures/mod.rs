@@ -15,12 +15,12 @@ use chrono::Utc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// Every authorization of `{subject}` still in force revoked at `{at}` by `{actor}` with the
+/// Every authorization of the subjects `{subjects}` (an array) still in force revoked at `{at}` by `{actor}` with the
 /// reason `{revoked_reason}`: a data-modifying CTE of the erasure's one statement
 /// (`rights::erasure`).
 pub const REVOKE_ALL: &str = "a AS (UPDATE disclosure_authorizations SET revoked_at = {at}, \
        revoked_reason = {revoked_reason}, revoked_by = {actor} \
-     WHERE subject_id = {subject} AND revoked_at IS NULL)";
+     WHERE subject_id = ANY({subjects}::uuid[]) AND revoked_at IS NULL)";
 
 /// 403 `disclosure-not-authorized`: no active authorization permits what was asked.
 pub fn not_authorized(detail: impl Into<String>) -> ApiError {

@@ -60,11 +60,11 @@ pub fn of(conn: &mut PgConnection, events: &[EventId]) -> ApiResult<HashMap<Even
 
 /// The lifecycle of withdrawals about to be written, from what is in force before them (the
 /// erasure signs its receipts first, then writes events, receipts and revocations in one
-/// statement): each event's purpose at `versions`, the state it will leave, and the subject
+/// statement): each event's (of `subjects`, one per event) purpose at `versions`, the state it will leave, and the subject
 /// kind's retention rule.
 pub fn of_unwritten(
     conn: &mut PgConnection,
-    subject: SubjectId,
+    subjects: &[SubjectId],
     events: &[EventId],
     purposes: &[&str],
     versions: &[i32],
@@ -74,12 +74,13 @@ pub fn of_unwritten(
         "SELECT i.id, i.state, v.version AS purpose_version, NULL::uuid AS guardian_subject_id, \
            v.text_et, v.text_en, v.text_ru, v.text_sha256, NULL::timestamptz AS expires_at, \
            r.keep_months, r.legal_basis AS retention_basis \
-         FROM unnest($2::uuid[], $3::text[], $4::int4[], $5::text[]) AS i (id, p, n, state) \
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int4[], $5::text[]) \
+           AS i (s, id, p, n, state) \
          JOIN purpose_versions v ON v.purpose_id = i.p AND v.version = i.n \
-         JOIN subjects s ON s.id = $1 \
+         JOIN subjects s ON s.id = i.s \
          LEFT JOIN retention_rules r ON r.subject_kind = s.kind",
     )
-    .bind::<SqlUuid, _>(subject)
+    .bind::<Array<SqlUuid>, _>(subjects)
     .bind::<Array<SqlUuid>, _>(events)
     .bind::<Array<Text>, _>(purposes)
     .bind::<Array<Int4>, _>(versions)

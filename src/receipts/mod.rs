@@ -3,6 +3,7 @@
 //! transaction, so the person and anyone they show it to can check what was recorded without
 //! trusting the database. The keys are published at `/.well-known/jwks.json`.
 
+pub mod deferred;
 mod lifecycle;
 pub mod listing;
 pub mod published;

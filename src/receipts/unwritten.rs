@@ -21,22 +21,31 @@ pub struct Withdrawal<'a> {
 }
 
 /// The signed receipt of each withdrawal, in order (two queries, however many there are).
-pub fn sign(
+pub fn sign(conn: &mut PgConnection, withdrawals: &[Withdrawal<'_>]) -> ApiResult<Vec<String>> {
+    let key = key()?;
+    Ok(payloads(conn, withdrawals)?
+        .iter()
+        .map(|body| key.sign(body))
+        .collect())
+}
+
+/// The receipt payload of each withdrawal, in order, of one subject or many (two queries): what
+/// `sign` signs now, or a retention set signs once it has committed.
+pub fn payloads(
     conn: &mut PgConnection,
-    subject: SubjectId,
     withdrawals: &[Withdrawal<'_>],
-) -> ApiResult<Vec<String>> {
+) -> ApiResult<Vec<serde_json::Value>> {
     if withdrawals.is_empty() {
         return Ok(Vec::new());
     }
-    let key = key()?;
     let events: Vec<Event<'_>> = withdrawals.iter().map(|w| w.event.clone()).collect();
     let third = third_parties(conn, &events)?;
+    let subjects: Vec<SubjectId> = events.iter().map(|e| e.subject_id).collect();
     let ids: Vec<_> = events.iter().map(|e| e.id).collect();
     let purposes: Vec<&str> = events.iter().map(|e| e.purpose_id).collect();
     let versions: Vec<i32> = withdrawals.iter().map(|w| w.purpose_version).collect();
     let states: Vec<&str> = withdrawals.iter().map(|w| w.state).collect();
-    let lifecycles = lifecycle::of_unwritten(conn, subject, &ids, &purposes, &versions, &states)?;
+    let lifecycles = lifecycle::of_unwritten(conn, &subjects, &ids, &purposes, &versions, &states)?;
     withdrawals
         .iter()
         .map(|w| {
@@ -48,7 +57,7 @@ pub fn sign(
                 .get(&w.event.id)
                 .ok_or_else(|| ApiError::internal("a withdrawn purpose has no version"))?
                 .stamp(&mut body, w.event.status)?;
-            Ok(key.sign(&body))
+            Ok(body)
         })
         .collect()
 }

@@ -8,4 +8,5 @@ pub mod model;
 pub mod rules;
 pub mod run;
 pub mod runs;
+pub mod set;
 pub mod worker;

@@ -289,11 +289,11 @@ pub fn last_started(conn: &mut PgConnection) -> QueryResult<Option<DateTime<Utc>
         .first(conn)
 }
 
-/// Counts one erasure in the run's row, in the erasure's transaction (so a crash loses neither
+/// Counts erasures in the run's row, in their transaction (so a crash loses neither
 /// or both).
-pub fn count_erased(conn: &mut PgConnection, run: RetentionRunId) -> ApiResult<()> {
+pub fn count_erased(conn: &mut PgConnection, run: RetentionRunId, erased: i64) -> ApiResult<()> {
     diesel::update(runs::table.find(run))
-        .set(runs::erased.eq(runs::erased + 1))
+        .set(runs::erased.eq(runs::erased + erased))
         .execute(conn)?;
     Ok(())
 }

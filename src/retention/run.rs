@@ -1,9 +1,11 @@
 //! One retention run, carried out on a connection of its own: every subject past its keep date
-//! on the run's day is erased as `system:retention`, each in its own transaction (so a crash
-//! leaves each one erased or untouched), or counted when an active hold covers it. How far the
-//! run got commits with each erasure, so a run cut short is continued where it stopped.
+//! on the run's day is erased as `system:retention`, a set of subjects to a transaction
+//! (`set`, each subject whole or untouched, so a crash leaves each one erased or untouched), or
+//! counted when an active hold covers it. How far the run got commits with each set, so a run
+//! cut short is continued where it stopped.
 
 use super::model::{self, Cutoffs, DueRow, RunRow};
+use super::set;
 use crate::access_log::{Action, NewEntry, Outcome};
 use crate::auth::Actor;
 use crate::db::singleton::{self, Singleton};
@@ -12,6 +14,7 @@ use crate::domain::ids::RetentionRunId;
 use crate::domain::retention::RunStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::rights::erasure::EraseCommand;
+use crate::rights::erasure_set::SetBy;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -155,6 +158,8 @@ fn work(
         let cutoffs = Cutoffs::on(model::all_rules(conn)?, run.as_of);
         let batch = model::past_keep_date(conn, &cutoffs, after, BATCH, true)?;
         let Some(last) = batch.last().map(DueRow::key) else {
+            // Receipts whose set committed just before a crash, signed before the run ends.
+            crate::receipts::deferred::sign_left_unsigned(conn, &request_id)?;
             model::end(conn, run.id, RunStatus::Finished.as_str())?;
             return model::find_run(conn, run.id);
         };
@@ -199,8 +204,8 @@ fn work(
     }
 }
 
-/// Erases the subjects of one lane of a batch (every `lanes`-th from `lane`); the holds it
-/// counted, and whether it got through its share.
+/// Erases the subjects of one lane of a batch (every `lanes`-th from `lane`), `set::SET` to a
+/// transaction; the holds it counted, and whether it got through its share.
 fn erase_lane(
     conn: &mut PgConnection,
     shared: &Shared<'_>,
@@ -209,23 +214,39 @@ fn erase_lane(
     lanes: usize,
 ) -> ApiResult<(i64, bool)> {
     let mut skipped = 0i64;
+    let mut whole = true;
+    let mut taken = Vec::new();
     for row in batch.iter().skip(lane).step_by(lanes) {
         if !shared.take() {
-            return Ok((skipped, false));
+            whole = false;
+            break;
         }
-        if let Step::OnHold = erase_one(conn, shared, row)? {
+        if row.on_hold {
             skipped += 1;
+        } else {
+            taken.push(row);
         }
     }
-    Ok((skipped, true))
+    let one_by_one = |conn: &mut PgConnection, row: &DueRow| {
+        Ok(matches!(erase_one(conn, shared, row)?, Step::OnHold))
+    };
+    let of = set::SetOf {
+        run: shared.run,
+        by: SetBy {
+            actor: ACTOR,
+            request_id: shared.request_id,
+        },
+        cutoffs: shared.cutoffs,
+    };
+    for rows in taken.chunks(set::SET) {
+        skipped += set::erase(conn, &of, rows, &one_by_one)?;
+    }
+    Ok((skipped, whole))
 }
 
 /// Erases one subject in its own transaction, if it is still due and no hold covers it, and
-/// counts it in the run in that transaction.
+/// counts it in the run in that transaction: what a set that failed falls back to.
 fn erase_one(conn: &mut PgConnection, shared: &Shared<'_>, row: &DueRow) -> ApiResult<Step> {
-    if row.on_hold {
-        return Ok(Step::OnHold);
-    }
     let cutoffs = shared.cutoffs;
     let (Some(rule), Some(before)) = (cutoffs.rule_of(&row.kind), cutoffs.before_of(&row.kind))
     else {
@@ -235,14 +256,11 @@ fn erase_one(conn: &mut PgConnection, shared: &Shared<'_>, row: &DueRow) -> ApiR
         if !model::lock_if_still_due(conn, row.subject_id, rule, before)? {
             return Ok(Step::NotDue);
         }
-        let reason = format!(
-            "retention rule {}: kept {} months after the last activity",
-            rule.id, rule.keep_months
-        );
+        let reason = set::reason(rule);
         let command = EraseCommand::by_system(row.subject_id, ACTOR, shared.request_id, &reason);
         // The lock above is the erasure's own: it found the subject there and not erased.
         crate::rights::erasure::erase_locked(conn, &command)?;
-        model::count_erased(conn, shared.run)?;
+        model::count_erased(conn, shared.run, 1)?;
         Ok::<_, ApiError>(Step::Erased)
     });
     match outcome {

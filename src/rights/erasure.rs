@@ -220,8 +220,10 @@ fn open_flags(conn: &mut PgConnection, id: SubjectId) -> ApiResult<Open> {
 }
 
 /// The parameters of the records' statement, in the order `record` binds them.
-const RECORD_PARAMS: [&str; 15] = [
+const RECORD_PARAMS: [&str; 17] = [
     "subject",
+    "subjects",
+    "event_subjects",
     "purposes",
     "events",
     "ats",
@@ -256,7 +258,7 @@ static RECORD: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// `sql` with each `{name}` replaced by its place in `names` (`$1` for the first).
-fn numbered(sql: &str, names: &[&str]) -> String {
+pub(super) fn numbered(sql: &str, names: &[&str]) -> String {
     names
         .iter()
         .enumerate()
@@ -283,6 +285,8 @@ fn record(
     let now = Utc::now().trunc_subsecs(6);
     diesel::sql_query(RECORD.as_str())
         .bind::<SqlUuid, _>(id)
+        .bind::<Array<SqlUuid>, _>(vec![id])
+        .bind::<Array<SqlUuid>, _>(&withdrawals.subjects)
         .bind::<Array<Text>, _>(&withdrawals.purposes)
         .bind::<Array<SqlUuid>, _>(&withdrawals.events)
         .bind::<Array<Timestamptz>, _>(&withdrawals.ats)

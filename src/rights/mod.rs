@@ -7,6 +7,7 @@
 pub mod access_response;
 pub mod api;
 pub mod erasure;
+pub mod erasure_set;
 pub mod evidence;
 pub mod export;
 pub mod restriction;
