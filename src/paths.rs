@@ -95,6 +95,8 @@ pub const AUTHORIZATION: &str = "/v1/subjects/{id}/disclosure-authorizations/{ai
 pub const AUTHORIZATION_REVOKE: &str = "/v1/subjects/{id}/disclosure-authorizations/{aid}/revoke";
 /// A subject's disclosures: record, list.
 pub const DISCLOSURES: &str = "/v1/subjects/{id}/disclosures";
+/// Extending or ending a disclosure's withholding from the person.
+pub const DISCLOSURE_WITHHOLDING: &str = "/v1/subjects/{id}/disclosures/{did}/withholding";
 /// What a partner may list.
 pub const PARTNER_SUBJECTS: &str = "/v1/partner/subjects";
 /// What a partner may read about one subject.

@@ -16,7 +16,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use access_log::proofs as proof;
     use access_log::routes as log;
     use consents::routes as consent;
-    use disclosures::{authorizations as authorization, partner, records as disclosure};
+    use disclosures::{
+        authorizations as authorization, partner, records as disclosure, withholding,
+    };
     use holds::routes as hold;
     use notices::outcome_routes as outcome;
     use notices::routes as notice;
@@ -159,6 +161,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(disclosure::record_disclosure))
                 .route(get().to(disclosure::list_disclosures)),
         )
+        .service(resource(DISCLOSURE_WITHHOLDING).route(put().to(withholding::set_withholding)))
         .service(resource(PARTNER_SUBJECTS).route(get().to(partner::list_subjects)))
         .service(resource(PARTNER_SUBJECT).route(get().to(partner::read_subject)))
         .service(resource(PARTNER_NOTIFICATIONS).route(get().to(outcome::list_partner_notices)))

@@ -231,6 +231,9 @@ struct Fixtures {
     authorization: Uuid,
     /// An authorization the revoke builder revokes.
     revocable: Uuid,
+    /// A disclosure to an authority on a legal obligation, withheld from the subject (the
+    /// withholding builder extends it).
+    withheld: Uuid,
     /// An open privacy request about the subject (the extend builder extends it, the close
     /// builder then closes it).
     request: Uuid,
@@ -380,6 +383,29 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         None,
     )
     .await;
+    let authority = recipient(app, "Prefektuur").await;
+    arrange(
+        app,
+        Method::POST,
+        &format!("/v1/subjects/{subject}/disclosure-authorizations"),
+        json!({"recipient_id": authority, "legal_basis": "legal_obligation",
+               "legal_reference": "KrMS § 215", "data_categories": ["identity"],
+               "purpose": "criminal proceedings"}),
+        None,
+    )
+    .await;
+    let withheld = id_of(
+        &arrange(
+            app,
+            Method::POST,
+            &format!("/v1/subjects/{subject}/disclosures"),
+            json!({"recipient_id": authority, "data_categories": ["identity"],
+                   "channel": "paper", "subject_notice_withheld_until": in_days(30),
+                   "withheld_reason": "KrMS § 214"}),
+            None,
+        )
+        .await,
+    );
     let request = id_of(
         &arrange(
             app,
@@ -458,8 +484,15 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         suspended,
         authorization,
         revocable,
+        withheld,
         request,
     }
+}
+
+/// The Europe/Tallinn date `days` from today.
+fn in_days(days: i64) -> String {
+    let today = planpro_privacy::domain::deadline::tallinn_date(chrono::Utc::now());
+    (today + chrono::Duration::days(days)).to_string()
 }
 
 // ---------------------------------------------------------------- request builders
@@ -829,6 +862,17 @@ fn builders() -> Vec<Builder> {
                 Plan::about(fx.subject).body(json!({
                     "recipient_id": fx.partner, "data_categories": ["identity", "contact"],
                     "channel": "email", "note": "sent on request"}))
+            },
+        },
+        Builder {
+            method: "PUT",
+            template: "/v1/subjects/{id}/disclosures/{did}/withholding",
+            action: "disclosure.record",
+            scope: Scope::DisclosuresWrite,
+            build: |fx, _| {
+                Plan::about(fx.subject)
+                    .param("did", fx.withheld)
+                    .body(json!({"until": in_days(60), "reason": "KrMS § 214, extended"}))
             },
         },
         Builder {

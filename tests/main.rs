@@ -79,3 +79,4 @@ mod token_bounds;
 mod unkeyed;
 mod upgrade;
 mod verify_stray;
+mod withheld;

@@ -251,7 +251,8 @@ impl BodyEndpoint {
 /// Endpoints whose listed body is for another subject than the fixture's (the erasure): the
 /// partner-token check, which sends every template with the fixture's subject, sends them an
 /// empty one.
-const SCOPE_FIRST_ONLY: [&str; 17] = [
+const SCOPE_FIRST_ONLY: [&str; 18] = [
+    "/v1/subjects/{id}/disclosures/{did}/withholding",
     "/v1/me/privacy-requests",
     "/v1/subjects/{id}/erasure",
     "/v1/me/consents/{purpose}",
@@ -1504,6 +1505,7 @@ fn concrete(template: &str, fx: &Fixture) -> String {
         .replace("{hid}", &fx.hold.to_string())
         .replace("{tid}", &uuid::Uuid::nil().to_string())
         .replace("{rid}", &uuid::Uuid::nil().to_string())
+        .replace("{did}", &uuid::Uuid::nil().to_string())
         .replace("{entry_id}", &fx.entry.to_string())
         .replace("{event_id}", &fx.event.to_string())
         .replace("{purpose}", "marketing_partners")

@@ -6,6 +6,7 @@
 use super::api::{Art14, Art14Exemption, ExemptionGround, InformationNotice, NoticeMethod};
 use super::rule;
 use crate::db::schema::{art14_status, disclosures, subjects};
+use crate::disclosures::withheld;
 use crate::domain::deadline::tallinn_date;
 use crate::domain::ids::{InformationNoticeId, SubjectId};
 use crate::domain::source_type::SourceType;
@@ -78,8 +79,13 @@ pub fn statuses(
     }
     // Built with the query builder, not as SQL text, so that each connection prepares it once: it
     // runs inside every batch of audited reads that holds such a subject.
+    // A disclosure withheld from the person does not bring the date forward until its own
+    // date has come (contract v3, A).
     let first_disclosed = disclosures::table
         .filter(disclosures::subject_id.eq(subjects::id))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            &withheld::disclosure_shown("disclosures"),
+        ))
         .select(min(disclosures::at))
         .single_value();
     let rows: Vec<StatusRow> = subjects::table
@@ -294,13 +300,18 @@ pub fn notices_of(
 /// Persons not yet told and not exempt whose `due_on` is before `day`, erased ones left out.
 /// The month's part is filtered on the stored date through the rule's bound, the disclosure's
 /// on the ledger; `WHERE` only, so the rule is not written again in SQL.
-const DUE_BEFORE: &str = "\
-    FROM art14_status a JOIN subjects s ON s.id = a.subject_id \
-    WHERE a.informed_at IS NULL AND a.exemption IS NULL \
-      AND s.erased_at IS NULL AND s.source_type <> 'data_subject' \
-      AND (a.counts_from < $1 OR EXISTS (SELECT 1 FROM disclosures d \
-             WHERE d.subject_id = a.subject_id \
-               AND d.at < ($2::date::timestamp AT TIME ZONE 'Europe/Tallinn')))";
+/// A disclosure withheld from the person counts only once its date has come.
+fn due_before_sql() -> String {
+    format!(
+        "FROM art14_status a JOIN subjects s ON s.id = a.subject_id \
+         WHERE a.informed_at IS NULL AND a.exemption IS NULL \
+           AND s.erased_at IS NULL AND s.source_type <> 'data_subject' \
+           AND (a.counts_from < $1 OR EXISTS (SELECT 1 FROM disclosures d \
+                  WHERE d.subject_id = a.subject_id AND {FIRST_SHOWN} \
+                    AND d.at < ($2::date::timestamp AT TIME ZONE 'Europe/Tallinn')))",
+        FIRST_SHOWN = withheld::disclosure_shown("d")
+    )
+}
 
 /// A row of the due list before its `due_on` is computed.
 #[derive(QueryableByName)]
@@ -324,9 +335,11 @@ pub fn due_before(
 ) -> ApiResult<Vec<super::api::Art14Due>> {
     let rows: Vec<DueRow> = diesel::sql_query(format!(
         "SELECT a.subject_id, a.counts_from, s.source_type, \
-           (SELECT min(d.at) FROM disclosures d WHERE d.subject_id = a.subject_id) \
-             AS first_disclosed_at \
-         {DUE_BEFORE} AND a.subject_id > $3 ORDER BY a.subject_id LIMIT $4"
+           (SELECT min(d.at) FROM disclosures d WHERE d.subject_id = a.subject_id \
+              AND {shown}) AS first_disclosed_at \
+         {due_before} AND a.subject_id > $3 ORDER BY a.subject_id LIMIT $4",
+        shown = withheld::disclosure_shown("d"),
+        due_before = due_before_sql(),
     ))
     .bind::<Date, _>(rule::month_due_before_bound(day))
     .bind::<Date, _>(day)
@@ -352,7 +365,7 @@ pub fn overdue(conn: &mut PgConnection) -> ApiResult<i64> {
         n: i64,
     }
     let today = tallinn_date(Utc::now());
-    let count: Count = diesel::sql_query(format!("SELECT count(*) AS n {DUE_BEFORE}"))
+    let count: Count = diesel::sql_query(format!("SELECT count(*) AS n {}", due_before_sql()))
         .bind::<Date, _>(rule::month_due_before_bound(today))
         .bind::<Date, _>(today)
         .get_result(conn)?;

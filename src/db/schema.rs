@@ -320,6 +320,8 @@ diesel::table! {
         created_at -> Timestamptz,
         consent_evidence_enc -> Nullable<Bytea>,
         consent_purpose -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        revoked_request_id -> Nullable<Text>,
     }
 }
 
@@ -335,6 +337,9 @@ diesel::table! {
         at -> Timestamptz,
         request_id -> Text,
         note_enc -> Nullable<Bytea>,
+        withheld_until -> Nullable<Date>,
+        withheld_reason_enc -> Nullable<Bytea>,
+        withholding_request_ids -> Array<Text>,
     }
 }
 

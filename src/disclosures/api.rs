@@ -1,47 +1,17 @@
 //! Request and response bodies of disclosure authorizations, disclosure records and the partner
 //! endpoints.
 
+use super::fields::{categories, optional_text, required_text};
 use super::model::{DisclosureRow, OpenedAuthorization, SubjectFields};
 use crate::domain::disclosure::{DataCategory, LegalBasis};
 use crate::domain::ids::{AuthorizationId, DisclosureId, RecipientId, SubjectId};
 use crate::domain::text::check_controls;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::Validate;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
-
-/// Checks a required text: not blank, no control characters but line breaks and tabs, at most
-/// `max` characters.
-fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
-    if value.trim().is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if let Err(message) = check_controls(value, true) {
-        errors.push(FieldError::new(field, message));
-    } else if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-}
-
-/// Checks an optional text: when given, as [`required_text`].
-fn optional_text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize) {
-    if let Some(value) = value {
-        required_text(errors, field, value, max);
-    }
-}
-
-/// Checks a list of categories: at least one, none twice.
-fn categories(errors: &mut Vec<FieldError>, field: &str, values: &[DataCategory]) {
-    if values.is_empty() {
-        errors.push(FieldError::new(field, "must name at least one category"));
-    } else if values.iter().collect::<BTreeSet<_>>().len() != values.len() {
-        errors.push(FieldError::new(field, "must not name a category twice"));
-    }
-}
 
 /// A new disclosure authorization.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -237,6 +207,14 @@ pub struct NewDisclosure {
     /// Anything worth keeping about the disclosure (no further personal data, please).
     #[schema(max_length = 2000)]
     pub note: Option<String>,
+    /// Only when every authorization covering it is a legal obligation: the person is not shown
+    /// the disclosure, those authorizations, their entries, or the notices to the recipient about
+    /// them before this Europe/Tallinn date (after today), and it is no activity until then.
+    #[schema(example = "2027-06-30")]
+    pub subject_notice_withheld_until: Option<NaiveDate>,
+    /// Why it is withheld (required with `subject_notice_withheld_until`, else not allowed).
+    #[schema(example = "Kriminaalmenetluse seadustik § 214", max_length = 500)]
+    pub withheld_reason: Option<String>,
 }
 
 impl Validate for NewDisclosure {
@@ -248,6 +226,14 @@ impl Validate for NewDisclosure {
             errors.push(FieldError::new("channel", message));
         }
         optional_text(&mut errors, "note", self.note.as_deref(), 2000);
+        super::fields::withholding(
+            &mut errors,
+            (
+                "subject_notice_withheld_until",
+                self.subject_notice_withheld_until,
+            ),
+            ("withheld_reason", self.withheld_reason.as_deref()),
+        );
         errors
     }
 }
@@ -272,6 +258,12 @@ pub struct Disclosure {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
+    /// Until when (a Europe/Tallinn date) the person is not shown it; null: not withheld.
+    #[schema(required = true)]
+    pub subject_notice_withheld_until: Option<NaiveDate>,
+    /// Why it is withheld.
+    #[schema(required = true)]
+    pub withheld_reason: Option<String>,
 }
 
 impl TryFrom<DisclosureRow> for Disclosure {
@@ -291,6 +283,8 @@ impl TryFrom<DisclosureRow> for Disclosure {
             actor: row.actor,
             at: row.at,
             request_id: row.request_id,
+            subject_notice_withheld_until: row.withheld_until,
+            withheld_reason: row.withheld_reason,
         })
     }
 }

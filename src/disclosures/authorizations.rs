@@ -76,6 +76,7 @@ pub async fn create_authorization(
     }
     let categories: BTreeSet<DataCategory> = body.data_categories.iter().copied().collect();
     let evidence = body.consent_evidence;
+    let entry = caller.entry(Action::DisclosureAuthorize, Some(subject), Outcome::Allowed);
     let row = NewAuthorizationRow {
         id: AuthorizationId::new(),
         subject_id: subject,
@@ -89,8 +90,9 @@ pub async fn create_authorization(
         valid_until: body.valid_until,
         created_by: caller.actor.sub.clone(),
         created_at: now,
+        // Its entry is found by this request id, to be withheld with a disclosure it covers.
+        request_id: Some(entry.request_id.clone()),
     };
-    let entry = caller.entry(Action::DisclosureAuthorize, Some(subject), Outcome::Allowed);
     Ok(
         idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
             path.lock(conn)?;
@@ -252,7 +254,12 @@ pub async fn revoke_authorization(
     Ok(
         idempotency::commit(&state.db, key, Some(entry.clone()), move |conn| {
             crate::subjects::path::lock(conn, subject, Lock::KeyShare)?;
-            model::revoke(conn, subject, id, &reason, &actor, Utc::now())?;
+            let revocation = model::Revocation {
+                reason: &reason,
+                actor: &actor,
+                request_id: &entry.request_id,
+            };
+            model::revoke(conn, subject, id, revocation, Utc::now())?;
             access_log::record(conn, &[entry])?;
             let opened = model::authorization(conn, subject, id)?;
             let body = Authorization::from_row(opened, Utc::now())?;

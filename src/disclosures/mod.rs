@@ -4,10 +4,13 @@
 
 pub mod api;
 pub mod authorizations;
+mod fields;
 pub mod model;
 pub mod partner;
 pub mod partner_read;
 pub mod records;
+pub mod withheld;
+pub mod withholding;
 
 use crate::error::{ApiError, ApiResult};
 use actix_web::http::StatusCode;

@@ -108,6 +108,16 @@ pub struct NewAuthorizationRow {
     pub valid_until: Option<DateTime<Utc>>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// The request that granted it: its entry's request id.
+    pub request_id: Option<String>,
+}
+
+/// Why, by whom and in which request an authorization is revoked.
+pub struct Revocation<'a> {
+    pub reason: &'a str,
+    pub actor: &'a str,
+    /// Its entry's request id, kept so that the entry can be withheld with a disclosure.
+    pub request_id: &'a str,
 }
 
 /// 400 naming `recipient_id` unless the recipient exists.
@@ -234,8 +244,7 @@ pub fn revoke(
     conn: &mut PgConnection,
     subject: SubjectId,
     id: AuthorizationId,
-    reason: &str,
-    actor: &str,
+    revocation: Revocation<'_>,
     now: DateTime<Utc>,
 ) -> ApiResult<AuthorizationRow> {
     let revoked_at: Option<DateTime<Utc>> = auths::table
@@ -252,8 +261,9 @@ pub fn revoke(
     Ok(diesel::update(auths::table.find(id))
         .set((
             auths::revoked_at.eq(now),
-            auths::revoked_reason.eq(reason),
-            auths::revoked_by.eq(actor),
+            auths::revoked_reason.eq(revocation.reason),
+            auths::revoked_by.eq(revocation.actor),
+            auths::revoked_request_id.eq(revocation.request_id),
         ))
         .returning(AuthorizationRow::as_returning())
         .get_result(conn)?)
@@ -306,8 +316,23 @@ pub fn used_for(
     Ok(used)
 }
 
+/// Whether entry `a` is about disclosure `d`: written by the request that recorded it or by one
+/// that changed its withholding (a literal, so that the constants below can be built from it).
+macro_rules! recorded_by_a {
+    () => {
+        "(d.request_id = a.request_id OR a.request_id = ANY (d.withholding_request_ids))"
+    };
+}
+
+/// [`recorded_by_a`] as a constant, as SQL.
+pub const RECORDED_BY_A: &str = recorded_by_a!();
+
 /// The recipient an entry `a` about subject `$1` concerns besides its own `recipient_id`: the
-/// recipient of a staff disclosure record, found by the request that recorded it, as SQL.
-pub const RECORDED_RECIPIENT_OF_A: &str = "CASE WHEN a.action = 'disclosure.record' THEN \
-     (SELECT d.recipient_id FROM disclosures d \
-      WHERE d.subject_id = $1 AND d.request_id = a.request_id LIMIT 1) END";
+/// recipient of a staff disclosure record, found by the request that recorded it (or changed its
+/// withholding), as SQL.
+pub const RECORDED_RECIPIENT_OF_A: &str = concat!(
+    "CASE WHEN a.action = 'disclosure.record' THEN \
+     (SELECT d.recipient_id FROM disclosures d WHERE d.subject_id = $1 AND ",
+    recorded_by_a!(),
+    " LIMIT 1) END"
+);

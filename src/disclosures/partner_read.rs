@@ -178,5 +178,8 @@ fn disclosure(
         actor: job.entry.actor.clone(),
         at,
         request_id: job.entry.request_id.clone(),
+        // Only a staff record may be withheld from the person.
+        withheld_until: None,
+        withheld_reason: None,
     }
 }

@@ -34,7 +34,9 @@ use std::collections::{BTreeSet, HashMap};
 /// attempt is logged. A subject whose processing is restricted gets 403 `subject-restricted`
 /// (logged as refused too). Under `ART14_ENFORCEMENT=block`, a person owed Art. 14 information
 /// and not yet told (status `due` or `overdue`) gets 409 `subject-not-informed`, logged as
-/// refused, once the authorization has passed.
+/// refused, once the authorization has passed. With `subject_notice_withheld_until`, every
+/// authorization covering it must be a legal obligation (else 400 naming the field): the person
+/// is not shown it until that date.
 #[utoipa::path(
     post, path = paths::DISCLOSURES, tag = "disclosures",
     security(("bearer" = [])),
@@ -43,7 +45,7 @@ use std::collections::{BTreeSet, HashMap};
     responses(
         (status = 201, description = "Recorded", body = Disclosure,
          headers(("ETag" = String, description = "A tag of this representation"))),
-        (status = 400, description = "Invalid body (every bad field is named), or no such recipient", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid body (every bad field is named), no such recipient, or a withholding on a disclosure not covered by legal obligations only (`subject_notice_withheld_until`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `disclosures:write`, the subject's processing is restricted (`subject-restricted`), or no active authorization covers the disclosure (`disclosure-not-authorized`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ART14_ENFORCEMENT=block` and the person has not been told what Art. 14 requires (`subject-not-informed`)", body = crate::error::Problem, content_type = "application/problem+json"),
         Bearer, NoSubject, JsonBody, Unavailable,
@@ -94,6 +96,7 @@ fn record_keyed(
 ) -> ApiResult<Result<Answer, ApiError>> {
     if let Some(key) = key {
         if let Some(answer) = idempotency::claim(conn, key, Some(entry))? {
+            super::withholding::keep_replayed(conn, &answer, &entry.request_id)?;
             return Ok(Ok(answer));
         }
     }
@@ -153,6 +156,11 @@ fn record(
     if block_uninformed && art14::uninformed(conn, &[subject])?.contains(&subject) {
         return Ok(Err(art14::not_informed()));
     }
+    let used = model::used_for(&grants, &wanted)?;
+    let withheld = body.subject_notice_withheld_until;
+    if withheld.is_some() {
+        super::withholding::require_legal_obligation(&grants, &used)?;
+    }
     let row = NewDisclosureRow {
         id: DisclosureId::new(),
         subject_id: subject,
@@ -160,13 +168,18 @@ fn record(
         data_categories: DataCategory::names(&wanted),
         channel: body.channel.trim().to_owned(),
         note: body.note,
-        authorization_ids: model::used_for(&grants, &wanted)?,
+        authorization_ids: used,
         actor: entry.actor.clone(),
         at: now,
         request_id: entry.request_id.clone(),
+        withheld_until: withheld,
+        withheld_reason: body.withheld_reason.map(|r| r.trim().to_owned()),
     };
-    // A disclosure made by staff is activity about the person (retention counts from it).
-    crate::subjects::model::touch(conn, subject, now)?;
+    // A disclosure made by staff is activity about the person (retention counts from it); a
+    // withheld one only from its date on, which `withheld::last_activity` reads.
+    if withheld.is_none() {
+        crate::subjects::model::touch(conn, subject, now)?;
+    }
     let stored = model::insert_disclosure(conn, &row)?;
     access_log::record(conn, &[entry])?;
     Ok(Ok(stored))

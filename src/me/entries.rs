@@ -4,7 +4,8 @@
 
 use super::Trilingual;
 use crate::access_log::actor_kind::{ActorKind, ACTOR_KIND_OF_A};
-use crate::disclosures::model::RECORDED_RECIPIENT_OF_A;
+use crate::disclosures::model::{RECORDED_BY_A, RECORDED_RECIPIENT_OF_A};
+use crate::disclosures::withheld::entry_withheld;
 use crate::domain::ids::SubjectId;
 use crate::domain::language::Language;
 use crate::error::ApiResult;
@@ -61,7 +62,7 @@ pub struct Window {
     pub others_only: bool,
 }
 
-/// The entries about the person in `window`, newest first.
+/// The entries about the person in `window`, newest first, less those withheld from them now.
 pub fn about(
     conn: &mut PgConnection,
     subject: SubjectId,
@@ -74,7 +75,7 @@ pub fn about(
            CASE WHEN a.action IN ('disclosure.record', 'partner.read') THEN coalesce( \
              (SELECT array_agg(DISTINCT c ORDER BY c) FROM disclosures d, \
                 unnest(d.data_categories) c \
-              WHERE d.subject_id = $1 AND d.request_id = a.request_id), '{{}}') END \
+              WHERE d.subject_id = $1 AND {RECORDED_BY_A}), '{{}}') END \
              AS categories, \
            pa.id AS activity_id, pa.doc -> 'name' AS activity_name \
          FROM access_log a \
@@ -82,8 +83,9 @@ pub fn about(
          LEFT JOIN processing_activities pa ON pa.id = CASE \
            WHEN a.purpose ~ {ACTIVITY_PURPOSE} THEN substr(a.purpose, 10)::uuid END \
          WHERE a.subject_id = $1 AND ($2::int8 IS NULL OR a.seq < $2) \
-           AND NOT ($5 AND {ACTOR_KIND_OF_A} = 'you') \
-         ORDER BY a.seq DESC OFFSET $3 LIMIT $4"
+           AND NOT ($5 AND {ACTOR_KIND_OF_A} = 'you') AND NOT {withheld} \
+         ORDER BY a.seq DESC OFFSET $3 LIMIT $4",
+        withheld = entry_withheld("a"),
     ))
     .bind::<SqlUuid, _>(subject.uuid())
     .bind::<Nullable<BigInt>, _>(window.before)

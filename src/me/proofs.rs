@@ -11,6 +11,7 @@ use crate::access_log::proving::{prove_inclusion, Inclusion, InclusionProof};
 use crate::access_log::{keyed, merkle, Action, Outcome};
 use crate::caller::Caller;
 use crate::db::schema::access_log;
+use crate::disclosures::withheld::entry_withheld;
 use crate::error::{ApiError, Problem};
 use crate::pagination::Params;
 use crate::paths;
@@ -108,7 +109,7 @@ fn shown(entry: Entry, me: Uuid, at: DateTime<Utc>) -> ShownEntry {
         (status = 400, description = "A bad entry id or size", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `access-logs:read` (and is no person's own)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such entry, one the tree refused (not written by the service), or, for a person, an entry about someone else; or no live record has the person's code (`no-record`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such entry, one the tree refused (not written by the service), or, for a person, an entry about someone else or one withheld from them (a withheld disclosure's); or no live record has the person's code (`no-record`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No checkpoint holds the entry yet (`not-yet-checkpointed`, with `Retry-After`), or the entry or the tree under it was changed in the database since it was signed (`entry-altered`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -131,14 +132,19 @@ pub async fn inclusion_proof(
         let proof = state
             .db
             .run(move |conn| {
-                // Whose entry it is comes first: another person's is the same 404 as none,
-                // whether or not it is checkpointed yet.
-                let about: Option<Option<Uuid>> = access_log::table
+                // Whose entry it is comes first: another person's, or one withheld from them
+                // now, is the same 404 as none, whether or not it is checkpointed yet.
+                let shown: Option<Uuid> = access_log::table
                     .filter(access_log::id.eq(entry_id))
-                    .select(access_log::subject_id)
+                    .filter(access_log::subject_id.eq(mine))
+                    .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                        "NOT {}",
+                        entry_withheld("access_log")
+                    )))
+                    .select(access_log::id)
                     .first(conn)
                     .optional()?;
-                if about != Some(Some(mine)) {
+                if shown.is_none() {
                     return Err(ApiError::not_found("entry"));
                 }
                 prove_inclusion(conn, entry_id, size)

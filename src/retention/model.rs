@@ -158,6 +158,10 @@ pub struct DueRow {
     pub subject_id: SubjectId,
     #[diesel(sql_type = Text)]
     pub kind: String,
+    /// The stored `last_activity_at`: what the list is ordered and resumed by.
+    #[diesel(sql_type = Timestamptz)]
+    pub stored_at: DateTime<Utc>,
+    /// The last activity as retention counts it (`withheld::last_activity`).
     #[diesel(sql_type = Timestamptz)]
     pub last_activity_at: DateTime<Utc>,
     /// Whether an active hold covers it now.
@@ -168,7 +172,7 @@ pub struct DueRow {
 impl DueRow {
     pub fn key(&self) -> DueKey {
         DueKey {
-            last_activity_at: self.last_activity_at,
+            last_activity_at: self.stored_at,
             subject_id: self.subject_id,
         }
     }
@@ -205,15 +209,20 @@ pub fn past_keep_date(
     } else {
         "AND $3::timestamptz IS NULL AND $4::uuid IS NULL"
     };
+    // The index range is over the stored column; a withheld disclosure whose date has come
+    // can only make the last activity later, so the range holds every subject due and the
+    // filter on the last activity as read (`last_activity`) drops the others.
+    let last = crate::disclosures::withheld::last_activity("s");
     let sql = format!(
-        "SELECT d.subject_id, d.kind, d.last_activity_at, d.on_hold \
+        "SELECT d.subject_id, d.kind, d.stored_at, d.last_activity_at, d.on_hold \
          FROM unnest($1::text[], $2::timestamptz[]) AS r(kind, before), LATERAL ( \
-           SELECT s.id AS subject_id, s.kind, s.last_activity_at, {held} AS on_hold \
+           SELECT s.id AS subject_id, s.kind, s.last_activity_at AS stored_at, \
+             {last} AS last_activity_at, {held} AS on_hold \
            FROM subjects s \
            WHERE s.kind = r.kind AND s.erased_at IS NULL AND s.last_activity_at < r.before \
-             {after_cursor} {filter} \
+             AND {last} < r.before {after_cursor} {filter} \
            ORDER BY s.last_activity_at, s.id LIMIT $5) AS d \
-         ORDER BY d.last_activity_at, d.subject_id LIMIT $5"
+         ORDER BY d.stored_at, d.subject_id LIMIT $5"
     );
     let rows = diesel::sql_query(sql)
         .bind::<Array<Text>, _>(&cutoffs.kinds)
@@ -240,12 +249,13 @@ pub fn lock_if_still_due(
         #[expect(dead_code, reason = "only whether a row came back matters")]
         id: SubjectId,
     }
-    let found: Option<Found> = diesel::sql_query(
+    let found: Option<Found> = diesel::sql_query(format!(
         "SELECT s.id FROM subjects s, retention_rules r \
-         WHERE s.id = $1 AND s.erased_at IS NULL AND s.last_activity_at < $2 \
+         WHERE s.id = $1 AND s.erased_at IS NULL AND {} < $2 \
            AND r.id = $3 AND r.version = $4 AND r.subject_kind = s.kind \
          FOR UPDATE OF s FOR SHARE OF r",
-    )
+        crate::disclosures::withheld::last_activity("s")
+    ))
     .bind::<SqlUuid, _>(subject)
     .bind::<Timestamptz, _>(before)
     .bind::<SqlUuid, _>(rule.id)

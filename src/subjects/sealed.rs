@@ -137,6 +137,12 @@ pub struct StoredSubject {
     pub sealed: SealedData,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The stored column, or a withheld disclosure's moment once its date has come (recording
+    /// it did not move the column, and no job does on the date): read as retention reads it.
+    #[diesel(
+        select_expression = diesel::dsl::sql(&crate::disclosures::withheld::last_activity("subjects")),
+        select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Timestamptz>,
+    )]
     pub last_activity_at: DateTime<Utc>,
     pub erased_at: Option<DateTime<Utc>>,
     pub restriction_ground: Option<String>,

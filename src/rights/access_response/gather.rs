@@ -33,7 +33,9 @@ pub fn build_in(
     id: SubjectId,
     lang: Language,
 ) -> ApiResult<AccessResponse> {
+    // The person's document: what is withheld from them now is left out (staff exports keep it).
     let export = gather_in(conn, id)?;
+    let export = super::withheld::as_shown(conn, id, export)?;
     let kind = export.subject.kind.clone();
     let activities = activities_covering(conn, &kind)?;
     let held = held_categories(&export);

@@ -1,9 +1,11 @@
 //! What the access response reads besides the export: the recipients by name from the disclosure
 //! ledger with their notices, and the access log summed per day. Both are aggregated in the
 //! database, so that a person with thousands of entries costs a few grouped rows, not thousands.
+//! Each leaves out what is withheld from the person now (`disclosures::withheld`).
 
 use crate::access_log::actor_kind::ACTOR_KIND_OF_A;
 use crate::disclosures::model::RECORDED_RECIPIENT_OF_A;
+use crate::disclosures::withheld::{disclosure_shown, entry_withheld, notice_withheld};
 use crate::domain::ids::SubjectId;
 use crate::error::ApiResult;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -35,17 +37,20 @@ pub struct RecipientRow {
 /// Every recipient of the person's data (staff records and partner reads alike are rows of
 /// `disclosures`), first disclosed first.
 pub fn recipients(conn: &mut PgConnection, subject: SubjectId) -> ApiResult<Vec<RecipientRow>> {
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(format!(
         "SELECT d.recipient_id, r.name, r.registry_code, r.category, \
                 ARRAY(SELECT DISTINCT c FROM disclosures d2, unnest(d2.data_categories) c \
                       WHERE d2.subject_id = $1 AND d2.recipient_id = d.recipient_id \
+                        AND {shown2} \
                       ORDER BY c) AS data_categories, \
                 min(d.at) AS first_at, max(d.at) AS last_at, count(*) AS count \
          FROM disclosures d JOIN recipients r ON r.id = d.recipient_id \
-         WHERE d.subject_id = $1 \
+         WHERE d.subject_id = $1 AND {shown} \
          GROUP BY d.recipient_id, r.name, r.registry_code, r.category \
          ORDER BY min(d.at), d.recipient_id",
-    )
+        shown = disclosure_shown("d"),
+        shown2 = disclosure_shown("d2"),
+    ))
     .bind::<SqlUuid, _>(subject.uuid())
     .load(conn)?)
 }
@@ -63,10 +68,11 @@ pub struct NoticeRow {
 
 /// Every notice about the person, oldest first.
 pub fn notices(conn: &mut PgConnection, subject: SubjectId) -> ApiResult<Vec<NoticeRow>> {
-    Ok(diesel::sql_query(
-        "SELECT recipient_id, type AS kind, outcome FROM notices \
-         WHERE subject_id = $1 ORDER BY seq",
-    )
+    Ok(diesel::sql_query(format!(
+        "SELECT n.recipient_id, n.type AS kind, n.outcome FROM notices n \
+         WHERE n.subject_id = $1 AND NOT {} ORDER BY n.seq",
+        notice_withheld("n")
+    ))
     .bind::<SqlUuid, _>(subject.uuid())
     .load(conn)?)
 }
@@ -100,12 +106,13 @@ pub fn summary(conn: &mut PgConnection, subject: SubjectId) -> ApiResult<Vec<Sum
            SELECT (a.at AT TIME ZONE 'Europe/Tallinn')::date AS day, a.action, a.purpose, \
                   {ACTOR_KIND_OF_A} AS actor_kind, \
                   COALESCE(a.recipient_id, {RECORDED_RECIPIENT_OF_A}) AS organisation \
-           FROM access_log a WHERE a.subject_id = $1) \
+           FROM access_log a WHERE a.subject_id = $1 AND NOT {withheld}) \
          SELECT e.day, e.action, e.actor_kind, r.name AS recipient_name, \
                 r.registry_code AS recipient_code, e.purpose, count(*) AS count \
          FROM e LEFT JOIN recipients r ON r.id = e.organisation \
          GROUP BY e.day, e.action, e.actor_kind, e.organisation, r.name, r.registry_code, e.purpose \
          ORDER BY e.day, e.action, e.actor_kind, r.name NULLS FIRST, e.purpose NULLS FIRST",
+        withheld = entry_withheld("a"),
     ))
     .bind::<SqlUuid, _>(subject.uuid())
     .load(conn)?)

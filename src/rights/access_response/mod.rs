@@ -20,3 +20,4 @@ mod parts;
 pub mod relink;
 pub mod routes;
 pub mod texts;
+mod withheld;
