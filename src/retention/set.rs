@@ -110,15 +110,17 @@ fn lock_still_due(
             befores.push(before);
         }
     }
-    let locked: Vec<Locked> = diesel::sql_query(
+    // Activity as retention counts it: a withheld disclosure whose date has come is activity.
+    let locked: Vec<Locked> = diesel::sql_query(format!(
         "SELECT s.id, r.id AS rule \
          FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::timestamptz[]) \
            AS d(id, rule, version, before) \
          JOIN subjects s ON s.id = d.id JOIN retention_rules r ON r.id = d.rule \
-         WHERE s.erased_at IS NULL AND s.last_activity_at < d.before \
+         WHERE s.erased_at IS NULL AND {} < d.before \
            AND r.version = d.version AND r.subject_kind = s.kind \
          ORDER BY s.id FOR UPDATE OF s FOR SHARE OF r",
-    )
+        crate::disclosures::withheld::last_activity("s")
+    ))
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<SqlUuid>, _>(&rules)
     .bind::<Array<Int4>, _>(&versions)
