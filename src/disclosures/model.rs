@@ -324,7 +324,7 @@ macro_rules! recorded_by_a {
     };
 }
 
-/// [`recorded_by_a`] as a constant, as SQL.
+/// Whether entry `a` is about disclosure `d` (see the `recorded_by_a` macro), as SQL.
 pub const RECORDED_BY_A: &str = recorded_by_a!();
 
 /// The recipient an entry `a` about subject `$1` concerns besides its own `recipient_id`: the
