@@ -5,12 +5,12 @@
 //! the erasure endpoint makes them) and, for any a crash left unsigned, before the run is marked
 //! finished (as any written event's receipt is signed).
 
-use super::{key, record, Event};
+use super::{key, record, store, Event};
 use crate::domain::ids::{EventId, SubjectId};
 use crate::error::ApiResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
 
 /// A withdrawal recorded by an erasure whose receipt is still to be signed.
 #[derive(QueryableByName)]
@@ -60,18 +60,7 @@ pub fn sign_and_store(conn: &mut PgConnection, prepared: &Prepared) -> ApiResult
     }
     let key = key()?;
     let receipts: Vec<String> = prepared.bodies.iter().map(|b| key.sign(b)).collect();
-    diesel::sql_query(
-        "WITH k AS (INSERT INTO receipt_keys (kid, x) VALUES ($1, $2) ON CONFLICT DO NOTHING) \
-         INSERT INTO consent_receipts (event_id, kid, jws) \
-         SELECT e, $1, j FROM unnest($3::uuid[], $4::text[]) AS v(e, j) \
-         ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind::<Text, _>(&key.kid)
-    .bind::<Text, _>(&key.x)
-    .bind::<Array<SqlUuid>, _>(&prepared.events)
-    .bind::<Array<Text>, _>(receipts)
-    .execute(conn)?;
-    Ok(())
+    store(conn, key, &prepared.events, receipts)
 }
 
 /// Withdrawal events recorded under `request_id` still without a receipt, signed at a time.

@@ -280,6 +280,17 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
         }
         receipts.push(key.sign(&body));
     }
+    store(conn, key, &ids, receipts)
+}
+
+/// Stores signed receipts of `events` (one each, in order) with one statement, which also lists
+/// the key among the published ones the first time it signs; a receipt already stored is kept.
+fn store(
+    conn: &mut PgConnection,
+    key: &ReceiptKey,
+    events: &[EventId],
+    receipts: Vec<String>,
+) -> ApiResult<()> {
     diesel::sql_query(
         "WITH k AS (INSERT INTO receipt_keys (kid, x) VALUES ($1, $2) ON CONFLICT DO NOTHING) \
          INSERT INTO consent_receipts (event_id, kid, jws) \
@@ -288,7 +299,7 @@ pub fn record(conn: &mut PgConnection, events: &[Event<'_>]) -> ApiResult<()> {
     )
     .bind::<Text, _>(&key.kid)
     .bind::<Text, _>(&key.x)
-    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<SqlUuid>, _>(events)
     .bind::<Array<Text>, _>(receipts)
     .execute(conn)?;
     Ok(())
